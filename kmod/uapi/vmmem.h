@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vmmem ABI: the counters and event records that bpf/, kmod/ and user/ share.
+ * Every counter name is defined once here (X-macro tables); C struct members,
+ * JSON keys and Prometheus metric names are all generated from these tables.
+ *
+ * Only fixed-width types, no pointers, no enums in structs (UAPI rules).
+ */
+#ifndef _UAPI_VMMEM_H
+#define _UAPI_VMMEM_H
+
+#if defined(__KERNEL__) || defined(__VMLINUX_H__)
+/* kernel and BPF builds get __u32/__u64 from their own headers */
+#else
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#endif
+
+#define VMMEM_ABI_VERSION	1
+
+/* Maximum VMM processes tracked at once (slots); exited ones are reaped by user space. */
+#define VMMEM_MAX_VMS		1024
+
+/* log2 histogram slots (ns): slot i counts values in [2^i, 2^(i+1)) */
+#define VMMEM_HIST_SLOTS	40
+
+/*
+ * Per-VMM counters.  X(name, unit, help)
+ * unit is one of: events, pages, bytes  (Prometheus suffix derives from it)
+ */
+#define VMMEM_VM_COUNTERS(X)						\
+	X(tdp_faults,          events, "EPT/NPT violations handled by KVM (kvm:kvm_page_fault)") \
+	X(exits,               events, "VM exits (kvm:kvm_exit)")			\
+	X(exits_tdp_violation, events, "exits for EPT violation (VMX 48) or NPF (SVM 0x400)") \
+	X(exits_tdp_misconfig, events, "exits for EPT misconfiguration (VMX 49, MMIO)") \
+	X(exits_io,            events, "exits for port I/O (VMX 30, SVM 0x7b)")	\
+	X(exits_hlt,           events, "exits for HLT (VMX 12, SVM 0x78)")	\
+	X(exits_msr,           events, "exits for MSR access (VMX 31/32, SVM 0x7c)") \
+	X(exits_intr,          events, "exits for external interrupts (VMX 1, SVM 0x60)") \
+	X(exits_other,         events, "exits of any other reason")		\
+	X(tdp_map_4k,          events, "TDP mappings KVM installed at 4K (kvmmmu:kvm_mmu_spte_requested level 1)") \
+	X(tdp_map_2m,          events, "TDP mappings KVM installed at 2M (level 2)") \
+	X(tdp_map_1g,          events, "TDP mappings KVM installed at 1G (level 3)") \
+	X(tlb_shootdown_ipis,  events, "TLB shootdowns sent by the VMM's threads (tlb:tlb_flush reason 4)") \
+	X(tlb_flush_pages,     pages,  "pages named in ranged TLB shootdowns the VMM sent") \
+	X(tlb_full_flushes,    events, "full-mm TLB shootdowns the VMM sent (TLB_FLUSH_ALL)") \
+	X(kvm_remote_tlb_flushes, events, "KVM remote TLB flushes of this VM (kvm_flush_remote_tlbs)") \
+	X(pv_tlb_flushes,      events, "paravirtual TLB flushes requested by the guest (kvm:kvm_pv_tlb_flush)") \
+	X(ksm_merged_pages,    pages,  "pages of this VM merged by ksmd (ksm:ksm_merge_*, err 0)") \
+	X(balloon_inflate_bytes, bytes, "guest RAM discarded by the VMM (MADV_DONTNEED/FREE/REMOVE, FALLOC_FL_PUNCH_HOLE)") \
+	X(balloon_deflate_bytes, bytes, "guest RAM re-requested by the VMM (MADV_WILLNEED)") \
+	X(thp_collapses,       events, "huge pages khugepaged collapsed in this VM (huge_memory:mm_collapse_huge_page)")
+
+/* Host-wide counters. */
+#define VMMEM_HOST_COUNTERS(X)						\
+	X(ksm_scans,      events, "ksmd scan batches (ksm:ksm_start_scan..ksm_stop_scan)") \
+	X(ksm_scan_ns,    ns,     "ksmd time spent in scan batches")		\
+	X(dropped_events, events, "event records lost because the event ring was full")
+
+#define VMMEM_ENUM_ENTRY(name, unit, help) VMMEM_C_##name,
+enum vmmem_vm_counter_id { VMMEM_VM_COUNTERS(VMMEM_ENUM_ENTRY) VMMEM_NR_VM_COUNTERS };
+#undef VMMEM_ENUM_ENTRY
+#define VMMEM_ENUM_ENTRY(name, unit, help) VMMEM_H_##name,
+enum vmmem_host_counter_id { VMMEM_HOST_COUNTERS(VMMEM_ENUM_ENTRY) VMMEM_NR_HOST_COUNTERS };
+#undef VMMEM_ENUM_ENTRY
+
+/* One VMM's counters, indexed by enum vmmem_vm_counter_id. */
+struct vmmem_vm_counters {
+	__u64 c[VMMEM_NR_VM_COUNTERS];
+};
+
+struct vmmem_host_counters {
+	__u64 c[VMMEM_NR_HOST_COUNTERS];
+};
+
+/* Slot states (slot_state[] in BPF, vmmem_vm_record.state in kmod). */
+#define VMMEM_SLOT_FREE		0
+#define VMMEM_SLOT_LIVE		1	/* tgid is alive and counting */
+#define VMMEM_SLOT_EXITED	2	/* tgid exited; counters final until reaped */
+
+/* How a slot was claimed. */
+#define VMMEM_ORIGIN_KVM_CREATE	1	/* kernel saw the process create a VM */
+#define VMMEM_ORIGIN_USER	2	/* user space found it in /proc */
+
+/* Event records for rare events (BPF ring buffer / kmod event ring). */
+#define VMMEM_EV_KSM_SCAN	1	/* a = scan duration ns, b = rmap_entries */
+#define VMMEM_EV_BALLOON	2	/* a = bytes, b = madvise behavior or 0x100|fallocate mode; tgid set */
+#define VMMEM_EV_VM_START	3	/* tgid created a VM */
+#define VMMEM_EV_VM_EXIT	4	/* tgid exited */
+
+struct vmmem_event {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns / ktime_get_ns) */
+	__u32 type;		/* VMMEM_EV_* */
+	__u32 tgid;
+	__u32 cpu;
+	__u32 reserved;		/* zero */
+	__u64 a;
+	__u64 b;
+};
+
+/* ---- /dev/vmmem (kmod backend) ---- */
+
+/* read() returns this header followed by nr_vms struct vmmem_vm_record */
+struct vmmem_snapshot_header {
+	__u32 abi_version;	/* VMMEM_ABI_VERSION */
+	__u32 header_size;	/* sizeof(struct vmmem_snapshot_header) */
+	__u32 record_size;	/* sizeof(struct vmmem_vm_record) */
+	__u32 nr_vms;
+	__u32 nr_vm_counters;	/* VMMEM_NR_VM_COUNTERS */
+	__u32 nr_host_counters;	/* VMMEM_NR_HOST_COUNTERS */
+	__u64 ts_ns;
+	struct vmmem_host_counters host;
+};
+
+struct vmmem_vm_record {
+	__u32 tgid;
+	__u32 state;		/* VMMEM_SLOT_* */
+	__u64 seq;		/* allocation sequence: a new number for every new VMM */
+	struct vmmem_vm_counters counters;
+};
+
+#define VMMEM_IOC_MAGIC		0xb7
+/**
+ * VMMEM_IOC_ABI_VERSION - return VMMEM_ABI_VERSION.
+ * Context: process. Return: version (>0).
+ */
+#define VMMEM_IOC_ABI_VERSION	_IO(VMMEM_IOC_MAGIC, 0x01)
+/**
+ * VMMEM_IOC_RESET - zero all counters and reap exited VMMs.
+ * Context: process, CAP_SYS_ADMIN. Return: 0, or -EPERM.
+ */
+#define VMMEM_IOC_RESET		_IO(VMMEM_IOC_MAGIC, 0x02)
+
+#endif /* _UAPI_VMMEM_H */

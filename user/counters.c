@@ -1,0 +1,39 @@
+/* Counter name tables, generated from the ABI X-macros so every view uses one name. */
+#include <string.h>
+#include <stdlib.h>
+#include "snapshot.h"
+
+#define NAME(n, u, h) #n,
+#define UNIT(n, u, h) #u,
+#define HELP(n, u, h) h,
+const char *const vm_counter_names[VMMEM_NR_VM_COUNTERS] = { VMMEM_VM_COUNTERS(NAME) };
+const char *const vm_counter_units[VMMEM_NR_VM_COUNTERS] = { VMMEM_VM_COUNTERS(UNIT) };
+const char *const vm_counter_help[VMMEM_NR_VM_COUNTERS] = { VMMEM_VM_COUNTERS(HELP) };
+const char *const host_counter_names[VMMEM_NR_HOST_COUNTERS] = { VMMEM_HOST_COUNTERS(NAME) };
+const char *const host_counter_units[VMMEM_NR_HOST_COUNTERS] = { VMMEM_HOST_COUNTERS(UNIT) };
+const char *const host_counter_help[VMMEM_NR_HOST_COUNTERS] = { VMMEM_HOST_COUNTERS(HELP) };
+
+static int index_of(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int vm_counter_index(const char *name)
+{
+	return index_of(vm_counter_names, VMMEM_NR_VM_COUNTERS, name);
+}
+
+int host_counter_index(const char *name)
+{
+	return index_of(host_counter_names, VMMEM_NR_HOST_COUNTERS, name);
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	free(s->vms);
+	s->vms = NULL;
+	s->nr_vms = 0;
+}

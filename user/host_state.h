@@ -1,0 +1,55 @@
+/* Host-wide memory state read from /proc/meminfo and /sys/kernel/mm (no tracing needed). */
+#ifndef VMMEM_HOST_STATE_H
+#define VMMEM_HOST_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A value read from outside; present=false means the file or field was absent. */
+struct opt_u64 {
+	uint64_t v;
+	bool present;
+};
+
+struct host_meminfo {
+	struct opt_u64 mem_total_kb, mem_free_kb, mem_available_kb, buffers_kb, cached_kb;
+	struct opt_u64 swap_total_kb, swap_free_kb, anon_huge_kb;
+};
+
+struct host_ksm {
+	bool present;			/* /sys/kernel/mm/ksm exists */
+	struct opt_u64 run, pages_to_scan, sleep_millisecs, pages_shared, pages_sharing;
+	struct opt_u64 pages_unshared, pages_volatile, full_scans, general_profit;
+	struct opt_u64 ksm_zero_pages, merge_across_nodes, use_zero_pages;
+	char advisor_mode[32];		/* "" when the kernel has no KSM advisor */
+};
+
+struct host_thp {
+	bool present;
+	char enabled[16];		/* the bracketed choice: always, madvise, never */
+	char defrag[16];		/* always, defer, defer+madvise, madvise, never */
+	struct opt_u64 khugepaged_scan_sleep_ms, khugepaged_pages_collapsed;
+};
+
+struct host_state {
+	struct host_meminfo mem;
+	struct host_ksm ksm;
+	struct host_thp thp;
+	char cpu_vendor[16];		/* "intel", "amd" or "" */
+};
+
+/* Parse /proc/meminfo text. Returns 0, or -EINVAL if no field could be read. */
+int meminfo_parse(const char *text, struct host_meminfo *out);
+
+/* Pick the bracketed word of a sysfs choice file ("always [madvise] never").
+ * Returns 0, or -EINVAL when there is no well-formed [word] that fits in outsz. */
+int sysfs_choice_parse(const char *text, char *out, size_t outsz);
+
+/* Read everything below root ("" or "/" for the live system; tests pass a fake tree). */
+int host_state_read(const char *root, struct host_state *out);
+
+/* Name of a TDP fault for this vendor: "EPT violations" (intel), "NPT violations" (amd),
+ * "TDP faults" otherwise. */
+const char *tdp_fault_name(const char *cpu_vendor);
+
+#endif

@@ -1,0 +1,56 @@
+/* The aggregation core's product: one complete sample of the host and every VM over an
+ * interval. Every view (table, JSON, advisor, exporter, TUI) reads only this. */
+#ifndef VMMEM_SNAPSHOT_H
+#define VMMEM_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "vmmem.h"
+#include "host_state.h"
+#include "vmm_info.h"
+
+#define SNAPSHOT_SCHEMA "vmmemtop.snapshot/1"
+
+/* Per-counter availability: a counter whose kernel hook is missing is "unavailable"
+ * (TUI "-", JSON null, absent from /metrics), never 0. */
+struct counter_mask {
+	bool vm[VMMEM_NR_VM_COUNTERS];
+	bool host[VMMEM_NR_HOST_COUNTERS];
+};
+
+struct vm_snapshot {
+	struct vmm_info info;		/* pid, name, comm, vcpus, memory, ksm_stat */
+	uint64_t seq;			/* kernel slot sequence: new for every new VMM */
+	bool exited;			/* exited during the interval; counters are final */
+	struct vmmem_vm_counters delta;	/* counted over the interval */
+	struct vmmem_vm_counters total;	/* counted since vmmemtop first saw this VM */
+};
+
+struct snapshot {
+	double interval_s;
+	uint64_t ts_ns;			/* CLOCK_MONOTONIC at the end of the interval */
+	int64_t wall_time;		/* time(NULL) at the end */
+	const char *backend;		/* "bpf" or "kmod" */
+	struct host_state host;
+	struct vmmem_host_counters host_delta, host_total;
+	struct counter_mask available;
+	uint64_t dropped_events;	/* over the interval */
+	int nr_vms;
+	struct vm_snapshot *vms;	/* nr_vms entries, owned by the snapshot */
+};
+
+void snapshot_free(struct snapshot *s);
+
+/* Counter names, units and help, generated from the ABI tables. */
+extern const char *const vm_counter_names[VMMEM_NR_VM_COUNTERS];
+extern const char *const vm_counter_units[VMMEM_NR_VM_COUNTERS];
+extern const char *const vm_counter_help[VMMEM_NR_VM_COUNTERS];
+extern const char *const host_counter_names[VMMEM_NR_HOST_COUNTERS];
+extern const char *const host_counter_units[VMMEM_NR_HOST_COUNTERS];
+extern const char *const host_counter_help[VMMEM_NR_HOST_COUNTERS];
+
+/* Index of a counter by name, or -1. */
+int vm_counter_index(const char *name);
+int host_counter_index(const char *name);
+
+#endif

@@ -1,0 +1,58 @@
+/* A backend ("source") delivers raw kernel counters to the aggregation core.
+ * Backends: source_bpf.c (BPF programs), source_kmod.c (/dev/vmmem). Same interface. */
+#ifndef VMMEM_SOURCE_H
+#define VMMEM_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "vmmem.h"
+#include "snapshot.h"
+
+/* One VMM as the kernel side knows it. */
+struct source_vm {
+	pid_t tgid;
+	uint32_t state;			/* VMMEM_SLOT_LIVE or VMMEM_SLOT_EXITED */
+	uint64_t seq;			/* new for every new VMM (pid reuse gives a new seq) */
+	struct vmmem_vm_counters counters;	/* cumulative since the slot was claimed */
+};
+
+struct source_read {
+	uint64_t ts_ns;
+	struct vmmem_host_counters host;	/* cumulative */
+	int nr_vms;
+	struct source_vm vms[VMMEM_MAX_VMS];
+};
+
+struct source_ops;
+
+struct source {
+	const struct source_ops *ops;
+	const char *name;		/* "bpf" or "kmod" */
+	struct counter_mask available;	/* counters whose hooks are attached */
+	void *priv;
+};
+
+struct source_ops {
+	/* Claim a slot for a VMM found in /proc (kernel-side creation hooks claim their own).
+	 * Returns 0, -EEXIST if already tracked, -ENOSPC when all slots are used. */
+	int (*track)(struct source *src, pid_t tgid);
+	/* Read all counters. Returns 0 or negative errno. */
+	int (*read)(struct source *src, struct source_read *out);
+	/* Free the slot of an exited VMM after its final counters were read. */
+	int (*reap)(struct source *src, pid_t tgid, uint64_t seq);
+	/* Poll for event records (may be NULL); timeout_ms like poll(2). */
+	int (*poll_events)(struct source *src, int timeout_ms,
+			   void (*cb)(void *ctx, const struct vmmem_event *ev), void *ctx);
+	void (*close)(struct source *src);
+};
+
+struct source_options {
+	bool verbose;			/* print feature-probe verdicts */
+};
+
+/* Each returns 0 and fills *src, or a negative errno and writes one line into err. */
+int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz);
+int source_kmod_open(struct source *src, const struct source_options *opt, char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,64 @@
+/* What /proc says about one VMM process: identity, name, size, memory, KSM state. */
+#ifndef VMMEM_VMM_INFO_H
+#define VMMEM_VMM_INFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "host_state.h"
+
+#define VMM_NAME_MAX 128
+
+struct ksm_stat {
+	bool present;			/* /proc/PID/ksm_stat exists and parsed */
+	struct opt_u64 ksm_rmap_items, ksm_zero_pages, ksm_merging_pages, ksm_process_profit;
+};
+
+struct vmm_info {
+	pid_t pid;
+	uint64_t start_time;		/* /proc/PID/stat field 22: with pid, the VM's identity */
+	char comm[16];
+	char name[VMM_NAME_MAX];	/* -name guest=X / -name X, else --id, else comm */
+	bool has_kvm_vm_fd;		/* holds an anon_inode:kvm-vm fd */
+	struct opt_u64 vcpus;		/* -smp N / cpus=N, or kvm-vcpu fd count */
+	struct opt_u64 mem_configured_kb;/* -m */
+	struct opt_u64 rss_kb, swap_kb, anon_huge_kb;	/* smaps_rollup */
+	struct ksm_stat ksm;
+};
+
+/* True for comms of known VMMs: qemu-system-*, qemu-kvm, firecracker, cloud-hypervisor, crosvm. */
+bool vmm_comm_is_known(const char *comm);
+
+/* Parse a NUL-separated command line (as /proc/PID/cmdline) of len bytes into name, vcpus
+ * and mem_configured_kb of out (fields it cannot find are left untouched).
+ * Returns 0, or -EINVAL on a malformed option value (the rest is still parsed). */
+int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out);
+
+/* Parse /proc/PID/stat text: comm and start_time. Returns 0 or -EINVAL. */
+int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time);
+
+/* Parse /proc/PID/smaps_rollup (Rss, Swap, AnonHugePages). Returns 0 or -EINVAL. */
+int smaps_rollup_parse(const char *text, struct vmm_info *out);
+
+/* Parse /proc/PID/ksm_stat. Returns 0 or -EINVAL. */
+int ksm_stat_parse(const char *text, struct ksm_stat *out);
+
+/* Fill out for pid from <proc_root>/PID/... ("/proc" live). Returns 0, -ENOENT if the
+ * process is gone, or -EACCES. Cheap fields only unless full (smaps_rollup, ksm_stat). */
+int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool full);
+
+/* Read just the identity (start_time) of pid; 0 or -ENOENT. */
+int vmm_identity_read(const char *proc_root, pid_t pid, uint64_t *start_time);
+
+/* True if pid is a VMM: holds an anon_inode:kvm-vm fd, or has a known VMM comm. */
+bool vmm_detect(const char *proc_root, pid_t pid);
+
+/* List VMM pids under proc_root into pids (at most max). Returns the count (may exceed
+ * max: then only max were stored), or a negative errno if proc_root cannot be read. */
+int vmm_scan(const char *proc_root, pid_t *pids, int max);
+
+/* Read a whole small file into buf (NUL-terminated, truncated at bufsz-1).
+ * Returns bytes read or negative errno. */
+ssize_t read_small_file(const char *path, char *buf, size_t bufsz);
+
+#endif
