@@ -1,0 +1,140 @@
+/* The VMM table shared by every program: which tgids are VMMs, and their per-CPU counters.
+ *
+ * The hot-path filter is one array lookup indexed by tgid (inlined by the verifier, no
+ * hashing): vmm_slot_by_tgid[tgid] is 0 for ordinary processes and slot+1 for a VMM.
+ * Counters live in a per-CPU array indexed by slot, so vCPU threads of one VM never
+ * contend and no increment is lost to a race between CPUs.
+ *
+ * Slots are claimed with cmpxchg on slot_owner[] by the kernel side (VM creation, first
+ * KVM event) and by user space through the mmap()ed .bss (processes found in /proc).
+ * A process exit marks the slot EXITED; user space reads the final counters, zeroes the
+ * slot and frees it ("reap"), so nothing counted is lost.
+ */
+#ifndef VMMEM_VMM_TABLE_BPF_H
+#define VMMEM_VMM_TABLE_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 32768);	/* resized to kernel.pid_max before load */
+	__type(key, __u32);
+	__type(value, __u32);
+} vmm_slot_by_tgid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VMMEM_MAX_VMS);
+	__type(key, __u32);
+	__type(value, struct vmmem_vm_counters);
+} vm_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vmmem_host_counters);
+} host_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* Slot bookkeeping, mmap()ed by user space (skeleton .bss). */
+__u64 slot_owner[VMMEM_MAX_VMS];	/* tgid, 0 = free (64-bit: cmpxchg without BPF ISA v3) */
+__u32 slot_state[VMMEM_MAX_VMS];	/* VMMEM_SLOT_* */
+__u64 slot_seq[VMMEM_MAX_VMS];		/* allocation sequence number */
+__u64 next_seq;
+
+static __always_inline struct vmmem_host_counters *host(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&host_counters, &zero);
+}
+
+static __always_inline void emit_event(__u32 type, __u32 tgid, __u64 a, __u64 b)
+{
+	struct vmmem_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	struct vmmem_host_counters *h;
+
+	if (!ev) {
+		h = host();
+		if (h)
+			h->c[VMMEM_H_dropped_events]++;
+		return;
+	}
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->type = type;
+	ev->tgid = tgid;
+	ev->cpu = bpf_get_smp_processor_id();
+	ev->reserved = 0;
+	ev->a = a;
+	ev->b = b;
+	/* rare events only: wake the reader for each, it polls every 100 ms anyway */
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline struct vmmem_vm_counters *vm_of_tgid(__u32 tgid)
+{
+	__u32 *slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
+	__u32 slot;
+
+	if (!slot1 || !*slot1)
+		return NULL;
+	slot = *slot1 - 1;
+	return bpf_map_lookup_elem(&vm_counters, &slot);
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline struct vmmem_vm_counters *current_vm(void)
+{
+	return vm_of_tgid(current_tgid());
+}
+
+/* tgid of the process owning an mm (mm->owner needs CONFIG_MEMCG; 0 if unknown). */
+static __always_inline __u32 mm_owner_tgid(struct mm_struct *mm)
+{
+	struct task_struct *owner;
+
+	if (!mm || !bpf_core_field_exists(mm->owner))
+		return 0;
+	owner = BPF_CORE_READ(mm, owner);
+	if (!owner)
+		return 0;
+	return BPF_CORE_READ(owner, tgid);
+}
+
+/*
+ * Claim a slot for tgid: kernel-side discovery, so a VMM counts from its first event
+ * even before user space's /proc scan sees it. Rare (once per VMM): a linear cmpxchg
+ * scan is fine. Returns the slot or -1 when the table is full.
+ */
+static __noinline int claim_slot(__u32 tgid)
+{
+	__u32 *slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
+	__u32 i;
+
+	if (!slot1)
+		return -1;
+	if (*slot1)
+		return *slot1 - 1;
+	for (i = 0; i < VMMEM_MAX_VMS; i++) {
+		if (slot_owner[i])
+			continue;
+		if (__sync_val_compare_and_swap(&slot_owner[i], 0, tgid) != 0)
+			continue;
+		slot_seq[i] = __sync_fetch_and_add(&next_seq, 1) + 1;
+		slot_state[i] = VMMEM_SLOT_LIVE;
+		*slot1 = i + 1;
+		emit_event(VMMEM_EV_VM_START, tgid, i, VMMEM_ORIGIN_KVM_CREATE);
+		return i;
+	}
+	emit_event(VMMEM_EV_VM_START, tgid, (__u64)-1, 0);
+	return -1;
+}
+
+#endif

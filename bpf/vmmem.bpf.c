@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vmmem's kernel side (BPF): per-VMM counters for KVM's memory machinery.
+ * Each event has one handler body (handle_*) and one thin wrapper per attach type;
+ * user/source_bpf.c probes the running kernel and loads only the wrappers whose hook
+ * exists (see user/bpf_probe.c). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "vmmem.h"
+#include "vmm_table.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define inc(c, id)	((c)->c[VMMEM_C_##id]++)
+
+/* ---------------- VM lifecycle ---------------- */
+
+/* kvm_arch_init_vm() runs once per KVM_CREATE_VM (virt/kvm/kvm_main.c kvm_create_vm). */
+SEC("fexit/kvm_arch_init_vm")
+int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
+{
+	if (ret == 0)
+		claim_slot(current_tgid());
+	return 0;
+}
+
+/*
+ * Where fexit is refused: KVM_CREATE_VM seen at the ioctl syscall tracepoints. The exit
+ * side runs for every ioctl on the host, so it first checks a global count of creations
+ * in flight and does nothing more in the common case.
+ */
+#define KVM_CREATE_VM_IOCTL	0xae01	/* _IO(KVMIO, 0x01), include/uapi/linux/kvm.h */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, __u8);
+} creating SEC(".maps");
+
+__u64 creates_in_flight;
+
+struct sys_enter_ctx {
+	__u64 common;
+	int nr;
+	__u64 args[6];
+};
+
+struct sys_exit_ctx {
+	__u64 common;
+	int nr;
+	long ret;
+};
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int vm_create_enter_tp(struct sys_enter_ctx *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u8 one = 1;
+
+	if (ctx->args[1] != KVM_CREATE_VM_IOCTL)
+		return 0;
+	if (bpf_map_update_elem(&creating, &id, &one, BPF_ANY) == 0)
+		__sync_fetch_and_add(&creates_in_flight, 1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int vm_create_exit_tp(struct sys_exit_ctx *ctx)
+{
+	__u64 id;
+
+	if (!creates_in_flight)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if (bpf_map_delete_elem(&creating, &id) != 0)
+		return 0;
+	__sync_fetch_and_add(&creates_in_flight, -1);
+	if (ctx->ret >= 0)
+		claim_slot(id >> 32);
+	return 0;
+}
+
+/* sched_process_exit fires in do_exit() after signal->live was decremented, so
+ * live == 0 means this is the last thread of the group (kernel/exit.c do_exit). */
+SEC("tracepoint/sched/sched_process_exit")
+int vm_exit_tp(void *ctx)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 tgid = current_tgid();
+	__u32 *slot1, slot;
+
+	slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
+	if (!slot1 || !*slot1)
+		return 0;
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	slot = *slot1 - 1;
+	*slot1 = 0;
+	if (slot < VMMEM_MAX_VMS)
+		slot_state[slot] = VMMEM_SLOT_EXITED;
+	emit_event(VMMEM_EV_VM_EXIT, tgid, slot, 0);
+	return 0;
+}
+
+/* ---------------- TDP (EPT/NPT) faults and exits ---------------- */
+
+/* Only VMMs hit KVM tracepoints: an untracked tgid here is a VMM that predates us
+ * (or whose creation hook is missing): claim it now so it counts from this event on. */
+static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
+{
+	struct vmmem_vm_counters *c = current_vm();
+	__u32 slot;
+	int s;
+
+	if (c)
+		return c;
+	s = claim_slot(current_tgid());
+	if (s < 0)
+		return NULL;
+	slot = s;
+	return bpf_map_lookup_elem(&vm_counters, &slot);
+}
+
+static __always_inline void handle_tdp_fault(void)
+{
+	struct vmmem_vm_counters *c = kvm_current_vm();
+
+	if (c)
+		inc(c, tdp_faults);
+}
+
+/* BTF-typed raw tracepoint: the cheapest attach; its arguments changed across kernels
+ * (6.1: address, error_code; 6.18: vcpu, address, error_code) but none is needed. */
+SEC("tp_btf/kvm_page_fault")
+int tdp_fault_btf(void *ctx)
+{
+	handle_tdp_fault();
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_page_fault")
+int tdp_fault_tp(void *ctx)
+{
+	handle_tdp_fault();
+	return 0;
+}
+
+#define KVM_ISA_VMX 1
+#define KVM_ISA_SVM 2
+
+/* exit reasons: arch/x86/include/uapi/asm/vmx.h and svm.h */
+static __always_inline int exit_class(__u32 isa, __u32 reason)
+{
+	if (isa == KVM_ISA_VMX) {
+		switch (reason & 0xffff) {
+		case 48: return VMMEM_C_exits_tdp_violation;
+		case 49: return VMMEM_C_exits_tdp_misconfig;
+		case 30: return VMMEM_C_exits_io;
+		case 12: return VMMEM_C_exits_hlt;
+		case 31: case 32: return VMMEM_C_exits_msr;
+		case 1: return VMMEM_C_exits_intr;
+		}
+	} else if (isa == KVM_ISA_SVM) {
+		switch (reason) {
+		case 0x400: return VMMEM_C_exits_tdp_violation;
+		case 0x7b: return VMMEM_C_exits_io;
+		case 0x78: return VMMEM_C_exits_hlt;
+		case 0x7c: return VMMEM_C_exits_msr;
+		case 0x60: return VMMEM_C_exits_intr;
+		}
+	}
+	return VMMEM_C_exits_other;
+}
+
+SEC("tracepoint/kvm/kvm_exit")
+int exit_tp(struct trace_event_raw_kvm_exit *ctx)
+{
+	struct vmmem_vm_counters *c = kvm_current_vm();
+	int cls;
+
+	if (!c)
+		return 0;
+	inc(c, exits);
+	cls = exit_class(ctx->isa, ctx->exit_reason);
+	if (cls >= 0 && cls < VMMEM_NR_VM_COUNTERS)
+		c->c[cls]++;
+	return 0;
+}
+
+/* level: PG_LEVEL_4K=1, 2M=2, 1G=3 (arch/x86/include/asm/pgtable_types.h) */
+SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
+int tdp_map_tp(struct trace_event_raw_kvm_mmu_spte_requested *ctx)
+{
+	struct vmmem_vm_counters *c = kvm_current_vm();
+
+	if (!c)
+		return 0;
+	switch (ctx->level) {
+	case 1: inc(c, tdp_map_4k); break;
+	case 2: inc(c, tdp_map_2m); break;
+	case 3: inc(c, tdp_map_1g); break;
+	}
+	return 0;
+}
+
+/* ---------------- TLB ---------------- */
+
+#define TLB_REMOTE_SEND_IPI 4	/* include/linux/mm_types.h enum tlb_flush_reason */
+
+static __always_inline void handle_tlb_flush(int reason, unsigned long pages)
+{
+	struct vmmem_vm_counters *c;
+
+	if (reason != TLB_REMOTE_SEND_IPI)
+		return;
+	c = current_vm();
+	if (!c)
+		return;
+	inc(c, tlb_shootdown_ipis);
+	if (pages == (unsigned long)-1)	/* TLB_FLUSH_ALL */
+		inc(c, tlb_full_flushes);
+	else
+		c->c[VMMEM_C_tlb_flush_pages] += pages;
+}
+
+/* TP_PROTO(int reason, unsigned long pages): stable since 4.x (include/trace/events/tlb.h) */
+SEC("tp_btf/tlb_flush")
+int BPF_PROG(tlb_flush_btf, int reason, unsigned long pages)
+{
+	handle_tlb_flush(reason, pages);
+	return 0;
+}
+
+SEC("tracepoint/tlb/tlb_flush")
+int tlb_flush_tp(struct trace_event_raw_tlb_flush *ctx)
+{
+	handle_tlb_flush(ctx->reason, ctx->pages);
+	return 0;
+}
+
+/* Attributed to the VM whose MMU is flushed, not the calling thread: the caller is
+ * often ksmd, kswapd or khugepaged through the MMU notifier (virt/kvm/kvm_main.c). */
+SEC("fentry/kvm_flush_remote_tlbs")
+int BPF_PROG(kvm_remote_flush_fentry, struct kvm *kvm)
+{
+	struct vmmem_vm_counters *c = vm_of_tgid(mm_owner_tgid(BPF_CORE_READ(kvm, mm)));
+
+	if (c)
+		inc(c, kvm_remote_tlb_flushes);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_pv_tlb_flush")
+int pv_tlb_flush_tp(struct trace_event_raw_kvm_pv_tlb_flush *ctx)
+{
+	struct vmmem_vm_counters *c;
+
+	if (!ctx->need_flush_tlb)
+		return 0;
+	c = kvm_current_vm();
+	if (c)
+		inc(c, pv_tlb_flushes);
+	return 0;
+}
+
+/* ---------------- KSM ---------------- */
+
+static __u64 ksm_scan_start_ns;	/* ksmd is one thread: no per-CPU state needed */
+
+SEC("tracepoint/ksm/ksm_start_scan")
+int ksm_start_tp(void *ctx)
+{
+	ksm_scan_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tracepoint/ksm/ksm_stop_scan")
+int ksm_stop_tp(struct trace_event_raw_ksm_scan_template *ctx)
+{
+	struct vmmem_host_counters *h = host();
+	__u64 start = ksm_scan_start_ns, now = bpf_ktime_get_ns();
+
+	if (!h || !start)
+		return 0;
+	h->c[VMMEM_H_ksm_scans]++;
+	h->c[VMMEM_H_ksm_scan_ns] += now - start;
+	ksm_scan_start_ns = 0;
+	emit_event(VMMEM_EV_KSM_SCAN, 0, now - start, ctx->rmap_entries);
+	return 0;
+}
+
+static __always_inline void ksm_merged(void *mm, int err)
+{
+	struct vmmem_vm_counters *c;
+
+	if (err)
+		return;
+	c = vm_of_tgid(mm_owner_tgid(mm));
+	if (c)
+		inc(c, ksm_merged_pages);
+}
+
+/* try_to_merge_with_ksm_page(): a page joined (or became) a KSM page (mm/ksm.c) */
+SEC("tracepoint/ksm/ksm_merge_with_ksm_page")
+int ksm_merge_ksm_tp(struct trace_event_raw_ksm_merge_with_ksm_page *ctx)
+{
+	ksm_merged(ctx->mm, ctx->err);
+	return 0;
+}
+
+/* the use_zero_pages path merges with the zero page without the one above */
+SEC("tracepoint/ksm/ksm_merge_one_page")
+int ksm_merge_one_tp(struct trace_event_raw_ksm_merge_one_page *ctx)
+{
+	ksm_merged(ctx->mm, ctx->err);
+	return 0;
+}
+
+/* ---------------- THP ---------------- */
+
+#define SCAN_SUCCEED 1	/* mm/khugepaged.c enum scan_result */
+
+SEC("tracepoint/huge_memory/mm_collapse_huge_page")
+int thp_collapse_tp(struct trace_event_raw_mm_collapse_huge_page *ctx)
+{
+	struct vmmem_vm_counters *c;
+
+	if (ctx->status != SCAN_SUCCEED)
+		return 0;
+	c = vm_of_tgid(mm_owner_tgid(ctx->mm));
+	if (c)
+		inc(c, thp_collapses);
+	return 0;
+}
+
+/* ---------------- balloon: the VMM discarding / re-requesting guest RAM ---------------- */
+
+#define MADV_WILLNEED		3
+#define MADV_DONTNEED		4
+#define MADV_FREE		8
+#define MADV_REMOVE		9
+#define MADV_DONTNEED_LOCKED	24
+#define FALLOC_FL_PUNCH_HOLE	0x02
+
+static __always_inline void balloon_madvise(__u64 len, int behavior)
+{
+	struct vmmem_vm_counters *c = current_vm();
+
+	if (!c)
+		return;
+	switch (behavior) {
+	case MADV_DONTNEED:
+	case MADV_DONTNEED_LOCKED:
+	case MADV_FREE:
+	case MADV_REMOVE:
+		c->c[VMMEM_C_balloon_inflate_bytes] += len;
+		break;
+	case MADV_WILLNEED:
+		c->c[VMMEM_C_balloon_deflate_bytes] += len;
+		break;
+	default:
+		return;
+	}
+	emit_event(VMMEM_EV_BALLOON, current_tgid(), len, behavior);
+}
+
+static __always_inline void balloon_fallocate(__u64 len, int mode)
+{
+	struct vmmem_vm_counters *c;
+
+	if (!(mode & FALLOC_FL_PUNCH_HOLE))
+		return;
+	c = current_vm();
+	if (!c)
+		return;
+	c->c[VMMEM_C_balloon_inflate_bytes] += len;
+	emit_event(VMMEM_EV_BALLOON, current_tgid(), len, 0x100 | mode);
+}
+
+/* fexit sees the return value without switching every thread to the syscall slow path */
+SEC("fexit/do_madvise")
+int BPF_PROG(madvise_fexit, struct mm_struct *mm, unsigned long start, size_t len_in,
+	     int behavior, int ret)
+{
+	if (ret == 0)
+		balloon_madvise(len_in, behavior);
+	return 0;
+}
+
+SEC("fexit/vfs_fallocate")
+int BPF_PROG(fallocate_fexit, struct file *file, int mode, loff_t offset, loff_t len, long ret)
+{
+	if (ret == 0)
+		balloon_fallocate(len, mode);
+	return 0;
+}
+
+/* Fallback where fexit is missing: syscall tracepoints, arguments stashed per thread. */
+struct syscall_args {
+	__u64 len;
+	__s32 op;
+	__u32 is_fallocate;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct syscall_args);
+} inflight SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_madvise")
+int madvise_enter_tp(struct sys_enter_ctx *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct syscall_args a = { .len = ctx->args[1], .op = (int)ctx->args[2] };
+
+	if (!current_vm())
+		return 0;
+	bpf_map_update_elem(&inflight, &id, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fallocate")
+int fallocate_enter_tp(struct sys_enter_ctx *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct syscall_args a = { .len = ctx->args[3], .op = (int)ctx->args[1], .is_fallocate = 1 };
+
+	if (!current_vm())
+		return 0;
+	bpf_map_update_elem(&inflight, &id, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void syscall_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct syscall_args *a = bpf_map_lookup_elem(&inflight, &id);
+
+	if (!a)
+		return;
+	if (ret == 0) {
+		if (a->is_fallocate)
+			balloon_fallocate(a->len, a->op);
+		else
+			balloon_madvise(a->len, a->op);
+	}
+	bpf_map_delete_elem(&inflight, &id);
+}
+
+SEC("tracepoint/syscalls/sys_exit_madvise")
+int madvise_exit_tp(struct sys_exit_ctx *ctx)
+{
+	syscall_exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_fallocate")
+int fallocate_exit_tp(struct sys_exit_ctx *ctx)
+{
+	syscall_exit(ctx->ret);
+	return 0;
+}

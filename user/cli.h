@@ -1,0 +1,24 @@
+/* Command-line helpers shared by the subcommands: strict number parsing, exit codes. */
+#ifndef VMMEM_CLI_H
+#define VMMEM_CLI_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define EXIT_OK		0
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+/* Parse a whole string as a number in [min, max]. Returns 0 or -EINVAL/-ERANGE. */
+int cli_parse_double(const char *s, double min, double max, double *out);
+int cli_parse_long(const char *s, long min, long max, long *out);
+int cli_parse_pid(const char *s, pid_t *out);
+
+/* Print "vmmemtop: <msg>" to stderr (one line). */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Set by SIGINT/SIGTERM once cli_install_signals() ran. */
+extern volatile int cli_stop;
+void cli_install_signals(void);
+
+#endif

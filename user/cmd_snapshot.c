@@ -1,0 +1,172 @@
+/* `vmmemtop snapshot`: count for an interval and print one table or JSON object. Also the
+ * repeating plain-text mode used until stdout is a terminal view. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "commands.h"
+#include "core.h"
+#include "snapshot_json.h"
+#include "snapshot_table.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vmmemtop snapshot [--interval S] [--json] [--pid PID] [--track PID]... [--backend bpf|kmod|auto] [-v]\n"
+"\n"
+"Count every VMM's memory events for S seconds (default 1) and print a table, or JSON\n"
+"(schema vmmemtop.snapshot/1). Ctrl-C ends the interval early and still prints.\n"
+"\n"
+"  -i, --interval S   seconds to count (0.1 .. 86400)\n"
+"  -j, --json         print JSON instead of a table\n"
+"  -p, --pid PID      show only this VMM process\n"
+"  -t, --track PID    also count PID as a VMM (a VMM vmmemtop does not recognise)\n"
+"  -b, --backend B    bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
+"  -v, --verbose      print the kernel feature probes\n"
+"\n"
+"examples:\n"
+"  vmmemtop snapshot --interval 5\n"
+"  vmmemtop snapshot --json --pid $(pgrep -f guest=web1)\n");
+}
+
+int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usage_fn)(FILE *))
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "track", required_argument, NULL, 't' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "i:jp:t:b:n:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			if (cli_parse_double(optarg, 0.1, 86400, &o->interval_s)) {
+				cli_error("bad --interval '%s': need seconds between 0.1 and 86400", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'p':
+			if (cli_parse_pid(optarg, &o->pid)) {
+				cli_error("bad --pid '%s': need a process id", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			if (o->core.nr_track >= (int)(sizeof(o->core.track) / sizeof(o->core.track[0]))) {
+				cli_error("too many --track options (at most 64)");
+				return EXIT_USAGE;
+			}
+			if (cli_parse_pid(optarg, &o->core.track[o->core.nr_track])) {
+				cli_error("bad --track '%s': need a process id", optarg);
+				return EXIT_USAGE;
+			}
+			o->core.nr_track++;
+			break;
+		case 'b':
+			if (strcmp(optarg, "bpf") && strcmp(optarg, "kmod") && strcmp(optarg, "auto")) {
+				cli_error("bad --backend '%s': use bpf, kmod or auto", optarg);
+				return EXIT_USAGE;
+			}
+			o->core.backend = optarg;
+			break;
+		case 'n': {
+			long n;
+
+			if (cli_parse_long(optarg, 1, 1000000000L, &n)) {
+				cli_error("bad --count '%s': need a positive number", optarg);
+				return EXIT_USAGE;
+			}
+			o->count = n;
+			break;
+		}
+		case 'v':
+			o->core.verbose = true;
+			break;
+		case 'h':
+			usage_fn(stdout);
+			return EXIT_OK + 100;
+		default:
+			usage_fn(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Keep only the VM with pid (if asked); the core still tracks every VMM. */
+static void filter_pid(struct snapshot *s, pid_t pid)
+{
+	int n = 0;
+
+	if (!pid)
+		return;
+	for (int i = 0; i < s->nr_vms; i++)
+		if (s->vms[i].info.pid == pid)
+			s->vms[n++] = s->vms[i];
+	s->nr_vms = n;
+}
+
+int run_snapshots(struct snapshot_opts *o)
+{
+	char err[512];
+	struct core *c;
+	int ret;
+
+	cli_install_signals();
+	ret = core_open(&c, &o->core, err, sizeof(err));
+	if (ret) {
+		cli_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	for (long i = 0; o->count <= 0 || i < o->count; i++) {
+		struct snapshot s;
+
+		ret = core_next(c, o->interval_s, &cli_stop, &s, err, sizeof(err));
+		if (ret) {
+			cli_error("%s", err);
+			core_close(c);
+			return EXIT_RUNTIME;
+		}
+		filter_pid(&s, o->pid);
+		if (o->json)
+			snapshot_print_json(&s, stdout, o->count != 1);
+		else {
+			snapshot_print_table(&s, stdout);
+			if (o->count != 1)
+				fputc('\n', stdout);
+			fflush(stdout);
+		}
+		snapshot_free(&s);
+		if (cli_stop)
+			break;
+	}
+	core_close(c);
+	return EXIT_OK;
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+	struct snapshot_opts o = { .interval_s = 1, .count = 1, .core = { .backend = "auto" } };
+	int ret = parse_common_opts(argc, argv, &o, usage);
+
+	if (ret >= 0)
+		return ret == EXIT_OK + 100 ? EXIT_OK : ret;
+	return run_snapshots(&o);
+}

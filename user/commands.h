@@ -1,0 +1,23 @@
+/* The subcommands of vmmemtop, dispatched from main.c. Each returns an exit code (cli.h). */
+#ifndef VMMEM_COMMANDS_H
+#define VMMEM_COMMANDS_H
+
+#include <stdio.h>
+#include "core.h"
+
+struct snapshot_opts {
+	double interval_s;
+	bool json;
+	pid_t pid;
+	long count;			/* snapshots to print; <= 0: until interrupted */
+	struct core_options core;
+};
+
+/* Parse the options shared by snapshot-like commands. Returns -1 to go on, else an exit
+ * code (EXIT_OK + 100 after --help). */
+int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usage_fn)(FILE *));
+int run_snapshots(struct snapshot_opts *o);
+
+int cmd_snapshot(int argc, char **argv);
+
+#endif

@@ -1,0 +1,34 @@
+/* The aggregation core: the one place that turns a backend's raw counters and /proc into
+ * snapshots (per-VM deltas over an interval). Views only read what it produces. */
+#ifndef VMMEM_CORE_H
+#define VMMEM_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "snapshot.h"
+
+struct core;
+
+struct core_options {
+	const char *backend;		/* "auto" (default), "bpf", "kmod" */
+	const char *proc_root;		/* "/proc" unless testing */
+	pid_t track[64];		/* extra processes to count as VMMs (--track) */
+	int nr_track;
+	bool verbose;
+};
+
+/* Open the backend and start counting. Returns 0, or a negative errno with one line in err. */
+int core_open(struct core **out, const struct core_options *opt, char *err, size_t errsz);
+
+/* Count for interval_s seconds from the previous sample (or from core_open), then fill out.
+ * Stops early (and still fills out) when *stop becomes true. Returns 0 or negative errno. */
+int core_next(struct core *c, double interval_s, const volatile int *stop, struct snapshot *out,
+	      char *err, size_t errsz);
+
+void core_close(struct core *c);
+
+/* One-shot convenience: open with default options, sample interval_s, close. */
+int core_sample(double interval_s, struct snapshot *out, char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,44 @@
+/* vmmemtop: per-VM view of what the host's memory machinery does to each KVM guest. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vmmemtop [COMMAND] [OPTIONS]\n"
+"\n"
+"commands:\n"
+"  (none)     live view: a snapshot table every second until Ctrl-C\n"
+"  snapshot   count for an interval, print a table or JSON\n"
+"\n"
+"  vmmemtop COMMAND --help   shows each command's options\n"
+"  --version                 prints the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("vmmemtop %s (ABI %d)\n", VMMEM_VERSION, VMMEM_ABI_VERSION);
+		return EXIT_OK;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "snapshot"))
+		return cmd_snapshot(argc - 1, argv + 1);
+	if (argc >= 2 && argv[1][0] != '-') {
+		cli_error("unknown command '%s' (see --help)", argv[1]);
+		return EXIT_USAGE;
+	}
+	{
+		struct snapshot_opts o = { .interval_s = 1, .count = 0, .core = { .backend = "auto" } };
+		int ret = parse_common_opts(argc, argv, &o, usage);
+
+		if (ret >= 0)
+			return ret == EXIT_OK + 100 ? EXIT_OK : ret;
+		return run_snapshots(&o);
+	}
+}

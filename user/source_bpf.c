@@ -1,0 +1,471 @@
+/* BPF backend: loads bpf/vmmem.bpf.c (CO-RE), attaches what the running kernel has, and
+ * reads the per-CPU counters. The lifecycle follows libbpf-tools: open, size maps, choose
+ * programs by probing, load, attach one by one (a missing hook disables its counters
+ * with a one-line notice, never the tool). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bpf_probe.h"
+#include "source.h"
+#include "vmmem.skel.h"
+
+enum hook_kind { HOOK_TP, HOOK_TP_BTF, HOOK_FUNC };
+
+/* One program, its hook, and the counters it feeds. Programs sharing a group are
+ * alternatives: the lowest rank whose every hook exists is loaded, the others are not. */
+struct prog_spec {
+	const char *prog;
+	enum hook_kind kind;
+	const char *category;		/* tracepoint category (HOOK_TP) */
+	const char *hook;		/* tracepoint or function name */
+	const char *group;		/* NULL: stands alone */
+	int rank;
+	int vm_counters[10];		/* VMMEM_C_* + 1, 0-terminated */
+	int host_counters[3];		/* VMMEM_H_* + 1, 0-terminated */
+};
+
+#define C(x) (VMMEM_C_##x + 1)
+#define H(x) (VMMEM_H_##x + 1)
+
+#define TP(p, cat, name) .prog = p, .kind = HOOK_TP, .category = cat, .hook = name
+#define BTF(p, name) .prog = p, .kind = HOOK_TP_BTF, .hook = name
+#define FN(p, name) .prog = p, .kind = HOOK_FUNC, .hook = name
+#define ALT(g, r) .group = g, .rank = r
+
+static const struct prog_spec specs[] = {
+	{ FN("vm_create_fexit", "kvm_arch_init_vm"), ALT("vm_create", 0) },
+	{ TP("vm_create_enter_tp", "syscalls", "sys_enter_ioctl"), ALT("vm_create", 1) },
+	{ TP("vm_create_exit_tp", "syscalls", "sys_exit_ioctl"), ALT("vm_create", 1) },
+	{ TP("vm_exit_tp", "sched", "sched_process_exit") },
+	{ BTF("tdp_fault_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) } },
+	{ TP("tdp_fault_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), .vm_counters = { C(tdp_faults) } },
+	{ TP("exit_tp", "kvm", "kvm_exit"), .vm_counters = { C(exits), C(exits_tdp_violation),
+	  C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr), C(exits_other) } },
+	{ TP("tdp_map_tp", "kvmmmu", "kvm_mmu_spte_requested"),
+	  .vm_counters = { C(tdp_map_4k), C(tdp_map_2m), C(tdp_map_1g) } },
+	{ BTF("tlb_flush_btf", "tlb_flush"), ALT("tlb", 0),
+	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) } },
+	{ TP("tlb_flush_tp", "tlb", "tlb_flush"), ALT("tlb", 1),
+	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) } },
+	{ FN("kvm_remote_flush_fentry", "kvm_flush_remote_tlbs"), .vm_counters = { C(kvm_remote_tlb_flushes) } },
+	{ TP("pv_tlb_flush_tp", "kvm", "kvm_pv_tlb_flush"), .vm_counters = { C(pv_tlb_flushes) } },
+	{ TP("ksm_start_tp", "ksm", "ksm_start_scan"), ALT("ksm_scan", 0) },
+	{ TP("ksm_stop_tp", "ksm", "ksm_stop_scan"), ALT("ksm_scan", 0),
+	  .host_counters = { H(ksm_scans), H(ksm_scan_ns) } },
+	{ TP("ksm_merge_ksm_tp", "ksm", "ksm_merge_with_ksm_page"), .vm_counters = { C(ksm_merged_pages) } },
+	{ TP("ksm_merge_one_tp", "ksm", "ksm_merge_one_page"), .vm_counters = { C(ksm_merged_pages) } },
+	{ TP("thp_collapse_tp", "huge_memory", "mm_collapse_huge_page"), .vm_counters = { C(thp_collapses) } },
+	{ FN("madvise_fexit", "do_madvise"), ALT("madvise", 0),
+	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) } },
+	{ TP("madvise_enter_tp", "syscalls", "sys_enter_madvise"), ALT("madvise", 1) },
+	{ TP("madvise_exit_tp", "syscalls", "sys_exit_madvise"), ALT("madvise", 1),
+	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) } },
+	{ FN("fallocate_fexit", "vfs_fallocate"), ALT("fallocate", 0), .vm_counters = { C(balloon_inflate_bytes) } },
+	{ TP("fallocate_enter_tp", "syscalls", "sys_enter_fallocate"), ALT("fallocate", 1) },
+	{ TP("fallocate_exit_tp", "syscalls", "sys_exit_fallocate"), ALT("fallocate", 1),
+	  .vm_counters = { C(balloon_inflate_bytes) } },
+};
+#define NR_SPECS (int)(sizeof(specs) / sizeof(specs[0]))
+
+struct bpf_priv {
+	struct vmmem_bpf *skel;
+	struct bpf_link *links[NR_SPECS];
+	struct ring_buffer *rb;
+	int ncpus;
+	uint32_t max_tgid;
+	struct vmmem_vm_counters *percpu;	/* ncpus values, scratch for reads */
+	void (*ev_cb)(void *ctx, const struct vmmem_event *ev);
+	void *ev_ctx;
+};
+
+static bool verbose;
+static char libbpf_last_error[256];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN) {
+		va_list aq;
+
+		va_copy(aq, ap);
+		vsnprintf(libbpf_last_error, sizeof(libbpf_last_error), fmt, aq);
+		va_end(aq);
+	}
+	if (verbose || (level == LIBBPF_WARN && getenv("VMMEM_DEBUG")))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static bool hook_exists(const struct prog_spec *s)
+{
+	char name[128];
+
+	switch (s->kind) {
+	case HOOK_TP:
+		return probe_tracepoint(s->category, s->hook);
+	case HOOK_TP_BTF:
+		snprintf(name, sizeof(name), "btf_trace_%s", s->hook);
+		return probe_btf_typedef(name);
+	case HOOK_FUNC:
+		return probe_btf_function(s->hook) && probe_fentry_loads();
+	}
+	return false;
+}
+
+static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
+{
+	if (s->kind == HOOK_TP)
+		snprintf(buf, sz, "tracepoint %s:%s", s->category, s->hook);
+	else if (s->kind == HOOK_TP_BTF)
+		snprintf(buf, sz, "tp_btf %s", s->hook);
+	else
+		snprintf(buf, sz, "%s %s()", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit", s->hook);
+	return buf;
+}
+
+/* Decide which programs to load: per group, the best rank whose hooks all exist. */
+static void choose_programs(bool chosen[NR_SPECS])
+{
+	bool exists[NR_SPECS];
+	char desc[128];
+
+	for (int i = 0; i < NR_SPECS; i++)
+		exists[i] = hook_exists(&specs[i]);
+	for (int i = 0; i < NR_SPECS; i++) {
+		const struct prog_spec *s = &specs[i];
+
+		if (!s->group) {
+			chosen[i] = exists[i];
+			continue;
+		}
+		/* best rank of this group with all members present */
+		int best = -1;
+		for (int r = 0; r < 4 && best < 0; r++) {
+			bool any = false, all = true;
+			for (int j = 0; j < NR_SPECS; j++) {
+				if (!specs[j].group || strcmp(specs[j].group, s->group) || specs[j].rank != r)
+					continue;
+				any = true;
+				all &= exists[j];
+			}
+			if (any && all)
+				best = r;
+		}
+		chosen[i] = s->rank == best;
+	}
+	for (int i = 0; i < NR_SPECS; i++) {
+		if (verbose)
+			fprintf(stderr, "vmmemtop: probe: %-44s %s%s\n", hook_desc(&specs[i], desc, sizeof(desc)),
+				exists[i] ? "present" : "absent", chosen[i] ? ", using it" : "");
+	}
+}
+
+static void mark_available(struct source *src, const struct prog_spec *s)
+{
+	for (int k = 0; k < 10 && s->vm_counters[k]; k++)
+		src->available.vm[s->vm_counters[k] - 1] = true;
+	for (int k = 0; k < 3 && s->host_counters[k]; k++)
+		src->available.host[s->host_counters[k] - 1] = true;
+}
+
+static void notice_missing(const struct source *src)
+{
+	static const char *const names[] = {
+#define N(n, u, h) #n,
+		VMMEM_VM_COUNTERS(N)
+#undef N
+	};
+	char list[1024] = "";
+	size_t off = 0;
+
+	for (int i = 0; i < VMMEM_NR_VM_COUNTERS; i++)
+		if (!src->available.vm[i] && off < sizeof(list) - 40)
+			off += snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "", names[i]);
+	if (off)
+		fprintf(stderr, "vmmemtop: notice: kernel lacks the hooks for: %s (shown as unavailable)\n", list);
+}
+
+static uint32_t read_pid_max(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+	unsigned long v = 32768;
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 32768;
+		fclose(f);
+	}
+	if (v < 1024)
+		v = 1024;
+	if (v > 4194304)	/* PID_MAX_LIMIT on 64-bit */
+		v = 4194304;
+	return v;
+}
+
+static int bpf_track(struct source *src, pid_t tgid)
+{
+	struct bpf_priv *p = src->priv;
+	struct vmmem_bpf__bss *bss = p->skel->bss;
+	int fd = bpf_map__fd(p->skel->maps.vmm_slot_by_tgid);
+	uint32_t key = tgid, cur = 0;
+
+	if (tgid <= 0 || (uint32_t)tgid >= p->max_tgid)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, &key, &cur) == 0 && cur)
+		return -EEXIST;
+	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
+		uint64_t expect = 0;
+
+		if (bss->slot_owner[i])
+			continue;
+		/* same protocol as claim_slot() in bpf/vmm_table.bpf.h, on the mmap()ed .bss */
+		if (!__atomic_compare_exchange_n(&bss->slot_owner[i], &expect, (uint64_t)tgid, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			continue;
+		bss->slot_seq[i] = __atomic_add_fetch(&bss->next_seq, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_LIVE, __ATOMIC_SEQ_CST);
+		cur = i + 1;
+		if (bpf_map_update_elem(fd, &key, &cur, BPF_ANY)) {
+			int err = -errno;
+
+			__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_FREE, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&bss->slot_owner[i], 0, __ATOMIC_SEQ_CST);
+			return err;
+		}
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static void sum_percpu(const struct bpf_priv *p, struct vmmem_vm_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int cpu = 0; cpu < p->ncpus; cpu++)
+		for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++)
+			out->c[k] += p->percpu[cpu].c[k];
+}
+
+static int bpf_read(struct source *src, struct source_read *out)
+{
+	struct bpf_priv *p = src->priv;
+	struct vmmem_bpf__bss *bss = p->skel->bss;
+	int cfd = bpf_map__fd(p->skel->maps.vm_counters);
+	int sfd = bpf_map__fd(p->skel->maps.vmm_slot_by_tgid);
+	int hfd = bpf_map__fd(p->skel->maps.host_counters);
+	struct timespec ts;
+	uint32_t zero = 0;
+
+	out->nr_vms = 0;
+	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
+		uint64_t owner = __atomic_load_n(&bss->slot_owner[i], __ATOMIC_SEQ_CST);
+		uint32_t state = __atomic_load_n(&bss->slot_state[i], __ATOMIC_SEQ_CST);
+		struct source_vm *vm;
+		uint32_t key = owner, cur = 0;
+
+		if (!owner || state == VMMEM_SLOT_FREE)
+			continue;
+		/* a slot orphaned by a kernel/user claim race for the same tgid: free it */
+		if (state == VMMEM_SLOT_LIVE && bpf_map_lookup_elem(sfd, &key, &cur) == 0 && cur && cur != i + 1) {
+			struct vmmem_vm_counters zeroes[p->ncpus];
+
+			memset(zeroes, 0, sizeof(zeroes));
+			bpf_map_update_elem(cfd, &i, zeroes, BPF_ANY);
+			__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_FREE, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&bss->slot_owner[i], 0, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (bpf_map_lookup_elem(cfd, &i, p->percpu))
+			return -errno;
+		vm = &out->vms[out->nr_vms++];
+		vm->tgid = owner;
+		vm->state = state;
+		vm->seq = bss->slot_seq[i];
+		sum_percpu(p, &vm->counters);
+	}
+	{
+		struct vmmem_host_counters hc[p->ncpus];
+
+		memset(&out->host, 0, sizeof(out->host));
+		if (bpf_map_lookup_elem(hfd, &zero, hc) == 0)
+			for (int cpu = 0; cpu < p->ncpus; cpu++)
+				for (int k = 0; k < VMMEM_NR_HOST_COUNTERS; k++)
+					out->host.c[k] += hc[cpu].c[k];
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return 0;
+}
+
+static int bpf_reap(struct source *src, pid_t tgid, uint64_t seq)
+{
+	struct bpf_priv *p = src->priv;
+	struct vmmem_bpf__bss *bss = p->skel->bss;
+	int cfd = bpf_map__fd(p->skel->maps.vm_counters);
+	int sfd = bpf_map__fd(p->skel->maps.vmm_slot_by_tgid);
+
+	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
+		struct vmmem_vm_counters zeroes[p->ncpus];
+		uint32_t key = tgid, cur = 0;
+
+		if (bss->slot_owner[i] != (uint64_t)tgid || bss->slot_seq[i] != seq)
+			continue;
+		/* a LIVE slot reaped by user space: the process vanished unseen by the exit hook */
+		if (bpf_map_lookup_elem(sfd, &key, &cur) == 0 && cur == i + 1) {
+			cur = 0;
+			bpf_map_update_elem(sfd, &key, &cur, BPF_ANY);
+		}
+		memset(zeroes, 0, sizeof(zeroes));
+		bpf_map_update_elem(cfd, &i, zeroes, BPF_ANY);
+		__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_FREE, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&bss->slot_owner[i], 0, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int ring_cb(void *ctx, void *data, size_t size)
+{
+	struct bpf_priv *p = ctx;
+
+	if (size >= sizeof(struct vmmem_event) && p->ev_cb)
+		p->ev_cb(p->ev_ctx, data);
+	return 0;
+}
+
+static int bpf_poll_events(struct source *src, int timeout_ms,
+			   void (*cb)(void *ctx, const struct vmmem_event *ev), void *ctx)
+{
+	struct bpf_priv *p = src->priv;
+	int n;
+
+	p->ev_cb = cb;
+	p->ev_ctx = ctx;
+	n = ring_buffer__poll(p->rb, timeout_ms);
+	p->ev_cb = NULL;
+	return n == -EINTR ? 0 : n;
+}
+
+static void bpf_close(struct source *src)
+{
+	struct bpf_priv *p = src->priv;
+
+	if (!p)
+		return;
+	ring_buffer__free(p->rb);
+	for (int i = 0; i < NR_SPECS; i++)
+		bpf_link__destroy(p->links[i]);
+	vmmem_bpf__destroy(p->skel);
+	free(p->percpu);
+	free(p);
+	src->priv = NULL;
+	probe_cleanup();
+}
+
+static const struct source_ops bpf_ops = {
+	.track = bpf_track,
+	.read = bpf_read,
+	.reap = bpf_reap,
+	.poll_events = bpf_poll_events,
+	.close = bpf_close,
+};
+
+int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
+{
+	struct bpf_priv *p;
+	bool chosen[NR_SPECS];
+	char desc[128];
+	int ret, attached = 0;
+
+	verbose = opt && opt->verbose;
+	libbpf_set_print(libbpf_print);
+	memset(src, 0, sizeof(*src));
+	if (!probe_kernel_btf()) {
+		snprintf(err, errsz, "kernel has no BTF (/sys/kernel/btf/vmlinux missing; CONFIG_DEBUG_INFO_BTF=n): "
+			 "CO-RE programs cannot load; use --backend kmod");
+		return -ENOTSUP;
+	}
+	if (!probe_tracefs()) {
+		snprintf(err, errsz, "tracefs is not mounted and cannot be mounted at /sys/kernel/tracing "
+			 "(need root; or: mount -t tracefs nodev /sys/kernel/tracing)");
+		return -ENOENT;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0) {
+		snprintf(err, errsz, "cannot count possible CPUs: %s", strerror(-p->ncpus));
+		free(p);
+		return -EINVAL;
+	}
+	p->percpu = calloc(p->ncpus, sizeof(*p->percpu));
+	p->skel = vmmem_bpf__open();
+	if (!p->percpu || !p->skel) {
+		ret = errno ? -errno : -ENOMEM;
+		snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
+		goto err_free;
+	}
+	p->max_tgid = read_pid_max();
+	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
+
+	choose_programs(chosen);
+	for (int i = 0; i < NR_SPECS; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].prog);
+
+		if (prog)
+			bpf_program__set_autoload(prog, chosen[i]);
+	}
+	ret = vmmem_bpf__load(p->skel);
+	if (ret) {
+		if (ret == -EPERM || ret == -EACCES)
+			snprintf(err, errsz, "cannot load BPF programs: %s (need root or CAP_BPF+CAP_PERFMON; "
+				 "or use --backend kmod)", strerror(-ret));
+		else
+			snprintf(err, errsz, "cannot load BPF programs: %s (libbpf: %.120s)", strerror(-ret),
+				 libbpf_last_error);
+		goto err_free;
+	}
+	for (int i = 0; i < NR_SPECS; i++) {
+		struct bpf_program *prog;
+
+		if (!chosen[i])
+			continue;
+		prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].prog);
+		p->links[i] = prog ? bpf_program__attach(prog) : NULL;
+		if (!p->links[i]) {
+			fprintf(stderr, "vmmemtop: notice: cannot attach to %s: %s; its counters are unavailable\n",
+				hook_desc(&specs[i], desc, sizeof(desc)), strerror(errno));
+			continue;
+		}
+		attached++;
+		mark_available(src, &specs[i]);
+	}
+	if (!attached) {
+		ret = -ENOENT;
+		snprintf(err, errsz, "no BPF program could attach (see notices above)");
+		goto err_free;
+	}
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), ring_cb, p, NULL);
+	if (!p->rb) {
+		ret = -errno;
+		snprintf(err, errsz, "cannot open the BPF event ring: %s", strerror(-ret));
+		goto err_free;
+	}
+	src->available.host[VMMEM_H_dropped_events] = true;
+	src->ops = &bpf_ops;
+	src->name = "bpf";
+	src->priv = p;
+	notice_missing(src);
+	return 0;
+
+err_free:
+	src->priv = p;
+	bpf_close(src);
+	memset(src, 0, sizeof(*src));
+	return ret;
+}
