@@ -28,7 +28,7 @@ TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 KDIR       ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
                 $(lastword $(sort $(wildcard /lib/modules/*/build))))
 
-.PHONY: all deps run test unit bench kmod clean check-root
+.PHONY: all deps run test unit bench kmod demo fuzz clean
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 deps:
@@ -86,6 +86,9 @@ test: deps all unit
 
 bench: deps all
 	@bash tests/bench/run.sh
+
+demo: deps all
+	@bash tests/vm/demo.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -52,7 +52,7 @@ static void *collector_main(void *arg)
 		interval = c->interval_s;
 		paused = c->paused;
 		pthread_mutex_unlock(&c->lock);
-		/* paused: keep counting (nothing is lost), publish nothing new */
+		/* paused: the view freezes; samples taken meanwhile are not published */
 		if (core_next(c->core, interval, &c->stop, &s, err, sizeof(err))) {
 			pthread_mutex_lock(&c->lock);
 			snprintf(c->error, sizeof(c->error), "%s", err);
@@ -67,7 +67,6 @@ static void *collector_main(void *arg)
 		}
 		pthread_mutex_lock(&c->lock);
 		if (paused) {
-			/* fold the paused interval into nothing shown; the next sample starts fresh */
 			snapshot_free(&s);
 		} else {
 			if (c->opt.on_sample)
