@@ -101,6 +101,10 @@ static int tick(struct core *c)
 			continue;
 		v->last = sv->counters;
 		v->state = sv->state;
+		if (c->src.ops->vm_info) {
+			v->have_info = c->src.ops->vm_info(&c->src, sv->tgid, sv->seq, &v->info) == 0;
+			continue;
+		}
 		if (!v->have_info && sv->state == VMMEM_SLOT_LIVE &&
 		    vmm_info_read(proc_root(c), sv->tgid, &v->info, false) == 0)
 			v->have_info = true;
@@ -143,6 +147,18 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 	}
 	if (opt)
 		c->opt = *opt;
+	for (int i = 0; source_factories[i]; i++) {
+		size_t n = strlen(source_factories[i]->prefix);
+
+		if (strncmp(backend, source_factories[i]->prefix, n) == 0) {
+			ret = source_factories[i]->open(&c->src, backend + n, &sopt, err, errsz);
+			if (ret) {
+				free(c);
+				return ret;
+			}
+			goto opened;
+		}
+	}
 	if (!strcmp(backend, "bpf") || !strcmp(backend, "auto"))
 		ret = source_bpf_open(&c->src, &sopt, err_bpf, sizeof(err_bpf));
 	if (ret && (!strcmp(backend, "kmod") || !strcmp(backend, "auto")))
@@ -157,7 +173,9 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 		free(c);
 		return ret;
 	}
-	discover(c);
+opened:
+	if (!c->src.ops->vm_info)
+		discover(c);
 	ret = tick(c);
 	if (ret) {
 		snprintf(err, errsz, "cannot read counters from the %s backend: %s", c->src.name, strerror(-ret));
@@ -184,7 +202,9 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->exited = v->state == VMMEM_SLOT_EXITED || v->gone;
-	if (!o->exited && vmm_info_read(proc_root(c), v->tgid, &o->info, true) == 0)
+	if (c->src.ops->vm_info)
+		o->info = v->info;
+	else if (!o->exited && vmm_info_read(proc_root(c), v->tgid, &o->info, true) == 0)
 		v->info = o->info, v->have_info = true;
 	else if (v->have_info)
 		o->info = v->info;
@@ -209,7 +229,9 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 
 		if (t >= end || (stop && *stop))
 			break;
-		if (t - c->last_scan_ns >= DISCOVERY_PERIOD_NS)
+		if (c->src.ops->finished && c->src.ops->finished(&c->src))
+			break;
+		if (!c->src.ops->vm_info && t - c->last_scan_ns >= DISCOVERY_PERIOD_NS)
 			discover(c);
 		ret = tick(c);
 		if (ret)
@@ -222,7 +244,10 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 	if (ret)
 		goto read_failed;
 
-	host_state_read("", &out->host);
+	if (c->src.ops->host_state)
+		c->src.ops->host_state(&c->src, &out->host);
+	else
+		host_state_read("", &out->host);
 	out->backend = c->src.name;
 	out->available = c->src.available;
 	out->ts_ns = c->rd.ts_ns;

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include "vmmem.h"
 #include "snapshot.h"
+#include "vmm_info.h"
 
 /* One VMM as the kernel side knows it. */
 struct source_vm {
@@ -45,6 +46,13 @@ struct source_ops {
 	int (*poll_events)(struct source *src, int timeout_ms,
 			   void (*cb)(void *ctx, const struct vmmem_event *ev), void *ctx);
 	void (*close)(struct source *src);
+	/* Optional (NULL for live backends, which use /proc and sysfs): a source that
+	 * carries its own process and host facts, such as a recording being replayed.
+	 * vm_info returns 0 or -ENOENT; host_state returns 0 or negative errno. */
+	int (*vm_info)(struct source *src, pid_t tgid, uint64_t seq, struct vmm_info *out);
+	int (*host_state)(struct source *src, struct host_state *out);
+	/* Optional: true when a finite source (a recording) has nothing more to give. */
+	bool (*finished)(struct source *src);
 };
 
 struct source_options {
@@ -54,5 +62,14 @@ struct source_options {
 /* Each returns 0 and fills *src, or a negative errno and writes one line into err. */
 int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz);
 int source_kmod_open(struct source *src, const struct source_options *opt, char *err, size_t errsz);
+
+/* Registry of extra sources selectable by --backend NAME (e.g. "replay:FILE"): a source
+ * file registers itself here so core.c needs no knowledge of it. */
+struct source_factory {
+	const char *prefix;		/* matched against the start of --backend */
+	int (*open)(struct source *src, const char *arg, const struct source_options *opt,
+		    char *err, size_t errsz);
+};
+extern const struct source_factory *const source_factories[];
 
 #endif

@@ -1,0 +1,8 @@
+/* Extra sources selectable by --backend prefix (see struct source_factory in source.h).
+ * Add an entry here when a new file-backed or synthetic source is written. */
+#include <stddef.h>
+#include "source.h"
+
+const struct source_factory *const source_factories[] = {
+	NULL,
+};
