@@ -13,6 +13,39 @@ const char *const host_counter_names[VMMEM_NR_HOST_COUNTERS] = { VMMEM_HOST_COUN
 const char *const host_counter_units[VMMEM_NR_HOST_COUNTERS] = { VMMEM_HOST_COUNTERS(UNIT) };
 const char *const host_counter_help[VMMEM_NR_HOST_COUNTERS] = { VMMEM_HOST_COUNTERS(HELP) };
 
+#define HNAME(n, h) #n,
+#define HHELP(n, h) h,
+const char *const vm_hist_names[VMMEM_NR_VM_HISTS] = { VMMEM_VM_HISTS(HNAME) };
+const char *const vm_hist_help[VMMEM_NR_VM_HISTS] = { VMMEM_VM_HISTS(HHELP) };
+const char *const host_hist_names[VMMEM_NR_HOST_HISTS] = { VMMEM_HOST_HISTS(HNAME) };
+const char *const host_hist_help[VMMEM_NR_HOST_HISTS] = { VMMEM_HOST_HISTS(HHELP) };
+
+uint64_t hist_count(const struct vmmem_hist *h)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < VMMEM_HIST_SLOTS; i++)
+		n += h->slot[i];
+	return n;
+}
+
+uint64_t hist_quantile_ns(const struct vmmem_hist *h, double q)
+{
+	uint64_t n = hist_count(h), seen = 0, want;
+
+	if (!n)
+		return 0;
+	want = (uint64_t)(q * n);
+	if (want >= n)
+		want = n - 1;
+	for (int i = 0; i < VMMEM_HIST_SLOTS; i++) {
+		seen += h->slot[i];
+		if (seen > want)
+			return 2ull << i;
+	}
+	return 2ull << (VMMEM_HIST_SLOTS - 1);
+}
+
 static int index_of(const char *const *names, int n, const char *name)
 {
 	for (int i = 0; i < n; i++)

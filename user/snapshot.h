@@ -16,6 +16,8 @@
 struct counter_mask {
 	bool vm[VMMEM_NR_VM_COUNTERS];
 	bool host[VMMEM_NR_HOST_COUNTERS];
+	bool vm_hist[VMMEM_NR_VM_HISTS];
+	bool host_hist[VMMEM_NR_HOST_HISTS];
 };
 
 struct vm_snapshot {
@@ -24,6 +26,8 @@ struct vm_snapshot {
 	bool exited;			/* exited during the interval; counters are final */
 	struct vmmem_vm_counters delta;	/* counted over the interval */
 	struct vmmem_vm_counters total;	/* counted since vmmemtop first saw this VM */
+	struct vmmem_vm_hists hist_delta;	/* latency histograms over the interval */
+	struct vmmem_vm_hists hist_total;	/* since first seen (Prometheus histograms) */
 };
 
 struct snapshot {
@@ -33,6 +37,7 @@ struct snapshot {
 	const char *backend;		/* "bpf" or "kmod" */
 	struct host_state host;
 	struct vmmem_host_counters host_delta, host_total;
+	struct vmmem_host_hists host_hist_delta, host_hist_total;
 	struct counter_mask available;
 	uint64_t dropped_events;	/* over the interval */
 	int nr_vms;
@@ -48,6 +53,16 @@ extern const char *const vm_counter_help[VMMEM_NR_VM_COUNTERS];
 extern const char *const host_counter_names[VMMEM_NR_HOST_COUNTERS];
 extern const char *const host_counter_units[VMMEM_NR_HOST_COUNTERS];
 extern const char *const host_counter_help[VMMEM_NR_HOST_COUNTERS];
+
+extern const char *const vm_hist_names[VMMEM_NR_VM_HISTS];
+extern const char *const vm_hist_help[VMMEM_NR_VM_HISTS];
+extern const char *const host_hist_names[VMMEM_NR_HOST_HISTS];
+extern const char *const host_hist_help[VMMEM_NR_HOST_HISTS];
+
+/* Events in a histogram, and an estimate of quantile q (0..1) in ns from its log2 slots
+ * (upper bound of the slot holding it); 0 when empty. */
+uint64_t hist_count(const struct vmmem_hist *h);
+uint64_t hist_quantile_ns(const struct vmmem_hist *h, double q);
 
 /* Index of a counter by name, or -1. */
 int vm_counter_index(const char *name);

@@ -16,11 +16,13 @@ struct source_vm {
 	uint32_t state;			/* VMMEM_SLOT_LIVE or VMMEM_SLOT_EXITED */
 	uint64_t seq;			/* new for every new VMM (pid reuse gives a new seq) */
 	struct vmmem_vm_counters counters;	/* cumulative since the slot was claimed */
+	struct vmmem_vm_hists hists;		/* cumulative, likewise */
 };
 
 struct source_read {
 	uint64_t ts_ns;
 	struct vmmem_host_counters host;	/* cumulative */
+	struct vmmem_host_hists host_hists;	/* cumulative */
 	int nr_vms;
 	struct source_vm vms[VMMEM_MAX_VMS];
 };

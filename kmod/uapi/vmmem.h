@@ -57,12 +57,48 @@
 	X(ksm_scan_ns,    ns,     "ksmd time spent in scan batches")		\
 	X(dropped_events, events, "event records lost because the event ring was full")
 
+/*
+ * Per-VMM latency histograms, log2 ns slots.  X(name, help)
+ * Slot i counts durations d with 2^i <= d < 2^(i+1) ns (slot 0 also takes d < 1).
+ */
+#define VMMEM_VM_HISTS(X)						\
+	X(tdp_fault_ns,       "EPT/NPT violation (kvm_page_fault) to the vCPU's next VM entry") \
+	X(exit_tdp_ns,        "VM exit to next entry, exits for EPT/NPT violation or misconfig") \
+	X(exit_io_ns,         "VM exit to next entry, port I/O exits")		\
+	X(exit_hlt_ns,        "VM exit to next entry, HLT exits")			\
+	X(exit_other_ns,      "VM exit to next entry, all other exits")		\
+	X(balloon_discard_ns, "madvise/fallocate discard of guest RAM, syscall entry to exit") \
+	X(tlb_shootdown_ns,   "TLB shootdown time seen by the sending thread (flush_tlb_mm_range)")
+
+#define VMMEM_HOST_HISTS(X)						\
+	X(ksm_scan_ns,        "ksmd scan batch duration (ksm_start_scan to ksm_stop_scan)")
+
 #define VMMEM_ENUM_ENTRY(name, unit, help) VMMEM_C_##name,
 enum vmmem_vm_counter_id { VMMEM_VM_COUNTERS(VMMEM_ENUM_ENTRY) VMMEM_NR_VM_COUNTERS };
 #undef VMMEM_ENUM_ENTRY
 #define VMMEM_ENUM_ENTRY(name, unit, help) VMMEM_H_##name,
 enum vmmem_host_counter_id { VMMEM_HOST_COUNTERS(VMMEM_ENUM_ENTRY) VMMEM_NR_HOST_COUNTERS };
 #undef VMMEM_ENUM_ENTRY
+
+#define VMMEM_HIST_ENTRY(name, help) VMMEM_HIST_##name,
+enum vmmem_vm_hist_id { VMMEM_VM_HISTS(VMMEM_HIST_ENTRY) VMMEM_NR_VM_HISTS };
+#undef VMMEM_HIST_ENTRY
+#define VMMEM_HIST_ENTRY(name, help) VMMEM_HHIST_##name,
+enum vmmem_host_hist_id { VMMEM_HOST_HISTS(VMMEM_HIST_ENTRY) VMMEM_NR_HOST_HISTS };
+#undef VMMEM_HIST_ENTRY
+
+struct vmmem_hist {
+	__u64 slot[VMMEM_HIST_SLOTS];
+	__u64 sum_ns;			/* for the mean and Prometheus _sum */
+};
+
+struct vmmem_vm_hists {
+	struct vmmem_hist h[VMMEM_NR_VM_HISTS];
+};
+
+struct vmmem_host_hists {
+	struct vmmem_hist h[VMMEM_NR_HOST_HISTS];
+};
 
 /* One VMM's counters, indexed by enum vmmem_vm_counter_id. */
 struct vmmem_vm_counters {
