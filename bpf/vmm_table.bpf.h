@@ -52,7 +52,7 @@ static __always_inline struct vmmem_host_counters *host(void)
 	return bpf_map_lookup_elem(&host_counters, &zero);
 }
 
-static __always_inline void emit_event(__u32 type, __u32 tgid, __u64 a, __u64 b)
+static __always_inline void emit_timed_event(__u32 type, __u32 tgid, __u64 a, __u64 b, __u64 dur_ns)
 {
 	struct vmmem_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	struct vmmem_host_counters *h;
@@ -70,8 +70,16 @@ static __always_inline void emit_event(__u32 type, __u32 tgid, __u64 a, __u64 b)
 	ev->reserved = 0;
 	ev->a = a;
 	ev->b = b;
+	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->flags = 0;
+	ev->dur_ns = dur_ns;
 	/* rare events only: wake the reader for each, it polls every 100 ms anyway */
 	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void emit_event(__u32 type, __u32 tgid, __u64 a, __u64 b)
+{
+	emit_timed_event(type, tgid, a, b, 0);
 }
 
 static __always_inline struct vmmem_vm_counters *vm_of_tgid(__u32 tgid)

@@ -119,15 +119,17 @@ static int tick(struct core *c)
 	return 0;
 }
 
-static void ignore_event(void *ctx, const struct vmmem_event *ev)
+static void deliver_event(void *ctx, const struct vmmem_event *ev)
 {
-	(void)ctx;
-	(void)ev;
+	struct core *c = ctx;
+
+	if (c->opt.on_event)
+		c->opt.on_event(c->opt.event_ctx, ev);
 }
 
 static void wait_tick(struct core *c, int ms)
 {
-	if (c->src.ops->poll_events && c->src.ops->poll_events(&c->src, ms, ignore_event, c) >= 0)
+	if (c->src.ops->poll_events && c->src.ops->poll_events(&c->src, ms, deliver_event, c) >= 0)
 		return;
 	usleep(ms * 1000);
 }

@@ -16,6 +16,9 @@ struct core_options {
 	pid_t track[64];		/* extra processes to count as VMMs (--track) */
 	int nr_track;
 	bool verbose;
+	/* Optional: called for every event record the backend delivers (recorder). */
+	void (*on_event)(void *ctx, const struct vmmem_event *ev);
+	void *event_ctx;
 };
 
 /* Open the backend and start counting. Returns 0, or a negative errno with one line in err. */

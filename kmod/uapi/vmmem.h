@@ -123,6 +123,8 @@ struct vmmem_host_counters {
 #define VMMEM_EV_BALLOON	2	/* a = bytes, b = madvise behavior or 0x100|fallocate mode; tgid set */
 #define VMMEM_EV_VM_START	3	/* tgid created a VM */
 #define VMMEM_EV_VM_EXIT	4	/* tgid exited */
+#define VMMEM_EV_SLOW_FAULT	5	/* a TDP fault slower than the slow threshold; a = GPA */
+#define VMMEM_EV_SLOW_EXIT	6	/* a VM exit slower than the threshold; a = exit reason, b = isa */
 
 struct vmmem_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns / ktime_get_ns) */
@@ -132,6 +134,9 @@ struct vmmem_event {
 	__u32 reserved;		/* zero */
 	__u64 a;
 	__u64 b;
+	__u32 tid;		/* thread (vCPU) that hit the event, 0 if none */
+	__u32 flags;		/* zero */
+	__u64 dur_ns;		/* duration for timed events, else 0 */
 };
 
 /* ---- /dev/vmmem (kmod backend) ---- */
