@@ -9,6 +9,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
+#include "latency.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -123,12 +124,19 @@ static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
 	return bpf_map_lookup_elem(&vm_counters, &slot);
 }
 
-static __always_inline void handle_tdp_fault(void)
+static __always_inline void handle_tdp_fault(__u64 gpa)
 {
 	struct vmmem_vm_counters *c = kvm_current_vm();
+	struct thread_spans *s;
 
-	if (c)
-		inc(c, tdp_faults);
+	if (!c)
+		return;
+	inc(c, tdp_faults);
+	s = spans_of_current(true);
+	if (s) {
+		s->fault_ns = bpf_ktime_get_ns();
+		s->fault_gpa = gpa;
+	}
 }
 
 /* BTF-typed raw tracepoint: the cheapest attach; its arguments changed across kernels
@@ -136,14 +144,14 @@ static __always_inline void handle_tdp_fault(void)
 SEC("tp_btf/kvm_page_fault")
 int tdp_fault_btf(void *ctx)
 {
-	handle_tdp_fault();
+	handle_tdp_fault(0);
 	return 0;
 }
 
 SEC("tracepoint/kvm/kvm_page_fault")
-int tdp_fault_tp(void *ctx)
+int tdp_fault_tp(struct trace_event_raw_kvm_page_fault *ctx)
 {
-	handle_tdp_fault();
+	handle_tdp_fault(ctx->fault_address);
 	return 0;
 }
 
@@ -178,6 +186,7 @@ SEC("tracepoint/kvm/kvm_exit")
 int exit_tp(struct trace_event_raw_kvm_exit *ctx)
 {
 	struct vmmem_vm_counters *c = kvm_current_vm();
+	struct thread_spans *s;
 	int cls;
 
 	if (!c)
@@ -186,6 +195,56 @@ int exit_tp(struct trace_event_raw_kvm_exit *ctx)
 	cls = exit_class(ctx->isa, ctx->exit_reason);
 	if (cls >= 0 && cls < VMMEM_NR_VM_COUNTERS)
 		c->c[cls]++;
+	s = spans_of_current(true);
+	if (s) {
+		s->exit_ns = bpf_ktime_get_ns();
+		s->exit_reason = ctx->exit_reason;
+		s->isa = ctx->isa;
+		s->exit_hist = cls == VMMEM_C_exits_tdp_violation || cls == VMMEM_C_exits_tdp_misconfig ?
+			VMMEM_HIST_exit_tdp_ns : cls == VMMEM_C_exits_io ? VMMEM_HIST_exit_io_ns :
+			cls == VMMEM_C_exits_hlt ? VMMEM_HIST_exit_hlt_ns : VMMEM_HIST_exit_other_ns;
+	}
+	return 0;
+}
+
+/* The vCPU re-enters the guest: close the exit and fault spans of this thread. */
+static __always_inline void handle_entry(void)
+{
+	struct thread_spans *s;
+	__u32 tgid = current_tgid();
+	__u64 now, d;
+
+	s = spans_of_current(false);
+	if (!s)
+		return;
+	now = bpf_ktime_get_ns();
+	if (s->exit_ns) {
+		d = now - s->exit_ns;
+		vm_hist_add(tgid, s->exit_hist, d);
+		if (d >= slow_event_ns)
+			emit_timed_event(VMMEM_EV_SLOW_EXIT, tgid, s->exit_reason, s->isa, d);
+		s->exit_ns = 0;
+	}
+	if (s->fault_ns) {
+		d = now - s->fault_ns;
+		vm_hist_add(tgid, VMMEM_HIST_tdp_fault_ns, d);
+		if (d >= slow_event_ns)
+			emit_timed_event(VMMEM_EV_SLOW_FAULT, tgid, s->fault_gpa, 0, d);
+		s->fault_ns = 0;
+	}
+}
+
+SEC("tp_btf/kvm_entry")
+int entry_btf(void *ctx)
+{
+	handle_entry();
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_entry")
+int entry_tp(void *ctx)
+{
+	handle_entry();
 	return 0;
 }
 
@@ -240,6 +299,24 @@ int tlb_flush_tp(struct trace_event_raw_tlb_flush *ctx)
 	return 0;
 }
 
+/* Time of a TLB shootdown as the sending thread sees it (arch/x86/mm/tlb.c). */
+SEC("fentry/flush_tlb_mm_range")
+int BPF_PROG(tlb_time_fentry)
+{
+	span_begin();
+	return 0;
+}
+
+SEC("fexit/flush_tlb_mm_range")
+int BPF_PROG(tlb_time_fexit)
+{
+	__u64 d = span_end();
+
+	if (d)
+		vm_hist_add(current_tgid(), VMMEM_HIST_tlb_shootdown_ns, d);
+	return 0;
+}
+
 /* Attributed to the VM whose MMU is flushed, not the calling thread: the caller is
  * often ksmd, kswapd or khugepaged through the MMU notifier (virt/kvm/kvm_main.c). */
 SEC("fentry/kvm_flush_remote_tlbs")
@@ -286,6 +363,13 @@ int ksm_stop_tp(struct trace_event_raw_ksm_scan_template *ctx)
 		return 0;
 	h->c[VMMEM_H_ksm_scans]++;
 	h->c[VMMEM_H_ksm_scan_ns] += now - start;
+	{
+		__u32 zero = 0;
+		struct vmmem_host_hists *hh = bpf_map_lookup_elem(&host_hists, &zero);
+
+		if (hh)
+			hist_add(&hh->h[VMMEM_HHIST_ksm_scan_ns], now - start);
+	}
 	ksm_scan_start_ns = 0;
 	emit_event(VMMEM_EV_KSM_SCAN, 0, now - start, ctx->rmap_entries);
 	return 0;
@@ -344,7 +428,8 @@ int thp_collapse_tp(struct trace_event_raw_mm_collapse_huge_page *ctx)
 #define MADV_DONTNEED_LOCKED	24
 #define FALLOC_FL_PUNCH_HOLE	0x02
 
-static __always_inline void balloon_madvise(__u64 len, int behavior)
+/* dur_ns is 0 where the hook gives no start time */
+static __always_inline void balloon_madvise(__u64 len, int behavior, __u64 dur_ns)
 {
 	struct vmmem_vm_counters *c = current_vm();
 
@@ -356,6 +441,8 @@ static __always_inline void balloon_madvise(__u64 len, int behavior)
 	case MADV_FREE:
 	case MADV_REMOVE:
 		c->c[VMMEM_C_balloon_inflate_bytes] += len;
+		if (dur_ns)
+			vm_hist_add(current_tgid(), VMMEM_HIST_balloon_discard_ns, dur_ns);
 		break;
 	case MADV_WILLNEED:
 		c->c[VMMEM_C_balloon_deflate_bytes] += len;
@@ -363,10 +450,10 @@ static __always_inline void balloon_madvise(__u64 len, int behavior)
 	default:
 		return;
 	}
-	emit_event(VMMEM_EV_BALLOON, current_tgid(), len, behavior);
+	emit_timed_event(VMMEM_EV_BALLOON, current_tgid(), len, behavior, dur_ns);
 }
 
-static __always_inline void balloon_fallocate(__u64 len, int mode)
+static __always_inline void balloon_fallocate(__u64 len, int mode, __u64 dur_ns)
 {
 	struct vmmem_vm_counters *c;
 
@@ -376,7 +463,23 @@ static __always_inline void balloon_fallocate(__u64 len, int mode)
 	if (!c)
 		return;
 	c->c[VMMEM_C_balloon_inflate_bytes] += len;
-	emit_event(VMMEM_EV_BALLOON, current_tgid(), len, 0x100 | mode);
+	if (dur_ns)
+		vm_hist_add(current_tgid(), VMMEM_HIST_balloon_discard_ns, dur_ns);
+	emit_timed_event(VMMEM_EV_BALLOON, current_tgid(), len, 0x100 | mode, dur_ns);
+}
+
+SEC("fentry/do_madvise")
+int BPF_PROG(madvise_fentry)
+{
+	span_begin();
+	return 0;
+}
+
+SEC("fentry/vfs_fallocate")
+int BPF_PROG(fallocate_fentry)
+{
+	span_begin();
+	return 0;
 }
 
 /* fexit sees the return value without switching every thread to the syscall slow path */
@@ -385,7 +488,7 @@ int BPF_PROG(madvise_fexit, struct mm_struct *mm, unsigned long start, size_t le
 	     int behavior, int ret)
 {
 	if (ret == 0)
-		balloon_madvise(len_in, behavior);
+		balloon_madvise(len_in, behavior, span_end());
 	return 0;
 }
 
@@ -393,12 +496,13 @@ SEC("fexit/vfs_fallocate")
 int BPF_PROG(fallocate_fexit, struct file *file, int mode, loff_t offset, loff_t len, long ret)
 {
 	if (ret == 0)
-		balloon_fallocate(len, mode);
+		balloon_fallocate(len, mode, span_end());
 	return 0;
 }
 
 /* Fallback where fexit is missing: syscall tracepoints, arguments stashed per thread. */
 struct syscall_args {
+	__u64 start_ns;
 	__u64 len;
 	__s32 op;
 	__u32 is_fallocate;
@@ -415,7 +519,7 @@ SEC("tracepoint/syscalls/sys_enter_madvise")
 int madvise_enter_tp(struct sys_enter_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct syscall_args a = { .len = ctx->args[1], .op = (int)ctx->args[2] };
+	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .len = ctx->args[1], .op = (int)ctx->args[2] };
 
 	if (!current_vm())
 		return 0;
@@ -427,7 +531,8 @@ SEC("tracepoint/syscalls/sys_enter_fallocate")
 int fallocate_enter_tp(struct sys_enter_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct syscall_args a = { .len = ctx->args[3], .op = (int)ctx->args[1], .is_fallocate = 1 };
+	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .len = ctx->args[3], .op = (int)ctx->args[1],
+				  .is_fallocate = 1 };
 
 	if (!current_vm())
 		return 0;
@@ -443,10 +548,12 @@ static __always_inline void syscall_exit(long ret)
 	if (!a)
 		return;
 	if (ret == 0) {
+		__u64 d = bpf_ktime_get_ns() - a->start_ns;
+
 		if (a->is_fallocate)
-			balloon_fallocate(a->len, a->op);
+			balloon_fallocate(a->len, a->op, d);
 		else
-			balloon_madvise(a->len, a->op);
+			balloon_madvise(a->len, a->op, d);
 	}
 	bpf_map_delete_elem(&inflight, &id);
 }

@@ -19,5 +19,6 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 int run_snapshots(struct snapshot_opts *o);
 
 int cmd_snapshot(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

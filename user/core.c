@@ -24,6 +24,7 @@ struct core_vm {
 	struct vmm_info info;
 	struct vmmem_vm_counters prev;	/* at the previous sample: the delta base */
 	struct vmmem_vm_counters last;
+	struct vmmem_vm_hists prev_hists, last_hists;
 };
 
 struct core {
@@ -32,6 +33,7 @@ struct core {
 	struct source_read rd;
 	struct core_vm vms[VMMEM_MAX_VMS];
 	struct vmmem_host_counters host_prev, host_last;
+	struct vmmem_host_hists host_hists_prev, host_hists_last;
 	uint64_t prev_ts_ns, last_scan_ns;
 	bool tracked_extra[64];
 };
@@ -100,6 +102,7 @@ static int tick(struct core *c)
 		if (!v)
 			continue;
 		v->last = sv->counters;
+		v->last_hists = sv->hists;
 		v->state = sv->state;
 		if (c->src.ops->vm_info) {
 			v->have_info = c->src.ops->vm_info(&c->src, sv->tgid, sv->seq, &v->info) == 0;
@@ -116,6 +119,7 @@ static int tick(struct core *c)
 			v->gone = true;
 	}
 	c->host_last = c->rd.host;
+	c->host_hists_last = c->rd.host_hists;
 	return 0;
 }
 
@@ -184,9 +188,12 @@ opened:
 		core_close(c);
 		return ret;
 	}
-	for (int i = 0; i < VMMEM_MAX_VMS; i++)
+	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
 		c->vms[i].prev = c->vms[i].last;
+		c->vms[i].prev_hists = c->vms[i].last_hists;
+	}
 	c->host_prev = c->host_last;
+	c->host_hists_prev = c->host_hists_last;
 	c->prev_ts_ns = c->rd.ts_ns;
 	*out = c;
 	return 0;
@@ -198,6 +205,19 @@ static void counters_delta(const struct vmmem_vm_counters *cur, const struct vmm
 	/* a counter below its base was reset (kmod reset ioctl): count from zero */
 	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++)
 		out->c[k] = cur->c[k] >= prev->c[k] ? cur->c[k] - prev->c[k] : cur->c[k];
+}
+
+static void hist_delta(const struct vmmem_hist *cur, const struct vmmem_hist *prev, struct vmmem_hist *out)
+{
+	bool reset = cur->sum_ns < prev->sum_ns;
+
+	for (int i = 0; i < VMMEM_HIST_SLOTS; i++) {
+		reset |= cur->slot[i] < prev->slot[i];
+		out->slot[i] = cur->slot[i] - prev->slot[i];
+	}
+	out->sum_ns = cur->sum_ns - prev->sum_ns;
+	if (reset)
+		*out = *cur;
 }
 
 static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o)
@@ -217,6 +237,9 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o)
 	o->seq = v->seq;
 	counters_delta(&v->last, &v->prev, &o->delta);
 	o->total = v->last;
+	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++)
+		hist_delta(&v->last_hists.h[k], &v->prev_hists.h[k], &o->hist_delta.h[k]);
+	o->hist_total = v->last_hists;
 }
 
 int core_next(struct core *c, double interval_s, const volatile int *stop, struct snapshot *out,
@@ -260,6 +283,9 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		out->host_delta.c[k] = c->host_last.c[k] - c->host_prev.c[k];
 	}
 	out->dropped_events = out->host_delta.c[VMMEM_H_dropped_events];
+	for (int k = 0; k < VMMEM_NR_HOST_HISTS; k++)
+		hist_delta(&c->host_hists_last.h[k], &c->host_hists_prev.h[k], &out->host_hist_delta.h[k]);
+	out->host_hist_total = c->host_hists_last;
 	out->vms = calloc(VMMEM_MAX_VMS, sizeof(*out->vms));
 	if (!out->vms) {
 		snprintf(err, errsz, "out of memory");
@@ -272,6 +298,7 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 			continue;
 		fill_vm(c, v, &out->vms[n++]);
 		v->prev = v->last;
+		v->prev_hists = v->last_hists;
 		if (out->vms[n - 1].exited) {
 			c->src.ops->reap(&c->src, v->tgid, v->seq);
 			v->used = false;
@@ -279,6 +306,7 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 	}
 	out->nr_vms = n;
 	c->host_prev = c->host_last;
+	c->host_hists_prev = c->host_hists_last;
 	c->prev_ts_ns = c->rd.ts_ns;
 	return 0;
 

@@ -13,6 +13,32 @@ static json_t *str_or_null(const char *s)
 	return s && s[0] ? json_string(s) : json_null();
 }
 
+/* {"count","sum_ns","p50_ns","p99_ns","log2_ns":[slot counts up to the last non-zero]} */
+static json_t *hist_json(const struct vmmem_hist *h)
+{
+	json_t *slots = json_array();
+	int last = -1;
+
+	for (int i = 0; i < VMMEM_HIST_SLOTS; i++)
+		if (h->slot[i])
+			last = i;
+	for (int i = 0; i <= last; i++)
+		json_array_append_new(slots, json_integer((json_int_t)h->slot[i]));
+	return json_pack("{s:I,s:I,s:I,s:I,s:o}", "count", (json_int_t)hist_count(h),
+			 "sum_ns", (json_int_t)h->sum_ns, "p50_ns", (json_int_t)hist_quantile_ns(h, 0.5),
+			 "p99_ns", (json_int_t)hist_quantile_ns(h, 0.99), "log2_ns", slots);
+}
+
+static json_t *hists_json(const struct vmmem_hist *h, int n, const bool *available,
+			  const char *const *names)
+{
+	json_t *o = json_object();
+
+	for (int k = 0; k < n; k++)
+		json_object_set_new(o, names[k], available[k] ? hist_json(&h[k]) : json_null());
+	return o;
+}
+
 static json_t *host_json(const struct snapshot *s)
 {
 	const struct host_state *h = &s->host;
@@ -47,6 +73,8 @@ static json_t *host_json(const struct snapshot *s)
 	json_object_set_new(o, "ksm", ksm);
 	json_object_set_new(o, "thp", thp);
 	json_object_set_new(o, "counters", counters);
+	json_object_set_new(o, "histograms", hists_json(s->host_hist_delta.h, VMMEM_NR_HOST_HISTS,
+							s->available.host_hist, host_hist_names));
 	return o;
 }
 
@@ -78,6 +106,8 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 	json_object_set_new(o, "counters", counters_json(s, &v->delta));
 	json_object_set_new(o, "totals", counters_json(s, &v->total));
 	json_object_set_new(o, "ksm_stat", ksm);
+	json_object_set_new(o, "histograms", hists_json(v->hist_delta.h, VMMEM_NR_VM_HISTS,
+							s->available.vm_hist, vm_hist_names));
 	return o;
 }
 

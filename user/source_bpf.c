@@ -28,10 +28,14 @@ struct prog_spec {
 	int rank;
 	int vm_counters[10];		/* VMMEM_C_* + 1, 0-terminated */
 	int host_counters[3];		/* VMMEM_H_* + 1, 0-terminated */
+	int vm_hists[6];		/* VMMEM_HIST_* + 1, 0-terminated */
+	int host_hists[2];		/* VMMEM_HHIST_* + 1, 0-terminated */
 };
 
 #define C(x) (VMMEM_C_##x + 1)
 #define H(x) (VMMEM_H_##x + 1)
+#define VH(x) (VMMEM_HIST_##x + 1)
+#define HH(x) (VMMEM_HHIST_##x + 1)
 
 #define TP(p, cat, name) .prog = p, .kind = HOOK_TP, .category = cat, .hook = name
 #define BTF(p, name) .prog = p, .kind = HOOK_TP_BTF, .hook = name
@@ -47,26 +51,36 @@ static const struct prog_spec specs[] = {
 	{ TP("tdp_fault_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), .vm_counters = { C(tdp_faults) } },
 	{ TP("exit_tp", "kvm", "kvm_exit"), .vm_counters = { C(exits), C(exits_tdp_violation),
 	  C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr), C(exits_other) } },
+	/* the entry closes exit and fault spans: their histograms need it */
+	{ BTF("entry_btf", "kvm_entry"), ALT("entry", 0), .vm_hists = { VH(tdp_fault_ns), VH(exit_tdp_ns),
+	  VH(exit_io_ns), VH(exit_hlt_ns), VH(exit_other_ns) } },
+	{ TP("entry_tp", "kvm", "kvm_entry"), ALT("entry", 1), .vm_hists = { VH(tdp_fault_ns), VH(exit_tdp_ns),
+	  VH(exit_io_ns), VH(exit_hlt_ns), VH(exit_other_ns) } },
 	{ TP("tdp_map_tp", "kvmmmu", "kvm_mmu_spte_requested"),
 	  .vm_counters = { C(tdp_map_4k), C(tdp_map_2m), C(tdp_map_1g) } },
 	{ BTF("tlb_flush_btf", "tlb_flush"), ALT("tlb", 0),
 	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) } },
 	{ TP("tlb_flush_tp", "tlb", "tlb_flush"), ALT("tlb", 1),
 	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) } },
+	{ FN("tlb_time_fentry", "flush_tlb_mm_range"), ALT("tlb_time", 0) },
+	{ FN("tlb_time_fexit", "flush_tlb_mm_range"), ALT("tlb_time", 0), .vm_hists = { VH(tlb_shootdown_ns) } },
 	{ FN("kvm_remote_flush_fentry", "kvm_flush_remote_tlbs"), .vm_counters = { C(kvm_remote_tlb_flushes) } },
 	{ TP("pv_tlb_flush_tp", "kvm", "kvm_pv_tlb_flush"), .vm_counters = { C(pv_tlb_flushes) } },
 	{ TP("ksm_start_tp", "ksm", "ksm_start_scan"), ALT("ksm_scan", 0) },
 	{ TP("ksm_stop_tp", "ksm", "ksm_stop_scan"), ALT("ksm_scan", 0),
-	  .host_counters = { H(ksm_scans), H(ksm_scan_ns) } },
+	  .host_counters = { H(ksm_scans), H(ksm_scan_ns) }, .host_hists = { HH(ksm_scan_ns) } },
 	{ TP("ksm_merge_ksm_tp", "ksm", "ksm_merge_with_ksm_page"), .vm_counters = { C(ksm_merged_pages) } },
 	{ TP("ksm_merge_one_tp", "ksm", "ksm_merge_one_page"), .vm_counters = { C(ksm_merged_pages) } },
 	{ TP("thp_collapse_tp", "huge_memory", "mm_collapse_huge_page"), .vm_counters = { C(thp_collapses) } },
+	{ FN("madvise_fentry", "do_madvise"), ALT("madvise", 0) },
 	{ FN("madvise_fexit", "do_madvise"), ALT("madvise", 0),
-	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) } },
+	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) }, .vm_hists = { VH(balloon_discard_ns) } },
 	{ TP("madvise_enter_tp", "syscalls", "sys_enter_madvise"), ALT("madvise", 1) },
 	{ TP("madvise_exit_tp", "syscalls", "sys_exit_madvise"), ALT("madvise", 1),
-	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) } },
-	{ FN("fallocate_fexit", "vfs_fallocate"), ALT("fallocate", 0), .vm_counters = { C(balloon_inflate_bytes) } },
+	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) }, .vm_hists = { VH(balloon_discard_ns) } },
+	{ FN("fallocate_fentry", "vfs_fallocate"), ALT("fallocate", 0) },
+	{ FN("fallocate_fexit", "vfs_fallocate"), ALT("fallocate", 0), .vm_counters = { C(balloon_inflate_bytes) },
+	  .vm_hists = { VH(balloon_discard_ns) } },
 	{ TP("fallocate_enter_tp", "syscalls", "sys_enter_fallocate"), ALT("fallocate", 1) },
 	{ TP("fallocate_exit_tp", "syscalls", "sys_exit_fallocate"), ALT("fallocate", 1),
 	  .vm_counters = { C(balloon_inflate_bytes) } },
@@ -80,6 +94,8 @@ struct bpf_priv {
 	int ncpus;
 	uint32_t max_tgid;
 	struct vmmem_vm_counters *percpu;	/* ncpus values, scratch for reads */
+	struct vmmem_vm_hists *percpu_hists;	/* likewise */
+	uint32_t nr_hist_slots;			/* vm_hists entries (fewer on many-CPU hosts) */
 	void (*ev_cb)(void *ctx, const struct vmmem_event *ev);
 	void *ev_ctx;
 };
@@ -171,6 +187,10 @@ static void mark_available(struct source *src, const struct prog_spec *s)
 		src->available.vm[s->vm_counters[k] - 1] = true;
 	for (int k = 0; k < 3 && s->host_counters[k]; k++)
 		src->available.host[s->host_counters[k] - 1] = true;
+	for (int k = 0; k < 6 && s->vm_hists[k]; k++)
+		src->available.vm_hist[s->vm_hists[k] - 1] = true;
+	for (int k = 0; k < 2 && s->host_hists[k]; k++)
+		src->available.host_hist[s->host_hists[k] - 1] = true;
 }
 
 static void notice_missing(const struct source *src)
@@ -250,6 +270,35 @@ static void sum_percpu(const struct bpf_priv *p, struct vmmem_vm_counters *out)
 			out->c[k] += p->percpu[cpu].c[k];
 }
 
+static void hist_sum(struct vmmem_hist *out, const struct vmmem_hist *in)
+{
+	for (int i = 0; i < VMMEM_HIST_SLOTS; i++)
+		out->slot[i] += in->slot[i];
+	out->sum_ns += in->sum_ns;
+}
+
+static void read_hists(const struct bpf_priv *p, uint32_t slot, struct vmmem_vm_hists *out)
+{
+	int fd = bpf_map__fd(p->skel->maps.vm_hists);
+
+	memset(out, 0, sizeof(*out));
+	if (slot >= p->nr_hist_slots || bpf_map_lookup_elem(fd, &slot, p->percpu_hists))
+		return;
+	for (int cpu = 0; cpu < p->ncpus; cpu++)
+		for (int k = 0; k < VMMEM_NR_VM_HISTS; k++)
+			hist_sum(&out->h[k], &p->percpu_hists[cpu].h[k]);
+}
+
+static void zero_hists(const struct bpf_priv *p, uint32_t slot)
+{
+	int fd = bpf_map__fd(p->skel->maps.vm_hists);
+
+	if (slot >= p->nr_hist_slots)
+		return;
+	memset(p->percpu_hists, 0, sizeof(*p->percpu_hists) * p->ncpus);
+	bpf_map_update_elem(fd, &slot, p->percpu_hists, BPF_ANY);
+}
+
 static int bpf_read(struct source *src, struct source_read *out)
 {
 	struct bpf_priv *p = src->priv;
@@ -275,6 +324,7 @@ static int bpf_read(struct source *src, struct source_read *out)
 
 			memset(zeroes, 0, sizeof(zeroes));
 			bpf_map_update_elem(cfd, &i, zeroes, BPF_ANY);
+			zero_hists(p, i);
 			__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_FREE, __ATOMIC_SEQ_CST);
 			__atomic_store_n(&bss->slot_owner[i], 0, __ATOMIC_SEQ_CST);
 			continue;
@@ -286,6 +336,17 @@ static int bpf_read(struct source *src, struct source_read *out)
 		vm->state = state;
 		vm->seq = bss->slot_seq[i];
 		sum_percpu(p, &vm->counters);
+		read_hists(p, i, &vm->hists);
+	}
+	{
+		struct vmmem_host_hists hh[p->ncpus];
+		int hhfd = bpf_map__fd(p->skel->maps.host_hists);
+
+		memset(&out->host_hists, 0, sizeof(out->host_hists));
+		if (bpf_map_lookup_elem(hhfd, &zero, hh) == 0)
+			for (int cpu = 0; cpu < p->ncpus; cpu++)
+				for (int k = 0; k < VMMEM_NR_HOST_HISTS; k++)
+					hist_sum(&out->host_hists.h[k], &hh[cpu].h[k]);
 	}
 	{
 		struct vmmem_host_counters hc[p->ncpus];
@@ -321,6 +382,7 @@ static int bpf_reap(struct source *src, pid_t tgid, uint64_t seq)
 		}
 		memset(zeroes, 0, sizeof(zeroes));
 		bpf_map_update_elem(cfd, &i, zeroes, BPF_ANY);
+		zero_hists(p, i);
 		__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_FREE, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&bss->slot_owner[i], 0, __ATOMIC_SEQ_CST);
 		return 0;
@@ -361,6 +423,7 @@ static void bpf_close(struct source *src)
 		bpf_link__destroy(p->links[i]);
 	vmmem_bpf__destroy(p->skel);
 	free(p->percpu);
+	free(p->percpu_hists);
 	free(p);
 	src->priv = NULL;
 	probe_cleanup();
@@ -404,14 +467,23 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		return -EINVAL;
 	}
 	p->percpu = calloc(p->ncpus, sizeof(*p->percpu));
+	p->percpu_hists = calloc(p->ncpus, sizeof(*p->percpu_hists));
 	p->skel = vmmem_bpf__open();
-	if (!p->percpu || !p->skel) {
+	if (!p->percpu || !p->percpu_hists || !p->skel) {
 		ret = errno ? -errno : -ENOMEM;
 		snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
 		goto err_free;
 	}
 	p->max_tgid = read_pid_max();
 	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
+	/* histograms are large per CPU: keep them under 64 MiB of kernel memory; VMs in
+	 * slots beyond that have counters but no histograms */
+	p->nr_hist_slots = (64ull << 20) / (sizeof(struct vmmem_vm_hists) * p->ncpus);
+	if (p->nr_hist_slots > VMMEM_MAX_VMS)
+		p->nr_hist_slots = VMMEM_MAX_VMS;
+	if (p->nr_hist_slots < 1)
+		p->nr_hist_slots = 1;
+	bpf_map__set_max_entries(p->skel->maps.vm_hists, p->nr_hist_slots);
 
 	choose_programs(chosen);
 	for (int i = 0; i < NR_SPECS; i++) {

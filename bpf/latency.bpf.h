@@ -1,0 +1,127 @@
+/* Latency histograms (log2 ns) per VMM, and per-thread start times for the timed spans:
+ * VM exit -> next entry, TDP fault -> next entry, discard syscall, TLB shootdown. */
+#ifndef VMMEM_LATENCY_BPF_H
+#define VMMEM_LATENCY_BPF_H
+
+/* Spans slower than this are also streamed as events (top-N slowest in `report`). */
+const volatile __u64 slow_event_ns = 1000000;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VMMEM_MAX_VMS);	/* lowered at load on hosts with many CPUs */
+	__type(key, __u32);
+	__type(value, struct vmmem_vm_hists);
+} vm_hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vmmem_host_hists);
+} host_hists SEC(".maps");
+
+/* Start times of one VMM thread's open spans. Only VMM threads get an entry. */
+struct thread_spans {
+	__u64 exit_ns;
+	__u64 fault_ns;
+	__u64 fault_gpa;
+	__u64 tlb_ns;
+	__u32 exit_hist;	/* VMMEM_HIST_exit_* of the open exit */
+	__u32 exit_reason;
+	__u32 isa;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct thread_spans);
+} spans SEC(".maps");
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffull) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline void hist_add(struct vmmem_hist *h, __u64 d)
+{
+	__u32 slot = d ? log2_u64(d) : 0;
+
+	if (slot >= VMMEM_HIST_SLOTS)
+		slot = VMMEM_HIST_SLOTS - 1;
+	h->slot[slot]++;
+	h->sum_ns += d;
+}
+
+static __always_inline struct vmmem_vm_hists *hists_of_tgid(__u32 tgid)
+{
+	__u32 *slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
+	__u32 slot;
+
+	if (!slot1 || !*slot1)
+		return NULL;
+	slot = *slot1 - 1;
+	return bpf_map_lookup_elem(&vm_hists, &slot);
+}
+
+static __always_inline void vm_hist_add(__u32 tgid, int id, __u64 d)
+{
+	struct vmmem_vm_hists *h = hists_of_tgid(tgid);
+
+	if (h && id >= 0 && id < VMMEM_NR_VM_HISTS)
+		hist_add(&h->h[id], d);
+}
+
+static __always_inline struct thread_spans *spans_of_current(bool create)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct thread_spans *s = bpf_map_lookup_elem(&spans, &tid);
+	struct thread_spans zero = {};
+
+	if (s || !create)
+		return s;
+	bpf_map_update_elem(&spans, &tid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&spans, &tid);
+}
+
+/* Start times of function spans (fentry -> fexit) of VMM threads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} fn_start SEC(".maps");
+
+static __always_inline void span_begin(void)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now;
+
+	if (!vm_of_tgid(id >> 32))
+		return;
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&fn_start, &id, &now, BPF_ANY);
+}
+
+/* Returns the span's duration, or 0 if it has no recorded start. */
+static __always_inline __u64 span_end(void)
+{
+	__u64 id = bpf_get_current_pid_tgid(), d;
+	__u64 *start = bpf_map_lookup_elem(&fn_start, &id);
+
+	if (!start)
+		return 0;
+	d = bpf_ktime_get_ns() - *start;
+	bpf_map_delete_elem(&fn_start, &id);
+	return d;
+}
+
+#endif
