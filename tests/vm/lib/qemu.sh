@@ -1,0 +1,51 @@
+# Starts and drives QEMU (TCG) guests for the rigs (sourced; needs initramfs.sh).
+#   vm_start ID INITRD MEM_MB [qemu args...]   boot; sets VM_PID[ID], VM_LOG[ID], VM_QMP[ID]
+#   vm_wait ID PATTERN TIMEOUT_S              wait for PATTERN on the guest's serial console
+#   qmp ID JSON                               send one QMP command, print its reply line
+#   vm_stop ID                                kill it (vm_stop_all runs at exit if trapped)
+declare -A VM_PID VM_LOG VM_QMP
+VM_DIR=${VM_DIR:-$(mktemp -d /tmp/vmmem-vm.XXXXXX)}
+
+vm_start() {
+	local id=$1 initrd=$2 mem=$3; shift 3
+	VM_LOG[$id]=$VM_DIR/$id.serial
+	VM_QMP[$id]=$VM_DIR/$id.qmp
+	: > "${VM_LOG[$id]}"
+	qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -kernel "$(guest_kernel)" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet" -display none -monitor none -no-reboot \
+		-serial "file:${VM_LOG[$id]}" -qmp "unix:${VM_QMP[$id]},server=on,wait=off" "$@" \
+		> "$VM_DIR/$id.qemu.log" 2>&1 &
+	VM_PID[$id]=$!
+}
+
+vm_wait() {
+	local id=$1 pattern=$2 end=$(( $(date +%s) + $3 ))
+	until grep -q "$pattern" "${VM_LOG[$id]}" 2>/dev/null; do
+		if ! kill -0 "${VM_PID[$id]}" 2>/dev/null; then
+			echo "vm $id: qemu exited; console tail:" >&2; tail -5 "${VM_LOG[$id]}" >&2
+			cat "$VM_DIR/$id.qemu.log" >&2; return 1
+		fi
+		[ "$(date +%s)" -ge "$end" ] && { echo "vm $id: no '$pattern' within $3 s" >&2; return 1; }
+		sleep 0.2
+	done
+}
+
+qmp() {
+	local id=$1 cmd=$2
+	printf '{"execute":"qmp_capabilities"}\n%s\n' "$cmd" |
+		socat -t 2 - "UNIX-CONNECT:${VM_QMP[$id]}" | grep -E '"(return|error)"' | tail -n 1
+}
+
+vm_stop() {
+	local id=$1
+	[ -n "${VM_PID[$id]:-}" ] || return 0
+	kill "${VM_PID[$id]}" 2>/dev/null
+	wait "${VM_PID[$id]}" 2>/dev/null
+	unset "VM_PID[$id]"
+}
+
+vm_stop_all() {
+	local id
+	for id in "${!VM_PID[@]}"; do vm_stop "$id"; done
+	rm -rf "$VM_DIR"
+}

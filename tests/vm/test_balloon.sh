@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Balloon, end to end, with a real QEMU guest and its virtio-balloon driver.
+# Oracle: the guest's own /proc/vmstat balloon_inflate / balloon_deflate (pages of 4 KiB),
+# printed by the guest on its console; QMP query-balloon for the target actually reached.
+#
+# What QEMU does (hw/virtio/virtio-balloon.c, QEMU 7.2): the guest puts page frame numbers
+# on the inflate queue; virtio_balloon_handle_output() -> balloon_inflate_page() ->
+# ram_block_discard_range() (softmmu/physmem.c), which for private anonymous RAM (the
+# default -m) calls madvise(MADV_DONTNEED), for shared file or memfd RAM fallocate(
+# FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE), and for shared anonymous RAM madvise(
+# MADV_REMOVE): vmmem counts all three as balloon_inflate_bytes. Deflate:
+# balloon_deflate_page() -> qemu_madvise(QEMU_MADV_WILLNEED), counted as
+# balloon_deflate_bytes. Free page reporting (virtio_balloon_handle_report) also discards
+# through ram_block_discard_range(), so it counts as inflate: it is memory given back.
+# During postcopy migration discards are skipped by QEMU, so nothing is counted.
+set -u
+. "$(dirname "$0")/../host/lib.sh"
+. "$(dirname "$0")/lib/initramfs.sh"
+. "$(dirname "$0")/lib/qemu.sh"
+need_root
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86 not installed"
+[ -n "$(guest_kernel)" ] || skip "no /boot/vmlinuz-6.1* (linux-image-amd64)"
+make_tmp
+at_exit vm_stop_all
+
+INITRD=$TOPDIR/build/vm/balloon.cpio.gz
+build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" \
+	"virtio_pci virtio_balloon" || fail "cannot build the initramfs"
+vm_start g "$INITRD" 512 -device virtio-balloon-pci,id=bal0 -name guest=balloontest
+vm_wait g READY 90 || fail "guest did not boot"
+vm_wait g VMSTAT 30 || fail "guest prints no VMSTAT line"
+QPID=${VM_PID[g]}
+
+vmstat() { grep VMSTAT "${VM_LOG[g]}" | tail -n 1; }
+field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
+wait_stable() {		# until the guest's counter $1 reached $2 (or stopped growing 5 s)
+	local last=-1 same=0 v i
+	for i in $(seq 1 600); do
+		v=$(vmstat | field "$1")
+		[ "$v" -ge "$2" ] && return 0
+		if [ "$v" = "$last" ]; then same=$((same + 1)); [ $same -ge 25 ] && return 1; else same=0; fi
+		last=$v
+		sleep 0.2
+	done
+	return 1
+}
+
+"$VMMEMTOP" snapshot --interval 60 --json --pid "$QPID" > "$TMP/snap.json" 2> "$TMP/err" &
+SNAP=$!
+at_exit "kill -INT $SNAP"
+wait_vmmem_loaded || fail "vmmemtop did not load: $(cat "$TMP/err")"
+sleep 1		# discovery: the qemu process is tracked within one interval
+sleep 0.6	# a fresh VMSTAT line after tracking began
+base=$(vmstat)
+i0=$(echo "$base" | field balloon_inflate) d0=$(echo "$base" | field balloon_deflate)
+start=$(date +%s.%N)
+
+r=$(qmp g '{"execute":"balloon","arguments":{"value":268435456}}')
+echo "$r" | grep -q '"return"' || fail "QMP balloon: $r"
+wait_stable balloon_inflate $((i0 + 65536)) || echo "note: inflate stopped at $(vmstat)"
+q=$(qmp g '{"execute":"query-balloon"}')
+actual=$(echo "$q" | jq -r '.return.actual')
+echo "QMP query-balloon actual after inflate: $actual (target 268435456)"
+[ "$actual" = 268435456 ] || fail "the guest did not reach the balloon target: $q"
+
+r=$(qmp g '{"execute":"balloon","arguments":{"value":536870912}}')
+echo "$r" | grep -q '"return"' || fail "QMP balloon: $r"
+wait_stable balloon_deflate $((d0 + 65536)) || echo "note: deflate stopped at $(vmstat)"
+sleep 0.6
+end=$(vmstat)
+i1=$(echo "$end" | field balloon_inflate) d1=$(echo "$end" | field balloon_deflate)
+echo "balloon cycle took $(awk -v a="$start" -v b="$(date +%s.%N)" "BEGIN { printf \"%.1f\", b - a }") s under TCG"
+kill -INT $SNAP		# end the interval now: the snapshot still prints
+wait $SNAP || fail "vmmemtop snapshot failed: $(cat "$TMP/err")"
+
+inflate_oracle=$(( (i1 - i0) * 4096 )) deflate_oracle=$(( (d1 - d0) * 4096 ))
+got_i=$(jq_vm "$TMP/snap.json" "$QPID" '.counters.balloon_inflate_bytes')
+got_d=$(jq_vm "$TMP/snap.json" "$QPID" '.counters.balloon_deflate_bytes')
+echo "inflate: vmmem balloon_inflate_bytes=$got_i, guest vmstat balloon_inflate delta x 4096=$inflate_oracle"
+echo "deflate: vmmem balloon_deflate_bytes=$got_d, guest vmstat balloon_deflate delta x 4096=$deflate_oracle"
+[ -n "$got_i" ] && [ "$got_i" != null ] || fail "the qemu process $QPID is not in the snapshot"
+[ "$inflate_oracle" -ge $((65536 * 4096)) ] || fail "the guest inflated only $((i1 - i0)) pages"
+within() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.02 * b) }'; }
+within "$got_i" "$inflate_oracle" || fail "inflate bytes differ by more than 2 %"
+within "$got_d" "$deflate_oracle" || fail "deflate bytes differ by more than 2 %"
+name=$(jq_vm "$TMP/snap.json" "$QPID" '.name')
+[ "$name" = balloontest ] || fail "VM name '$name', expected balloontest"
+echo "PASS: host-side balloon bytes equal the guest's own counts (within 2 %)"
