@@ -52,11 +52,17 @@ static __always_inline struct vmmem_host_counters *host(void)
 	return bpf_map_lookup_elem(&host_counters, &zero);
 }
 
+/* Event records cost a ring reservation each: only stream them while something records. */
+const volatile bool stream_events = false;
+
 static __always_inline void emit_timed_event(__u32 type, __u32 tgid, __u64 a, __u64 b, __u64 dur_ns)
 {
-	struct vmmem_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	struct vmmem_event *ev;
 	struct vmmem_host_counters *h;
 
+	if (!stream_events)
+		return;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		h = host();
 		if (h)
@@ -73,8 +79,9 @@ static __always_inline void emit_timed_event(__u32 type, __u32 tgid, __u64 a, __
 	ev->tid = (__u32)bpf_get_current_pid_tgid();
 	ev->flags = 0;
 	ev->dur_ns = dur_ns;
-	/* rare events only: wake the reader for each, it polls every 100 ms anyway */
-	bpf_ringbuf_submit(ev, 0);
+	/* A wakeup costs microseconds (irq_work): never wake the reader, it drains the
+	 * ring every 100 ms (user/source_bpf.c bpf_poll_events) */
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void emit_event(__u32 type, __u32 tgid, __u64 a, __u64 b)

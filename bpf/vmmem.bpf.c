@@ -543,8 +543,12 @@ int fallocate_enter_tp(struct sys_enter_ctx *ctx)
 static __always_inline void syscall_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct syscall_args *a = bpf_map_lookup_elem(&inflight, &id);
+	struct syscall_args *a;
 
+	/* every process's madvise exits here: reject non-VMMs with the cheap array lookup */
+	if (!vm_of_tgid(id >> 32))
+		return;
+	a = bpf_map_lookup_elem(&inflight, &id);
 	if (!a)
 		return;
 	if (ret == 0) {

@@ -59,6 +59,7 @@ struct source_ops {
 
 struct source_options {
 	bool verbose;			/* print feature-probe verdicts */
+	bool stream_events;		/* deliver event records (recorder); off: counters only */
 };
 
 /* Each returns 0 and fills *src, or a negative errno and writes one line into err. */

@@ -407,7 +407,10 @@ static int bpf_poll_events(struct source *src, int timeout_ms,
 
 	p->ev_cb = cb;
 	p->ev_ctx = ctx;
-	n = ring_buffer__poll(p->rb, timeout_ms);
+	/* records are submitted without wakeups: sleep, then drain */
+	if (timeout_ms > 0)
+		usleep(timeout_ms * 1000);
+	n = ring_buffer__consume(p->rb);
 	p->ev_cb = NULL;
 	return n == -EINTR ? 0 : n;
 }
@@ -474,6 +477,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
 		goto err_free;
 	}
+	p->skel->rodata->stream_events = opt && opt->stream_events;
 	p->max_tgid = read_pid_max();
 	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
 	/* histograms are large per CPU: keep them under 64 MiB of kernel memory; VMs in

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Baseline for `make bench`: empty programs on the hooks vmmem's hot programs use. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("tp_btf/tlb_flush")
+int BPF_PROG(empty_tlb_btf, int reason, unsigned long pages)
+{
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_madvise")
+int empty_madvise_tp(void *ctx)
+{
+	return 0;
+}
