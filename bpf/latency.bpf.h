@@ -54,10 +54,13 @@ static __always_inline __u32 log2_u64(__u64 v)
 
 static __always_inline void hist_add(struct vmmem_hist *h, __u64 d)
 {
-	__u32 slot = d ? log2_u64(d) : 0;
+	__u64 slot = d ? log2_u64(d) : 0;
 
-	if (slot >= VMMEM_HIST_SLOTS)
-		slot = VMMEM_HIST_SLOTS - 1;
+	/* Clamp in the register that indexes: written in C, clang bounds-checks a copy and
+	 * indexes with the original, which the 6.1 verifier rejects as unbounded. */
+	asm volatile("if %[s] <= %[max] goto +1\n\t"
+		     "%[s] = %[max]"
+		     : [s] "+r"(slot) : [max] "i"(VMMEM_HIST_SLOTS - 1));
 	h->slot[slot]++;
 	h->sum_ns += d;
 }

@@ -135,6 +135,8 @@ int run_snapshots(struct snapshot_opts *o)
 		cli_error("%s", err);
 		return EXIT_RUNTIME;
 	}
+	if (o->core.verbose)
+		fprintf(stderr, "vmmemtop: counting\n");	/* scripts wait for this line */
 	for (long i = 0; o->count <= 0 || i < o->count; i++) {
 		struct snapshot s;
 

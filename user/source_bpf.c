@@ -498,9 +498,12 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	}
 	ret = vmmem_bpf__load(p->skel);
 	if (ret) {
-		if (ret == -EPERM || ret == -EACCES)
+		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0))
 			snprintf(err, errsz, "cannot load BPF programs: %s (need root or CAP_BPF+CAP_PERFMON; "
 				 "or use --backend kmod)", strerror(-ret));
+		else if (ret == -EACCES)
+			snprintf(err, errsz, "the kernel's verifier rejected a BPF program (run with -v for its log; "
+				 "or use --backend kmod): libbpf: %.120s", libbpf_last_error);
 		else
 			snprintf(err, errsz, "cannot load BPF programs: %s (libbpf: %.120s)", strerror(-ret),
 				 libbpf_last_error);

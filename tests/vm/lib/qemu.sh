@@ -47,5 +47,5 @@ vm_stop() {
 vm_stop_all() {
 	local id
 	for id in "${!VM_PID[@]}"; do vm_stop "$id"; done
-	rm -rf "$VM_DIR"
+	[ -n "${KEEP_VM_DIR:-}" ] || rm -rf "$VM_DIR"
 }

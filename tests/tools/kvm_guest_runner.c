@@ -1,0 +1,129 @@
+/* A minimal VMM for the nested rig: after SIGUSR1 it creates a KVM VM with NVCPUS vCPUs in
+ * 32-bit flat protected mode; each vCPU writes one byte to each of K distinct 4 KiB guest
+ * pages (its own range), then halts. Every first touch is an EPT/NPT violation, so
+ * kvm:kvm_page_fault fires at least K times per vCPU. Prints its pid at start and
+ * "done exits=N" at the end. Built static: it runs inside a busybox guest.
+ * usage: kvm_guest_runner K [NVCPUS] */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define CODE_GPA	0x1000
+#define DATA_GPA	0x100000	/* vCPU i writes pages DATA_GPA + i * K * 4096 ... */
+
+static volatile sig_atomic_t go;
+static int vm_fd, run_size;
+static long k_pages;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	long id = (long)arg;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_run *run;
+	int fd = ioctl(vm_fd, KVM_CREATE_VCPU, id);
+
+	if (fd < 0)
+		die("KVM_CREATE_VCPU");
+	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+	if (ioctl(fd, KVM_GET_SREGS, &sregs))
+		die("KVM_GET_SREGS");
+	/* flat 32-bit protected mode, no paging: guest-linear == guest-physical */
+	struct kvm_segment seg = { .base = 0, .limit = 0xffffffff, .present = 1, .dpl = 0,
+				   .db = 1, .s = 1, .l = 0, .g = 1 };
+	seg.type = 11; seg.selector = 8;
+	sregs.cs = seg;
+	seg.type = 3; seg.selector = 16;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
+	sregs.cr0 |= 1;
+	if (ioctl(fd, KVM_SET_SREGS, &sregs))
+		die("KVM_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE_GPA;
+	regs.rflags = 2;
+	regs.rax = DATA_GPA + id * k_pages * 4096;
+	regs.rcx = k_pages;
+	if (ioctl(fd, KVM_SET_REGS, &regs))
+		die("KVM_SET_REGS");
+	for (;;) {
+		if (ioctl(fd, KVM_RUN, 0) < 0)
+			die("KVM_RUN");
+		if (run->exit_reason == KVM_EXIT_HLT)
+			break;
+		if (run->exit_reason != KVM_EXIT_INTR) {
+			fprintf(stderr, "vcpu %ld: unexpected exit %u\n", id, run->exit_reason);
+			exit(1);
+		}
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	/* loop: mov [eax], bl; add eax, 4096; dec ecx; jnz loop; hlt */
+	static const unsigned char code[] = {
+		0x88, 0x18, 0x05, 0x00, 0x10, 0x00, 0x00, 0x49, 0x75, 0xf6, 0xf4,
+	};
+	long nvcpus = argc >= 3 ? atol(argv[2]) : 1;
+	struct kvm_userspace_memory_region region;
+	pthread_t threads[8];
+	size_t size;
+	void *mem;
+	int kvm;
+
+	k_pages = argc >= 2 ? atol(argv[1]) : 0;
+	if (k_pages <= 0 || k_pages > 65536 || nvcpus < 1 || nvcpus > 8) {
+		fprintf(stderr, "usage: kvm_guest_runner K(1..65536) [NVCPUS(1..8)]\n");
+		return 2;
+	}
+	signal(SIGUSR1, on_usr1);
+	printf("%d\n", getpid());
+	fflush(stdout);
+	while (!go)
+		pause();
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("open /dev/kvm");
+	vm_fd = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm_fd < 0)
+		die("KVM_CREATE_VM");
+	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	size = DATA_GPA + nvcpus * k_pages * 4096;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap guest memory");
+	memcpy((char *)mem + CODE_GPA, code, sizeof(code));
+	region = (struct kvm_userspace_memory_region){ .slot = 0, .guest_phys_addr = 0,
+		.memory_size = size, .userspace_addr = (unsigned long)mem };
+	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
+		die("KVM_SET_USER_MEMORY_REGION");
+	for (long i = 0; i < nvcpus; i++)
+		pthread_create(&threads[i], NULL, vcpu_thread, (void *)i);
+	for (long i = 0; i < nvcpus; i++)
+		pthread_join(threads[i], NULL);
+	printf("done\n");
+	fflush(stdout);
+	usleep(200 * 1000);
+	return 0;
+}
