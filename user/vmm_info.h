@@ -40,7 +40,8 @@ int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time);
 /* Parse /proc/PID/smaps_rollup (Rss, Swap, AnonHugePages). Returns 0 or -EINVAL. */
 int smaps_rollup_parse(const char *text, struct vmm_info *out);
 
-/* Parse /proc/PID/ksm_stat. Returns 0 or -EINVAL. */
+/* Parse /proc/PID/ksm_stat. ksm_process_profit is signed (mm/ksm.c): stored as two's
+ * complement in .v, cast to int64_t to read it. Returns 0 or -EINVAL. */
 int ksm_stat_parse(const char *text, struct ksm_stat *out);
 
 /* Fill out for pid from <proc_root>/PID/... ("/proc" live). Returns 0, -ENOENT if the
@@ -49,6 +50,10 @@ int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool f
 
 /* Read just the identity (start_time) of pid; 0 or -ENOENT. */
 int vmm_identity_read(const char *proc_root, pid_t pid, uint64_t *start_time);
+
+/* Look at pid's open fds: sets has_kvm_vm_fd, and vcpus from the anon_inode:kvm-vcpu fds
+ * when the command line did not give it. Returns 0 or -ENOENT/-EACCES. */
+int vmm_fd_scan(const char *proc_root, pid_t pid, struct vmm_info *out);
 
 /* True if pid is a VMM: holds an anon_inode:kvm-vm fd, or has a known VMM comm. */
 bool vmm_detect(const char *proc_root, pid_t pid);

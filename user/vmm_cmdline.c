@@ -1,0 +1,219 @@
+/* VM facts from a VMM's command line: name, vCPUs, configured memory. QEMU option syntax
+ * (util/qemu-option.c): comma-separated key=value lists, ",," is a literal comma. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vmm_info.h"
+
+bool vmm_comm_is_known(const char *comm)
+{
+	return !strncmp(comm, "qemu-system-", 12) || !strcmp(comm, "qemu-kvm") ||
+	       !strcmp(comm, "firecracker") || !strncmp(comm, "cloud-hypervis", 14) ||
+	       !strcmp(comm, "crosvm");
+}
+
+/* Element idx of a QEMU option list into out (",," unescaped). Returns false if absent. */
+static bool opt_elem(const char *list, int idx, char *out, size_t outsz)
+{
+	size_t o = 0;
+	int i = 0;
+
+	for (const char *p = list;; p++) {
+		if (*p == ',' && p[1] == ',') {
+			if (i == idx && o + 1 < outsz)
+				out[o++] = ',';
+			p++;
+			continue;
+		}
+		if (*p == ',' || !*p) {
+			if (i == idx) {
+				out[o] = 0;
+				return true;
+			}
+			if (!*p)
+				return false;
+			i++;
+			continue;
+		}
+		if (i == idx && o + 1 < outsz)
+			out[o++] = *p;
+	}
+}
+
+/* Value of key=... in an option list, or of the first element without '=' when key is
+ * NULL-implied (implied_first). */
+static bool opt_get(const char *list, const char *key, bool implied_first, char *out, size_t outsz)
+{
+	char el[256];
+	size_t n = strlen(key);
+
+	for (int i = 0; opt_elem(list, i, el, sizeof(el)); i++) {
+		if (!strncmp(el, key, n) && el[n] == '=') {
+			snprintf(out, outsz, "%s", el + n + 1);
+			return true;
+		}
+		if (i == 0 && implied_first && !strchr(el, '=')) {
+			snprintf(out, outsz, "%s", el);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0 || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* "512", "512M", "2G", "1.5G" -> KiB; a number without suffix is in default_unit_kb. */
+static int parse_size_kb(const char *s, uint64_t default_unit_kb, uint64_t *out)
+{
+	double v, mult;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v <= 0)
+		return -EINVAL;
+	switch (*end) {
+	case 0: mult = default_unit_kb; break;
+	case 'k': case 'K': mult = 1; break;
+	case 'm': case 'M': mult = 1024; break;
+	case 'g': case 'G': mult = 1024.0 * 1024; break;
+	case 't': case 'T': mult = 1024.0 * 1024 * 1024; break;
+	default: return -EINVAL;
+	}
+	if (*end && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB") && strcmp(end + 1, "b"))
+		return -EINVAL;
+	v *= mult;
+	if (v > 1e15)		/* over an exbibyte of guest RAM: garbage */
+		return -EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int parse_qemu_smp(const char *v, struct vmm_info *out)
+{
+	char s[64];
+	uint64_t n = 0, product = 1, x;
+	bool any = false;
+
+	if (opt_get(v, "cpus", true, s, sizeof(s)))
+		return parse_count(s, 1 << 20, &n) ? -EINVAL : (out->vcpus = (struct opt_u64){ n, true }, 0);
+	for (const char *const *k = (const char *const[]){ "sockets", "dies", "clusters", "cores", "threads", NULL };
+	     *k; k++) {
+		if (!opt_get(v, *k, false, s, sizeof(s)))
+			continue;
+		if (parse_count(s, 1 << 20, &x))
+			return -EINVAL;
+		product *= x;
+		any = true;
+	}
+	if (!any || product > (1 << 20))
+		return -EINVAL;
+	out->vcpus = (struct opt_u64){ product, true };
+	return 0;
+}
+
+int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
+{
+	const char *args[512];
+	char copy[8192], val[256];
+	enum { QEMU, FIRECRACKER, CLOUD_HYPERVISOR, CROSVM } kind = QEMU;
+	int argc = 0, ret = 0;
+	uint64_t x;
+
+	if (len >= sizeof(copy))
+		len = sizeof(copy) - 1;
+	memcpy(copy, buf, len);
+	copy[len] = 0;		/* the last argument may lack its NUL */
+	for (size_t i = 0; i < len && argc < 512; i += strlen(copy + i) + 1)
+		args[argc++] = copy + i;
+	if (argc == 0)
+		return 0;
+	if (strstr(args[0], "firecracker"))
+		kind = FIRECRACKER;
+	else if (strstr(args[0], "cloud-hypervisor"))
+		kind = CLOUD_HYPERVISOR;
+	else if (strstr(args[0], "crosvm"))
+		kind = CROSVM;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = args[i], *v = i + 1 < argc ? args[i + 1] : NULL;
+
+		if (a[0] == '-' && a[1] == '-' && kind == QEMU)
+			a++;		/* QEMU takes -opt and --opt alike */
+		if (!v)
+			break;
+		switch (kind) {
+		case QEMU:
+			if (!strcmp(a, "-name")) {
+				if (opt_get(v, "guest", true, val, sizeof(val)) && val[0])
+					snprintf(out->name, sizeof(out->name), "%s", val);
+			} else if (!strcmp(a, "-smp")) {
+				ret |= parse_qemu_smp(v, out);
+			} else if (!strcmp(a, "-m")) {
+				if (!opt_get(v, "size", true, val, sizeof(val)) || parse_size_kb(val, 1024, &x))
+					ret = -EINVAL;
+				else
+					out->mem_configured_kb = (struct opt_u64){ x, true };
+			} else {
+				continue;
+			}
+			break;
+		case FIRECRACKER:
+			if (!strcmp(a, "--id") && v[0])
+				snprintf(out->name, sizeof(out->name), "%s", v);
+			else
+				continue;
+			break;
+		case CLOUD_HYPERVISOR:
+			if (!strcmp(a, "--cpus")) {
+				if (!opt_get(v, "boot", false, val, sizeof(val)) || parse_count(val, 1 << 20, &x))
+					ret = -EINVAL;
+				else
+					out->vcpus = (struct opt_u64){ x, true };
+			} else if (!strcmp(a, "--memory")) {
+				if (!opt_get(v, "size", false, val, sizeof(val)) || parse_size_kb(val, 1, &x))
+					ret = -EINVAL;
+				else
+					out->mem_configured_kb = (struct opt_u64){ x / (val[strlen(val) - 1] >= '0' &&
+						val[strlen(val) - 1] <= '9' ? 1024 : 1), true };
+			} else {
+				continue;
+			}
+			break;
+		case CROSVM:
+			if (!strcmp(a, "--cpus") || !strcmp(a, "-c")) {
+				if (!opt_get(v, "num-cores", true, val, sizeof(val)) || parse_count(val, 1 << 20, &x))
+					ret = -EINVAL;
+				else
+					out->vcpus = (struct opt_u64){ x, true };
+			} else if (!strcmp(a, "--mem") || !strcmp(a, "-m")) {
+				if (!opt_get(v, "size", true, val, sizeof(val)) || parse_size_kb(val, 1024, &x))
+					ret = -EINVAL;
+				else
+					out->mem_configured_kb = (struct opt_u64){ x, true };
+			} else {
+				continue;
+			}
+			break;
+		}
+		i++;		/* consumed the value */
+	}
+	return ret ? -EINVAL : 0;
+}
