@@ -28,6 +28,7 @@ TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 KDIR       ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
                 $(lastword $(sort $(wildcard /lib/modules/*/build))))
 
+.SECONDARY:
 .PHONY: all deps run test unit bench kmod demo fuzz clean
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 

@@ -56,9 +56,13 @@ int meminfo_parse(const char *text, struct host_meminfo *out)
 
 			if (strncmp(line, keys[i].key, n))
 				continue;
+			const char *num = line + n;
+
+			while (*num == ' ' || *num == '\t')
+				num++;
 			errno = 0;
-			x = strtoull(line + n, &end, 10);
-			if (errno || end == line + n || *(line + n) == '-')
+			x = strtoull(num, &end, 10);
+			if (errno || end == num || *num == '-')
 				break;
 			v->v = x;
 			v->present = true;
