@@ -20,5 +20,6 @@ int run_snapshots(struct snapshot_opts *o);
 
 int cmd_snapshot(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_advise(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static void usage(FILE *f)
 "  (none)     live view: a snapshot table every second until Ctrl-C\n"
 "  snapshot   count for an interval, print a table or JSON\n"
 "  export     serve Prometheus /metrics, write a textfile, or stream JSON\n"
+"  advise     recommend KSM, THP, balloon and swap changes with evidence and commands\n"
 "\n"
 "  vmmemtop COMMAND --help   shows each command's options\n"
 "  --version                 prints the version\n");
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "snapshot"))
 		return cmd_snapshot(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "advise"))
+		return cmd_advise(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "export"))
 		return cmd_export(argc - 1, argv + 1);
 	if (argc >= 2 && argv[1][0] != '-') {

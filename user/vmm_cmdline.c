@@ -163,7 +163,7 @@ int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 		case QEMU:
 			if (!strcmp(a, "-name")) {
 				if (opt_get(v, "guest", true, val, sizeof(val)) && val[0])
-					snprintf(out->name, sizeof(out->name), "%s", val);
+					snprintf(out->name, sizeof(out->name), "%.*s", (int)sizeof(out->name) - 1, val);
 			} else if (!strcmp(a, "-smp")) {
 				ret |= parse_qemu_smp(v, out);
 			} else if (!strcmp(a, "-m")) {

@@ -1,0 +1,514 @@
+/* Advisor rules. Every threshold is named here and tabled in README.md with its source:
+ * ksmtuned (committed vs free memory, ±300/−50 steps), oVirt MoM (host free fraction 0.20,
+ * 5 % balloon steps), the kernel's KSM advisor, and vmmem's own fault and TLB measurements. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "advise.h"
+
+#define PRESSURE_FREE_FRACTION	0.20	/* MoM: host free / MemTotal below this is pressure */
+#define CRIT_FREE_FRACTION	0.10
+#define RELAX			0.8	/* a condition clears only when 20 % past its threshold */
+#define KSMD_CPU_HIGH		0.10	/* ksmd time / wall time: one tenth of a CPU */
+#define KSM_SCAN_MAX		1250	/* ksmtuned's pages_to_scan bounds and steps */
+#define KSM_SCAN_MIN		64
+#define KSM_SCAN_UP		300
+#define KSM_SCAN_DOWN		50
+#define TDP_FAULT_STORM		5000.0	/* TDP faults/s of one VM, sustained */
+#define TDP_MAP_MIN		1000	/* mappings seen before the 4K share means anything */
+#define SHARE_4K_HIGH		0.90
+#define IDLE_FAULTS		10.0	/* TDP faults/s below which a VM counts as idle */
+#define DEFLATE_FAULTS		1000.0	/* TDP faults/s of a VM that was ballooned: give memory back */
+#define BALLOON_STEP		0.95	/* MoM: shrink to 95 % per step */
+#define SWAP_RESERVE_FRACTION	0.10	/* host reserve for swap sizing: 10 % of RAM, at least 1 GiB */
+
+const char *const advice_ids[] = {
+	"ksm-enable", "ksm-disable", "ksm-scan-faster", "ksm-scan-slower", "ksm-exclude-vm",
+	"thp-enable", "thp-defrag", "hugepages-vm", "balloon-inflate", "balloon-deflate",
+	"swap-increase", "healthy", NULL,
+};
+
+const char *advice_severity_name(enum advice_severity s)
+{
+	return s == ADVICE_CRIT ? "crit" : s == ADVICE_WARN ? "warn" : "info";
+}
+
+struct candidate {
+	struct advice a;
+	bool strong;	/* meets the threshold */
+	bool weak;	/* meets the relaxed threshold (keeps an active advice) */
+};
+
+struct ctx {
+	const struct snapshot *s;
+	struct candidate c[ADVISE_MAX];
+	int n;
+	double total_kb, free_kb, avail_kb, free_fraction, thres_kb, committed_kb, configured_kb;
+	bool pressure;
+};
+
+static struct advice *add(struct ctx *x, const char *id, const char *target, enum advice_severity sev,
+			  bool strong, bool weak)
+{
+	struct candidate *c;
+
+	if (x->n >= ADVISE_MAX || (!strong && !weak))
+		return NULL;
+	c = &x->c[x->n++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->a.id, sizeof(c->a.id), "%s", id);
+	snprintf(c->a.target, sizeof(c->a.target), "%s", target);
+	c->a.severity = sev;
+	c->strong = strong;
+	c->weak = weak || strong;
+	return &c->a;
+}
+
+static double opt(struct opt_u64 v, double dflt)
+{
+	return v.present ? (double)v.v : dflt;
+}
+
+static double vm_rate(const struct snapshot *s, const struct vm_snapshot *v, int id)
+{
+	if (!s->available.vm[id] || s->interval_s <= 0)
+		return NAN;
+	return v->delta.c[id] / s->interval_s;
+}
+
+static const char *vm_target(const struct vm_snapshot *v, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "vm:%s", v->info.name);
+	return buf;
+}
+
+/* ---- KSM ---- */
+
+static void rules_ksm(struct ctx *x)
+{
+	const struct host_ksm *k = &x->s->host.ksm;
+	double run = opt(k->run, -1), profit = opt(k->general_profit, NAN);
+	double ksmd_cpu = NAN, to_scan = opt(k->pages_to_scan, 100);
+	bool advisor = k->advisor_mode[0] != 0, advisor_on = advisor && strcmp(k->advisor_mode, "none");
+	bool want_on = x->committed_kb + x->thres_kb >= x->total_kb || x->free_kb < x->thres_kb;
+	bool want_on_relaxed = x->committed_kb + x->thres_kb * RELAX >= x->total_kb * RELAX ||
+			       x->free_kb < x->thres_kb / RELAX;
+	struct advice *a;
+
+	if (!k->present || !k->run.present || x->s->nr_vms == 0)
+		return;
+	if (x->s->available.host[VMMEM_H_ksm_scan_ns] && x->s->interval_s > 0)
+		ksmd_cpu = x->s->host_delta.c[VMMEM_H_ksm_scan_ns] / (x->s->interval_s * 1e9);
+	if (profit == profit)
+		profit = (double)(int64_t)k->general_profit.v;	/* signed in mm/ksm.c */
+
+	if (run == 0) {
+		a = add(x, "ksm-enable", "host", x->pressure ? ADVICE_CRIT : ADVICE_WARN, want_on, want_on_relaxed);
+		if (a) {
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "KSM is off; VMs' RSS %.0f MiB + reserve %.0f MiB vs RAM %.0f MiB, free %.0f MiB "
+				 "(ksmtuned: on when committed + 20%% of RAM >= RAM or free < 20%% of RAM)",
+				 x->committed_kb / 1024, x->thres_kb / 1024, x->total_kb / 1024, x->free_kb / 1024);
+			snprintf(a->action, sizeof(a->action), "turn KSM on so identical guest pages are shared%s",
+				 advisor ? ", with the kernel's scan-time advisor tuning the scan rate" : "");
+			if (advisor)
+				snprintf(a->command, sizeof(a->command),
+					 "echo scan-time > /sys/kernel/mm/ksm/advisor_mode\n"
+					 "echo 1 > /sys/kernel/mm/ksm/run");
+			else
+				snprintf(a->command, sizeof(a->command),
+					 "echo %d > /sys/kernel/mm/ksm/pages_to_scan\n"
+					 "echo 1 > /sys/kernel/mm/ksm/run", KSM_SCAN_UP);
+			snprintf(a->risk, sizeof(a->risk),
+				 "ksmd costs CPU; merged pages are copied again on write; on multi-tenant hosts "
+				 "page sharing opens cross-VM timing side channels (exclude untrusted VMs)");
+		}
+		return;
+	}
+	if (run != 1)
+		return;
+
+	/* on, but not paying: negative profit, or nothing to gain */
+	{
+		bool negative = profit == profit && profit < 0;
+		bool idle_host = !want_on && x->s->host.ksm.pages_sharing.present &&
+				 k->pages_sharing.v * 4.0 < x->total_kb * 0.01;
+
+		a = add(x, "ksm-disable", "host", negative ? ADVICE_WARN : ADVICE_INFO,
+			negative || idle_host, negative || (!want_on_relaxed && idle_host));
+		if (a) {
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "KSM is on; general_profit %.0f bytes (threshold < 0); pages_sharing %.0f; "
+				 "free %.0f of %.0f MiB; ksmd CPU %s",
+				 profit == profit ? profit : 0, opt(k->pages_sharing, 0), x->free_kb / 1024,
+				 x->total_kb / 1024, ksmd_cpu == ksmd_cpu ? "measured" : "unknown");
+			snprintf(a->action, sizeof(a->action),
+				 "stop KSM and unmerge: it costs more (rmap metadata, ksmd CPU) than it saves");
+			snprintf(a->command, sizeof(a->command), "echo 2 > /sys/kernel/mm/ksm/run");
+			snprintf(a->risk, sizeof(a->risk),
+				 "unmerging needs memory for every shared page at once (run=2); check free memory first");
+			return;	/* never tune the rate of a KSM we advise to stop */
+		}
+	}
+
+	/* scan rate: ksmtuned's steps, or the kernel advisor where it exists */
+	if (x->free_kb < x->thres_kb && !advisor_on && to_scan < KSM_SCAN_MAX) {
+		a = add(x, "ksm-scan-faster", "host", ADVICE_WARN, true, true);
+		snprintf(a->evidence, sizeof(a->evidence),
+			 "free %.0f MiB < threshold %.0f MiB (20%% of RAM); pages_to_scan %.0f < %d",
+			 x->free_kb / 1024, x->thres_kb / 1024, to_scan, KSM_SCAN_MAX);
+		if (advisor) {
+			snprintf(a->action, sizeof(a->action), "let the kernel's KSM advisor raise the scan rate");
+			snprintf(a->command, sizeof(a->command), "echo scan-time > /sys/kernel/mm/ksm/advisor_mode");
+		} else {
+			snprintf(a->action, sizeof(a->action), "scan faster (ksmtuned step +%d)", KSM_SCAN_UP);
+			snprintf(a->command, sizeof(a->command), "echo %.0f > /sys/kernel/mm/ksm/pages_to_scan",
+				 fmin(to_scan + KSM_SCAN_UP, KSM_SCAN_MAX));
+		}
+		snprintf(a->risk, sizeof(a->risk), "more ksmd CPU (measured now: %s)",
+			 ksmd_cpu == ksmd_cpu ? "see ksm scan_ns" : "unknown");
+	} else if (ksmd_cpu == ksmd_cpu && x->free_kb >= x->thres_kb && !advisor_on &&
+		   (ksmd_cpu > KSMD_CPU_HIGH || ksmd_cpu > KSMD_CPU_HIGH * RELAX) && to_scan > KSM_SCAN_MIN) {
+		a = add(x, "ksm-scan-slower", "host", ADVICE_INFO, ksmd_cpu > KSMD_CPU_HIGH, true);
+		if (a) {
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "ksmd used %.1f%% of a CPU (threshold %.0f%%) while free memory %.0f MiB is above "
+				 "%.0f MiB", ksmd_cpu * 100, KSMD_CPU_HIGH * 100, x->free_kb / 1024, x->thres_kb / 1024);
+			snprintf(a->action, sizeof(a->action), "scan slower: memory is not short");
+			if (advisor)
+				snprintf(a->command, sizeof(a->command),
+					 "echo scan-time > /sys/kernel/mm/ksm/advisor_mode\n"
+					 "echo 30 > /sys/kernel/mm/ksm/advisor_max_cpu");
+			else
+				snprintf(a->command, sizeof(a->command), "echo %.0f > /sys/kernel/mm/ksm/pages_to_scan",
+					 fmax(to_scan - KSM_SCAN_DOWN, KSM_SCAN_MIN));
+			snprintf(a->risk, sizeof(a->risk), "new duplicate pages are merged later");
+		}
+	}
+
+	/* a VM whose merging costs more than it saves */
+	for (int i = 0; i < x->s->nr_vms; i++) {
+		const struct vm_snapshot *v = &x->s->vms[i];
+		char t[VMM_NAME_MAX + 8];
+		int64_t p;
+
+		if (v->exited || !v->info.ksm.ksm_process_profit.present)
+			continue;
+		p = (int64_t)v->info.ksm.ksm_process_profit.v;
+		if (p >= 0)
+			continue;
+		a = add(x, "ksm-exclude-vm", vm_target(v, t, sizeof(t)), ADVICE_INFO, true, true);
+		if (!a)
+			break;
+		snprintf(a->evidence, sizeof(a->evidence),
+			 "ksm_process_profit %lld bytes (< 0) with %.0f pages merging, %.0f rmap items",
+			 (long long)p, opt(v->info.ksm.ksm_merging_pages, 0), opt(v->info.ksm.ksm_rmap_items, 0));
+		snprintf(a->action, sizeof(a->action), "stop offering this VM's memory to KSM");
+		snprintf(a->command, sizeof(a->command),
+			 "libvirt: <memoryBacking><nosharepages/></memoryBacking> in the domain XML, then restart it\n"
+			 "qemu: -machine mem-merge=off");
+		snprintf(a->risk, sizeof(a->risk), "the VM's RSS grows by its merged pages (%.0f MiB)",
+			 opt(v->info.ksm.ksm_merging_pages, 0) * 4 / 1024);
+	}
+}
+
+/* ---- THP and huge pages ---- */
+
+static void rules_thp(struct ctx *x)
+{
+	const struct host_thp *t = &x->s->host.thp;
+	bool storm_any = false, storm_any_relaxed = false;
+	char worst[VMM_NAME_MAX] = "";
+	double worst_rate = 0, share4k = 0;
+	struct advice *a;
+
+	for (int i = 0; i < x->s->nr_vms; i++) {
+		const struct vm_snapshot *v = &x->s->vms[i];
+		double r = vm_rate(x->s, v, VMMEM_C_tdp_faults);
+		uint64_t m4 = v->delta.c[VMMEM_C_tdp_map_4k];
+		uint64_t maps = m4 + v->delta.c[VMMEM_C_tdp_map_2m] + v->delta.c[VMMEM_C_tdp_map_1g];
+		double sh = maps ? (double)m4 / maps : 0;
+		char tg[VMM_NAME_MAX + 8];
+
+		if (v->exited || r != r)
+			continue;
+		if (r > worst_rate) {
+			worst_rate = r;
+			share4k = sh;
+			snprintf(worst, sizeof(worst), "%s", v->info.name);
+		}
+		storm_any |= r >= TDP_FAULT_STORM;
+		storm_any_relaxed |= r >= TDP_FAULT_STORM * RELAX;
+		/* THP is usable and still 4K: static huge pages for this VM */
+		if (t->present && strcmp(t->enabled, "never") && maps >= TDP_MAP_MIN &&
+		    (r >= TDP_FAULT_STORM * RELAX) && sh >= SHARE_4K_HIGH * RELAX &&
+		    strcmp(t->defrag, "never") && strcmp(t->defrag, "defer")) {
+			a = add(x, "hugepages-vm", vm_target(v, tg, sizeof(tg)), ADVICE_WARN,
+				r >= TDP_FAULT_STORM && sh >= SHARE_4K_HIGH, true);
+			if (!a)
+				continue;
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "%.0f TDP faults/s (threshold %.0f) and %.0f%% of %llu TDP mappings at 4K "
+				 "(threshold %.0f%%) although THP is %s with defrag %s",
+				 r, TDP_FAULT_STORM, sh * 100, (unsigned long long)maps, SHARE_4K_HIGH * 100,
+				 t->enabled, t->defrag);
+			snprintf(a->action, sizeof(a->action), "back this VM with static 2M huge pages");
+			snprintf(a->command, sizeof(a->command),
+				 "echo %.0f > /proc/sys/vm/nr_hugepages   # %s's %.0f MiB / 2 MiB, on top of what is reserved\n"
+				 "libvirt: <memoryBacking><hugepages/></memoryBacking>, then restart the VM",
+				 ceil(opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 2048), v->info.name,
+				 opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 1024);
+			snprintf(a->risk, sizeof(a->risk),
+				 "huge pages are reserved, not swappable and not shared by KSM; the host needs that "
+				 "much contiguous memory free");
+		}
+	}
+	if (!t->present)
+		return;
+	if (!strcmp(t->enabled, "never")) {
+		a = add(x, "thp-enable", "host", ADVICE_WARN, storm_any, storm_any_relaxed);
+		if (a) {
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "THP is never; %s takes %.0f TDP faults/s (storm threshold %.0f), %.0f%% of its "
+				 "TDP mappings at 4K", worst, worst_rate, TDP_FAULT_STORM, share4k * 100);
+			snprintf(a->action, sizeof(a->action),
+				 "allow transparent huge pages where asked for: QEMU madvises guest RAM huge");
+			snprintf(a->command, sizeof(a->command),
+				 "echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
+			snprintf(a->risk, sizeof(a->risk),
+				 "khugepaged CPU; memory bloat inside partly used 2M regions");
+		}
+	} else if ((!strcmp(t->defrag, "never") || !strcmp(t->defrag, "defer"))) {
+		bool strong = storm_any && share4k >= SHARE_4K_HIGH;
+		bool weak = storm_any_relaxed && share4k >= SHARE_4K_HIGH * RELAX;
+
+		a = add(x, "thp-defrag", "host", ADVICE_INFO, strong, weak);
+		if (a) {
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "THP %s but defrag %s; %s takes %.0f TDP faults/s with %.0f%% of mappings at 4K "
+				 "(thresholds %.0f/s, %.0f%%)", t->enabled, t->defrag, worst, worst_rate,
+				 share4k * 100, TDP_FAULT_STORM, SHARE_4K_HIGH * 100);
+			snprintf(a->action, sizeof(a->action),
+				 "let regions that asked for huge pages (guest RAM) compact directly");
+			snprintf(a->command, sizeof(a->command),
+				 "echo defer+madvise > /sys/kernel/mm/transparent_hugepage/defrag");
+			snprintf(a->risk, sizeof(a->risk), "page-fault latency spikes while compacting");
+		}
+	}
+}
+
+/* ---- balloons ---- */
+
+static void rules_balloon(struct ctx *x)
+{
+	const struct vm_snapshot *idlest = NULL;
+	double idlest_rss = 0;
+	struct advice *a;
+	char tg[VMM_NAME_MAX + 8];
+
+	for (int i = 0; i < x->s->nr_vms; i++) {
+		const struct vm_snapshot *v = &x->s->vms[i];
+		double r = vm_rate(x->s, v, VMMEM_C_tdp_faults);
+		uint64_t inflated = v->total.c[VMMEM_C_balloon_inflate_bytes];
+		uint64_t deflated = v->total.c[VMMEM_C_balloon_deflate_bytes];
+
+		if (v->exited)
+			continue;
+		/* ballooned and now faulting hard: the guest needs the memory back */
+		if (inflated > deflated && r == r && r >= DEFLATE_FAULTS * RELAX) {
+			a = add(x, "balloon-deflate", vm_target(v, tg, sizeof(tg)), ADVICE_WARN,
+				r >= DEFLATE_FAULTS, true);
+			if (a) {
+				double give_kb = (inflated - deflated) / 1024.0;
+				double cur_kb = opt(v->info.mem_configured_kb, 0) - give_kb;
+
+				snprintf(a->evidence, sizeof(a->evidence),
+					 "the balloon took %.0f MiB from this VM and it now takes %.0f TDP faults/s "
+					 "(threshold %.0f)", give_kb / 1024, r, DEFLATE_FAULTS);
+				snprintf(a->action, sizeof(a->action), "give the ballooned memory back");
+				snprintf(a->command, sizeof(a->command),
+					 "virsh setmem %s %.0fK --live\n"
+					 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
+					 v->info.name, cur_kb + give_kb, (cur_kb + give_kb) * 1024);
+				snprintf(a->risk, sizeof(a->risk), "host free memory drops by %.0f MiB", give_kb / 1024);
+			}
+			continue;
+		}
+		if (r == r && r < IDLE_FAULTS && v->info.rss_kb.present && v->info.rss_kb.v > idlest_rss) {
+			idlest = v;
+			idlest_rss = v->info.rss_kb.v;
+		}
+	}
+	if (idlest && x->free_fraction < PRESSURE_FREE_FRACTION / RELAX) {
+		double cur = opt(idlest->info.mem_configured_kb, idlest_rss);
+		double target = floor(cur * BALLOON_STEP);
+
+		a = add(x, "balloon-inflate", vm_target(idlest, tg, sizeof(tg)),
+			x->free_fraction < CRIT_FREE_FRACTION ? ADVICE_CRIT : ADVICE_WARN,
+			x->free_fraction < PRESSURE_FREE_FRACTION, true);
+		if (a) {
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "host free %.1f%% of RAM (MoM threshold %.0f%%); %s is idle (%.1f TDP faults/s < %.0f) "
+				 "with %.0f MiB resident",
+				 x->free_fraction * 100, PRESSURE_FREE_FRACTION * 100, idlest->info.name,
+				 vm_rate(x->s, idlest, VMMEM_C_tdp_faults), IDLE_FAULTS, idlest_rss / 1024);
+			snprintf(a->action, sizeof(a->action),
+				 "shrink the idlest VM by 5%% (oVirt MoM's step) and re-evaluate");
+			snprintf(a->command, sizeof(a->command),
+				 "virsh setmem %s %.0fK --live\n"
+				 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
+				 idlest->info.name, target, target * 1024);
+			snprintf(a->risk, sizeof(a->risk),
+				 "the guest may swap or drop caches; needs a balloon driver in the guest");
+		}
+	}
+}
+
+/* ---- swap for overcommit ---- */
+
+static void rules_swap(struct ctx *x)
+{
+	const struct host_meminfo *m = &x->s->host.mem;
+	double reserve = fmax(x->total_kb * SWAP_RESERVE_FRACTION, 1024 * 1024);
+	double need = x->configured_kb + reserve - x->total_kb, have = opt(m->swap_total_kb, 0);
+	struct advice *a;
+
+	if (x->configured_kb <= 0 || need <= 0)
+		return;
+	a = add(x, "swap-increase", "host", have == 0 ? ADVICE_WARN : ADVICE_INFO, have < need, have < need / RELAX);
+	if (!a)
+		return;
+	snprintf(a->evidence, sizeof(a->evidence),
+		 "guests are configured with %.0f MiB; with a %.0f MiB host reserve that is %.0f MiB over RAM "
+		 "(%.0f MiB), and swap is %.0f MiB", x->configured_kb / 1024, reserve / 1024, need / 1024,
+		 x->total_kb / 1024, have / 1024);
+	snprintf(a->action, sizeof(a->action), "add swap so overcommitted guests cannot OOM the host");
+	snprintf(a->command, sizeof(a->command),
+		 "fallocate -l %.0fM /swap.vmmem && chmod 600 /swap.vmmem && mkswap /swap.vmmem && swapon /swap.vmmem",
+		 ceil((need - have) / 1024));
+	snprintf(a->risk, sizeof(a->risk), "swapped guest memory is slow; size balloons first");
+}
+
+/* Keep at most one of each contradicting pair per target. */
+static bool contradicts(const struct advice *a, const struct advice *b)
+{
+	static const char *const pairs[][2] = {
+		{ "ksm-enable", "ksm-disable" }, { "ksm-scan-faster", "ksm-scan-slower" },
+		{ "ksm-disable", "ksm-scan-faster" }, { "ksm-disable", "ksm-scan-slower" },
+		{ "balloon-inflate", "balloon-deflate" },
+	};
+
+	if (strcmp(a->target, b->target))
+		return false;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if ((!strcmp(a->id, pairs[i][0]) && !strcmp(b->id, pairs[i][1])) ||
+		    (!strcmp(a->id, pairs[i][1]) && !strcmp(b->id, pairs[i][0])))
+			return true;
+	return false;
+}
+
+/* Hysteresis: appear after ADVISE_ENTER_STREAK strong evaluations, stay while weak, leave
+ * after ADVISE_EXIT_STREAK evaluations without even the weak condition. */
+static bool hysteresis(struct advise_state *st, const struct candidate *c)
+{
+	char key[sizeof(st->conds[0].key)];
+	int i;
+
+	snprintf(key, sizeof(key), "%s|%s", c->a.id, c->a.target);
+	for (i = 0; i < st->n; i++)
+		if (!strcmp(st->conds[i].key, key))
+			break;
+	if (i == st->n) {
+		if (st->n >= (int)(sizeof(st->conds) / sizeof(st->conds[0])))
+			return false;
+		memset(&st->conds[i], 0, sizeof(st->conds[i]));
+		snprintf(st->conds[i].key, sizeof(st->conds[i].key), "%s", key);
+		st->n++;
+	}
+	st->conds[i].seen = true;
+	st->conds[i].last = c->a;
+	st->conds[i].strong_streak = c->strong ? st->conds[i].strong_streak + 1 : 0;
+	st->conds[i].weak_misses = c->weak ? 0 : st->conds[i].weak_misses + 1;
+	if (!st->conds[i].active && st->conds[i].strong_streak >= ADVISE_ENTER_STREAK)
+		st->conds[i].active = true;
+	if (st->conds[i].active && st->conds[i].weak_misses >= ADVISE_EXIT_STREAK)
+		st->conds[i].active = false;
+	return st->conds[i].active;
+}
+
+/* Conditions not met at all this time: an active advice stays (its last evidence) until
+ * ADVISE_EXIT_STREAK evaluations in a row missed it. Returns the new count in out. */
+static int hysteresis_age(struct advise_state *st, struct advice *out, int n, int max)
+{
+	for (int i = 0; i < st->n; i++) {
+		if (!st->conds[i].seen) {
+			st->conds[i].strong_streak = 0;
+			if (++st->conds[i].weak_misses >= ADVISE_EXIT_STREAK)
+				st->conds[i].active = false;
+			if (st->conds[i].active && n < max) {
+				bool clash = false;
+
+				for (int j = 0; j < n; j++)
+					clash |= contradicts(&out[j], &st->conds[i].last);
+				if (!clash)
+					out[n++] = st->conds[i].last;
+			}
+		}
+		st->conds[i].seen = false;
+	}
+	return n;
+}
+
+int advise_evaluate(const struct snapshot *s, struct advise_state *st, struct advice *out, int max)
+{
+	static struct ctx x;	/* large; the advisor is not reentrant */
+	int n = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.s = s;
+	x.total_kb = opt(s->host.mem.mem_total_kb, 0);
+	x.avail_kb = opt(s->host.mem.mem_available_kb, opt(s->host.mem.mem_free_kb, 0));
+	/* ksmtuned's free: MemFree + Buffers + Cached */
+	x.free_kb = s->host.mem.mem_free_kb.present ? opt(s->host.mem.mem_free_kb, 0) +
+		    opt(s->host.mem.buffers_kb, 0) + opt(s->host.mem.cached_kb, 0) : x.avail_kb;
+	x.free_fraction = x.total_kb > 0 ? x.avail_kb / x.total_kb : 1;
+	x.thres_kb = fmax(x.total_kb * 0.20, 2048);
+	x.pressure = x.free_fraction < PRESSURE_FREE_FRACTION;
+	for (int i = 0; i < s->nr_vms; i++) {
+		if (s->vms[i].exited)
+			continue;
+		x.committed_kb += opt(s->vms[i].info.rss_kb, 0);
+		x.configured_kb += opt(s->vms[i].info.mem_configured_kb, 0);
+	}
+	if (x.total_kb > 0) {
+		rules_ksm(&x);
+		rules_thp(&x);
+		rules_balloon(&x);
+		rules_swap(&x);
+	}
+	for (int i = 0; i < x.n && n < max; i++) {
+		const struct candidate *c = &x.c[i];
+		bool keep = st ? hysteresis(st, c) : c->strong;
+
+		for (int j = 0; keep && j < n; j++)
+			if (contradicts(&out[j], &c->a))
+				keep = false;
+		if (keep)
+			out[n++] = c->a;
+	}
+	if (st)
+		n = hysteresis_age(st, out, n, max);
+	if (n == 0 && max > 0) {
+		struct advice *a = &out[n++];
+
+		memset(a, 0, sizeof(*a));
+		snprintf(a->id, sizeof(a->id), "healthy");
+		snprintf(a->target, sizeof(a->target), "host");
+		a->severity = ADVICE_INFO;
+		snprintf(a->evidence, sizeof(a->evidence),
+			 "%d VM(s); host free %.1f%% of RAM (pressure below %.0f%%); no VM above %.0f TDP faults/s",
+			 s->nr_vms, x.free_fraction * 100, PRESSURE_FREE_FRACTION * 100, TDP_FAULT_STORM);
+		snprintf(a->action, sizeof(a->action), "nothing to change");
+	}
+	return n;
+}

@@ -1,0 +1,182 @@
+/* `vmmemtop advise`: recommendations from a live sample or a snapshot file. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "advise.h"
+#include "cli.h"
+#include "commands.h"
+#include "core.h"
+#include "snapshot_load.h"
+#include "vmm_info.h"
+
+#define MAX_SNAPSHOT_FILE	(64 << 20)
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vmmemtop advise [--json] [--interval S] [--from FILE] [--backend B] [--track PID]...\n"
+"\n"
+"Recommend KSM, THP, balloon and swap changes, each with its evidence, the exact command\n"
+"and the risk. Samples the host live for S seconds (default 5), or reads a snapshot JSON\n"
+"written by `vmmemtop snapshot --json` (--from FILE, '-' for stdin).\n"
+"\n"
+"examples:\n"
+"  vmmemtop advise --interval 10\n"
+"  vmmemtop snapshot --json --interval 30 > now.json && vmmemtop advise --from now.json --json\n");
+}
+
+static int load_file(const char *path, struct snapshot *s)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char err[512], *buf;
+	size_t n;
+	int ret;
+
+	if (!f) {
+		cli_error("cannot read %s: %s", path, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	buf = malloc(MAX_SNAPSHOT_FILE + 1);
+	if (!buf) {
+		cli_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	n = fread(buf, 1, MAX_SNAPSHOT_FILE + 1, f);
+	if (f != stdin)
+		fclose(f);
+	if (n > MAX_SNAPSHOT_FILE) {
+		free(buf);
+		cli_error("%s: larger than %d MiB: not a snapshot", path, MAX_SNAPSHOT_FILE >> 20);
+		return EXIT_RUNTIME;
+	}
+	ret = snapshot_load(buf, n, s, err, sizeof(err));
+	free(buf);
+	if (ret) {
+		cli_error("%s: %s", path, err);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+static void print_json(const struct advice *a, int n)
+{
+	json_t *arr = json_array(), *o;
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", a[i].id,
+			"target", a[i].target, "severity", advice_severity_name(a[i].severity),
+			"evidence", a[i].evidence, "action", a[i].action, "command", a[i].command,
+			"risk", a[i].risk));
+	o = json_pack("{s:s,s:o}", "schema", "vmmemtop.advice/1", "advice", arr);
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(o);
+}
+
+static void print_text(const struct advice *a, int n)
+{
+	for (int i = 0; i < n; i++) {
+		printf("[%s] %s  %s\n", advice_severity_name(a[i].severity), a[i].id, a[i].target);
+		printf("  evidence: %s\n", a[i].evidence);
+		printf("  action:   %s\n", a[i].action);
+		if (a[i].command[0]) {
+			char *cmd = strdup(a[i].command), *line, *save = NULL;
+
+			for (line = strtok_r(cmd, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+				printf("  $ %s\n", line);
+			free(cmd);
+		}
+		if (a[i].risk[0])
+			printf("  risk:     %s\n", a[i].risk);
+		if (i + 1 < n)
+			putchar('\n');
+	}
+}
+
+int cmd_advise(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "track", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct core_options copt = { .backend = "auto" };
+	static struct advice adv[ADVISE_MAX];
+	const char *from = NULL;
+	double interval = 5;
+	struct snapshot s;
+	bool json = false;
+	int ch, n, ret;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "ji:f:b:t:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = true;
+			break;
+		case 'i':
+			if (cli_parse_double(optarg, 0.1, 86400, &interval)) {
+				cli_error("bad --interval '%s': need seconds between 0.1 and 86400", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 'b':
+			copt.backend = optarg;
+			break;
+		case 't':
+			if (copt.nr_track >= 64 || cli_parse_pid(optarg, &copt.track[copt.nr_track])) {
+				cli_error("bad --track '%s': need a process id (at most 64)", optarg);
+				return EXIT_USAGE;
+			}
+			copt.nr_track++;
+			break;
+		case 'v':
+			copt.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (from) {
+		ret = load_file(from, &s);
+		if (ret)
+			return ret;
+	} else {
+		struct core *c;
+		char err[512];
+
+		cli_install_signals();
+		if (core_open(&c, &copt, err, sizeof(err)) ||
+		    core_next(c, interval, &cli_stop, &s, err, sizeof(err))) {
+			cli_error("%s", err);
+			return EXIT_RUNTIME;
+		}
+		core_close(c);
+	}
+	n = advise_evaluate(&s, NULL, adv, ADVISE_MAX);
+	if (json)
+		print_json(adv, n);
+	else
+		print_text(adv, n);
+	snapshot_free(&s);
+	return EXIT_OK;
+}
