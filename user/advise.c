@@ -512,3 +512,20 @@ int advise_evaluate(const struct snapshot *s, struct advise_state *st, struct ad
 	}
 	return n;
 }
+
+void advise_annotate(struct snapshot *s, struct advise_state *st)
+{
+	static struct advice a[ADVISE_MAX];
+	int n = advise_evaluate(s, st, a, ADVISE_MAX);
+
+	s->nr_advice = 0;
+	for (int i = 0; i < n && s->nr_advice < SNAPSHOT_MAX_ADVICE; i++) {
+		struct advice_gauge *g = &s->advice[s->nr_advice++];
+
+		_Static_assert(sizeof(g->id) == sizeof(a[i].id) && sizeof(g->target) == sizeof(a[i].target),
+			       "advice_gauge mirrors struct advice");
+		memcpy(g->id, a[i].id, sizeof(g->id));
+		memcpy(g->target, a[i].target, sizeof(g->target));
+		g->severity = a[i].severity;
+	}
+}

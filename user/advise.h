@@ -41,4 +41,7 @@ int advise_evaluate(const struct snapshot *s, struct advise_state *st, struct ad
 
 const char *advice_severity_name(enum advice_severity s);
 
+/* Evaluate with hysteresis and record the advice in force in s->advice (for exporters). */
+void advise_annotate(struct snapshot *s, struct advise_state *st);
+
 #endif

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "advise.h"
 #include "cli.h"
 #include "collector.h"
 #include "commands.h"
@@ -51,6 +52,7 @@ struct feed {
 	const struct export_opts *opt;
 	uint64_t round;			/* synthetic: samples made so far */
 	char error[256];
+	struct advise_state advise;	/* hysteresis across samples */
 };
 
 static void usage(FILE *f)
@@ -183,6 +185,8 @@ static void *feed_main(void *arg)
 			ret = core_next(f->core, f->opt->interval_s, &f->stop, &s, err, sizeof(err));
 		else
 			ret = synthetic_next(f, &s);
+		if (!ret)
+			advise_annotate(&s, &f->advise);
 		pthread_mutex_lock(&f->lock);
 		if (ret) {
 			f->healthy = false;

@@ -679,6 +679,30 @@ static int build_labels(struct render *r)
 	return r->labels.oom ? -ENOMEM : live;
 }
 
+/* One gauge per recommendation in force; value = severity (0 info, 1 warn, 2 crit). */
+static void render_advice(struct render *r)
+{
+	const struct snapshot *s = r->s;
+
+	if (!s->nr_advice)
+		return;
+	family(r, "vmmem_advice", F_GAUGE,
+	       "recommendations in force (vmmemtop advise); the value is the severity: 0 info, 1 warn, 2 crit");
+	for (int i = 0; i < s->nr_advice; i++) {
+		struct strbuf l;
+
+		strbuf_init(&l);
+		strbuf_puts(&l, "id=\"");
+		export_label_escape(&l, s->advice[i].id);
+		strbuf_puts(&l, "\",target=\"");
+		export_label_escape(&l, s->advice[i].target);
+		strbuf_puts(&l, "\"");
+		if (!l.oom)
+			sample_u64(r, "vmmem_advice", F_GAUGE, l.buf, s->advice[i].severity);
+		strbuf_free(&l);
+	}
+}
+
 static void render_self(struct render *r, const struct export_meta *m, int live)
 {
 	const struct snapshot *s = r->s;
@@ -743,6 +767,7 @@ int export_prom_render(struct strbuf *out, const struct snapshot *s, const struc
 	render_vm_counters(&r);
 	render_vm_fields(&r);
 	render_hists(&r);
+	render_advice(&r);
 out:
 	free(r.label_off);
 	strbuf_free(&r.labels);

@@ -30,6 +30,15 @@ struct vm_snapshot {
 	struct vmmem_vm_hists hist_total;	/* since first seen (Prometheus histograms) */
 };
 
+/* A recommendation in force (from the advisor, with its hysteresis) as views export it. */
+struct advice_gauge {
+	char id[24];
+	char target[VMM_NAME_MAX + 8];
+	int severity;			/* 0 info, 1 warn, 2 crit */
+};
+
+#define SNAPSHOT_MAX_ADVICE 32
+
 struct snapshot {
 	double interval_s;
 	uint64_t ts_ns;			/* CLOCK_MONOTONIC at the end of the interval */
@@ -42,6 +51,8 @@ struct snapshot {
 	uint64_t dropped_events;	/* over the interval */
 	int nr_vms;
 	struct vm_snapshot *vms;	/* nr_vms entries, owned by the snapshot */
+	int nr_advice;			/* filled by long-running views that run the advisor */
+	struct advice_gauge advice[SNAPSHOT_MAX_ADVICE];
 };
 
 void snapshot_free(struct snapshot *s);

@@ -91,6 +91,8 @@ wait_for 15 exporter_up $EPORT || fail "synthetic exporter never reported vmmem_
 metrics $EPORT > "$tmp/metrics.txt" || fail "GET /metrics failed"
 promtool check metrics < "$tmp/metrics.txt" > "$tmp/promtool.log" 2>&1 || fail "promtool check metrics"
 echo "promtool check metrics: ok ($(wc -l < "$tmp/metrics.txt") lines)"
+# the advisor runs with its hysteresis in the exporter: some advice (at least "healthy") is in force
+grep -qE '^vmmem_advice\{id="[a-z-]+",target="[^"]+"\} [012]$' "$tmp/metrics.txt" || fail "no vmmem_advice gauge"
 
 got=$(grep -c '^vmmem_tdp_faults_total{' "$tmp/metrics.txt")
 [ "$got" -eq "$N" ] || fail "vmmem_tdp_faults_total series: $got, synthetic live VMs: $N"
