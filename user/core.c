@@ -199,8 +199,8 @@ opened:
 	return 0;
 }
 
-static void counters_delta(const struct vmmem_vm_counters *cur, const struct vmmem_vm_counters *prev,
-			   struct vmmem_vm_counters *out)
+void core_counters_delta(const struct vmmem_vm_counters *cur, const struct vmmem_vm_counters *prev,
+			 struct vmmem_vm_counters *out)
 {
 	/* a counter below its base was reset (kmod reset ioctl): count from zero */
 	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++)
@@ -235,7 +235,7 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o)
 		snprintf(o->info.name, sizeof(o->info.name), "%s",
 			 o->info.comm[0] ? o->info.comm : "unknown");
 	o->seq = v->seq;
-	counters_delta(&v->last, &v->prev, &o->delta);
+	core_counters_delta(&v->last, &v->prev, &o->delta);
 	o->total = v->last;
 	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++)
 		hist_delta(&v->last_hists.h[k], &v->prev_hists.h[k], &o->hist_delta.h[k]);

@@ -31,6 +31,10 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 
 void core_close(struct core *c);
 
+/* cur - prev per counter; a counter below its base was reset and counts from zero. */
+void core_counters_delta(const struct vmmem_vm_counters *cur, const struct vmmem_vm_counters *prev,
+			 struct vmmem_vm_counters *out);
+
 /* One-shot convenience: open with default options, sample interval_s, close. */
 int core_sample(double interval_s, struct snapshot *out, char *err, size_t errsz);
 

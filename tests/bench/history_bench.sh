@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds and runs the history benchmark (tests/bench/history_bench.c).
+set -eu
+cd "$(dirname "$0")/../.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cc -O2 -std=gnu11 -D_GNU_SOURCE -Iuser -Ikmod/uapi -Ibuild tests/bench/history_bench.c user/history.c -o "$out/hb" -lm
+"$out/hb"
