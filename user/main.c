@@ -3,6 +3,7 @@
 #include <string.h>
 #include "cli.h"
 #include "commands.h"
+#include "tui.h"
 
 static void usage(FILE *f)
 {
@@ -10,7 +11,7 @@ static void usage(FILE *f)
 "usage: vmmemtop [COMMAND] [OPTIONS]\n"
 "\n"
 "commands:\n"
-"  (none)     live view: a snapshot table every second until Ctrl-C\n"
+"  (none)     the interactive view (plain text with -b or when not on a terminal)\n"
 "  snapshot   count for an interval, print a table or JSON\n"
 "  export     serve Prometheus /metrics, write a textfile, or stream JSON\n"
 "  advise     recommend KSM, THP, balloon and swap changes with evidence and commands\n"
@@ -39,12 +40,5 @@ int main(int argc, char **argv)
 		cli_error("unknown command '%s' (see --help)", argv[1]);
 		return EXIT_USAGE;
 	}
-	{
-		struct snapshot_opts o = { .interval_s = 1, .count = 0, .core = { .backend = "auto" } };
-		int ret = parse_common_opts(argc, argv, &o, usage);
-
-		if (ret >= 0)
-			return ret == EXIT_OK + 100 ? EXIT_OK : ret;
-		return run_snapshots(&o);
-	}
+	return cmd_top(argc, argv);
 }

@@ -1,0 +1,107 @@
+/* Drill-down: every counter of one VM (rate and total), its latency histograms, and longer
+ * history graphs (5 min at 1 s, 1 h at 10 s, 24 h at 1 min) of the selected metric. */
+#include <ncurses.h>
+#include <stdio.h>
+#include <string.h>
+#include "tui.h"
+
+void tui_draw_detail(struct tui *t)
+{
+	const struct snapshot *s = &t->snap;
+	const struct vm_snapshot *v = NULL;
+	static const char *const res_names[] = { "5 min (1 s)", "1 h (10 s)", "24 h (1 min)" };
+	int y = 0, half = COLS / 2;
+
+	for (int i = 0; i < s->nr_vms; i++)
+		if (s->vms[i].info.pid == t->detail_pid && s->vms[i].seq == t->detail_seq)
+			v = &s->vms[i];
+	erase();
+	if (!v) {
+		mvprintw(0, 0, "pid %d is gone (Esc: back)", (int)t->detail_pid);
+		return;
+	}
+	attron(A_BOLD);
+	mvprintw(y++, 0, "%s  pid %d  comm %s  vcpus %s%s", v->info.name, (int)v->info.pid, v->info.comm,
+		 v->info.vcpus.present ? "" : "-", v->exited ? "  (exited)" : "");
+	if (v->info.vcpus.present)
+		printw("%llu", (unsigned long long)v->info.vcpus.v);
+	attroff(A_BOLD);
+	y++;
+	attron(A_REVERSE);
+	mvprintw(y++, 0, "%-26s %12s %14s", "counter", "per second", "total");
+	attroff(A_REVERSE);
+	for (int k = 0; k < VMMEM_NR_VM_COUNTERS && y < LINES - 12; k++) {
+		if (!s->available.vm[k]) {
+			mvprintw(y++, 0, "%-26s %12s %14s", vm_counter_names[k], "-", "-");
+			continue;
+		}
+		mvprintw(y++, 0, "%-26s %12.1f %14llu", vm_counter_names[k],
+			 s->interval_s > 0 ? v->delta.c[k] / s->interval_s : 0.0, (unsigned long long)v->total.c[k]);
+	}
+	/* histograms in the right half */
+	{
+		int hy = 2;
+
+		attron(A_REVERSE);
+		mvprintw(hy++, half, "%-22s %10s %10s %10s", "latency", "count", "p50 us", "p99 us");
+		attroff(A_REVERSE);
+		for (int k = 0; k < VMMEM_NR_VM_HISTS; k++) {
+			const struct vmmem_hist *h = &v->hist_total.h[k];
+
+			if (!s->available.vm_hist[k])
+				mvprintw(hy++, half, "%-22s %10s %10s %10s", vm_hist_names[k], "-", "-", "-");
+			else
+				mvprintw(hy++, half, "%-22s %10llu %10.1f %10.1f", vm_hist_names[k],
+					 (unsigned long long)hist_count(h), hist_quantile_ns(h, 0.5) / 1e3,
+					 hist_quantile_ns(h, 0.99) / 1e3);
+		}
+	}
+	y++;
+	for (int r = 0; r < HISTORY_NR_RES && y < LINES - 2; r++) {
+		static float pts[1440];
+		char spark[8192];
+		int w = COLS - 2, n;
+
+		n = tui_history(t, v, tui_column_metric(t->sort), r, pts, w < 1440 ? w : 1440);
+		mvprintw(y++, 0, "%s per second, last %s:", history_metric_names[tui_column_metric(t->sort)],
+			 res_names[r]);
+		tui_sparkline(pts, n, w, t->utf8, spark, sizeof(spark));
+		if (t->colour)
+			attron(COLOR_PAIR(1));
+		mvaddstr(y++, 1, spark);
+		attroff(COLOR_PAIR(1));
+	}
+	attron(A_REVERSE);
+	mvhline(LINES - 1, 0, ' ', COLS);
+	mvaddnstr(LINES - 1, 0, " Esc/Enter back  </> graph metric  q quit", COLS);
+	attroff(A_REVERSE);
+}
+
+void tui_draw_help(struct tui *t)
+{
+	static const char *const lines[] = {
+		"vmmemtop keys",
+		"",
+		"  Up/Down, j/k     move the selection",
+		"  < > F6           choose the sort column (also the sparkline's metric)",
+		"  r                reverse the sort",
+		"  /                filter rows by VM name (Enter to apply, Esc to clear)",
+		"  Enter            details of the selected VM: all counters, latencies, history",
+		"  d                change the refresh delay (seconds)",
+		"  p                pause (counting goes on; the screen freezes)",
+		"  h ?              this help",
+		"  q                quit",
+		"",
+		"Columns: EPTV/s (Intel) or NPTV/s (AMD) = TDP faults handled by KVM per second;",
+		"2M% = share of KVM's TDP mappings installed at 2M; TLBIPI/s = shootdowns the VMM sent;",
+		"KSMPAGES = pages merged now (/proc/PID/ksm_stat); INFLATE/DEFLATE = balloon bytes",
+		"discarded / re-requested by the VMM this interval. '-' = not measurable on this kernel.",
+		"",
+		"Press any key to return.",
+	};
+
+	(void)t;
+	erase();
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]) && (int)i < LINES; i++)
+		mvaddnstr(i, 0, lines[i], COLS);
+}

@@ -1,0 +1,296 @@
+/* `vmmemtop` (the default command): the interactive loop, keys, and batch mode. */
+#include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <ncurses.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "commands.h"
+#include "tui.h"
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* collector thread, under its lock: history and advice follow every sample */
+static void on_sample(void *ctx, const struct snapshot *s)
+{
+	struct tui_shared *sh = ctx;
+
+	history_push(sh->history, s, mono_s());
+	advise_annotate((struct snapshot *)s, &sh->advise);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vmmemtop [-b] [-d SECS] [-n N] [--backend bpf|kmod|auto] [--track PID]... [-v]\n"
+"\n"
+"The live view of every VM's memory events. Keys: ? for help, q to quit.\n"
+"  -b          batch mode: plain text tables, like top -b (also when stdout is not a terminal)\n"
+"  -d SECS     refresh delay (default 1)\n"
+"  -n N        stop after N refreshes\n"
+"\n"
+"examples:\n"
+"  sudo vmmemtop\n"
+"  vmmemtop -b -n 5 -d 2 > log.txt\n");
+}
+
+/* read a line at the bottom of the screen (filter, delay) */
+static void prompt(const char *label, char *buf, size_t sz)
+{
+	move(LINES - 1, 0);
+	clrtoeol();
+	attron(A_BOLD);
+	addstr(label);
+	attroff(A_BOLD);
+	echo();
+	curs_set(1);
+	timeout(-1);
+	getnstr(buf, sz - 1);
+	noecho();
+	curs_set(0);
+}
+
+static void refresh_snapshot(struct tui *t)
+{
+	struct snapshot s;
+
+	if (t->paused || collector_latest(t->col, &s))
+		return;
+	snapshot_free(&t->snap);
+	t->snap = s;
+	t->have_snap = true;
+	tui_order(t);
+}
+
+static void redraw(struct tui *t)
+{
+	if (t->mode == MODE_HELP)
+		tui_draw_help(t);
+	else if (t->mode == MODE_DETAIL)
+		tui_draw_detail(t);
+	else
+		tui_draw(t);
+	refresh();
+}
+
+/* Returns false to quit. */
+static bool handle_key(struct tui *t, int ch)
+{
+	char buf[64];
+
+	t->status[0] = 0;
+	if (t->mode == MODE_HELP) {
+		t->mode = MODE_TABLE;
+		return ch != 'q';
+	}
+	switch (ch) {
+	case 'q':
+		return false;
+	case 27:	/* Esc */
+		if (t->mode == MODE_DETAIL)
+			t->mode = MODE_TABLE;
+		else
+			t->filter[0] = 0;
+		break;
+	case 'h': case '?':
+		t->mode = MODE_HELP;
+		break;
+	case KEY_UP: case 'k':
+		if (t->selected > 0)
+			t->selected--;
+		break;
+	case KEY_DOWN: case 'j':
+		if (t->selected + 1 < t->nr_rows)
+			t->selected++;
+		break;
+	case '<':
+		t->sort = (t->sort + NR_COLUMNS - 1) % NR_COLUMNS;
+		break;
+	case '>': case KEY_F(6):
+		t->sort = (t->sort + 1) % NR_COLUMNS;
+		break;
+	case 'r':
+		t->reverse = !t->reverse;
+		break;
+	case 'p':
+		t->paused = !t->paused;
+		collector_set_paused(t->col, t->paused);
+		break;
+	case '/':
+		prompt("filter: ", buf, sizeof(buf));
+		snprintf(t->filter, sizeof(t->filter), "%s", buf);
+		t->selected = 0;
+		break;
+	case 'd': {
+		double d;
+
+		prompt("delay (seconds): ", buf, sizeof(buf));
+		if (cli_parse_double(buf, 0.2, 3600, &d) == 0) {
+			t->delay_s = d;
+			collector_set_interval(t->col, d);
+		} else {
+			snprintf(t->status, sizeof(t->status), "  (bad delay '%s': 0.2 to 3600 seconds)", buf);
+		}
+		break;
+	}
+	case '\n': case KEY_ENTER:
+		if (t->mode == MODE_DETAIL) {
+			t->mode = MODE_TABLE;
+		} else if (t->nr_rows) {
+			t->detail_pid = t->snap.vms[t->order[t->selected]].info.pid;
+			t->detail_seq = t->snap.vms[t->order[t->selected]].seq;
+			t->mode = MODE_DETAIL;
+		}
+		break;
+	case KEY_RESIZE:
+		break;
+	}
+	tui_order(t);
+	return true;
+}
+
+static int run_tui(struct snapshot_opts *o)
+{
+	static struct tui t;
+	static struct tui_shared shared;
+	struct collector_options copt = { .core = o->core, .interval_s = o->interval_s,
+					  .on_sample = on_sample, .hook_ctx = &shared };
+	uint64_t gen = 0;
+	long shown = 0;
+	char err[512];
+	int ret;
+
+	shared.history = history_new();
+	if (!shared.history) {
+		cli_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	ret = collector_start(&t.col, &copt, err, sizeof(err));
+	if (ret) {
+		cli_error("%s", err);
+		history_free(shared.history);
+		return EXIT_RUNTIME;
+	}
+	t.shared = &shared;
+	t.delay_s = o->interval_s;
+	t.sort = COL_TDPF;
+	setlocale(LC_ALL, "");
+	t.utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	initscr();
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	if (has_colors()) {
+		start_color();
+		use_default_colors();
+		init_pair(1, COLOR_GREEN, -1);
+		init_pair(2, COLOR_YELLOW, -1);
+		init_pair(3, COLOR_RED, -1);
+		t.colour = true;
+	}
+	cli_install_signals();
+	redraw(&t);
+	while (!cli_stop) {
+		uint64_t g = collector_generation(t.col);
+		int ch;
+
+		if (g != gen) {
+			gen = g;
+			refresh_snapshot(&t);
+			redraw(&t);
+			if (o->count > 0 && ++shown >= o->count)
+				break;
+		}
+		timeout(200);
+		ch = getch();
+		if (ch == ERR)
+			continue;
+		if (!handle_key(&t, ch))
+			break;
+		redraw(&t);
+	}
+	endwin();
+	collector_stop(t.col);
+	history_free(shared.history);
+	snapshot_free(&t.snap);
+	return EXIT_OK;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "batch", no_argument, NULL, 'b' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "backend", required_argument, NULL, 'B' },
+		{ "track", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct snapshot_opts o = { .interval_s = 1, .count = 0, .core = { .backend = "auto" } };
+	bool batch = false;
+	long n;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "bd:n:t:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			batch = true;
+			break;
+		case 'd':
+			if (cli_parse_double(optarg, 0.2, 3600, &o.interval_s)) {
+				cli_error("bad -d '%s': need seconds between 0.2 and 3600", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			if (cli_parse_long(optarg, 1, 1000000000L, &n)) {
+				cli_error("bad -n '%s': need a positive count", optarg);
+				return EXIT_USAGE;
+			}
+			o.count = n;
+			break;
+		case 'B':
+			o.core.backend = optarg;
+			break;
+		case 't':
+			if (o.core.nr_track >= 64 || cli_parse_pid(optarg, &o.core.track[o.core.nr_track])) {
+				cli_error("bad --track '%s': need a process id (at most 64)", optarg);
+				return EXIT_USAGE;
+			}
+			o.core.nr_track++;
+			break;
+		case 'v':
+			o.core.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (batch || !isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+		return run_snapshots(&o);
+	return run_tui(&o);
+}
