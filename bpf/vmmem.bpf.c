@@ -85,8 +85,7 @@ int vm_create_exit_tp(struct sys_exit_ctx *ctx)
 
 /* sched_process_exit fires in do_exit() after signal->live was decremented, so
  * live == 0 means this is the last thread of the group (kernel/exit.c do_exit). */
-SEC("tracepoint/sched/sched_process_exit")
-int vm_exit_tp(void *ctx)
+static __always_inline void handle_vm_exit(void)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
 	__u32 tgid = current_tgid();
@@ -94,14 +93,33 @@ int vm_exit_tp(void *ctx)
 
 	slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
 	if (!slot1 || !*slot1)
-		return 0;
+		return;
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
-		return 0;
+		return;
 	slot = *slot1 - 1;
 	*slot1 = 0;
 	if (slot < VMMEM_MAX_VMS)
 		slot_state[slot] = VMMEM_SLOT_EXITED;
 	emit_event(VMMEM_EV_VM_EXIT, tgid, slot, 0);
+}
+
+/*
+ * Raw (BTF) tracepoints are preferred for every hook whose count must be exact: a classic
+ * tracepoint program is skipped while bpf_prog_active is held on its CPU, which a map
+ * syscall from user space (our own reads) can do while preempted (kernel/trace/bpf_trace.c
+ * trace_call_bpf); raw tracepoints only guard against recursion of the same program.
+ */
+SEC("tp_btf/sched_process_exit")
+int vm_exit_btf(void *ctx)
+{
+	handle_vm_exit();
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int vm_exit_tp(void *ctx)
+{
+	handle_vm_exit();
 	return 0;
 }
 
@@ -346,32 +364,59 @@ int pv_tlb_flush_tp(struct trace_event_raw_kvm_pv_tlb_flush *ctx)
 
 static __u64 ksm_scan_start_ns;	/* ksmd is one thread: no per-CPU state needed */
 
+static __always_inline void handle_ksm_start(void)
+{
+	ksm_scan_start_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void handle_ksm_stop(__u32 rmap_entries)
+{
+	struct vmmem_host_counters *h = host();
+	__u64 start = ksm_scan_start_ns, now = bpf_ktime_get_ns();
+	__u32 zero = 0;
+	struct vmmem_host_hists *hh;
+
+	if (!h)
+		return;
+	/* a full scan paused by run=0 resumes later: its stop comes without a start we saw;
+	 * it counts as a scan, but its duration is unknown */
+	h->c[VMMEM_H_ksm_scans]++;
+	if (!start)
+		return;
+	h->c[VMMEM_H_ksm_scan_ns] += now - start;
+	hh = bpf_map_lookup_elem(&host_hists, &zero);
+	if (hh)
+		hist_add(&hh->h[VMMEM_HHIST_ksm_scan_ns], now - start);
+	ksm_scan_start_ns = 0;
+	emit_event(VMMEM_EV_KSM_SCAN, 0, now - start, rmap_entries);
+}
+
+/* TP_PROTO(int seq, u32 rmap_entries), include/trace/events/ksm.h (6.4+) */
+SEC("tp_btf/ksm_start_scan")
+int BPF_PROG(ksm_start_btf, int seq, __u32 rmap_entries)
+{
+	handle_ksm_start();
+	return 0;
+}
+
+SEC("tp_btf/ksm_stop_scan")
+int BPF_PROG(ksm_stop_btf, int seq, __u32 rmap_entries)
+{
+	handle_ksm_stop(rmap_entries);
+	return 0;
+}
+
 SEC("tracepoint/ksm/ksm_start_scan")
 int ksm_start_tp(void *ctx)
 {
-	ksm_scan_start_ns = bpf_ktime_get_ns();
+	handle_ksm_start();
 	return 0;
 }
 
 SEC("tracepoint/ksm/ksm_stop_scan")
 int ksm_stop_tp(struct trace_event_raw_ksm_scan_template *ctx)
 {
-	struct vmmem_host_counters *h = host();
-	__u64 start = ksm_scan_start_ns, now = bpf_ktime_get_ns();
-
-	if (!h || !start)
-		return 0;
-	h->c[VMMEM_H_ksm_scans]++;
-	h->c[VMMEM_H_ksm_scan_ns] += now - start;
-	{
-		__u32 zero = 0;
-		struct vmmem_host_hists *hh = bpf_map_lookup_elem(&host_hists, &zero);
-
-		if (hh)
-			hist_add(&hh->h[VMMEM_HHIST_ksm_scan_ns], now - start);
-	}
-	ksm_scan_start_ns = 0;
-	emit_event(VMMEM_EV_KSM_SCAN, 0, now - start, ctx->rmap_entries);
+	handle_ksm_stop(ctx->rmap_entries);
 	return 0;
 }
 
@@ -387,6 +432,21 @@ static __always_inline void ksm_merged(void *mm, int err)
 }
 
 /* try_to_merge_with_ksm_page(): a page joined (or became) a KSM page (mm/ksm.c) */
+SEC("tp_btf/ksm_merge_with_ksm_page")
+int BPF_PROG(ksm_merge_ksm_btf, void *ksm_page, unsigned long pfn, void *rmap_item, void *mm, int err)
+{
+	ksm_merged(mm, err);
+	return 0;
+}
+
+/* the use_zero_pages path merges with the zero page without the one above */
+SEC("tp_btf/ksm_merge_one_page")
+int BPF_PROG(ksm_merge_one_btf, unsigned long pfn, void *rmap_item, void *mm, int err)
+{
+	ksm_merged(mm, err);
+	return 0;
+}
+
 SEC("tracepoint/ksm/ksm_merge_with_ksm_page")
 int ksm_merge_ksm_tp(struct trace_event_raw_ksm_merge_with_ksm_page *ctx)
 {
@@ -394,7 +454,6 @@ int ksm_merge_ksm_tp(struct trace_event_raw_ksm_merge_with_ksm_page *ctx)
 	return 0;
 }
 
-/* the use_zero_pages path merges with the zero page without the one above */
 SEC("tracepoint/ksm/ksm_merge_one_page")
 int ksm_merge_one_tp(struct trace_event_raw_ksm_merge_one_page *ctx)
 {
@@ -406,16 +465,28 @@ int ksm_merge_one_tp(struct trace_event_raw_ksm_merge_one_page *ctx)
 
 #define SCAN_SUCCEED 1	/* mm/khugepaged.c enum scan_result */
 
-SEC("tracepoint/huge_memory/mm_collapse_huge_page")
-int thp_collapse_tp(struct trace_event_raw_mm_collapse_huge_page *ctx)
+static __always_inline void handle_thp_collapse(struct mm_struct *mm, int status)
 {
 	struct vmmem_vm_counters *c;
 
-	if (ctx->status != SCAN_SUCCEED)
-		return 0;
-	c = vm_of_tgid(mm_owner_tgid(ctx->mm));
+	if (status != SCAN_SUCCEED)
+		return;
+	c = vm_of_tgid(mm_owner_tgid(mm));
 	if (c)
 		inc(c, thp_collapses);
+}
+
+SEC("tp_btf/mm_collapse_huge_page")
+int BPF_PROG(thp_collapse_btf, struct mm_struct *mm, int isolated, int status)
+{
+	handle_thp_collapse(mm, status);
+	return 0;
+}
+
+SEC("tracepoint/huge_memory/mm_collapse_huge_page")
+int thp_collapse_tp(struct trace_event_raw_mm_collapse_huge_page *ctx)
+{
+	handle_thp_collapse(ctx->mm, ctx->status);
 	return 0;
 }
 

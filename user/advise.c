@@ -97,8 +97,7 @@ static void rules_ksm(struct ctx *x)
 
 	if (!k->present || !k->run.present || x->s->nr_vms == 0)
 		return;
-	if (x->s->available.host[VMMEM_H_ksm_scan_ns] && x->s->interval_s > 0)
-		ksmd_cpu = x->s->host_delta.c[VMMEM_H_ksm_scan_ns] / (x->s->interval_s * 1e9);
+	ksmd_cpu = x->s->ksmd_cpu;	/* ksmd's own CPU time (its scans include sleeps) */
 	if (profit == profit)
 		profit = (double)(int64_t)k->general_profit.v;	/* signed in mm/ksm.c */
 
@@ -139,9 +138,9 @@ static void rules_ksm(struct ctx *x)
 		if (a) {
 			snprintf(a->evidence, sizeof(a->evidence),
 				 "KSM is on; general_profit %.0f bytes (threshold < 0); pages_sharing %.0f; "
-				 "free %.0f of %.0f MiB; ksmd CPU %s",
+				 "free %.0f of %.0f MiB; ksmd CPU %.1f%%",
 				 profit == profit ? profit : 0, opt(k->pages_sharing, 0), x->free_kb / 1024,
-				 x->total_kb / 1024, ksmd_cpu == ksmd_cpu ? "measured" : "unknown");
+				 x->total_kb / 1024, ksmd_cpu == ksmd_cpu ? ksmd_cpu * 100 : 0.0);
 			snprintf(a->action, sizeof(a->action),
 				 "stop KSM and unmerge: it costs more (rmap metadata, ksmd CPU) than it saves");
 			snprintf(a->command, sizeof(a->command), "echo 2 > /sys/kernel/mm/ksm/run");
@@ -165,8 +164,8 @@ static void rules_ksm(struct ctx *x)
 			snprintf(a->command, sizeof(a->command), "echo %.0f > /sys/kernel/mm/ksm/pages_to_scan",
 				 fmin(to_scan + KSM_SCAN_UP, KSM_SCAN_MAX));
 		}
-		snprintf(a->risk, sizeof(a->risk), "more ksmd CPU (measured now: %s)",
-			 ksmd_cpu == ksmd_cpu ? "see ksm scan_ns" : "unknown");
+		snprintf(a->risk, sizeof(a->risk), "more ksmd CPU (now %.1f%% of a CPU)",
+			 ksmd_cpu == ksmd_cpu ? ksmd_cpu * 100 : 0.0);
 	} else if (ksmd_cpu == ksmd_cpu && x->free_kb >= x->thres_kb && !advisor_on &&
 		   (ksmd_cpu > KSMD_CPU_HIGH || ksmd_cpu > KSMD_CPU_HIGH * RELAX) && to_scan > KSM_SCAN_MIN) {
 		a = add(x, "ksm-scan-slower", "host", ADVICE_INFO, ksmd_cpu > KSMD_CPU_HIGH, true);

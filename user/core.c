@@ -2,6 +2,7 @@
  * counters into per-interval snapshots. Exited VMMs are reported once with their final
  * counters, then their kernel slots are reaped. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct core {
 	struct vmmem_host_counters host_prev, host_last;
 	struct vmmem_host_hists host_hists_prev, host_hists_last;
 	uint64_t prev_ts_ns, last_scan_ns;
+	struct opt_u64 prev_ksmd_ticks;
 	bool tracked_extra[64];
 };
 
@@ -195,6 +197,12 @@ opened:
 	c->host_prev = c->host_last;
 	c->host_hists_prev = c->host_hists_last;
 	c->prev_ts_ns = c->rd.ts_ns;
+	if (!c->src.ops->host_state) {
+		struct host_state hs;
+
+		host_state_read("", &hs);
+		c->prev_ksmd_ticks = hs.ksm.ksmd_cpu_ticks;
+	}
 	*out = c;
 	return 0;
 }
@@ -283,6 +291,12 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		out->host_delta.c[k] = c->host_last.c[k] - c->host_prev.c[k];
 	}
 	out->dropped_events = out->host_delta.c[VMMEM_H_dropped_events];
+	out->ksmd_cpu = NAN;
+	if (out->host.ksm.ksmd_cpu_ticks.present && c->prev_ksmd_ticks.present && out->interval_s > 0 &&
+	    out->host.ksm.ksmd_cpu_ticks.v >= c->prev_ksmd_ticks.v)
+		out->ksmd_cpu = (out->host.ksm.ksmd_cpu_ticks.v - c->prev_ksmd_ticks.v) /
+				(double)sysconf(_SC_CLK_TCK) / out->interval_s;
+	c->prev_ksmd_ticks = out->host.ksm.ksmd_cpu_ticks;
 	for (int k = 0; k < VMMEM_NR_HOST_HISTS; k++)
 		hist_delta(&c->host_hists_last.h[k], &c->host_hists_prev.h[k], &out->host_hist_delta.h[k]);
 	out->host_hist_total = c->host_hists_last;

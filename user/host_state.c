@@ -1,5 +1,6 @@
 /* Host-wide state from /proc/meminfo, /proc/cpuinfo and /sys/kernel/mm (no tracing needed).
  * A missing file or field leaves its value absent (present=false), never an error. */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -121,6 +122,38 @@ static void read_vendor(const char *root, char *out, size_t outsz)
 		snprintf(out, outsz, "amd");
 }
 
+/* CPU time of the ksmd kernel thread: the real cost of KSM (its scans include sleeps). */
+static void read_ksmd_cpu(const char *root, struct opt_u64 *out)
+{
+	char path[512], buf[1024];
+	struct dirent *de;
+	DIR *d;
+
+	out->present = false;
+	snprintf(path, sizeof(path), "%s/proc", root);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		unsigned long long ut, st;
+		const char *p;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "%s/proc/%.16s/stat", root, de->d_name);
+		if (read_small_file(path, buf, sizeof(buf)) <= 0 || !strstr(buf, " (ksmd) "))
+			continue;
+		p = strrchr(buf, ')');
+		/* fields 14 and 15 (utime, stime); p points at the end of field 2 */
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
+			out->v = ut + st;
+			out->present = true;
+		}
+		break;
+	}
+	closedir(d);
+}
+
 int host_state_read(const char *root, struct host_state *out)
 {
 	char path[512], buf[8192];
@@ -148,6 +181,8 @@ int host_state_read(const char *root, struct host_state *out)
 	read_num(root, "/sys/kernel/mm/ksm/merge_across_nodes", &k->merge_across_nodes);
 	read_num(root, "/sys/kernel/mm/ksm/use_zero_pages", &k->use_zero_pages);
 	read_choice(root, "/sys/kernel/mm/ksm/advisor_mode", k->advisor_mode, sizeof(k->advisor_mode));
+	if (k->present)
+		read_ksmd_cpu(root, &k->ksmd_cpu_ticks);
 
 	read_choice(root, "/sys/kernel/mm/transparent_hugepage/enabled", t->enabled, sizeof(t->enabled));
 	read_choice(root, "/sys/kernel/mm/transparent_hugepage/defrag", t->defrag, sizeof(t->defrag));

@@ -22,6 +22,7 @@ struct host_ksm {
 	struct opt_u64 pages_unshared, pages_volatile, full_scans, general_profit;
 	struct opt_u64 ksm_zero_pages, merge_across_nodes, use_zero_pages;
 	char advisor_mode[32];		/* "" when the kernel has no KSM advisor */
+	struct opt_u64 ksmd_cpu_ticks;	/* utime+stime of the ksmd kthread (clock ticks) */
 };
 
 struct host_thp {

@@ -49,6 +49,7 @@ struct snapshot {
 	struct vmmem_host_hists host_hist_delta, host_hist_total;
 	struct counter_mask available;
 	uint64_t dropped_events;	/* over the interval */
+	double ksmd_cpu;		/* share of one CPU ksmd used over the interval; NAN if unknown */
 	int nr_vms;
 	struct vm_snapshot *vms;	/* nr_vms entries, owned by the snapshot */
 	int nr_advice;			/* filled by long-running views that run the advisor */

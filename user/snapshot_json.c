@@ -53,6 +53,8 @@ static json_t *host_json(const struct snapshot *s)
 			"general_profit", opt(k->general_profit), "ksm_zero_pages", opt(k->ksm_zero_pages),
 			"merge_across_nodes", opt(k->merge_across_nodes),
 			"advisor_mode", str_or_null(k->advisor_mode));
+	json_object_set_new(ksm, "ksmd_cpu", s->ksmd_cpu == s->ksmd_cpu ?
+			    json_real(round(s->ksmd_cpu * 1e4) / 1e4) : json_null());
 	json_object_set_new(ksm, "scans", s->available.host[VMMEM_H_ksm_scans] ?
 			    json_integer(s->host_delta.c[VMMEM_H_ksm_scans]) : json_null());
 	json_object_set_new(ksm, "scan_ns", s->available.host[VMMEM_H_ksm_scan_ns] ?

@@ -120,6 +120,7 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 		}
 	}
 	out->backend = "file";
+	out->ksmd_cpu = NAN;
 	host = json_object_get(root, "host");
 	if (!json_is_object(host))
 		fail(&l, "missing required field %s%s", ".host", "");
@@ -146,6 +147,17 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 		num(&l, ksm, ".host.ksm", "full_scans", &k->full_scans, MAX_COUNT, false, false);
 		num(&l, ksm, ".host.ksm", "general_profit", &k->general_profit, MAX_COUNT, true, false);
 		str(ksm, "advisor_mode", k->advisor_mode, sizeof(k->advisor_mode));
+		{
+			json_t *kc = json_object_get(ksm, "ksmd_cpu");
+
+			out->ksmd_cpu = NAN;
+			if (kc && !json_is_null(kc)) {
+				if (!json_is_number(kc) || json_number_value(kc) < 0 || json_number_value(kc) > 4096)
+					fail(&l, "field %s: %s", ".host.ksm.ksmd_cpu", "not a CPU share (0..CPUs)");
+				else
+					out->ksmd_cpu = json_number_value(kc);
+			}
+		}
 		num(&l, ksm, ".host.ksm", "scans", &v, MAX_COUNT, false, false);
 		out->host_delta.c[VMMEM_H_ksm_scans] = v.v;
 		out->available.host[VMMEM_H_ksm_scans] = v.present;

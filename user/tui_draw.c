@@ -154,8 +154,7 @@ static void draw_header(struct tui *t)
 	const struct snapshot *s = &t->snap;
 	const struct host_state *h = &s->host;
 	char a[16], b[16], c[16], d[16], line[512];
-	double ksmd = s->available.host[VMMEM_H_ksm_scan_ns] && s->interval_s > 0 ?
-		100.0 * s->host_delta.c[VMMEM_H_ksm_scan_ns] / (s->interval_s * 1e9) : -1;
+	double ksmd = s->ksmd_cpu == s->ksmd_cpu ? 100.0 * s->ksmd_cpu : -1;
 	int y = 0;
 
 	snprintf(line, sizeof(line), "vmmemtop - mem %s avail %s  swap %s/%s  backend %s  every %.1fs%s",

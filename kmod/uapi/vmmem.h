@@ -53,8 +53,8 @@
 
 /* Host-wide counters. */
 #define VMMEM_HOST_COUNTERS(X)						\
-	X(ksm_scans,      events, "ksmd scan batches (ksm:ksm_start_scan..ksm_stop_scan)") \
-	X(ksm_scan_ns,    ns,     "ksmd time spent in scan batches")		\
+	X(ksm_scans,      events, "ksmd full scans completed (ksm:ksm_stop_scan)") \
+	X(ksm_scan_ns,    ns,     "wall time of the full scans whose start was seen (ksm_start_scan..ksm_stop_scan)") \
 	X(dropped_events, events, "event records lost because the event ring was full")
 
 /*
@@ -71,7 +71,7 @@
 	X(tlb_shootdown_ns,   "TLB shootdown time seen by the sending thread (flush_tlb_mm_range)")
 
 #define VMMEM_HOST_HISTS(X)						\
-	X(ksm_scan_ns,        "ksmd scan batch duration (ksm_start_scan to ksm_stop_scan)")
+	X(ksm_scan_ns,        "ksmd full scan wall time (ksm_start_scan to ksm_stop_scan)")
 
 #define VMMEM_ENUM_ENTRY(name, unit, help) VMMEM_C_##name,
 enum vmmem_vm_counter_id { VMMEM_VM_COUNTERS(VMMEM_ENUM_ENTRY) VMMEM_NR_VM_COUNTERS };
