@@ -25,11 +25,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-KDIR       ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
-                $(lastword $(sort $(wildcard /lib/modules/*/build))))
-
 .SECONDARY:
-.PHONY: all deps run test unit bench kmod demo fuzz clean
+.PHONY: all deps run test unit bench demo clean
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 deps:
@@ -70,11 +67,6 @@ $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -lpthread
 
-# ---- kernel module (Kbuild at the top level) ----
-kmod:
-	@test -n "$(KDIR)" || { echo "make kmod: no kernel build dir; install linux-headers-amd64 or pass KDIR=" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
-
 # ---- entry points ----
 run: deps all
 	$(BUILD)/vmmemtop
@@ -93,4 +85,3 @@ demo: deps all
 
 clean:
 	rm -rf $(BUILD)
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
