@@ -57,6 +57,30 @@ int cli_parse_pid(const char *s, pid_t *out)
 	return ret;
 }
 
+int cli_set_backend(struct core_options *o, const char *arg)
+{
+	if (strcmp(arg, "bpf") && strcmp(arg, "kmod") && strcmp(arg, "auto")) {
+		cli_error("bad --backend '%s': use bpf, kmod or auto", arg);
+		return EXIT_USAGE;
+	}
+	o->backend = arg;
+	return 0;
+}
+
+int cli_add_track(struct core_options *o, const char *arg)
+{
+	if (o->nr_track >= (int)(sizeof(o->track) / sizeof(o->track[0]))) {
+		cli_error("too many --track options (at most %zu)", sizeof(o->track) / sizeof(o->track[0]));
+		return EXIT_USAGE;
+	}
+	if (cli_parse_pid(arg, &o->track[o->nr_track])) {
+		cli_error("bad --track '%s': need a process id", arg);
+		return EXIT_USAGE;
+	}
+	o->nr_track++;
+	return 0;
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include "core.h"
 
 #define EXIT_OK		0
 #define EXIT_RUNTIME	1
@@ -13,6 +14,11 @@
 int cli_parse_double(const char *s, double min, double max, double *out);
 int cli_parse_long(const char *s, long min, long max, long *out);
 int cli_parse_pid(const char *s, pid_t *out);
+
+/* The options every counting command shares. Each returns 0, or EXIT_USAGE after printing
+ * one error line. */
+int cli_set_backend(struct core_options *o, const char *arg);	/* --backend bpf|kmod|auto */
+int cli_add_track(struct core_options *o, const char *arg);	/* --track PID (repeatable) */
 
 /* Print "vmmemtop: <msg>" to stderr (one line). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -132,14 +132,12 @@ int cmd_advise(int argc, char **argv)
 			from = optarg;
 			break;
 		case 'b':
-			copt.backend = optarg;
+			if (cli_set_backend(&copt, optarg))
+				return EXIT_USAGE;
 			break;
 		case 't':
-			if (copt.nr_track >= 64 || cli_parse_pid(optarg, &copt.track[copt.nr_track])) {
-				cli_error("bad --track '%s': need a process id (at most 64)", optarg);
+			if (cli_add_track(&copt, optarg))
 				return EXIT_USAGE;
-			}
-			copt.nr_track++;
 			break;
 		case 'v':
 			copt.verbose = true;

@@ -65,22 +65,12 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 			}
 			break;
 		case 't':
-			if (o->core.nr_track >= (int)(sizeof(o->core.track) / sizeof(o->core.track[0]))) {
-				cli_error("too many --track options (at most 64)");
+			if (cli_add_track(&o->core, optarg))
 				return EXIT_USAGE;
-			}
-			if (cli_parse_pid(optarg, &o->core.track[o->core.nr_track])) {
-				cli_error("bad --track '%s': need a process id", optarg);
-				return EXIT_USAGE;
-			}
-			o->core.nr_track++;
 			break;
 		case 'b':
-			if (strcmp(optarg, "bpf") && strcmp(optarg, "kmod") && strcmp(optarg, "auto")) {
-				cli_error("bad --backend '%s': use bpf, kmod or auto", optarg);
+			if (cli_set_backend(&o->core, optarg))
 				return EXIT_USAGE;
-			}
-			o->core.backend = optarg;
 			break;
 		case 'n': {
 			long n;

@@ -124,7 +124,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		vsnprintf(libbpf_last_error, sizeof(libbpf_last_error), fmt, aq);
 		va_end(aq);
 	}
-	if (verbose || (level == LIBBPF_WARN && getenv("VMMEM_DEBUG")))
+	/* -v: libbpf's warnings (a verifier log comes with them); VMMEM_DEBUG=1: everything */
+	if (getenv("VMMEM_DEBUG") || (verbose && level == LIBBPF_WARN))
 		return vfprintf(stderr, fmt, ap);
 	return 0;
 }

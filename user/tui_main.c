@@ -266,14 +266,12 @@ int cmd_top(int argc, char **argv)
 			o.count = n;
 			break;
 		case 'B':
-			o.core.backend = optarg;
+			if (cli_set_backend(&o.core, optarg))
+				return EXIT_USAGE;
 			break;
 		case 't':
-			if (o.core.nr_track >= 64 || cli_parse_pid(optarg, &o.core.track[o.core.nr_track])) {
-				cli_error("bad --track '%s': need a process id (at most 64)", optarg);
+			if (cli_add_track(&o.core, optarg))
 				return EXIT_USAGE;
-			}
-			o.core.nr_track++;
 			break;
 		case 'v':
 			o.core.verbose = true;

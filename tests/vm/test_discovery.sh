@@ -6,9 +6,7 @@ set -u
 . "$(dirname "$0")/../host/lib.sh"
 . "$(dirname "$0")/lib/initramfs.sh"
 . "$(dirname "$0")/lib/qemu.sh"
-need_root
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86 not installed"
-[ -n "$(guest_kernel)" ] || skip "no /boot/vmlinuz-6.1* (linux-image-amd64)"
+need_vm_rig
 make_tmp
 at_exit vm_stop_all
 

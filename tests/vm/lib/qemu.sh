@@ -3,6 +3,7 @@
 #   vm_wait ID PATTERN TIMEOUT_S              wait for PATTERN on the guest's serial console
 #   qmp ID JSON                               send one QMP command, print its reply line
 #   vm_stop ID                                kill it (vm_stop_all runs at exit if trapped)
+#   need_vm_rig                               SKIP (exit 77) unless root, QEMU and the 6.1 kernel are here
 declare -A VM_PID VM_LOG VM_QMP
 VM_DIR=${VM_DIR:-$(mktemp -d /tmp/vmmem-vm.XXXXXX)}
 
@@ -48,4 +49,10 @@ vm_stop_all() {
 	local id
 	for id in "${!VM_PID[@]}"; do vm_stop "$id"; done
 	[ -n "${KEEP_VM_DIR:-}" ] || rm -rf "$VM_DIR"
+}
+
+need_vm_rig() {
+	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+	command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86 not installed"; exit 77; }
+	[ -n "$(guest_kernel)" ] || { echo "SKIP: no /boot/vmlinuz-6.1* (linux-image-amd64)"; exit 77; }
 }
