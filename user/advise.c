@@ -512,11 +512,15 @@ int advise_evaluate(const struct snapshot *s, struct advise_state *st, struct ad
 	return n;
 }
 
-void advise_annotate(struct snapshot *s, struct advise_state *st)
+void advise_annotate(struct snapshot *s, struct advise_state *st, struct advice *full, int *nr_full)
 {
 	static struct advice a[ADVISE_MAX];
 	int n = advise_evaluate(s, st, a, ADVISE_MAX);
 
+	if (full) {
+		memcpy(full, a, sizeof(*a) * n);
+		*nr_full = n;
+	}
 	s->nr_advice = 0;
 	for (int i = 0; i < n && s->nr_advice < SNAPSHOT_MAX_ADVICE; i++) {
 		struct advice_gauge *g = &s->advice[s->nr_advice++];

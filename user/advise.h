@@ -41,7 +41,8 @@ int advise_evaluate(const struct snapshot *s, struct advise_state *st, struct ad
 
 const char *advice_severity_name(enum advice_severity s);
 
-/* Evaluate with hysteresis and record the advice in force in s->advice (for exporters). */
-void advise_annotate(struct snapshot *s, struct advise_state *st);
+/* Evaluate with hysteresis and record the advice in force in s->advice (for exporters).
+ * If full is not NULL, the complete recommendations are copied there too (*nr_full set). */
+void advise_annotate(struct snapshot *s, struct advise_state *st, struct advice *full, int *nr_full);
 
 #endif

@@ -186,7 +186,7 @@ static void *feed_main(void *arg)
 		else
 			ret = synthetic_next(f, &s);
 		if (!ret)
-			advise_annotate(&s, &f->advise);
+			advise_annotate(&s, &f->advise, NULL, NULL);
 		pthread_mutex_lock(&f->lock);
 		if (ret) {
 			f->healthy = false;

@@ -11,12 +11,14 @@
 enum tui_column { COL_NAME, COL_PID, COL_VCPU, COL_RSS, COL_TDPF, COL_2M, COL_TLB, COL_KSM, COL_INFL,
 		  COL_DEFL, NR_COLUMNS };
 
-enum tui_mode { MODE_TABLE, MODE_DETAIL, MODE_HELP };
+enum tui_mode { MODE_TABLE, MODE_DETAIL, MODE_HELP, MODE_ADVICE };
 
 /* Shared between the collector thread (hook) and the UI, under the collector's lock. */
 struct tui_shared {
 	struct history *history;
 	struct advise_state advise;
+	struct advice advice[ADVISE_MAX];	/* the last evaluation, in full */
+	int nr_advice;
 };
 
 struct tui {
@@ -51,6 +53,7 @@ int tui_history(struct tui *t, const struct vm_snapshot *v, int metric, int res,
 void tui_draw(struct tui *t);
 void tui_draw_detail(struct tui *t);
 void tui_draw_help(struct tui *t);
+void tui_draw_advice(struct tui *t);
 
 /* A sparkline of values into buf (width cells, UTF-8 blocks or ASCII). */
 void tui_sparkline(const float *v, int n, int width, bool utf8, char *buf, size_t sz);

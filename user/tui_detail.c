@@ -77,6 +77,63 @@ void tui_draw_detail(struct tui *t)
 	attroff(A_REVERSE);
 }
 
+struct advice_copy {
+	struct tui_shared *sh;
+	struct advice *out;
+	int n;
+};
+
+static void copy_advice(void *ctx)
+{
+	struct advice_copy *c = ctx;
+
+	c->n = c->sh->nr_advice;
+	memcpy(c->out, c->sh->advice, sizeof(*c->out) * c->n);
+}
+
+/* The advice pane: every recommendation in force with its evidence, commands and risk. */
+void tui_draw_advice(struct tui *t)
+{
+	static struct advice a[ADVISE_MAX];
+	struct advice_copy c = { t->shared, a, 0 };
+	int y = 0;
+
+	collector_locked(t->col, copy_advice, &c);
+	erase();
+	attron(A_BOLD);
+	mvaddnstr(y++, 0, "advice (vmmemtop advise; the same rules, with hysteresis)", COLS);
+	attroff(A_BOLD);
+	for (int i = 0; i < c.n && y < LINES - 2; i++) {
+		char line[1200], *cmd, *save = NULL;
+
+		y++;
+		if (t->colour)
+			attron(COLOR_PAIR(a[i].severity == ADVICE_CRIT ? 3 : a[i].severity == ADVICE_WARN ? 2 : 1));
+		snprintf(line, sizeof(line), "[%s] %s  %s", advice_severity_name(a[i].severity), a[i].id, a[i].target);
+		mvaddnstr(y++, 0, line, COLS);
+		attroff(COLOR_PAIR(1) | COLOR_PAIR(2) | COLOR_PAIR(3));
+		snprintf(line, sizeof(line), "  evidence: %s", a[i].evidence);
+		mvaddnstr(y++, 0, line, COLS);
+		snprintf(line, sizeof(line), "  action:   %s", a[i].action);
+		mvaddnstr(y++, 0, line, COLS);
+		snprintf(line, sizeof(line), "%s", a[i].command);
+		for (cmd = strtok_r(line, "\n", &save); cmd && y < LINES - 2; cmd = strtok_r(NULL, "\n", &save)) {
+			char l2[1100];
+
+			snprintf(l2, sizeof(l2), "  $ %s", cmd);
+			mvaddnstr(y++, 0, l2, COLS);
+		}
+		if (a[i].risk[0] && y < LINES - 2) {
+			snprintf(line, sizeof(line), "  risk:     %s", a[i].risk);
+			mvaddnstr(y++, 0, line, COLS);
+		}
+	}
+	attron(A_REVERSE);
+	mvhline(LINES - 1, 0, ' ', COLS);
+	mvaddnstr(LINES - 1, 0, " a/Esc back  q quit", COLS);
+	attroff(A_REVERSE);
+}
+
 void tui_draw_help(struct tui *t)
 {
 	static const char *const lines[] = {
@@ -89,6 +146,7 @@ void tui_draw_help(struct tui *t)
 		"  Enter            details of the selected VM: all counters, latencies, history",
 		"  d                change the refresh delay (seconds)",
 		"  p                pause (counting goes on; the screen freezes)",
+		"  a                the advice pane: every recommendation with evidence and commands",
 		"  h ?              this help",
 		"  q                quit",
 		"",

@@ -280,6 +280,6 @@ void tui_draw(struct tui *t)
 		mvaddnstr(y, 0, t->have_snap ? "(no VMM processes)" : "(collecting the first sample...)", COLS);
 	attron(A_REVERSE);
 	mvhline(LINES - 1, 0, ' ', COLS);
-	mvaddnstr(LINES - 1, 0, " q quit  ? help  </> sort  r reverse  / filter  Enter details  d delay  p pause", COLS);
+	mvaddnstr(LINES - 1, 0, " q quit  ? help  a advice  </> sort  r reverse  / filter  Enter details  d delay  p pause", COLS);
 	attroff(A_REVERSE);
 }

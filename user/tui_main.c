@@ -27,7 +27,7 @@ static void on_sample(void *ctx, const struct snapshot *s)
 	struct tui_shared *sh = ctx;
 
 	history_push(sh->history, s, mono_s());
-	advise_annotate((struct snapshot *)s, &sh->advise);
+	advise_annotate((struct snapshot *)s, &sh->advise, sh->advice, &sh->nr_advice);
 }
 
 static void usage(FILE *f)
@@ -79,6 +79,8 @@ static void redraw(struct tui *t)
 		tui_draw_help(t);
 	else if (t->mode == MODE_DETAIL)
 		tui_draw_detail(t);
+	else if (t->mode == MODE_ADVICE)
+		tui_draw_advice(t);
 	else
 		tui_draw(t);
 	refresh();
@@ -98,13 +100,16 @@ static bool handle_key(struct tui *t, int ch)
 	case 'q':
 		return false;
 	case 27:	/* Esc */
-		if (t->mode == MODE_DETAIL)
+		if (t->mode == MODE_DETAIL || t->mode == MODE_ADVICE)
 			t->mode = MODE_TABLE;
 		else
 			t->filter[0] = 0;
 		break;
 	case 'h': case '?':
 		t->mode = MODE_HELP;
+		break;
+	case 'a':
+		t->mode = t->mode == MODE_ADVICE ? MODE_TABLE : MODE_ADVICE;
 		break;
 	case KEY_UP: case 'k':
 		if (t->selected > 0)

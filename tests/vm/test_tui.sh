@@ -55,6 +55,11 @@ tmux send-keys -t $S Escape
 sleep 0.3
 tmux send-keys -t $S Escape	# clears the filter
 wait_screen "^red +$R " 5 || fail "Esc did not clear the filter"
+tmux send-keys -t $S a
+wait_screen "^\[(info|warn|crit)\] [a-z-]+  (host|vm:)" 5 || fail "a did not show the advice pane"
+screen | grep -q "evidence:" || fail "the advice pane shows no evidence"
+tmux send-keys -t $S a
+wait_screen "^red +$R " 5 || fail "a did not leave the advice pane"
 tmux send-keys -t $S '?'
 wait_screen "vmmemtop keys" 5 || fail "? did not show help"
 tmux send-keys -t $S x
