@@ -102,6 +102,7 @@ static const struct prog_spec specs[] = {
 struct bpf_priv {
 	struct vmmem_bpf *skel;
 	struct bpf_link *links[NR_SPECS];
+	int prog_fds[NR_SPECS];		/* of attached programs, for their miss counters */
 	struct ring_buffer *rb;
 	int ncpus;
 	uint32_t max_tgid;
@@ -370,6 +371,17 @@ static int bpf_read(struct source *src, struct source_read *out)
 				for (int k = 0; k < VMMEM_NR_HOST_COUNTERS; k++)
 					out->host.c[k] += hc[cpu].c[k];
 	}
+	/* the kernel counts the runs it skipped (kernel/trace/bpf_trace.c, bpf_prog_inc_misses_counter) */
+	for (int i = 0; i < NR_SPECS; i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		if (!p->links[i])
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(p->prog_fds[i], &info, &len) == 0)
+			out->host.c[VMMEM_H_missed_runs] += info.recursion_misses;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	return 0;
@@ -534,6 +546,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 				hook_desc(&specs[i], desc, sizeof(desc)), strerror(errno));
 			continue;
 		}
+		p->prog_fds[i] = bpf_program__fd(prog);
 		attached++;
 		mark_available(src, &specs[i]);
 	}
@@ -549,6 +562,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		goto err_free;
 	}
 	src->available.host[VMMEM_H_dropped_events] = true;
+	src->available.host[VMMEM_H_missed_runs] = true;
 	src->ops = &bpf_ops;
 	src->name = "bpf";
 	src->priv = p;

@@ -55,7 +55,8 @@
 #define VMMEM_HOST_COUNTERS(X)						\
 	X(ksm_scans,      events, "ksmd full scans completed (ksm:ksm_stop_scan)") \
 	X(ksm_scan_ns,    ns,     "wall time of the full scans whose start was seen (ksm_start_scan..ksm_stop_scan)") \
-	X(dropped_events, events, "event records lost because the event ring was full")
+	X(dropped_events, events, "event records lost because the event ring was full") \
+	X(missed_runs,    events, "probe runs the kernel skipped (BPF recursion or bpf_prog_active held): counts may be short by this much")
 
 /*
  * Per-VMM latency histograms, log2 ns slots.  X(name, help)

@@ -65,6 +65,7 @@ echo "host: vmmem ksm scans=$scans, tracefs ksm:ksm_stop_scan=$oracle_scans"
 scan_ns=$(jq -r '.host.ksm.scan_ns' "$TMP/snap.json")
 hist_count=$(jq -r '.host.histograms.ksm_scan_ns.count' "$TMP/snap.json")
 echo "host: ksm scan_ns=$scan_ns, ksm_scan_ns histogram count=$hist_count"
+echo "probe runs the kernel skipped during the window: $(jq -r .host.counters.missed_runs "$TMP/snap.json")"
 # a full scan that was paused by run=0 before this window has no start here: no duration
 [ "$hist_count" -le "$scans" ] && [ "$hist_count" -ge $((scans - 1)) ] && [ "$scan_ns" -gt 0 ] || ok=0
 [ $ok = 1 ] || fail "KSM counts differ from the oracle"

@@ -37,6 +37,7 @@ got_w=$(jq_vm "$TMP/snap.json" $W '.counters.tlb_shootdown_ipis')
 got_i=$(jq_vm "$TMP/snap.json" $I '.counters.tlb_shootdown_ipis')
 echo "busy worker $W: vmmem tlb_shootdown_ipis=$got_w, tracefs reason 4 for tgid=$oracle_w"
 echo "idle worker $I: vmmem tlb_shootdown_ipis=$got_i, tracefs=$oracle_i"
+echo "probe runs the kernel skipped during the window: $(jq -r .host.counters.missed_runs "$TMP/snap.json")"
 [ "$oracle_w" -gt 100 ] || fail "the workload sent too few shootdowns ($oracle_w) to prove anything"
 [ "$got_w" = "$oracle_w" ] && [ "$got_i" = "$oracle_i" ] && [ "$oracle_i" -eq 0 ] ||
 	fail "TLB shootdown counts differ from the tracefs oracle"

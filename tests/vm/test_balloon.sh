@@ -76,6 +76,7 @@ got_i=$(jq_vm "$TMP/snap.json" "$QPID" '.counters.balloon_inflate_bytes')
 got_d=$(jq_vm "$TMP/snap.json" "$QPID" '.counters.balloon_deflate_bytes')
 echo "inflate: vmmem balloon_inflate_bytes=$got_i, guest vmstat balloon_inflate delta x 4096=$inflate_oracle"
 echo "deflate: vmmem balloon_deflate_bytes=$got_d, guest vmstat balloon_deflate delta x 4096=$deflate_oracle"
+echo "probe runs the kernel skipped during the window: $(jq -r .host.counters.missed_runs "$TMP/snap.json")"
 [ -n "$got_i" ] && [ "$got_i" != null ] || fail "the qemu process $QPID is not in the snapshot"
 [ "$inflate_oracle" -ge $((65536 * 4096)) ] || fail "the guest inflated only $((i1 - i0)) pages"
 within() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.02 * b) }'; }
