@@ -27,6 +27,8 @@ count_oracle() {
 # run_case BACKEND "K1:N1 K2:N2 ...": runners started together under one snapshot
 run_case() {
 	backend=$1; specs=$2; pids=""
+	# the previous case's files say "counting" too: start from none
+	rm -f /tmp/snap.err /tmp/snap.json
 	for s in $specs; do
 		kvm_guest_runner ${s%%:*} ${s##*:} > /tmp/runner.$s &
 		pids="$pids $!"
