@@ -21,6 +21,7 @@
 #define DEFLATE_FAULTS		1000.0	/* TDP faults/s of a VM that was ballooned: give memory back */
 #define BALLOON_STEP		0.95	/* MoM: shrink to 95 % per step */
 #define SWAP_RESERVE_FRACTION	0.10	/* host reserve for swap sizing: 10 % of RAM, at least 1 GiB */
+#define KSMD_CPU_CHURN		0.05	/* ksmd share worth questioning when it mostly meets churn */
 
 const char *const advice_ids[] = {
 	"ksm-enable", "ksm-disable", "ksm-scan-faster", "ksm-scan-slower", "ksm-exclude-vm",
@@ -43,6 +44,10 @@ struct ctx {
 	const struct snapshot *s;
 	struct candidate c[ADVISE_MAX];
 	int n;
+	/* "id|target" of advice whose action is already in place in this snapshot: an active
+	 * advice leaves at once instead of fading, so nobody is told to do what is done */
+	char resolved[16][sizeof(((struct advice *)0)->id) + sizeof(((struct advice *)0)->target)];
+	int nr_resolved;
 	double total_kb, free_kb, avail_kb, free_fraction, thres_kb, committed_kb, configured_kb;
 	bool pressure;
 };
@@ -62,6 +67,51 @@ static struct advice *add(struct ctx *x, const char *id, const char *target, enu
 	c->strong = strong;
 	c->weak = weak || strong;
 	return &c->a;
+}
+
+static void resolved(struct ctx *x, const char *id, const char *target)
+{
+	if (x->nr_resolved < (int)(sizeof(x->resolved) / sizeof(x->resolved[0])))
+		snprintf(x->resolved[x->nr_resolved++], sizeof(x->resolved[0]), "%s|%s", id, target);
+}
+
+static bool is_resolved(const struct ctx *x, const char *key)
+{
+	for (int i = 0; i < x->nr_resolved; i++)
+		if (!strcmp(x->resolved[i], key))
+			return true;
+	return false;
+}
+
+/* A VM name as one shell word: names come from qemu -name or a snapshot file, and the
+ * command lines are meant to be pasted into a root shell. */
+static const char *shq(const char *name, char *buf, size_t sz)
+{
+	size_t o = 0;
+	bool plain = name[0] != 0;
+
+	for (const char *p = name; *p; p++)
+		plain &= (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			 strchr("._+:@%-", *p) != NULL;
+	if (plain) {
+		snprintf(buf, sz, "%s", name);
+		return buf;
+	}
+	if (sz < 3)
+		return "''";
+	buf[o++] = '\'';
+	for (const char *p = name; *p && o + 5 < sz; p++) {
+		if (*p == '\'') {
+			memcpy(buf + o, "'\\''", 4);
+			o += 4;
+		} else {
+			/* a newline would end the line the operator pastes */
+			buf[o++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+		}
+	}
+	buf[o++] = '\'';
+	buf[o] = 0;
+	return buf;
 }
 
 static double opt(struct opt_u64 v, double dflt)
@@ -90,12 +140,24 @@ static void rules_ksm(struct ctx *x)
 	double run = opt(k->run, -1), profit = opt(k->general_profit, NAN);
 	double ksmd_cpu = NAN, to_scan = opt(k->pages_to_scan, 100);
 	bool advisor = k->advisor_mode[0] != 0, advisor_on = advisor && strcmp(k->advisor_mode, "none");
+	bool churn = k->pages_volatile.present && k->pages_sharing.present &&
+		     k->pages_volatile.v > k->pages_sharing.v;
 	bool want_on = x->committed_kb + x->thres_kb >= x->total_kb || x->free_kb < x->thres_kb;
 	bool want_on_relaxed = x->committed_kb + x->thres_kb * RELAX >= x->total_kb * RELAX ||
 			       x->free_kb < x->thres_kb / RELAX;
 	struct advice *a;
 
-	if (!k->present || !k->run.present || x->s->nr_vms == 0)
+	if (!k->present || !k->run.present)
+		return;
+	if (run != 0)
+		resolved(x, "ksm-enable", "host");
+	if (run != 1)
+		resolved(x, "ksm-disable", "host");
+	if (run != 1 || advisor_on || to_scan >= KSM_SCAN_MAX)
+		resolved(x, "ksm-scan-faster", "host");
+	if (run != 1 || advisor_on || to_scan <= KSM_SCAN_MIN)
+		resolved(x, "ksm-scan-slower", "host");
+	if (x->s->nr_vms == 0)
 		return;
 	ksmd_cpu = x->s->ksmd_cpu;	/* ksmd's own CPU time (its scans include sleeps) */
 	if (profit == profit)
@@ -137,9 +199,11 @@ static void rules_ksm(struct ctx *x)
 			negative || idle_host, negative || (!want_on_relaxed && idle_host));
 		if (a) {
 			snprintf(a->evidence, sizeof(a->evidence),
-				 "KSM is on; general_profit %.0f bytes (threshold < 0); pages_sharing %.0f; "
+				 "KSM is on; general_profit %.0f bytes (threshold < 0); pages_sharing %.0f "
+				 "(threshold: 1%% of RAM when memory is plentiful), pages_volatile %.0f; "
 				 "free %.0f of %.0f MiB; ksmd CPU %.1f%%",
-				 profit == profit ? profit : 0, opt(k->pages_sharing, 0), x->free_kb / 1024,
+				 profit == profit ? profit : 0, opt(k->pages_sharing, 0), opt(k->pages_volatile, 0),
+				 x->free_kb / 1024,
 				 x->total_kb / 1024, ksmd_cpu == ksmd_cpu ? ksmd_cpu * 100 : 0.0);
 			snprintf(a->action, sizeof(a->action),
 				 "stop KSM and unmerge: it costs more (rmap metadata, ksmd CPU) than it saves");
@@ -167,12 +231,18 @@ static void rules_ksm(struct ctx *x)
 		snprintf(a->risk, sizeof(a->risk), "more ksmd CPU (now %.1f%% of a CPU)",
 			 ksmd_cpu == ksmd_cpu ? ksmd_cpu * 100 : 0.0);
 	} else if (ksmd_cpu == ksmd_cpu && x->free_kb >= x->thres_kb && !advisor_on &&
-		   (ksmd_cpu > KSMD_CPU_HIGH || ksmd_cpu > KSMD_CPU_HIGH * RELAX) && to_scan > KSM_SCAN_MIN) {
-		a = add(x, "ksm-scan-slower", "host", ADVICE_INFO, ksmd_cpu > KSMD_CPU_HIGH, true);
+		   (ksmd_cpu > KSMD_CPU_HIGH * RELAX || (churn && ksmd_cpu > KSMD_CPU_CHURN * RELAX)) &&
+		   to_scan > KSM_SCAN_MIN) {
+		/* ksm.rst: pages_volatile above pages_sharing means ksmd mostly meets pages that
+		 * change too fast to merge, so its CPU buys little */
+		a = add(x, "ksm-scan-slower", "host", ADVICE_INFO,
+			ksmd_cpu > KSMD_CPU_HIGH || (churn && ksmd_cpu > KSMD_CPU_CHURN), true);
 		if (a) {
 			snprintf(a->evidence, sizeof(a->evidence),
-				 "ksmd used %.1f%% of a CPU (threshold %.0f%%) while free memory %.0f MiB is above "
-				 "%.0f MiB", ksmd_cpu * 100, KSMD_CPU_HIGH * 100, x->free_kb / 1024, x->thres_kb / 1024);
+				 "ksmd used %.1f%% of a CPU (threshold %.0f%%, or %.0f%% when pages_volatile > "
+				 "pages_sharing: %.0f vs %.0f) while free memory %.0f MiB is above %.0f MiB",
+				 ksmd_cpu * 100, KSMD_CPU_HIGH * 100, KSMD_CPU_CHURN * 100, opt(k->pages_volatile, 0),
+				 opt(k->pages_sharing, 0), x->free_kb / 1024, x->thres_kb / 1024);
 			snprintf(a->action, sizeof(a->action), "scan slower: memory is not short");
 			if (advisor)
 				snprintf(a->command, sizeof(a->command),
@@ -227,7 +297,7 @@ static void rules_thp(struct ctx *x)
 		uint64_t m4 = v->delta.c[VMMEM_C_tdp_map_4k];
 		uint64_t maps = m4 + v->delta.c[VMMEM_C_tdp_map_2m] + v->delta.c[VMMEM_C_tdp_map_1g];
 		double sh = maps ? (double)m4 / maps : 0;
-		char tg[VMM_NAME_MAX + 8];
+		char tg[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3];
 
 		if (v->exited || r != r)
 			continue;
@@ -253,9 +323,9 @@ static void rules_thp(struct ctx *x)
 				 t->enabled, t->defrag);
 			snprintf(a->action, sizeof(a->action), "back this VM with static 2M huge pages");
 			snprintf(a->command, sizeof(a->command),
-				 "echo %.0f > /proc/sys/vm/nr_hugepages   # %s's %.0f MiB / 2 MiB, on top of what is reserved\n"
+				 "echo %.0f > /proc/sys/vm/nr_hugepages   # %s: %.0f MiB / 2 MiB, on top of what is reserved\n"
 				 "libvirt: <memoryBacking><hugepages/></memoryBacking>, then restart the VM",
-				 ceil(opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 2048), v->info.name,
+				 ceil(opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 2048), shq(v->info.name, q, sizeof(q)),
 				 opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 1024);
 			snprintf(a->risk, sizeof(a->risk),
 				 "huge pages are reserved, not swappable and not shared by KSM; the host needs that "
@@ -264,6 +334,10 @@ static void rules_thp(struct ctx *x)
 	}
 	if (!t->present)
 		return;
+	if (strcmp(t->enabled, "never"))
+		resolved(x, "thp-enable", "host");
+	if (strcmp(t->defrag, "never") && strcmp(t->defrag, "defer"))
+		resolved(x, "thp-defrag", "host");
 	if (!strcmp(t->enabled, "never")) {
 		a = add(x, "thp-enable", "host", ADVICE_WARN, storm_any, storm_any_relaxed);
 		if (a) {
@@ -303,7 +377,7 @@ static void rules_balloon(struct ctx *x)
 	const struct vm_snapshot *idlest = NULL;
 	double idlest_rss = 0;
 	struct advice *a;
-	char tg[VMM_NAME_MAX + 8];
+	char tg[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3];
 
 	for (int i = 0; i < x->s->nr_vms; i++) {
 		const struct vm_snapshot *v = &x->s->vms[i];
@@ -328,7 +402,7 @@ static void rules_balloon(struct ctx *x)
 				snprintf(a->command, sizeof(a->command),
 					 "virsh setmem %s %.0fK --live\n"
 					 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
-					 v->info.name, cur_kb + give_kb, (cur_kb + give_kb) * 1024);
+					 shq(v->info.name, q, sizeof(q)), cur_kb + give_kb, (cur_kb + give_kb) * 1024);
 				snprintf(a->risk, sizeof(a->risk), "host free memory drops by %.0f MiB", give_kb / 1024);
 			}
 			continue;
@@ -339,7 +413,12 @@ static void rules_balloon(struct ctx *x)
 		}
 	}
 	if (idlest && x->free_fraction < PRESSURE_FREE_FRACTION / RELAX) {
-		double cur = opt(idlest->info.mem_configured_kb, idlest_rss);
+		/* MoM steps from the balloon's current size: configured minus what it holds now */
+		double held = idlest->total.c[VMMEM_C_balloon_inflate_bytes] >
+			      idlest->total.c[VMMEM_C_balloon_deflate_bytes] ?
+			      (idlest->total.c[VMMEM_C_balloon_inflate_bytes] -
+			       idlest->total.c[VMMEM_C_balloon_deflate_bytes]) / 1024.0 : 0;
+		double cur = fmax(opt(idlest->info.mem_configured_kb, idlest_rss) - held, 0);
 		double target = floor(cur * BALLOON_STEP);
 
 		a = add(x, "balloon-inflate", vm_target(idlest, tg, sizeof(tg)),
@@ -352,11 +431,12 @@ static void rules_balloon(struct ctx *x)
 				 x->free_fraction * 100, PRESSURE_FREE_FRACTION * 100, idlest->info.name,
 				 vm_rate(x->s, idlest, VMMEM_C_tdp_faults), IDLE_FAULTS, idlest_rss / 1024);
 			snprintf(a->action, sizeof(a->action),
-				 "shrink the idlest VM by 5%% (oVirt MoM's step) and re-evaluate");
+				 "shrink the idlest VM by 5%% of its current %.0f MiB (oVirt MoM's step) and re-evaluate",
+				 cur / 1024);
 			snprintf(a->command, sizeof(a->command),
 				 "virsh setmem %s %.0fK --live\n"
 				 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
-				 idlest->info.name, target, target * 1024);
+				 shq(idlest->info.name, q, sizeof(q)), target, target * 1024);
 			snprintf(a->risk, sizeof(a->risk),
 				 "the guest may swap or drop caches; needs a balloon driver in the guest");
 		}
@@ -372,8 +452,11 @@ static void rules_swap(struct ctx *x)
 	double need = x->configured_kb + reserve - x->total_kb, have = opt(m->swap_total_kb, 0);
 	struct advice *a;
 
-	if (x->configured_kb <= 0 || need <= 0)
-		return;
+	if (x->configured_kb <= 0 || need <= 0 || have >= need) {
+		resolved(x, "swap-increase", "host");
+		if (x->configured_kb <= 0 || need <= 0)
+			return;
+	}
 	a = add(x, "swap-increase", "host", have == 0 ? ADVICE_WARN : ADVICE_INFO, have < need, have < need / RELAX);
 	if (!a)
 		return;
@@ -408,7 +491,7 @@ static bool contradicts(const struct advice *a, const struct advice *b)
 
 /* Hysteresis: appear after ADVISE_ENTER_STREAK strong evaluations, stay while weak, leave
  * after ADVISE_EXIT_STREAK evaluations without even the weak condition. */
-static bool hysteresis(struct advise_state *st, const struct candidate *c)
+static bool hysteresis(struct advise_state *st, const struct ctx *x, const struct candidate *c)
 {
 	char key[sizeof(st->conds[0].key)];
 	int i;
@@ -432,17 +515,21 @@ static bool hysteresis(struct advise_state *st, const struct candidate *c)
 		st->conds[i].active = true;
 	if (st->conds[i].active && st->conds[i].weak_misses >= ADVISE_EXIT_STREAK)
 		st->conds[i].active = false;
+	if (is_resolved(x, key)) {
+		st->conds[i].active = false;
+		st->conds[i].strong_streak = 0;
+	}
 	return st->conds[i].active;
 }
 
 /* Conditions not met at all this time: an active advice stays (its last evidence) until
  * ADVISE_EXIT_STREAK evaluations in a row missed it. Returns the new count in out. */
-static int hysteresis_age(struct advise_state *st, struct advice *out, int n, int max)
+static int hysteresis_age(struct advise_state *st, const struct ctx *x, struct advice *out, int n, int max)
 {
 	for (int i = 0; i < st->n; i++) {
 		if (!st->conds[i].seen) {
 			st->conds[i].strong_streak = 0;
-			if (++st->conds[i].weak_misses >= ADVISE_EXIT_STREAK)
+			if (++st->conds[i].weak_misses >= ADVISE_EXIT_STREAK || is_resolved(x, st->conds[i].key))
 				st->conds[i].active = false;
 			if (st->conds[i].active && n < max) {
 				bool clash = false;
@@ -487,7 +574,7 @@ int advise_evaluate(const struct snapshot *s, struct advise_state *st, struct ad
 	}
 	for (int i = 0; i < x.n && n < max; i++) {
 		const struct candidate *c = &x.c[i];
-		bool keep = st ? hysteresis(st, c) : c->strong;
+		bool keep = st ? hysteresis(st, &x, c) : c->strong;
 
 		for (int j = 0; keep && j < n; j++)
 			if (contradicts(&out[j], &c->a))
@@ -496,7 +583,7 @@ int advise_evaluate(const struct snapshot *s, struct advise_state *st, struct ad
 			out[n++] = c->a;
 	}
 	if (st)
-		n = hysteresis_age(st, out, n, max);
+		n = hysteresis_age(st, &x, out, n, max);
 	if (n == 0 && max > 0) {
 		struct advice *a = &out[n++];
 

@@ -14,7 +14,9 @@
 struct loader {
 	char *err;
 	size_t errsz;
-	int failed;
+	int failed;		/* a present field was wrong: err holds the first such problem */
+	char missing[384];	/* every absent required field, so one run names them all */
+	int nr_missing;
 };
 
 static int fail(struct loader *l, const char *fmt, const char *path, const char *detail)
@@ -23,6 +25,18 @@ static int fail(struct loader *l, const char *fmt, const char *path, const char 
 		snprintf(l->err, l->errsz, fmt, path, detail);
 	l->failed = 1;
 	return -EINVAL;
+}
+
+static void fail_missing(struct loader *l, const char *path)
+{
+	size_t len = strlen(l->missing);
+
+	if (l->nr_missing++ == 0)
+		snprintf(l->missing, sizeof(l->missing), "%s", path);
+	else if (len + strlen(path) + 8 < sizeof(l->missing))
+		snprintf(l->missing + len, sizeof(l->missing) - len, ", %s", path);
+	else if (!strstr(l->missing, ", ..."))
+		snprintf(l->missing + len, sizeof(l->missing) - len, ", ...");
 }
 
 /* Optional number at obj.key: absent or null leaves it absent. signed_ok allows < 0
@@ -38,7 +52,7 @@ static void num(struct loader *l, json_t *obj, const char *path, const char *key
 	out->present = false;
 	if (!v || json_is_null(v)) {
 		if (required)
-			fail(l, "missing required field %s%s", full, "");
+			fail_missing(l, full);
 		return;
 	}
 	if (!json_is_number(v)) {
@@ -113,8 +127,10 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 	{
 		json_t *iv = json_object_get(root, "interval_s");
 
-		if (!json_is_number(iv) || !(json_number_value(iv) > 0) || json_number_value(iv) > 1e7) {
-			fail(&l, "field %s: %s", ".interval_s", "missing, not positive, or absurd");
+		if (!iv || json_is_null(iv))
+			fail_missing(&l, ".interval_s");
+		else if (!json_is_number(iv) || !(json_number_value(iv) > 0) || json_number_value(iv) > 1e7) {
+			fail(&l, "field %s: %s", ".interval_s", "not a number of seconds in (0, 1e7]");
 		} else {
 			out->interval_s = json_number_value(iv);
 		}
@@ -122,10 +138,21 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 	out->backend = "file";
 	out->ksmd_cpu = NAN;
 	host = json_object_get(root, "host");
-	if (!json_is_object(host))
-		fail(&l, "missing required field %s%s", ".host", "");
-	num(&l, host, ".host", "mem_total_kb", &out->host.mem.mem_total_kb, MAX_KB, false, true);
-	num(&l, host, ".host", "mem_available_kb", &out->host.mem.mem_available_kb, MAX_KB, false, true);
+	if (!host || json_is_null(host)) {
+		fail_missing(&l, ".host");
+		host = NULL;
+	} else if (!json_is_object(host)) {
+		fail(&l, "field %s: %s", ".host", "not an object");
+		host = NULL;
+	}
+	/* the advisor's pressure, KSM and swap rules all divide by these */
+	num(&l, host, ".host", "mem_total_kb", &out->host.mem.mem_total_kb, MAX_KB, false, host != NULL);
+	num(&l, host, ".host", "mem_available_kb", &out->host.mem.mem_available_kb, MAX_KB, false, host != NULL);
+	if (out->host.mem.mem_total_kb.present && out->host.mem.mem_total_kb.v == 0)
+		fail(&l, "field %s: %s", ".host.mem_total_kb", "zero: a host has RAM");
+	if (out->host.mem.mem_available_kb.present && out->host.mem.mem_total_kb.present &&
+	    out->host.mem.mem_available_kb.v > out->host.mem.mem_total_kb.v)
+		fail(&l, "field %s: %s", ".host.mem_available_kb", "larger than .host.mem_total_kb");
 	num(&l, host, ".host", "mem_free_kb", &out->host.mem.mem_free_kb, MAX_KB, false, false);
 	num(&l, host, ".host", "buffers_kb", &out->host.mem.buffers_kb, MAX_KB, false, false);
 	num(&l, host, ".host", "cached_kb", &out->host.mem.cached_kb, MAX_KB, false, false);
@@ -177,8 +204,10 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 	(void)hc;
 
 	vms = json_object_get(root, "vms");
-	if (!json_is_array(vms)) {
-		fail(&l, "missing required field %s%s", ".vms (an array)", "");
+	if (!vms || json_is_null(vms)) {
+		fail_missing(&l, ".vms");
+	} else if (!json_is_array(vms)) {
+		fail(&l, "field %s: %s", ".vms", "not an array");
 	} else if (json_array_size(vms) > VMMEM_MAX_VMS) {
 		fail(&l, "field %s: %s", ".vms", "more VMs than vmmemtop tracks (1024)");
 	} else if (json_array_size(vms) > 0) {
@@ -211,15 +240,13 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 			num(&l, vm, path, "anon_huge_kb", &o->info.anon_huge_kb, MAX_KB, false, false);
 			o->exited = json_is_true(json_object_get(vm, "exited"));
 			c = json_object_get(vm, "counters");
-			if (!json_is_object(c)) {
-				char p2[80];
-
-				snprintf(p2, sizeof(p2), "%s.counters", path);
-				fail(&l, "missing required field %s%s", p2, "");
-				break;
-			}
 			snprintf(path + strlen(path), sizeof(path) - strlen(path), ".counters");
-			counters(&l, c, path, &o->delta, &out->available);
+			if (!c || json_is_null(c))
+				fail_missing(&l, path);
+			else if (!json_is_object(c))
+				fail(&l, "field %s: %s", path, "not an object");
+			else
+				counters(&l, c, path, &o->delta, &out->available);
 			tot = json_object_get(vm, "totals");
 			o->total = o->delta;	/* without totals, the interval is all we know */
 			if (json_is_object(tot)) {
@@ -241,7 +268,10 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 		}
 	}
 	json_decref(root);
-	if (l.failed) {
+	if (l.nr_missing && !l.failed)
+		snprintf(err, errsz, "missing required field%s %s (the advisor needs %s)",
+			 l.nr_missing > 1 ? "s" : "", l.missing, l.nr_missing > 1 ? "them" : "it");
+	if (l.failed || l.nr_missing) {
 		snapshot_free(out);
 		return -EINVAL;
 	}
