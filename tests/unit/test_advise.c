@@ -1,4 +1,5 @@
-/* Unit tests: advisor hysteresis (no flip-flop), contradiction guard, never what is in place. */
+/* Unit tests: advisor hysteresis (no flip-flop), contradiction guard, never what is in place,
+ * and the snapshot loader on malformed input. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "advise.h"
+#include "snapshot_load.h"
 
 static struct vm_snapshot vms[2];
 
@@ -106,11 +108,259 @@ static void test_single_snapshot_and_in_place(void **state)
 	assert_true(has(a, n, "balloon-deflate"));
 }
 
+
+static const struct advice *find(const struct advice *a, int n, const char *id)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(a[i].id, id))
+			return &a[i];
+	return NULL;
+}
+
+/* An advice whose action the operator took leaves on the next evaluation, not after the
+ * exit streak: the view must never show "turn KSM on" while KSM is on. */
+static void test_in_place_clears_at_once(void **state)
+{
+	static struct advise_state st;
+	struct advice a[ADVISE_MAX];
+	struct snapshot s;
+	int n;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	make(&s, 12);
+	s.host.ksm = (struct host_ksm){ .present = true, .run = { 0, true }, .pages_to_scan = { 100, true } };
+	for (int i = 0; i < ADVISE_ENTER_STREAK; i++)
+		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
+	assert_non_null(find(a, n, "ksm-enable"));
+	s.host.ksm.run.v = 1;
+	n = advise_evaluate(&s, &st, a, ADVISE_MAX);
+	assert_null(find(a, n, "ksm-enable"));
+	assert_null(find(a, n, "ksm-disable"));	/* profit unknown, pressure: keep it on */
+}
+
+/* The kernel's advisor is preferred over manual pages_to_scan when the kernel has one. */
+static void test_ksm_advisor_preferred(void **state)
+{
+	struct advice a[ADVISE_MAX];
+	const struct advice *e;
+	struct snapshot s;
+	int n;
+
+	(void)state;
+	make(&s, 12);
+	s.host.ksm = (struct host_ksm){ .present = true, .run = { 0, true }, .pages_to_scan = { 100, true } };
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "ksm-enable");
+	assert_non_null(e);
+	assert_non_null(strstr(e->command, "pages_to_scan"));
+	assert_null(strstr(e->command, "advisor_mode"));
+	snprintf(s.host.ksm.advisor_mode, sizeof(s.host.ksm.advisor_mode), "none");
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "ksm-enable");
+	assert_non_null(e);
+	assert_non_null(strstr(e->command, "echo scan-time > /sys/kernel/mm/ksm/advisor_mode"));
+	/* on, under pressure, advisor already running: nothing to tune by hand */
+	s.host.ksm.run.v = 1;
+	snprintf(s.host.ksm.advisor_mode, sizeof(s.host.ksm.advisor_mode), "scan-time");
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	assert_null(find(a, n, "ksm-scan-faster"));
+	assert_null(find(a, n, "ksm-enable"));
+}
+
+/* A VM name is one shell word in the commands, whatever it contains. */
+static void test_vm_name_quoted(void **state)
+{
+	struct advice a[ADVISE_MAX];
+	const struct advice *e;
+	struct snapshot s;
+	int n;
+
+	(void)state;
+	make(&s, 12);
+	snprintf(vms[1].info.name, sizeof(vms[1].info.name), "a b'c;\nrm");
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "balloon-inflate");
+	assert_non_null(e);
+	assert_non_null(strstr(e->command, "virsh setmem 'a b'\\''c;?rm' "));
+	/* 95 % of the configured 6 GiB, in KiB */
+	assert_non_null(strstr(e->command, " 5976883K --live"));
+	/* already ballooned by 1 GiB: the step is from the 5 GiB it has now */
+	vms[1].total.c[VMMEM_C_balloon_inflate_bytes] = 1ull << 30;
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "balloon-inflate");
+	assert_non_null(e);
+	assert_non_null(strstr(e->command, " 4980736K --live"));
+}
+
+static bool contradict_pair(const char *x, const char *y)
+{
+	static const char *const pairs[][2] = {
+		{ "ksm-enable", "ksm-disable" }, { "ksm-scan-faster", "ksm-scan-slower" },
+		{ "ksm-disable", "ksm-scan-faster" }, { "ksm-disable", "ksm-scan-slower" },
+		{ "balloon-inflate", "balloon-deflate" }, { "thp-enable", "thp-defrag" },
+		{ "thp-enable", "hugepages-vm" },
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if ((!strcmp(x, pairs[i][0]) && !strcmp(y, pairs[i][1])) ||
+		    (!strcmp(x, pairs[i][1]) && !strcmp(y, pairs[i][0])))
+			return true;
+	return false;
+}
+
+/* Sweep a grid of host states, with and without hysteresis: every advice is from the
+ * vocabulary, complete, never in place already, never contradicted for its target. */
+static void test_grid_invariants(void **state)
+{
+	static const char *const thp[] = { "never", "madvise", "always" };
+	static const char *const defrag[] = { "never", "defer", "madvise" };
+	static struct advise_state st;
+	struct advice a[ADVISE_MAX];
+	struct snapshot s;
+	int combos = 0;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	for (int pct = 5; pct <= 95; pct += 15)
+	for (int run = 0; run <= 2; run++)
+	for (int ti = 0; ti < 3; ti++)
+	for (int di = 0; di < 3; di++)
+	for (int storm = 0; storm <= 1; storm++)
+	for (int hyst = 0; hyst <= 1; hyst++) {
+		int n;
+
+		make(&s, pct);
+		s.host.ksm = (struct host_ksm){ .present = true, .run = { run, true },
+			.pages_to_scan = { 1250, true }, .general_profit = { (uint64_t)-4096, true },
+			.pages_sharing = { 10, true } };
+		s.ksmd_cpu = 0.5;
+		s.host.thp.present = true;
+		snprintf(s.host.thp.enabled, sizeof(s.host.thp.enabled), "%s", thp[ti]);
+		snprintf(s.host.thp.defrag, sizeof(s.host.thp.defrag), "%s", defrag[di]);
+		s.available.vm[VMMEM_C_tdp_map_4k] = true;
+		vms[0].delta.c[VMMEM_C_tdp_faults] = storm ? 1000000 : 10;
+		vms[0].delta.c[VMMEM_C_tdp_map_4k] = 100000;
+		vms[1].total.c[VMMEM_C_balloon_inflate_bytes] = storm ? 1 << 30 : 0;
+		vms[1].delta.c[VMMEM_C_tdp_faults] = storm ? 100000 : 0;
+		n = advise_evaluate(&s, hyst ? &st : NULL, a, ADVISE_MAX);
+		assert_true(n >= 1);
+		for (int i = 0; i < n; i++) {
+			bool known = false;
+
+			for (int k = 0; advice_ids[k]; k++)
+				known |= !strcmp(advice_ids[k], a[i].id);
+			assert_true(known);
+			assert_true(a[i].evidence[0] && a[i].action[0]);
+			assert_true(!strcmp(a[i].id, "healthy") || a[i].command[0]);
+			assert_false(!strcmp(a[i].id, "ksm-enable") && run != 0);
+			assert_false(!strcmp(a[i].id, "ksm-disable") && run != 1);
+			assert_false(!strcmp(a[i].id, "ksm-scan-faster"));	/* already at 1250 */
+			assert_false(!strcmp(a[i].id, "thp-enable") && ti != 0);
+			assert_false(!strcmp(a[i].id, "thp-defrag") && di == 2);
+			assert_false(!strcmp(a[i].id, "healthy") && n > 1);
+			for (int j = 0; j < n; j++) {
+				if (!strcmp(a[i].target, a[j].target) && contradict_pair(a[i].id, a[j].id))
+					fail_msg("%s and %s both for %s (free %d%%, run %d, thp %s/%s)",
+						 a[i].id, a[j].id, a[i].target, pct, run, thp[ti], defrag[di]);
+				assert_false(i != j && !strcmp(a[i].id, a[j].id) && !strcmp(a[i].target, a[j].target));
+			}
+		}
+		combos++;
+	}
+	assert_int_equal(combos, 7 * 3 * 3 * 3 * 2 * 2);
+}
+
+static const char good[] =
+	"{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":10,\"backend\":\"bpf\","
+	"\"host\":{\"mem_total_kb\":1000000,\"mem_available_kb\":500000,\"swap_total_kb\":null,"
+	"\"ksm\":{\"run\":1,\"general_profit\":-8192,\"advisor_mode\":null,\"pages_volatile\":null},"
+	"\"thp\":{\"enabled\":\"madvise\",\"defrag\":null}},"
+	"\"vms\":[{\"pid\":7,\"name\":\"v\",\"rss_kb\":null,\"counters\":{\"tdp_faults\":50,\"exits\":null},"
+	"\"ksm_stat\":{\"ksm_process_profit\":-4096}}],\"dropped_events\":null}";
+
+static int load(const char *text, struct snapshot *s, char *err, size_t errsz)
+{
+	return snapshot_load(text, strlen(text), s, err, errsz);
+}
+
+static void test_loader_accepts_nulls(void **state)
+{
+	struct snapshot s;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(load(good, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.nr_vms, 1);
+	assert_false(s.host.mem.swap_total_kb.present);
+	assert_false(s.host.ksm.pages_volatile.present);
+	assert_int_equal((int64_t)s.host.ksm.general_profit.v, -8192);
+	assert_int_equal((int64_t)s.vms[0].info.ksm.ksm_process_profit.v, -4096);
+	assert_false(s.vms[0].info.rss_kb.present);
+	assert_true(s.available.vm[VMMEM_C_tdp_faults]);
+	assert_false(s.available.vm[VMMEM_C_exits]);	/* null: unavailable, never 0 */
+	assert_int_equal(s.vms[0].delta.c[VMMEM_C_tdp_faults], 50);
+	assert_string_equal(s.host.ksm.advisor_mode, "");
+	snapshot_free(&s);
+}
+
+/* Each malformed input: -EINVAL, one line, and the words that say what is wrong. */
+static void test_loader_malformed(void **state)
+{
+	static const struct { const char *text, *want[4]; } cases[] = {
+		{ "", { "not valid JSON" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":10,\"host\":{\"mem_t", { "not valid JSON" } },
+		{ "[1,2]", { "top level is not an object" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/2\"}", { "schema is 'vmmemtop.snapshot/2'", "expected" } },
+		{ "{\"interval_s\":1}", { "schema is '(missing)'" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\"}", { "missing required fields", ".interval_s", ".host", ".vms" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":10,\"host\":{},\"vms\":[{}]}",
+		  { ".host.mem_total_kb", ".host.mem_available_kb", ".vms[0].pid", ".vms[0].counters" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":10,\"host\":{\"mem_total_kb\":-5,"
+		  "\"mem_available_kb\":1},\"vms\":[]}", { ".host.mem_total_kb", "negative" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":10,\"host\":{\"mem_total_kb\":1e30,"
+		  "\"mem_available_kb\":1},\"vms\":[]}", { ".host.mem_total_kb", "absurdly large" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":10,\"host\":{\"mem_total_kb\":"
+		  "99999999999999999999999,\"mem_available_kb\":1},\"vms\":[]}", { "not valid JSON", "too big" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":10,\"host\":{\"mem_total_kb\":10,"
+		  "\"mem_available_kb\":20},\"vms\":[]}", { "larger than .host.mem_total_kb" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":-1,\"host\":{\"mem_total_kb\":10,"
+		  "\"mem_available_kb\":2},\"vms\":[]}", { ".interval_s" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":10,\"host\":{\"mem_total_kb\":10,"
+		  "\"mem_available_kb\":2},\"vms\":[{\"pid\":1,\"counters\":{\"tdp_faults\":\"x\"}}]}",
+		  { ".vms[0].counters.tdp_faults", "not a number" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"interval_s\":10,\"host\":{\"mem_total_kb\":10,"
+		  "\"mem_available_kb\":2},\"vms\":[{\"pid\":1,\"counters\":{\"tdp_faults\":1.5}}]}",
+		  { "not a whole number" } },
+		{ "{\"schema\":\"vmmemtop.snapshot/1\",\"schema\":\"vmmemtop.snapshot/1\"}", { "duplicate" } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct snapshot s;
+		char err[512] = "";
+		int ret = load(cases[i].text, &s, err, sizeof(err));
+
+		if (ret != -EINVAL)
+			fail_msg("case %zu: got %d, expected -EINVAL (%s)", i, ret, cases[i].text);
+		assert_null(strchr(err, '\n'));
+		for (int w = 0; w < 4 && cases[i].want[w]; w++)
+			if (!strstr(err, cases[i].want[w]))
+				fail_msg("case %zu: error '%s' lacks '%s'", i, err, cases[i].want[w]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hysteresis),
 		cmocka_unit_test(test_single_snapshot_and_in_place),
+		cmocka_unit_test(test_in_place_clears_at_once),
+		cmocka_unit_test(test_ksm_advisor_preferred),
+		cmocka_unit_test(test_vm_name_quoted),
+		cmocka_unit_test(test_grid_invariants),
+		cmocka_unit_test(test_loader_accepts_nulls),
+		cmocka_unit_test(test_loader_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
