@@ -21,11 +21,21 @@ static void usage(FILE *f)
 "\n"
 "Recommend KSM, THP, balloon and swap changes, each with its evidence, the exact command\n"
 "and the risk. Samples the host live for S seconds (default 5), or reads a snapshot JSON\n"
-"written by `vmmemtop snapshot --json` (--from FILE, '-' for stdin).\n"
+"written by `vmmemtop snapshot --json` (--from FILE, '-' for stdin). One sample is one\n"
+"evaluation; the continuous views (vmmemtop, export) add hysteresis.\n"
+"\n"
+"  --json          {\"schema\":\"vmmemtop.advice/1\",\"advice\":[{id,target,severity,evidence,\n"
+"                  action,command,risk}...]} instead of text\n"
+"  --interval S    live sample length in seconds (0.1..86400)\n"
+"  --from FILE     evaluate a saved snapshot instead of sampling (no --interval/--backend/--track)\n"
+"\n"
+"exit status: 0 advice printed (\"healthy\" when nothing to change), 1 runtime failure\n"
+"(unreadable or malformed snapshot, backend failed), 2 usage error\n"
 "\n"
 "examples:\n"
 "  vmmemtop advise --interval 10\n"
-"  vmmemtop snapshot --json --interval 30 > now.json && vmmemtop advise --from now.json --json\n");
+"  vmmemtop snapshot --json --interval 30 > now.json && vmmemtop advise --from now.json --json\n"
+"  vmmemtop advise --json | jq -r '.advice[] | select(.severity != \"info\") | .command'\n");
 }
 
 static int load_file(const char *path, struct snapshot *s)
@@ -111,6 +121,7 @@ int cmd_advise(int argc, char **argv)
 	struct core_options copt = { .backend = "auto" };
 	static struct advice adv[ADVISE_MAX];
 	const char *from = NULL;
+	bool live_opts = false;
 	double interval = 5;
 	struct snapshot s;
 	bool json = false;
@@ -127,6 +138,7 @@ int cmd_advise(int argc, char **argv)
 				cli_error("bad --interval '%s': need seconds between 0.1 and 86400", optarg);
 				return EXIT_USAGE;
 			}
+			live_opts = true;
 			break;
 		case 'f':
 			from = optarg;
@@ -134,10 +146,12 @@ int cmd_advise(int argc, char **argv)
 		case 'b':
 			if (cli_set_backend(&copt, optarg))
 				return EXIT_USAGE;
+			live_opts = true;
 			break;
 		case 't':
 			if (cli_add_track(&copt, optarg))
 				return EXIT_USAGE;
+			live_opts = true;
 			break;
 		case 'v':
 			copt.verbose = true;
@@ -154,6 +168,10 @@ int cmd_advise(int argc, char **argv)
 		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (from && live_opts) {
+		cli_error("--from reads a saved snapshot: --interval, --backend and --track only apply to live sampling");
+		return EXIT_USAGE;
+	}
 	if (from) {
 		ret = load_file(from, &s);
 		if (ret)
@@ -163,12 +181,16 @@ int cmd_advise(int argc, char **argv)
 		char err[512];
 
 		cli_install_signals();
-		if (core_open(&c, &copt, err, sizeof(err)) ||
-		    core_next(c, interval, &cli_stop, &s, err, sizeof(err))) {
+		if (core_open(&c, &copt, err, sizeof(err))) {
 			cli_error("%s", err);
 			return EXIT_RUNTIME;
 		}
+		ret = core_next(c, interval, &cli_stop, &s, err, sizeof(err));
 		core_close(c);
+		if (ret) {
+			cli_error("%s", err);
+			return EXIT_RUNTIME;
+		}
 	}
 	n = advise_evaluate(&s, NULL, adv, ADVISE_MAX);
 	if (json)
