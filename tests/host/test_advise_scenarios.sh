@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# The advisor's rules on fixed scenarios: tests/advise/NAME.json (a snapshot) must give exactly
-# the ids and targets in NAME.expect; every id of the vocabulary is exercised; every advice
-# carries evidence, an action and (but for "healthy") a command. Malformed snapshots
-# (bad-*.json) must fail with exit 1 and exactly one error line.
+# The advisor's rules on fixed scenarios. Oracle: the hand-written expectations beside each
+# snapshot. tests/advise/NAME.json must give exactly the "id target" lines of NAME.expect
+# (and, if NAME.jq exists, that jq filter must print true on the output: exact commands);
+# every id of the vocabulary is produced by some scenario; every advice carries evidence, an
+# action and (but for "healthy") a command. Malformed snapshots (bad-*.json) must exit 1 with
+# nothing on stdout and exactly one error line holding every line of bad-NAME.err.
 . "$(dirname "$0")/lib.sh"
+command -v jq > /dev/null || skip "jq is not installed"
+make_tmp
 dir=$TOPDIR/tests/advise
-ok=1 seen=""
+ok=1 seen="" nscen=0 nbad=0
 for f in "$dir"/*.json; do
 	n=$(basename "$f" .json)
 	case $n in bad-*) continue ;; esac
-	out=$("$VMMEMTOP" advise --from "$f" --json 2>/tmp/advise.err) || { echo "FAIL $n: exit $? $(cat /tmp/advise.err)"; ok=0; continue; }
+	nscen=$((nscen + 1))
+	[ -f "$dir/$n.expect" ] || { echo "FAIL $n: no $n.expect"; ok=0; continue; }
+	out=$("$VMMEMTOP" advise --from "$f" --json 2> "$TMP/err") ||
+		{ echo "FAIL $n: exit $? $(cat "$TMP/err")"; ok=0; continue; }
 	got=$(jq -r '.advice[] | "\(.id) \(.target)"' <<< "$out" | sort)
 	exp=$(sort "$dir/$n.expect")
 	if [ "$got" != "$exp" ]; then
 		echo "FAIL $n: got [$(echo $got)] expected [$(echo $exp)]"; ok=0; continue
 	fi
-	incomplete=$(jq -r '.advice[] | select(.evidence == "" or .action == "" or (.id != "healthy" and .command == "")) | .id' <<< "$out")
-	[ -z "$incomplete" ] || { echo "FAIL $n: advice without evidence/action/command: $incomplete"; ok=0; }
+	incomplete=$(jq -r '.advice[] | select(.evidence == "" or .action == "" or
+		(.id != "healthy" and (.command == "" or .risk == ""))) | .id' <<< "$out")
+	[ -z "$incomplete" ] || { echo "FAIL $n: advice without evidence/action/command/risk: $incomplete"; ok=0; }
+	if [ -f "$dir/$n.jq" ] && [ "$(jq -f "$dir/$n.jq" <<< "$out")" != true ]; then
+		echo "FAIL $n: $(cat "$dir/$n.jq") is not true for:"; jq -c '.advice[] | {id, command, evidence}' <<< "$out"
+		ok=0; continue
+	fi
 	echo "ok   $n: $(echo $got)"
 	seen="$seen $(jq -r '.advice[].id' <<< "$out")"
 done
@@ -26,17 +38,30 @@ for id in ksm-enable ksm-disable ksm-scan-faster ksm-scan-slower ksm-exclude-vm 
 done
 for f in "$dir"/bad-*.json; do
 	n=$(basename "$f" .json)
-	"$VMMEMTOP" advise --from "$f" > /tmp/advise.out 2> /tmp/advise.err
+	nbad=$((nbad + 1))
+	"$VMMEMTOP" advise --from "$f" > "$TMP/out" 2> "$TMP/err"
 	rc=$?
-	lines=$(wc -l < /tmp/advise.err)
-	if [ $rc -ne 1 ] || [ "$lines" -ne 1 ] || [ -s /tmp/advise.out ]; then
-		echo "FAIL $n: exit $rc, $lines error lines, stdout $(wc -c < /tmp/advise.out) bytes"; ok=0
-	else
-		echo "ok   $n: $(cat /tmp/advise.err)"
+	lines=$(wc -l < "$TMP/err")
+	if [ $rc -ne 1 ] || [ "$lines" -ne 1 ] || [ -s "$TMP/out" ]; then
+		echo "FAIL $n: exit $rc (expected 1), $lines error lines (expected 1), stdout $(wc -c < "$TMP/out") bytes (expected 0)"
+		ok=0; continue
 	fi
+	if [ -f "$dir/$n.err" ]; then
+		while IFS= read -r want; do
+			grep -qF -- "$want" "$TMP/err" || { echo "FAIL $n: error '$(cat "$TMP/err")' lacks '$want'"; ok=0; }
+		done < "$dir/$n.err"
+	fi
+	echo "ok   $n: $(cat "$TMP/err")"
 done
-rm -f /tmp/advise.out /tmp/advise.err
-"$VMMEMTOP" advise --from /nonexistent.json 2>/dev/null; [ $? -eq 1 ] || { echo "FAIL: missing file must exit 1"; ok=0; }
-"$VMMEMTOP" advise --interval abc 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL: bad --interval must exit 2"; ok=0; }
+# the same snapshot from stdin
+"$VMMEMTOP" advise --from - --json < "$dir/healthy-no-vms.json" > "$TMP/out" 2>&1 &&
+	[ "$(jq -r '.advice[0].id' "$TMP/out")" = healthy ] || { echo "FAIL: --from - (stdin): $(cat "$TMP/out")"; ok=0; }
+"$VMMEMTOP" advise --from /nonexistent.json 2> /dev/null
+rc=$?; [ $rc -eq 1 ] || { echo "FAIL: missing file: exit $rc, expected 1"; ok=0; }
+"$VMMEMTOP" advise --interval abc 2> /dev/null
+rc=$?; [ $rc -eq 2 ] || { echo "FAIL: bad --interval: exit $rc, expected 2"; ok=0; }
+"$VMMEMTOP" advise --from "$dir/healthy-no-vms.json" --interval 3 2> /dev/null
+rc=$?; [ $rc -eq 2 ] || { echo "FAIL: --from with --interval: exit $rc, expected 2"; ok=0; }
+"$VMMEMTOP" advise --help | grep -q 'examples:' || { echo "FAIL: --help has no examples"; ok=0; }
 [ $ok = 1 ] || fail "advisor scenarios"
-echo "PASS: every scenario gives exactly its expected advice; malformed snapshots give one error line"
+echo "PASS: $nscen scenarios give exactly their expected advice; $nbad malformed snapshots give one error line each"

@@ -1,0 +1,1 @@
+.advice[0].command == "echo 2 > /sys/kernel/mm/ksm/run"
