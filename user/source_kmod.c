@@ -63,20 +63,10 @@ static int kmod_read(struct source *src, struct source_read *out)
 {
 	struct kmod_priv *p = src->priv;
 	ssize_t n = pread(p->fd, p->buf, p->bufsz, 0);
-	const struct vmmem_snapshot_header *h = (const void *)p->buf;
-	int ret;
 
 	if (n < 0)
 		return -errno;
-	ret = source_kmod_parse(p->buf, n, out);
-	if (ret)
-		return ret;
-	/* which hooks the module has can change: kvm.ko may load after it */
-	for (int i = 0; i < VMMEM_NR_VM_COUNTERS; i++)
-		src->available.vm[i] = h->available_vm >> i & 1;
-	for (int i = 0; i < VMMEM_NR_HOST_COUNTERS; i++)
-		src->available.host[i] = h->available_host >> i & 1;
-	return 0;
+	return source_kmod_parse(p->buf, n, out);
 }
 
 static int kmod_reap(struct source *src, pid_t tgid, uint64_t seq)
@@ -146,5 +136,9 @@ int source_kmod_open(struct source *src, const struct source_options *opt, char 
 	src->ops = &kmod_ops;
 	src->name = "kmod";
 	src->priv = p;
+	for (int i = 0; i < VMMEM_NR_VM_COUNTERS; i++)
+		src->available.vm[i] = true;
+	for (int i = 0; i < VMMEM_NR_HOST_COUNTERS; i++)
+		src->available.host[i] = true;
 	return 0;
 }

@@ -151,8 +151,6 @@ struct vmmem_snapshot_header {
 	__u32 nr_vm_counters;	/* VMMEM_NR_VM_COUNTERS */
 	__u32 nr_host_counters;	/* VMMEM_NR_HOST_COUNTERS */
 	__u64 ts_ns;
-	__u64 available_vm;	/* bit i: VM counter i is counted by this kernel's hooks */
-	__u64 available_host;	/* bit i: host counter i likewise */
 	struct vmmem_host_counters host;
 };
 
@@ -174,19 +172,5 @@ struct vmmem_vm_record {
  * Context: process, CAP_SYS_ADMIN. Return: 0, or -EPERM.
  */
 #define VMMEM_IOC_RESET		_IO(VMMEM_IOC_MAGIC, 0x02)
-
-/* Argument of VMMEM_IOC_GET_EVENTS. */
-struct vmmem_events_req {
-	__u64 buf;		/* user pointer to max struct vmmem_event */
-	__u32 max;
-	__u32 count;		/* out: records copied */
-};
-
-/**
- * VMMEM_IOC_GET_EVENTS - move up to @max pending event records to @buf.
- * Context: process. poll() reports POLLIN while records are pending.
- * Return: 0; -EFAULT on a bad pointer; -EINVAL if @max is 0 or > 4096 or count is not 0.
- */
-#define VMMEM_IOC_GET_EVENTS	_IOWR(VMMEM_IOC_MAGIC, 0x03, struct vmmem_events_req)
 
 #endif /* _UAPI_VMMEM_H */
