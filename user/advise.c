@@ -323,7 +323,7 @@ static void rules_thp(struct ctx *x)
 				 t->enabled, t->defrag);
 			snprintf(a->action, sizeof(a->action), "back this VM with static 2M huge pages");
 			snprintf(a->command, sizeof(a->command),
-				 "echo %.0f > /proc/sys/vm/nr_hugepages   # %s: %.0f MiB / 2 MiB, on top of what is reserved\n"
+				 "echo $(( $(cat /proc/sys/vm/nr_hugepages) + %.0f )) > /proc/sys/vm/nr_hugepages   # %s: %.0f MiB in 2 MiB pages\n"
 				 "libvirt: <memoryBacking><hugepages/></memoryBacking>, then restart the VM",
 				 ceil(opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 2048), shq(v->info.name, q, sizeof(q)),
 				 opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 1024);

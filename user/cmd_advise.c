@@ -95,8 +95,10 @@ static void print_text(const struct advice *a, int n)
 		if (a[i].command[0]) {
 			char *cmd = strdup(a[i].command), *line, *save = NULL;
 
+			/* "libvirt:" and "qmp:" lines are not shell commands: no prompt on them */
 			for (line = strtok_r(cmd, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-				printf("  $ %s\n", line);
+				printf("  %s %s\n", strncmp(line, "libvirt:", 8) && strncmp(line, "qmp:", 4) &&
+				       strncmp(line, "qemu:", 5) ? "$" : " ", line);
 			free(cmd);
 		}
 		if (a[i].risk[0])
