@@ -145,10 +145,10 @@ static __noinline int claim_slot(__u32 tgid)
 		slot_seq[i] = __sync_fetch_and_add(&next_seq, 1) + 1;
 		slot_state[i] = VMMEM_SLOT_LIVE;
 		*slot1 = i + 1;
-		emit_event(VMMEM_EV_VM_START, tgid, i, VMMEM_ORIGIN_KVM_CREATE);
+		emit_event(VMMEM_EV_vm_start, tgid, i, VMMEM_ORIGIN_KVM_CREATE);
 		return i;
 	}
-	emit_event(VMMEM_EV_VM_START, tgid, (__u64)-1, 0);
+	emit_event(VMMEM_EV_vm_start, tgid, (__u64)-1, 0);
 	return -1;
 }
 

@@ -100,7 +100,7 @@ static __always_inline void handle_vm_exit(void)
 	*slot1 = 0;
 	if (slot < VMMEM_MAX_VMS)
 		slot_state[slot] = VMMEM_SLOT_EXITED;
-	emit_event(VMMEM_EV_VM_EXIT, tgid, slot, 0);
+	emit_event(VMMEM_EV_vm_exit, tgid, slot, 0);
 }
 
 /*
@@ -240,14 +240,14 @@ static __always_inline void handle_entry(void)
 		d = now - s->exit_ns;
 		vm_hist_add(tgid, s->exit_hist, d);
 		if (d >= slow_event_ns)
-			emit_timed_event(VMMEM_EV_SLOW_EXIT, tgid, s->exit_reason, s->isa, d);
+			emit_timed_event(VMMEM_EV_slow_exit, tgid, s->exit_reason, s->isa, d);
 		s->exit_ns = 0;
 	}
 	if (s->fault_ns) {
 		d = now - s->fault_ns;
 		vm_hist_add(tgid, VMMEM_HIST_tdp_fault_ns, d);
 		if (d >= slow_event_ns)
-			emit_timed_event(VMMEM_EV_SLOW_FAULT, tgid, s->fault_gpa, 0, d);
+			emit_timed_event(VMMEM_EV_slow_fault, tgid, s->fault_gpa, 0, d);
 		s->fault_ns = 0;
 	}
 }
@@ -388,7 +388,7 @@ static __always_inline void handle_ksm_stop(__u32 rmap_entries)
 	if (hh)
 		hist_add(&hh->h[VMMEM_HHIST_ksm_scan_ns], now - start);
 	ksm_scan_start_ns = 0;
-	emit_event(VMMEM_EV_KSM_SCAN, 0, now - start, rmap_entries);
+	emit_event(VMMEM_EV_ksm_scan, 0, now - start, rmap_entries);
 }
 
 /* TP_PROTO(int seq, u32 rmap_entries), include/trace/events/ksm.h (6.4+) */
@@ -521,7 +521,7 @@ static __always_inline void balloon_madvise(__u64 len, int behavior, __u64 dur_n
 	default:
 		return;
 	}
-	emit_timed_event(VMMEM_EV_BALLOON, current_tgid(), len, behavior, dur_ns);
+	emit_timed_event(VMMEM_EV_balloon, current_tgid(), len, behavior, dur_ns);
 }
 
 static __always_inline void balloon_fallocate(__u64 len, int mode, __u64 dur_ns)
@@ -536,7 +536,7 @@ static __always_inline void balloon_fallocate(__u64 len, int mode, __u64 dur_ns)
 	c->c[VMMEM_C_balloon_inflate_bytes] += len;
 	if (dur_ns)
 		vm_hist_add(current_tgid(), VMMEM_HIST_balloon_discard_ns, dur_ns);
-	emit_timed_event(VMMEM_EV_BALLOON, current_tgid(), len, 0x100 | mode, dur_ns);
+	emit_timed_event(VMMEM_EV_balloon, current_tgid(), len, 0x100 | mode, dur_ns);
 }
 
 SEC("fentry/do_madvise")

@@ -119,13 +119,33 @@ struct vmmem_host_counters {
 #define VMMEM_ORIGIN_KVM_CREATE	1	/* kernel saw the process create a VM */
 #define VMMEM_ORIGIN_USER	2	/* user space found it in /proc */
 
-/* Event records for rare events (BPF ring buffer / kmod event ring). */
-#define VMMEM_EV_KSM_SCAN	1	/* a = scan duration ns, b = rmap_entries */
-#define VMMEM_EV_BALLOON	2	/* a = bytes, b = madvise behavior or 0x100|fallocate mode; tgid set */
-#define VMMEM_EV_VM_START	3	/* tgid created a VM */
-#define VMMEM_EV_VM_EXIT	4	/* tgid exited */
-#define VMMEM_EV_SLOW_FAULT	5	/* a TDP fault slower than the slow threshold; a = GPA */
-#define VMMEM_EV_SLOW_EXIT	6	/* a VM exit slower than the threshold; a = exit reason, b = isa */
+/*
+ * Event records (BPF ring buffer / kmod event ring).  X(name, number, help)
+ * A consumer chooses which types are streamed with a mask of VMMEM_EV_BIT(type) (BPF: rodata
+ * stream_mask; kmod: VMMEM_IOC_SET_STREAM).  The rare types cost nothing measurable; the
+ * per-event types (tdp_fault, exit, tlb_shootdown, ksm_merge) cost one ring record per event
+ * and are streamed only when a recording asks for them (vmmemtop record --events).
+ */
+#define VMMEM_EVENTS(X)							\
+	X(ksm_scan,      1, "ksmd finished a full scan: a = scan duration ns, b = rmap_entries") \
+	X(balloon,       2, "the VMM discarded or re-requested guest RAM: a = bytes, b = madvise behavior or 0x100|fallocate mode") \
+	X(vm_start,      3, "tgid created a VM or was first seen by the kernel side: a = slot, b = VMMEM_ORIGIN_*") \
+	X(vm_exit,       4, "tgid exited: a = slot")				\
+	X(slow_fault,    5, "a TDP fault slower than the slow threshold: a = GPA, dur_ns = fault to next entry") \
+	X(slow_exit,     6, "a VM exit slower than the threshold: a = exit reason, b = isa, dur_ns = exit to next entry") \
+	X(tdp_fault,     7, "every TDP fault (kvm:kvm_page_fault): a = GPA, b = error code") \
+	X(exit,          8, "every VM exit (kvm:kvm_exit): a = exit reason, b = isa") \
+	X(tlb_shootdown, 9, "every TLB shootdown the VMM sent (tlb:tlb_flush reason 4): a = pages, ~0 for a full flush") \
+	X(ksm_merge,    10, "every page of the VMM that ksmd merged (ksm:ksm_merge_*)")
+
+#define VMMEM_EV_ENTRY(name, nr, help) VMMEM_EV_##name = nr,
+enum vmmem_event_type { VMMEM_EVENTS(VMMEM_EV_ENTRY) VMMEM_NR_EV_TYPES };
+#undef VMMEM_EV_ENTRY
+#define VMMEM_EV_BIT(type)	(1ull << (type))
+/* What a consumer that does not choose gets: the rare types only. */
+#define VMMEM_EV_RARE_MASK	(VMMEM_EV_BIT(VMMEM_EV_ksm_scan) | VMMEM_EV_BIT(VMMEM_EV_balloon) | \
+				 VMMEM_EV_BIT(VMMEM_EV_vm_start) | VMMEM_EV_BIT(VMMEM_EV_vm_exit) | \
+				 VMMEM_EV_BIT(VMMEM_EV_slow_fault) | VMMEM_EV_BIT(VMMEM_EV_slow_exit))
 
 struct vmmem_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns / ktime_get_ns) */
