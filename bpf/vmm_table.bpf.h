@@ -52,21 +52,60 @@ static __always_inline struct vmmem_host_counters *host(void)
 	return bpf_map_lookup_elem(&host_counters, &zero);
 }
 
-/* Event records cost a ring reservation each: only stream them while something records. */
-const volatile bool stream_events = false;
+/*
+ * Which event types are streamed (VMMEM_EV_BIT per type), set before load. The mask is
+ * read-only data of a frozen map, so the verifier knows it and removes every emit whose bit
+ * is off as dead code: a hot handler costs exactly what it did without events.
+ */
+const volatile __u64 stream_mask = 0;
 
+/* Records lost to a full ring, per VMM slot (see struct vmmem_ev_lost). Touched only when a
+ * reservation fails. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VMMEM_MAX_VMS);
+	__type(key, __u32);
+	__type(value, struct vmmem_ev_lost);
+} ev_lost SEC(".maps");
+
+#define MADV_WILLNEED_BEHAVIOR	3	/* include/uapi/asm-generic/mman-common.h */
+
+static __noinline void count_lost(__u32 type, __u32 tgid, __u64 a, __u64 b)
+{
+	struct vmmem_host_counters *h = host();
+	struct vmmem_ev_lost *l;
+	__u32 *slot1, slot;
+
+	if (h)
+		h->c[VMMEM_H_dropped_events]++;
+	slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
+	if (!slot1 || !*slot1)
+		return;
+	slot = *slot1 - 1;
+	l = bpf_map_lookup_elem(&ev_lost, &slot);
+	if (!l)
+		return;
+	if (type < VMMEM_EV_LOST_TYPES)
+		l->events[type]++;
+	if (type == VMMEM_EV_balloon) {
+		if (b == MADV_WILLNEED_BEHAVIOR)
+			l->balloon_deflate_bytes += a;
+		else
+			l->balloon_inflate_bytes += a;
+	}
+}
+
+/* type must be a constant at every call site (the function is inlined): that is what lets
+ * the verifier drop the whole body when its bit is off */
 static __always_inline void emit_timed_event(__u32 type, __u32 tgid, __u64 a, __u64 b, __u64 dur_ns)
 {
 	struct vmmem_event *ev;
-	struct vmmem_host_counters *h;
 
-	if (!stream_events)
+	if (!(stream_mask & VMMEM_EV_BIT(type)))
 		return;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
-		h = host();
-		if (h)
-			h->c[VMMEM_H_dropped_events]++;
+		count_lost(type, tgid, a, b);
 		return;
 	}
 	ev->ts_ns = bpf_ktime_get_ns();
@@ -80,7 +119,7 @@ static __always_inline void emit_timed_event(__u32 type, __u32 tgid, __u64 a, __
 	ev->flags = 0;
 	ev->dur_ns = dur_ns;
 	/* A wakeup costs microseconds (irq_work): never wake the reader, it drains the
-	 * ring every 100 ms (user/source_bpf.c bpf_poll_events) */
+	 * ring on its own clock (user/source_bpf.c bpf_poll_events) */
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 

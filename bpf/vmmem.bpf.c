@@ -142,7 +142,7 @@ static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
 	return bpf_map_lookup_elem(&vm_counters, &slot);
 }
 
-static __always_inline void handle_tdp_fault(__u64 gpa)
+static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code)
 {
 	struct vmmem_vm_counters *c = kvm_current_vm();
 	struct thread_spans *s;
@@ -150,6 +150,7 @@ static __always_inline void handle_tdp_fault(__u64 gpa)
 	if (!c)
 		return;
 	inc(c, tdp_faults);
+	emit_event(VMMEM_EV_tdp_fault, current_tgid(), gpa, error_code);
 	s = spans_of_current(true);
 	if (s) {
 		s->fault_ns = bpf_ktime_get_ns();
@@ -157,19 +158,24 @@ static __always_inline void handle_tdp_fault(__u64 gpa)
 	}
 }
 
-/* BTF-typed raw tracepoint: the cheapest attach; its arguments changed across kernels
- * (6.1: address, error_code; 6.18: vcpu, address, error_code) but none is needed. */
+/* BTF-typed raw tracepoint: the cheapest attach. Its arguments changed (6.1: unsigned long
+ * fault_address, unsigned int error_code; since 6.4, commit "KVM: x86: Add vcpu_id and
+ * guest_rip to kvm_page_fault": struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code);
+ * the event record's vcpu_id field appeared with it, so CO-RE tells which one runs. */
 SEC("tp_btf/kvm_page_fault")
-int tdp_fault_btf(void *ctx)
+int tdp_fault_btf(__u64 *ctx)
 {
-	handle_tdp_fault(0);
+	if (bpf_core_field_exists(struct trace_event_raw_kvm_page_fault, vcpu_id))
+		handle_tdp_fault(ctx[1], ctx[2]);
+	else
+		handle_tdp_fault(ctx[0], (__u32)ctx[1]);
 	return 0;
 }
 
 SEC("tracepoint/kvm/kvm_page_fault")
 int tdp_fault_tp(struct trace_event_raw_kvm_page_fault *ctx)
 {
-	handle_tdp_fault(ctx->fault_address);
+	handle_tdp_fault(ctx->fault_address, ctx->error_code);
 	return 0;
 }
 
@@ -210,6 +216,7 @@ int exit_tp(struct trace_event_raw_kvm_exit *ctx)
 	if (!c)
 		return 0;
 	inc(c, exits);
+	emit_event(VMMEM_EV_exit, current_tgid(), ctx->exit_reason, ctx->isa);
 	cls = exit_class(ctx->isa, ctx->exit_reason);
 	if (cls >= 0 && cls < VMMEM_NR_VM_COUNTERS)
 		c->c[cls]++;
@@ -296,6 +303,7 @@ static __always_inline void handle_tlb_flush(int reason, unsigned long pages)
 	if (!c)
 		return;
 	inc(c, tlb_shootdown_ipis);
+	emit_event(VMMEM_EV_tlb_shootdown, current_tgid(), pages, 0);
 	if (pages == (unsigned long)-1)	/* TLB_FLUSH_ALL */
 		inc(c, tlb_full_flushes);
 	else
@@ -423,12 +431,17 @@ int ksm_stop_tp(struct trace_event_raw_ksm_scan_template *ctx)
 static __always_inline void ksm_merged(void *mm, int err)
 {
 	struct vmmem_vm_counters *c;
+	__u32 tgid;
 
 	if (err)
 		return;
-	c = vm_of_tgid(mm_owner_tgid(mm));
-	if (c)
-		inc(c, ksm_merged_pages);
+	tgid = mm_owner_tgid(mm);
+	c = vm_of_tgid(tgid);
+	if (!c)
+		return;
+	inc(c, ksm_merged_pages);
+	/* tid and cpu are ksmd's: it does the merging */
+	emit_event(VMMEM_EV_ksm_merge, tgid, 0, 0);
 }
 
 /* try_to_merge_with_ksm_page(): a page joined (or became) a KSM page (mm/ksm.c) */

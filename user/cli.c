@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "source.h"
 
 volatile int cli_stop;
 
@@ -59,8 +60,13 @@ int cli_parse_pid(const char *s, pid_t *out)
 
 int cli_set_backend(struct core_options *o, const char *arg)
 {
-	if (strcmp(arg, "bpf") && strcmp(arg, "kmod") && strcmp(arg, "auto")) {
-		cli_error("bad --backend '%s': use bpf, kmod or auto", arg);
+	bool registered = false;
+
+	/* sources registered by prefix (source_registry.c), e.g. replay:FILE */
+	for (int i = 0; source_factories[i]; i++)
+		registered |= !strncmp(arg, source_factories[i]->prefix, strlen(source_factories[i]->prefix));
+	if (!registered && strcmp(arg, "bpf") && strcmp(arg, "kmod") && strcmp(arg, "auto")) {
+		cli_error("bad --backend '%s': use bpf, kmod, auto or replay:FILE", arg);
 		return EXIT_USAGE;
 	}
 	o->backend = arg;

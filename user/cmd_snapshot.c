@@ -125,12 +125,16 @@ int run_snapshots(struct snapshot_opts *o)
 		cli_error("%s", err);
 		return EXIT_RUNTIME;
 	}
+	if (o->replay_speed > 0)
+		core_set_speed(c, o->replay_speed);
 	if (o->core.verbose)
 		fprintf(stderr, "vmmemtop: counting\n");	/* scripts wait for this line */
 	for (long i = 0; o->count <= 0 || i < o->count; i++) {
 		struct snapshot s;
 
 		ret = core_next(c, o->interval_s, &cli_stop, &s, err, sizeof(err));
+		if (ret == -ENODATA)	/* a recording replayed to its end */
+			break;
 		if (ret) {
 			cli_error("%s", err);
 			core_close(c);

@@ -19,6 +19,7 @@ struct collector {
 	uint64_t generation;
 	volatile int stop;
 	bool paused;
+	bool finished;			/* a replayed recording reached its end */
 	double interval_s;
 	char error[256];
 };
@@ -47,13 +48,25 @@ static void *collector_main(void *arg)
 		char err[256];
 		double interval;
 		bool paused;
+		int ret;
 
 		pthread_mutex_lock(&c->lock);
 		interval = c->interval_s;
 		paused = c->paused;
 		pthread_mutex_unlock(&c->lock);
 		/* paused: the view freezes; samples taken meanwhile are not published */
-		if (core_next(c->core, interval, &c->stop, &s, err, sizeof(err))) {
+		ret = core_next(c->core, interval, &c->stop, &s, err, sizeof(err));
+		if (ret == -ENODATA) {
+			/* a recording played to its end: the last sample stays on view */
+			struct timespec ts = { 0, 100 * 1000000 };
+
+			pthread_mutex_lock(&c->lock);
+			c->finished = true;
+			pthread_mutex_unlock(&c->lock);
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (ret) {
 			pthread_mutex_lock(&c->lock);
 			snprintf(c->error, sizeof(c->error), "%s", err);
 			pthread_mutex_unlock(&c->lock);
@@ -166,6 +179,22 @@ void collector_set_paused(struct collector *c, bool paused)
 	pthread_mutex_lock(&c->lock);
 	c->paused = paused;
 	pthread_mutex_unlock(&c->lock);
+}
+
+int collector_set_speed(struct collector *c, double speed)
+{
+	/* the source's set_speed is safe against the sampling thread (source.h) */
+	return core_set_speed(c->core, speed);
+}
+
+bool collector_finished(struct collector *c)
+{
+	bool f;
+
+	pthread_mutex_lock(&c->lock);
+	f = c->finished;
+	pthread_mutex_unlock(&c->lock);
+	return f;
 }
 
 void collector_locked(struct collector *c, void (*fn)(void *ctx), void *ctx)

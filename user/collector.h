@@ -38,6 +38,12 @@ uint64_t collector_wait(struct collector *c, uint64_t gen, int timeout_ms);
 void collector_set_interval(struct collector *c, double interval_s);
 void collector_set_paused(struct collector *c, bool paused);
 
+/* Replay speed (1, 10, INFINITY; 0 pauses the recording's clock): 0 or -EOPNOTSUPP (live). */
+int collector_set_speed(struct collector *c, double speed);
+
+/* True once a replayed recording has no more samples. */
+bool collector_finished(struct collector *c);
+
 /* Run fn(ctx) with the collector's lock held (to read state the hook maintains). */
 void collector_locked(struct collector *c, void (*fn)(void *ctx), void *ctx);
 

@@ -10,6 +10,7 @@ struct snapshot_opts {
 	bool json;
 	pid_t pid;
 	long count;			/* snapshots to print; <= 0: until interrupted */
+	double replay_speed;		/* replay: 1, 10, INFINITY; 0: not a replay */
 	struct core_options core;
 };
 
@@ -21,5 +22,8 @@ int run_snapshots(struct snapshot_opts *o);
 int cmd_snapshot(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_advise(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@
 
 #define DISCOVERY_PERIOD_NS	1000000000ull	/* /proc scan: new VMMs appear within 1 s */
 #define TICK_MS			100
+#define REPLAY_TICK_MS		10	/* a recording's clock may run fast: read it often */
 
 struct core_vm {
 	bool used;
@@ -26,6 +27,7 @@ struct core_vm {
 	struct vmmem_vm_counters prev;	/* at the previous sample: the delta base */
 	struct vmmem_vm_counters last;
 	struct vmmem_vm_hists prev_hists, last_hists;
+	struct vmmem_ev_lost lost;
 };
 
 struct core {
@@ -46,6 +48,12 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The clock intervals are measured on: the source's own (a recording's), else the host's. */
+static uint64_t src_now(struct core *c)
+{
+	return c->src.ops->clock_ns ? c->src.ops->clock_ns(&c->src) : now_ns();
 }
 
 static const char *proc_root(const struct core *c)
@@ -105,6 +113,7 @@ static int tick(struct core *c)
 			continue;
 		v->last = sv->counters;
 		v->last_hists = sv->hists;
+		v->lost = sv->lost;
 		v->state = sv->state;
 		if (c->src.ops->vm_info) {
 			v->have_info = c->src.ops->vm_info(&c->src, sv->tgid, sv->seq, &v->info) == 0;
@@ -135,6 +144,8 @@ static void deliver_event(void *ctx, const struct vmmem_event *ev)
 
 static void wait_tick(struct core *c, int ms)
 {
+	if (c->src.ops->clock_ns && ms > REPLAY_TICK_MS)
+		ms = REPLAY_TICK_MS;
 	if (c->src.ops->poll_events && c->src.ops->poll_events(&c->src, ms, deliver_event, c) >= 0)
 		return;
 	usleep(ms * 1000);
@@ -142,7 +153,7 @@ static void wait_tick(struct core *c, int ms)
 
 int core_open(struct core **out, const struct core_options *opt, char *err, size_t errsz)
 {
-	struct source_options sopt = { .verbose = opt && opt->verbose, .stream_events = opt && opt->on_event };
+	struct source_options sopt = { .verbose = opt && opt->verbose };
 	const char *backend = opt && opt->backend ? opt->backend : "auto";
 	char err_bpf[256] = "", err_kmod[256] = "";
 	struct core *c;
@@ -155,6 +166,10 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 	}
 	if (opt)
 		c->opt = *opt;
+	if (opt && opt->on_event) {
+		sopt.stream_mask = opt->stream_mask ? opt->stream_mask : VMMEM_EV_RARE_MASK;
+		sopt.slow_event_ns = opt->slow_event_ns;
+	}
 	for (int i = 0; source_factories[i]; i++) {
 		size_t n = strlen(source_factories[i]->prefix);
 
@@ -248,17 +263,22 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o)
 	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++)
 		hist_delta(&v->last_hists.h[k], &v->prev_hists.h[k], &o->hist_delta.h[k]);
 	o->hist_total = v->last_hists;
+	o->ev_lost = v->lost;
 }
 
 int core_next(struct core *c, double interval_s, const volatile int *stop, struct snapshot *out,
 	      char *err, size_t errsz)
 {
-	uint64_t start = now_ns(), end = start + (uint64_t)(interval_s * 1e9);
+	uint64_t start, end;
 	int ret, n = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (c->src.ops->finished && c->src.ops->finished(&c->src))
+		return -ENODATA;
+	start = src_now(c);
+	end = start + (uint64_t)(interval_s * 1e9);
 	for (;;) {
-		uint64_t t = now_ns();
+		uint64_t t = src_now(c);
 
 		if (t >= end || (stop && *stop))
 			break;
@@ -269,7 +289,7 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		ret = tick(c);
 		if (ret)
 			goto read_failed;
-		t = now_ns();
+		t = src_now(c);
 		if (t < end)
 			wait_tick(c, (end - t) / 1000000 < TICK_MS ? (int)((end - t) / 1000000) + 1 : TICK_MS);
 	}
@@ -284,8 +304,9 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 	out->backend = c->src.name;
 	out->available = c->src.available;
 	out->ts_ns = c->rd.ts_ns;
+	out->start_ts_ns = c->prev_ts_ns;
 	out->interval_s = (c->rd.ts_ns - c->prev_ts_ns) / 1e9;
-	out->wall_time = time(NULL);
+	out->wall_time = c->rd.wall_time ? c->rd.wall_time : time(NULL);
 	for (int k = 0; k < VMMEM_NR_HOST_COUNTERS; k++) {
 		out->host_total.c[k] = c->host_last.c[k];
 		out->host_delta.c[k] = c->host_last.c[k] - c->host_prev.c[k];
@@ -327,6 +348,26 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 read_failed:
 	snprintf(err, errsz, "cannot read counters from the %s backend: %s", c->src.name, strerror(-ret));
 	return ret;
+}
+
+const char *core_backend(const struct core *c)
+{
+	return c->src.name;
+}
+
+int core_drain_events(struct core *c)
+{
+	if (!c->src.ops->poll_events)
+		return 0;
+	return c->src.ops->poll_events(&c->src, 0, deliver_event, c);
+}
+
+int core_set_speed(struct core *c, double speed)
+{
+	if (!c->src.ops->set_speed)
+		return -EOPNOTSUPP;
+	c->src.ops->set_speed(&c->src, speed);
+	return 0;
 }
 
 void core_close(struct core *c)

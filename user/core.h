@@ -16,20 +16,35 @@ struct core_options {
 	pid_t track[64];		/* extra processes to count as VMMs (--track) */
 	int nr_track;
 	bool verbose;
-	/* Optional: called for every event record the backend delivers (recorder). */
+	/* Optional: called for every event record the backend delivers (recorder), of the
+	 * types in stream_mask (VMMEM_EV_BIT(); 0 with on_event set: VMMEM_EV_RARE_MASK). */
 	void (*on_event)(void *ctx, const struct vmmem_event *ev);
 	void *event_ctx;
+	uint64_t stream_mask;
+	uint64_t slow_event_ns;		/* slow_fault/slow_exit threshold; 0: backend default */
 };
 
 /* Open the backend and start counting. Returns 0, or a negative errno with one line in err. */
 int core_open(struct core **out, const struct core_options *opt, char *err, size_t errsz);
 
 /* Count for interval_s seconds from the previous sample (or from core_open), then fill out.
- * Stops early (and still fills out) when *stop becomes true. Returns 0 or negative errno. */
+ * Stops early (and still fills out) when *stop becomes true. Returns 0 or negative errno;
+ * -ENODATA (and no snapshot) when a finite source (a recording) had nothing more. */
 int core_next(struct core *c, double interval_s, const volatile int *stop, struct snapshot *out,
 	      char *err, size_t errsz);
 
 void core_close(struct core *c);
+
+/* Name of the backend that opened ("bpf", "kmod", "replay"). */
+const char *core_backend(const struct core *c);
+
+/* Deliver the event records the backend holds now (after the last core_next, so that a
+ * recording has every event of its last interval). Returns records delivered or -errno. */
+int core_drain_events(struct core *c);
+
+/* Replay speed of a source with its own clock (1, 10, INFINITY; 0 pauses).
+ * Returns 0, or -EOPNOTSUPP for live backends. Safe from another thread. */
+int core_set_speed(struct core *c, double speed);
 
 /* cur - prev per counter; a counter below its base was reset and counts from zero. */
 void core_counters_delta(const struct vmmem_vm_counters *cur, const struct vmmem_vm_counters *prev,

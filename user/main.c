@@ -15,6 +15,9 @@ static void usage(FILE *f)
 "  snapshot   count for an interval, print a table or JSON\n"
 "  export     serve Prometheus /metrics, write a textfile, or stream JSON\n"
 "  advise     recommend KSM, THP, balloon and swap changes with evidence and commands\n"
+"  record     write event records and counter samples to a file\n"
+"  report     summarise a recording: per VM, histograms, the slowest events\n"
+"  replay     play a recording in the interactive view (or as tables)\n"
 "\n"
 "  vmmemtop COMMAND --help   shows each command's options\n"
 "  --version                 prints the version\n");
@@ -36,6 +39,12 @@ int main(int argc, char **argv)
 		return cmd_advise(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "export"))
 		return cmd_export(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "record"))
+		return cmd_record(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "replay"))
+		return cmd_replay(argc - 1, argv + 1);
 	if (argc >= 2 && argv[1][0] != '-') {
 		cli_error("unknown command '%s' (see --help)", argv[1]);
 		return EXIT_USAGE;

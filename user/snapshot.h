@@ -28,6 +28,7 @@ struct vm_snapshot {
 	struct vmmem_vm_counters total;	/* counted since vmmemtop first saw this VM */
 	struct vmmem_vm_hists hist_delta;	/* latency histograms over the interval */
 	struct vmmem_vm_hists hist_total;	/* since first seen (Prometheus histograms) */
+	struct vmmem_ev_lost ev_lost;	/* event records lost since first seen (recorder) */
 };
 
 /* A recommendation in force (from the advisor, with its hysteresis) as views export it. */
@@ -42,6 +43,7 @@ struct advice_gauge {
 struct snapshot {
 	double interval_s;
 	uint64_t ts_ns;			/* CLOCK_MONOTONIC at the end of the interval */
+	uint64_t start_ts_ns;		/* and at its start (the previous sample's ts_ns) */
 	int64_t wall_time;		/* time(NULL) at the end */
 	const char *backend;		/* "bpf" or "kmod" */
 	struct host_state host;

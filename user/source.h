@@ -17,10 +17,12 @@ struct source_vm {
 	uint64_t seq;			/* new for every new VMM (pid reuse gives a new seq) */
 	struct vmmem_vm_counters counters;	/* cumulative since the slot was claimed */
 	struct vmmem_vm_hists hists;		/* cumulative, likewise */
+	struct vmmem_ev_lost lost;		/* event records lost, cumulative (0 if unknown) */
 };
 
 struct source_read {
 	uint64_t ts_ns;
+	int64_t wall_time;			/* 0: now (live); a recording's own time otherwise */
 	struct vmmem_host_counters host;	/* cumulative */
 	struct vmmem_host_hists host_hists;	/* cumulative */
 	int nr_vms;
@@ -55,11 +57,18 @@ struct source_ops {
 	int (*host_state)(struct source *src, struct host_state *out);
 	/* Optional: true when a finite source (a recording) has nothing more to give. */
 	bool (*finished)(struct source *src);
+	/* Optional: the source's own clock (a recording's CLOCK_MONOTONIC ns), on which the core
+	 * measures its intervals; NULL: the host's CLOCK_MONOTONIC. */
+	uint64_t (*clock_ns)(struct source *src);
+	/* Optional: how fast that clock runs against the host's: 1, 10, INFINITY (as fast as
+	 * the core reads), 0 pauses. May be called from another thread than the other ops. */
+	void (*set_speed)(struct source *src, double speed);
 };
 
 struct source_options {
 	bool verbose;			/* print feature-probe verdicts */
-	bool stream_events;		/* deliver event records (recorder); off: counters only */
+	uint64_t stream_mask;		/* VMMEM_EV_BIT() of the event types to deliver; 0: none */
+	uint64_t slow_event_ns;		/* threshold of slow_fault/slow_exit; 0: the backend's default */
 };
 
 /* Each returns 0 and fills *src, or a negative errno and writes one line into err. */

@@ -111,7 +111,16 @@ struct bpf_priv {
 	uint32_t nr_hist_slots;			/* vm_hists entries (fewer on many-CPU hosts) */
 	void (*ev_cb)(void *ctx, const struct vmmem_event *ev);
 	void *ev_ctx;
+	uint64_t stream_mask;
+	struct vmmem_ev_lost *percpu_lost;	/* ncpus values, scratch for reads */
 };
+
+/* The ring: small while only the rare types flow; when every fault or exit is a record,
+ * big enough for ~260k records between two drains (PERFORMANCE.md: 10^5-10^6 exits/s). */
+#define RING_RARE_BYTES		(256u << 10)
+#define RING_STREAM_BYTES	(16u << 20)
+#define STREAM_DRAIN_MS		5	/* drain period while per-event types stream */
+#define PER_EVENT_TYPES		(~(uint64_t)VMMEM_EV_RARE_MASK)
 
 static bool verbose;
 static char libbpf_last_error[256];
@@ -303,6 +312,31 @@ static void read_hists(const struct bpf_priv *p, uint32_t slot, struct vmmem_vm_
 			hist_sum(&out->h[k], &p->percpu_hists[cpu].h[k]);
 }
 
+static void read_lost(const struct bpf_priv *p, uint32_t slot, struct vmmem_ev_lost *out)
+{
+	int fd = bpf_map__fd(p->skel->maps.ev_lost);
+
+	memset(out, 0, sizeof(*out));
+	if (!p->stream_mask || bpf_map_lookup_elem(fd, &slot, p->percpu_lost))
+		return;
+	for (int cpu = 0; cpu < p->ncpus; cpu++) {
+		for (int k = 0; k < VMMEM_EV_LOST_TYPES; k++)
+			out->events[k] += p->percpu_lost[cpu].events[k];
+		out->balloon_inflate_bytes += p->percpu_lost[cpu].balloon_inflate_bytes;
+		out->balloon_deflate_bytes += p->percpu_lost[cpu].balloon_deflate_bytes;
+	}
+}
+
+static void zero_lost(const struct bpf_priv *p, uint32_t slot)
+{
+	int fd = bpf_map__fd(p->skel->maps.ev_lost);
+
+	if (!p->stream_mask)
+		return;
+	memset(p->percpu_lost, 0, sizeof(*p->percpu_lost) * p->ncpus);
+	bpf_map_update_elem(fd, &slot, p->percpu_lost, BPF_ANY);
+}
+
 static void zero_hists(const struct bpf_priv *p, uint32_t slot)
 {
 	int fd = bpf_map__fd(p->skel->maps.vm_hists);
@@ -339,6 +373,7 @@ static int bpf_read(struct source *src, struct source_read *out)
 			memset(zeroes, 0, sizeof(zeroes));
 			bpf_map_update_elem(cfd, &i, zeroes, BPF_ANY);
 			zero_hists(p, i);
+			zero_lost(p, i);
 			__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_FREE, __ATOMIC_SEQ_CST);
 			__atomic_store_n(&bss->slot_owner[i], 0, __ATOMIC_SEQ_CST);
 			continue;
@@ -351,6 +386,7 @@ static int bpf_read(struct source *src, struct source_read *out)
 		vm->seq = bss->slot_seq[i];
 		sum_percpu(p, &vm->counters);
 		read_hists(p, i, &vm->hists);
+		read_lost(p, i, &vm->lost);
 	}
 	{
 		struct vmmem_host_hists hh[p->ncpus];
@@ -408,6 +444,7 @@ static int bpf_reap(struct source *src, pid_t tgid, uint64_t seq)
 		memset(zeroes, 0, sizeof(zeroes));
 		bpf_map_update_elem(cfd, &i, zeroes, BPF_ANY);
 		zero_hists(p, i);
+		zero_lost(p, i);
 		__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_FREE, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&bss->slot_owner[i], 0, __ATOMIC_SEQ_CST);
 		return 0;
@@ -428,16 +465,27 @@ static int bpf_poll_events(struct source *src, int timeout_ms,
 			   void (*cb)(void *ctx, const struct vmmem_event *ev), void *ctx)
 {
 	struct bpf_priv *p = src->priv;
-	int n;
+	int n, total = 0;
 
 	p->ev_cb = cb;
 	p->ev_ctx = ctx;
-	/* records are submitted without wakeups: sleep, then drain */
-	if (timeout_ms > 0)
-		usleep(timeout_ms * 1000);
-	n = ring_buffer__consume(p->rb);
+	/* records are submitted without wakeups: sleep, then drain; while every fault or
+	 * exit is a record, drain every few ms so that the ring never fills between drains */
+	do {
+		int ms = timeout_ms;
+
+		if ((p->stream_mask & PER_EVENT_TYPES) && ms > STREAM_DRAIN_MS)
+			ms = STREAM_DRAIN_MS;
+		if (ms > 0)
+			usleep(ms * 1000);
+		timeout_ms -= ms;
+		n = ring_buffer__consume(p->rb);
+		if (n < 0 && n != -EINTR)
+			break;
+		total += n > 0 ? n : 0;
+	} while (timeout_ms > 0);
 	p->ev_cb = NULL;
-	return n == -EINTR ? 0 : n;
+	return n < 0 && n != -EINTR ? n : total;
 }
 
 static void bpf_close(struct source *src)
@@ -452,6 +500,7 @@ static void bpf_close(struct source *src)
 	vmmem_bpf__destroy(p->skel);
 	free(p->percpu);
 	free(p->percpu_hists);
+	free(p->percpu_lost);
 	free(p);
 	src->priv = NULL;
 	probe_cleanup();
@@ -496,13 +545,22 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	}
 	p->percpu = calloc(p->ncpus, sizeof(*p->percpu));
 	p->percpu_hists = calloc(p->ncpus, sizeof(*p->percpu_hists));
+	p->percpu_lost = calloc(p->ncpus, sizeof(*p->percpu_lost));
 	p->skel = vmmem_bpf__open();
-	if (!p->percpu || !p->percpu_hists || !p->skel) {
+	if (!p->percpu || !p->percpu_hists || !p->percpu_lost || !p->skel) {
 		ret = errno ? -errno : -ENOMEM;
 		snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
 		goto err_free;
 	}
-	p->skel->rodata->stream_events = opt && opt->stream_events;
+	p->stream_mask = opt ? opt->stream_mask : 0;
+	p->skel->rodata->stream_mask = p->stream_mask;
+	if (opt && opt->slow_event_ns)
+		p->skel->rodata->slow_event_ns = opt->slow_event_ns;
+	bpf_map__set_max_entries(p->skel->maps.events,
+				 p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES : RING_RARE_BYTES);
+	/* nothing is lost where nothing streams (the emits are dead code): no per-slot table */
+	if (!p->stream_mask)
+		bpf_map__set_max_entries(p->skel->maps.ev_lost, 1);
 	p->max_tgid = read_pid_max();
 	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
 	/* histograms are large per CPU: keep them under 64 MiB of kernel memory; VMs in

@@ -3,6 +3,9 @@
 #include <stddef.h>
 #include "source.h"
 
+extern const struct source_factory source_replay_factory;	/* source_replay.c */
+
 const struct source_factory *const source_factories[] = {
+	&source_replay_factory,
 	NULL,
 };

@@ -38,6 +38,9 @@ struct tui {
 	int order[VMMEM_MAX_VMS];	/* visible rows: indexes into snap.vms */
 	int nr_rows;
 	char status[128];
+	bool replay;			/* playing a recording (vmmemtop replay) */
+	double speed;			/* its speed: 1, 10, INFINITY */
+	bool finished;			/* the recording has no more samples */
 };
 
 extern const char *const tui_column_names[NR_COLUMNS];
@@ -59,5 +62,9 @@ void tui_draw_advice(struct tui *t);
 void tui_sparkline(const float *v, int n, int width, bool utf8, char *buf, size_t sz);
 
 int cmd_top(int argc, char **argv);
+
+struct snapshot_opts;
+/* The interactive view over what o->core opens (a replay when o->replay_speed > 0). */
+int tui_run(struct snapshot_opts *o);
 
 #endif

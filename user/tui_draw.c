@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "snapshot_table.h"
 #include "tui.h"
 
@@ -163,6 +164,19 @@ static void draw_header(struct tui *t)
 					  h->mem.swap_total_kb.present && h->mem.swap_free_kb.present }, c, sizeof(c)),
 		 fmt_kb(h->mem.swap_total_kb, d, sizeof(d)), s->backend ? s->backend : "-", t->delay_s,
 		 t->paused ? "  [paused]" : "");
+	if (t->replay) {
+		/* where the recording is, and how fast it plays */
+		char when[32] = "-", speed[8];
+		time_t wt = s->wall_time;
+		struct tm tm;
+		size_t off = strlen(line);
+
+		if (t->have_snap && localtime_r(&wt, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(speed, sizeof(speed), isinf(t->speed) ? "max" : "x%.0f", t->speed);
+		snprintf(line + off, sizeof(line) - off, "  replay %s at %s%s", speed, when,
+			 t->finished ? "  [end of recording]" : "");
+	}
 	mvaddnstr(y++, 0, line, COLS);
 	if (h->ksm.present)
 		snprintf(line, sizeof(line), "KSM %s  sharing %llu  profit %lld MiB  scans %s  ksmd %s%%   THP %s defrag %s",
@@ -280,6 +294,8 @@ void tui_draw(struct tui *t)
 		mvaddnstr(y, 0, t->have_snap ? "(no VMM processes)" : "(collecting the first sample...)", COLS);
 	attron(A_REVERSE);
 	mvhline(LINES - 1, 0, ' ', COLS);
-	mvaddnstr(LINES - 1, 0, " q quit  ? help  a advice  </> sort  r reverse  / filter  Enter details  d delay  p pause", COLS);
+	mvaddnstr(LINES - 1, 0, t->replay ?
+		  " q quit  ? help  a advice  </> sort  r reverse  / filter  Enter details  d delay  p pause  +/- speed" :
+		  " q quit  ? help  a advice  </> sort  r reverse  / filter  Enter details  d delay  p pause", COLS);
 	attroff(A_REVERSE);
 }

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <math.h>
 #include <ncurses.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,7 +27,8 @@ static void on_sample(void *ctx, const struct snapshot *s)
 {
 	struct tui_shared *sh = ctx;
 
-	history_push(sh->history, s, mono_s());
+	/* the sample's own clock: a replayed recording keeps its exited VMs as long as live */
+	history_push(sh->history, s, s->ts_ns ? s->ts_ns / 1e9 : mono_s());
 	advise_annotate((struct snapshot *)s, &sh->advise, sh->advice, &sh->nr_advice);
 }
 
@@ -131,7 +133,23 @@ static bool handle_key(struct tui *t, int ch)
 	case 'p':
 		t->paused = !t->paused;
 		collector_set_paused(t->col, t->paused);
+		if (t->replay)	/* the recording's clock stops too */
+			collector_set_speed(t->col, t->paused ? 0 : t->speed);
 		break;
+	case '+': case '-': {
+		static const double speeds[] = { 1, 10, INFINITY };
+		int i = t->speed >= 10 ? (isinf(t->speed) ? 2 : 1) : 0;
+
+		if (!t->replay) {
+			snprintf(t->status, sizeof(t->status), "  (+/- set the speed of a replay: vmmemtop replay FILE)");
+			break;
+		}
+		i = ch == '+' ? (i < 2 ? i + 1 : 2) : (i > 0 ? i - 1 : 0);
+		t->speed = speeds[i];
+		if (!t->paused)
+			collector_set_speed(t->col, t->speed);
+		break;
+	}
 	case '/':
 		prompt("filter: ", buf, sizeof(buf));
 		snprintf(t->filter, sizeof(t->filter), "%s", buf);
@@ -165,7 +183,7 @@ static bool handle_key(struct tui *t, int ch)
 	return true;
 }
 
-static int run_tui(struct snapshot_opts *o)
+int tui_run(struct snapshot_opts *o)
 {
 	static struct tui t;
 	static struct tui_shared shared;
@@ -189,6 +207,10 @@ static int run_tui(struct snapshot_opts *o)
 	}
 	t.shared = &shared;
 	t.delay_s = o->interval_s;
+	t.replay = o->replay_speed > 0;
+	t.speed = o->replay_speed;
+	if (t.replay)
+		collector_set_speed(t.col, t.speed);
 	t.sort = COL_TDPF;
 	setlocale(LC_ALL, "");
 	t.utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
@@ -212,6 +234,10 @@ static int run_tui(struct snapshot_opts *o)
 		uint64_t g = collector_generation(t.col);
 		int ch;
 
+		if (t.replay && !t.finished && collector_finished(t.col)) {
+			t.finished = true;
+			redraw(&t);
+		}
 		if (g != gen) {
 			gen = g;
 			refresh_snapshot(&t);
@@ -295,5 +321,5 @@ int cmd_top(int argc, char **argv)
 	}
 	if (batch || !isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
 		return run_snapshots(&o);
-	return run_tui(&o);
+	return tui_run(&o);
 }

@@ -147,6 +147,19 @@ enum vmmem_event_type { VMMEM_EVENTS(VMMEM_EV_ENTRY) VMMEM_NR_EV_TYPES };
 				 VMMEM_EV_BIT(VMMEM_EV_vm_start) | VMMEM_EV_BIT(VMMEM_EV_vm_exit) | \
 				 VMMEM_EV_BIT(VMMEM_EV_slow_fault) | VMMEM_EV_BIT(VMMEM_EV_slow_exit))
 
+/*
+ * Records the ring had no room for, per VMM (BPF: map ev_lost, by slot), so that a recording
+ * reconciles exactly with the counters: for each per-event type, events recorded + events[type]
+ * lost = the counter's increase; for balloon records, bytes recorded + the lost bytes = the
+ * balloon_*_bytes increase.  Host dropped_events counts every lost record, of VMMs or not.
+ */
+#define VMMEM_EV_LOST_TYPES	16	/* room for event numbers 0..15 */
+struct vmmem_ev_lost {
+	__u64 events[VMMEM_EV_LOST_TYPES];	/* by VMMEM_EV_* number */
+	__u64 balloon_inflate_bytes;	/* a of lost balloon records that discarded */
+	__u64 balloon_deflate_bytes;	/* a of lost balloon records with MADV_WILLNEED */
+};
+
 struct vmmem_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns / ktime_get_ns) */
 	__u32 type;		/* VMMEM_EV_* */
