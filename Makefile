@@ -26,7 +26,7 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps run test unit bench demo clean
+.PHONY: all deps run test unit bench demo clean fuzz fuzz-check fuzz-seeds
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 deps:
@@ -67,6 +67,27 @@ $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -lpthread
 
+# ---- fuzzing: the recording reader (and the report on it) under libFuzzer, clang only ----
+FUZZ_SECONDS       ?= 600
+FUZZ_CHECK_SECONDS ?= 30
+FUZZ_SRC   := tests/fuzz/fuzz_record.c user/record_reader.c user/report.c user/counters.c user/events.c
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+SEED_SRC   := tests/fuzz/make_seeds.c user/record_writer.c user/counters.c user/events.c
+
+$(BUILD)/fuzz/fuzz_record: $(FUZZ_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(FUZZ_SRC) -o $@ -lz
+
+$(BUILD)/fuzz/make_seeds: $(SEED_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SEED_SRC) -o $@ -lz
+
+# the committed seed corpus is what this writes (rerun after a format change)
+fuzz-seeds: $(BUILD)/fuzz/make_seeds
+	@mkdir -p tests/fuzz/corpus
+	$< tests/fuzz/corpus
+
 # ---- entry points ----
 run: deps all
 	$(BUILD)/vmmemtop
@@ -74,8 +95,15 @@ run: deps all
 unit: $(UNIT_BIN)
 	@bash tests/run-unit.sh $(UNIT_BIN)
 
-test: deps all unit
+test: deps all unit fuzz-check
 	@bash tests/run.sh
+
+# a bounded fuzzing run (part of make test); make fuzz runs it for FUZZ_SECONDS (default 600)
+fuzz-check: $(BUILD)/fuzz/fuzz_record
+	@bash tests/fuzz/run.sh $(FUZZ_CHECK_SECONDS)
+
+fuzz: deps $(BUILD)/fuzz/fuzz_record
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: deps all
 	@bash tests/bench/run.sh

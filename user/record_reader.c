@@ -747,6 +747,11 @@ static int open_common(struct rec_reader *r, char *err, size_t errsz)
 			 REC_HEADER_SIZE);
 		return -EPROTO;
 	}
+	if (rec_get_le32(h + 12)) {
+		snprintf(err, errsz, "malformed file header (flags 0x%x: version %d defines none)",
+			 rec_get_le32(h + 12), REC_VERSION);
+		return -EPROTO;
+	}
 	ret = read_chunk(r);
 	if (ret == 0) {
 		snprintf(err, errsz, "truncated at byte %llu: the recording has no chunk after its header",

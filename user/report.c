@@ -52,6 +52,17 @@ static int vm_new(struct report *rp, pid_t pid)
 		rp->vms_truncated = true;
 		return -1;
 	}
+	if (rp->nr_vms == rp->vms_cap) {
+		int cap = rp->vms_cap ? 2 * rp->vms_cap : 16;
+
+		v = realloc(rp->vms, cap * sizeof(*v));
+		if (!v) {
+			rp->vms_truncated = true;
+			return -1;
+		}
+		rp->vms = v;
+		rp->vms_cap = cap;
+	}
 	v = &rp->vms[rp->nr_vms];
 	memset(v, 0, sizeof(*v));
 	v->pid = pid;
@@ -218,6 +229,15 @@ static void add_thread(struct report *rp, const struct rec_thread *t)
 
 	if (rp->nr_threads >= REPORT_MAX_THREADS)
 		return;
+	if (rp->nr_threads == rp->threads_cap) {
+		int cap = rp->threads_cap ? 2 * rp->threads_cap : 64;
+
+		th = realloc(rp->threads, cap * sizeof(*th));
+		if (!th)
+			return;
+		rp->threads = th;
+		rp->threads_cap = cap;
+	}
 	th = &rp->threads[rp->nr_threads++];
 	th->pid = t->pid;
 	th->tid = t->tid;
@@ -289,10 +309,8 @@ static int build(struct report *rp, open_fn open, void *ctx, int top_n, char *er
 	find_window(rp, r);
 	rec_reader_close(r);
 
-	rp->vms = calloc(REPORT_MAX_VMS, sizeof(*rp->vms));
-	rp->threads = calloc(REPORT_MAX_THREADS, sizeof(*rp->threads));
 	ix = calloc(1, sizeof(*ix));
-	if (!rp->vms || !rp->threads || !ix) {
+	if (!ix) {
 		free(ix);
 		snprintf(err, errsz, "out of memory");
 		return -ENOMEM;

@@ -58,10 +58,12 @@ struct report {
 	int nr_vms;
 	bool vms_truncated;		/* more than REPORT_MAX_VMS: the rest is unattributed */
 	struct report_vm *vms;
+	int vms_cap;
 	int top_n, nr_top;
 	struct report_top top[REPORT_MAX_TOP];	/* a min-heap on dur_ns while building */
 	int nr_threads;
 	struct report_thread *threads;
+	int threads_cap;
 	bool have_end;
 	struct rec_end end;
 	int err;			/* 0, or the reader's error: everything before it is counted */
