@@ -115,11 +115,13 @@ struct bpf_priv {
 	struct vmmem_ev_lost *percpu_lost;	/* ncpus values, scratch for reads */
 };
 
-/* The ring: small while only the rare types flow; when every fault or exit is a record,
- * big enough for ~260k records between two drains (PERFORMANCE.md: 10^5-10^6 exits/s). */
-#define RING_RARE_BYTES		(256u << 10)
+/* The ring: minimal when nothing streams; for the rare types, room for a burst (a balloon
+ * inflate is one record per page run, 65536 of them in seconds); when every fault or exit is
+ * a record, ~260k records between two drains (PERFORMANCE.md: 10^5-10^6 exits/s). */
+#define RING_IDLE_BYTES		(64u << 10)
+#define RING_RARE_BYTES		(4u << 20)
 #define RING_STREAM_BYTES	(16u << 20)
-#define STREAM_DRAIN_MS		5	/* drain period while per-event types stream */
+#define STREAM_DRAIN_MS		5	/* drain period while a recorder streams */
 #define PER_EVENT_TYPES		(~(uint64_t)VMMEM_EV_RARE_MASK)
 
 static bool verbose;
@@ -469,12 +471,12 @@ static int bpf_poll_events(struct source *src, int timeout_ms,
 
 	p->ev_cb = cb;
 	p->ev_ctx = ctx;
-	/* records are submitted without wakeups: sleep, then drain; while every fault or
-	 * exit is a record, drain every few ms so that the ring never fills between drains */
+	/* records are submitted without wakeups: sleep, then drain; while a recorder streams,
+	 * drain every few ms so that bursts do not fill the ring between drains */
 	do {
 		int ms = timeout_ms;
 
-		if ((p->stream_mask & PER_EVENT_TYPES) && ms > STREAM_DRAIN_MS)
+		if (p->stream_mask && ms > STREAM_DRAIN_MS)
 			ms = STREAM_DRAIN_MS;
 		if (ms > 0)
 			usleep(ms * 1000);
@@ -556,8 +558,8 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	p->skel->rodata->stream_mask = p->stream_mask;
 	if (opt && opt->slow_event_ns)
 		p->skel->rodata->slow_event_ns = opt->slow_event_ns;
-	bpf_map__set_max_entries(p->skel->maps.events,
-				 p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES : RING_RARE_BYTES);
+	bpf_map__set_max_entries(p->skel->maps.events, p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES :
+				 p->stream_mask ? RING_RARE_BYTES : RING_IDLE_BYTES);
 	/* nothing is lost where nothing streams (the emits are dead code): no per-slot table */
 	if (!p->stream_mask)
 		bpf_map__set_max_entries(p->skel->maps.ev_lost, 1);

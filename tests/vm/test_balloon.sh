@@ -13,6 +13,8 @@
 # balloon_deflate_bytes. Free page reporting (virtio_balloon_handle_report) also discards
 # through ram_block_discard_range(), so it counts as inflate: it is memory given back.
 # During postcopy migration discards are skipped by QEMU, so nothing is counted.
+# A `vmmemtop record` runs beside the snapshot: the balloon records it streams must add up to
+# the snapshot's balloon_*_bytes exactly (or differ by exactly the bytes of records it lost).
 set -u
 . "$(dirname "$0")/../host/lib.sh"
 . "$(dirname "$0")/lib/initramfs.sh"
@@ -47,6 +49,11 @@ wait_stable() {		# until the guest's counter $1 reached $2 (or stopped growing 5
 SNAP=$!
 at_exit "kill -INT $SNAP"
 wait_vmmem_loaded || fail "vmmemtop did not load: $(cat "$TMP/err")"
+"$VMMEMTOP" record -o "$TMP/balloon.rec" 2> "$TMP/rec.err" &	# default events: balloon among them
+REC=$!
+at_exit "kill -INT $REC"
+for i in $(seq 1 100); do grep -q "recording to" "$TMP/rec.err" && break; sleep 0.1; done
+grep -q "recording to" "$TMP/rec.err" || fail "vmmemtop record did not start: $(cat "$TMP/rec.err")"
 sleep 1		# discovery: the qemu process is tracked within one interval
 sleep 0.6	# a fresh VMSTAT line after tracking began
 base=$(vmstat)
@@ -70,6 +77,9 @@ i1=$(echo "$end" | field balloon_inflate) d1=$(echo "$end" | field balloon_defla
 echo "balloon cycle took $(awk -v a="$start" -v b="$(date +%s.%N)" "BEGIN { printf \"%.1f\", b - a }") s under TCG"
 kill -INT $SNAP		# end the interval now: the snapshot still prints
 wait $SNAP || fail "vmmemtop snapshot failed: $(cat "$TMP/err")"
+kill -INT $REC
+wait $REC || fail "vmmemtop record failed: $(cat "$TMP/rec.err")"
+grep recorded "$TMP/rec.err"
 
 inflate_oracle=$(( (i1 - i0) * 4096 )) deflate_oracle=$(( (d1 - d0) * 4096 ))
 got_i=$(jq_vm "$TMP/snap.json" "$QPID" '.counters.balloon_inflate_bytes')
@@ -82,6 +92,21 @@ echo "probe runs the kernel skipped during the window: $(jq -r .host.counters.mi
 within() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.02 * b) }'; }
 within "$got_i" "$inflate_oracle" || fail "inflate bytes differ by more than 2 %"
 within "$got_d" "$deflate_oracle" || fail "deflate bytes differ by more than 2 %"
+
+# the recording: balloon records (+ lost bytes) = the snapshot's counters, and = its own
+"$VMMEMTOP" report "$TMP/balloon.rec" > "$TMP/report.txt" 2>&1 || fail "report failed: $(tail -3 "$TMP/report.txt")"
+"$VMMEMTOP" report "$TMP/balloon.rec" --json > "$TMP/report.json" || fail "report --json failed"
+rv() { jq -r --argjson p "$QPID" ".vms[] | select(.pid == \$p) | $1" "$TMP/report.json"; }
+for dir in inflate deflate; do
+	rec=$(rv ".balloon_bytes.$dir") lost=$(rv ".lost.balloon_${dir}_bytes") inc=$(rv ".counters.balloon_${dir}_bytes")
+	snap=$(jq_vm "$TMP/snap.json" "$QPID" ".counters.balloon_${dir}_bytes")
+	echo "$dir: recorded balloon bytes=$rec + lost=$lost; recording's counter=$inc; snapshot=$snap"
+	[ -n "$rec" ] && [ "$rec" != null ] || fail "the qemu process $QPID is not in the recording"
+	[ $((rec + lost)) = "$snap" ] || fail "recorded $dir bytes differ from the snapshot's counter"
+	[ $((rec + lost)) = "$inc" ] || fail "recorded $dir bytes differ from the recording's own counter"
+done
+echo "balloon records: $(rv .events.balloon), lost: $(jq -r .lost_events "$TMP/report.json"), complete: $(jq -r .complete "$TMP/report.json")"
+[ "$(jq -r .complete "$TMP/report.json")" = true ] || fail "the recording is not complete"
 name=$(jq_vm "$TMP/snap.json" "$QPID" '.name')
 [ "$name" = balloontest ] || fail "VM name '$name', expected balloontest"
-echo "PASS: host-side balloon bytes equal the guest's own counts (within 2 %)"
+echo "PASS: host-side balloon bytes equal the guest's own counts (within 2 %); recorded balloon bytes equal the counters"
