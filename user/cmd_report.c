@@ -18,7 +18,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: vmmemtop report FILE [--json] [--top N] [--pid PID]\n"
+"usage: vmmemtop report FILE [--json | --dump] [--top N] [--pid PID]\n"
 "\n"
 "Summarise a recording made by `vmmemtop record`: for each VM, the events recorded by type\n"
 "beside the increase of the matching counter over the same window (tdp_fault: tdp_faults,\n"
@@ -29,6 +29,8 @@ static void usage(FILE *f)
 "error line.\n"
 "\n"
 "  -j, --json     print JSON (schema " REPORT_SCHEMA ")\n"
+"  -D, --dump     print every event, one line each, in file order (like perf script):\n"
+"                 SECONDS pid=P tid=T cpu=C type=NAME a=0x.. b=0x.. dur_ns=N (SECONDS: CLOCK_MONOTONIC)\n"
 "  -n, --top N    the N slowest events (default 10, 0..100)\n"
 "  -p, --pid PID  only this VM\n"
 "\n"
@@ -332,6 +334,35 @@ static void print_text(FILE *f, const struct report *rp, const char *path, pid_t
 	}
 }
 
+/* --dump: every event as a line of key=value fields, for scripts */
+static int dump_events(const char *path, pid_t only)
+{
+	struct rec_reader *r;
+	struct rec_item it;
+	char err[512], name[32];
+	int ret = rec_reader_open_file(&r, path, err, sizeof(err));
+
+	if (ret) {
+		cli_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	while ((ret = rec_reader_next(r, &it)) > 0) {
+		const struct vmmem_event *ev = &it.event;
+
+		if (it.kind != REC_ITEM_EVENT || (only && (pid_t)ev->tgid != only))
+			continue;
+		printf("%" PRIu64 ".%09" PRIu64 " pid=%u tid=%u cpu=%u type=%s a=0x%" PRIx64 " b=0x%" PRIx64
+		       " dur_ns=%" PRIu64 "\n", (uint64_t)ev->ts_ns / 1000000000, (uint64_t)ev->ts_ns % 1000000000,
+		       ev->tgid, ev->tid, ev->cpu, rec_reader_event_name(r, ev->type, name, sizeof(name)),
+		       (uint64_t)ev->a, (uint64_t)ev->b, (uint64_t)ev->dur_ns);
+	}
+	fflush(stdout);
+	if (ret < 0)
+		cli_error("%s: %s", path, rec_reader_error(r));
+	rec_reader_close(r);
+	return ret < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
 static json_t *counters_obj(const struct report *rp, const struct vmmem_vm_counters *c)
 {
 	json_t *o = json_object();
@@ -443,23 +474,27 @@ int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "dump", no_argument, NULL, 'D' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct report rp;
-	bool json = false;
+	bool json = false, dump = false;
 	pid_t only = 0;
 	long top = 10;
 	char err[512];
 	int ch, ret;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jn:p:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "jDn:p:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = true;
+			break;
+		case 'D':
+			dump = true;
 			break;
 		case 'n':
 			if (cli_parse_long(optarg, 0, REPORT_MAX_TOP, &top)) {
@@ -489,6 +524,12 @@ int cmd_report(int argc, char **argv)
 		cli_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
 		return EXIT_USAGE;
 	}
+	if (dump && json) {
+		cli_error("--dump and --json: choose one");
+		return EXIT_USAGE;
+	}
+	if (dump)
+		return dump_events(argv[optind], only);
 	ret = report_build_file(&rp, argv[optind], top, err, sizeof(err));
 	if (ret && !rp.err) {
 		cli_error("%s", err);

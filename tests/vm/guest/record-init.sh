@@ -1,0 +1,75 @@
+#!/bin/sh
+# /init of the record rig's guest (Debian's 6.1 kernel under TCG, -cpu max: SVM with NPT).
+# Runs two kvm_guest_runner VMMs under `vmmemtop record --events default,tdp_fault,exit` while a
+# private tracefs instance records kvm:kvm_page_fault and kvm:kvm_exit (the oracle), then prints
+# one RESULT line per runner: what the recording holds, the counters' increase over its window,
+# the tracefs counts, and whether the faulting addresses recorded are the ones tracefs saw.
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tracefs nodev /sys/kernel/tracing
+mkdir -p /tmp && mount -t tmpfs tmp /tmp
+for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
+echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
+[ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
+
+T=/sys/kernel/tracing/instances/oracle
+mkdir $T
+echo 16384 > $T/buffer_size_kb
+echo 1 > $T/options/record-tgid
+
+kvm_guest_runner 256 1 > /tmp/runner.a &
+pa=$!
+kvm_guest_runner 128 2 > /tmp/runner.b &
+pb=$!
+vmmemtop record -o /tmp/r.rec --events default,tdp_fault,exit 2> /tmp/rec.err &
+rp=$!
+i=0
+while ! grep -q "recording to" /tmp/rec.err; do
+	i=$((i + 1)); [ $i -gt 900 ] && { echo "CASEFAIL: vmmemtop record did not start"; cat /tmp/rec.err; echo ALLDONE; poweroff -f; }
+	kill -0 $rp 2>/dev/null || { echo "CASEFAIL: vmmemtop record exited"; grep -v "^libbpf" /tmp/rec.err | tail -5; echo ALLDONE; poweroff -f; }
+	usleep 100000
+done
+sleep 2		# a sample before the runners start: the window opens quiet
+echo > $T/trace
+echo 'kvm:kvm_page_fault kvm:kvm_exit' > $T/set_event
+echo 1 > $T/tracing_on
+kill -USR1 $pa $pb
+wait $pa; wait $pb
+sleep 2		# and closes quiet
+echo 0 > $T/tracing_on
+kill -INT $rp; wait $rp; echo "RECORD_EXIT=$?"
+grep "recorded" /tmp/rec.err
+lost=0
+for f in $T/per_cpu/cpu*/stats; do lost=$((lost + $(awk '/^overrun:/ { print $2 }' $f))); done
+vmmemtop report /tmp/r.rec --json > /tmp/r.json 2> /tmp/rep.err || { echo "CASEFAIL: report failed"; cat /tmp/rep.err; }
+vmmemtop report /tmp/r.rec --dump > /tmp/r.dump 2>> /tmp/rep.err || { echo "CASEFAIL: report --dump failed"; cat /tmp/rep.err; }
+vmmemtop report /tmp/r.rec | head -40
+
+# count_oracle EVENT TGID: lines of EVENT recorded for TGID
+count_oracle() {
+	awk -v ev="$1:" -v t="$2" 'index($0, ev) { if (match($0, /\( *[0-9]+\)/)) {
+		g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } }
+		END { print n + 0 }' $T/trace
+}
+# addresses TGID: the faulting guest addresses tracefs saw, then those recorded, one per line
+# (hex without 0x or leading zeros; 6.1 prints "address %lx", the recording "a=0x%llx")
+oracle_addrs() {
+	awk -v t="$1" '/kvm_page_fault:/ { if (match($0, /\( *[0-9]+\)/)) { g = substr($0, RSTART + 1, RLENGTH - 2);
+		gsub(/ /, "", g); if (g != t) next } if (match($0, /address (0x)?[0-9a-f]+/)) { a = substr($0, RSTART + 8, RLENGTH - 8);
+		sub(/^0x/, "", a); sub(/^0+/, "", a); print a } }' $T/trace | sort
+}
+recorded_addrs() {
+	awk -v t="pid=$1" '$2 == t && $5 == "type=tdp_fault" { a = substr($6, 5); sub(/^0+/, "", a); print a }' /tmp/r.dump | sort
+}
+for p in $pa $pb; do
+	case $p in $pa) k=256 vc=1 ;; *) k=128 vc=2 ;; esac
+	v=$(jq -c --argjson p $p '[.vms[] | select(.pid == $p)][0] | {rf: .events.tdp_fault, lf: .lost.tdp_fault,
+		if: .counters.tdp_faults, re: .events.exit, le: .lost.exit, ie: .counters.exits, x: .exited,
+		out: .events_outside_window}' /tmp/r.json)
+	oa=$(oracle_addrs $p | md5sum | cut -c1-12); ra=$(recorded_addrs $p | md5sum | cut -c1-12)
+	na=$(recorded_addrs $p | wc -l)
+	echo "RESULT k=$k vcpus=$vc pid=$p rec=$v oracle_faults=$(count_oracle kvm_page_fault $p) oracle_exits=$(count_oracle kvm_exit $p) overruns=$lost addrs=$na oracle_addrs_md5=$oa rec_addrs_md5=$ra complete=$(jq -r .complete /tmp/r.json)"
+done
+echo ALLDONE
+poweroff -f
