@@ -15,6 +15,14 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define inc(c, id)	((c)->c[VMMEM_C_##id]++)
 
+/*
+ * The hot handlers (TDP faults, exits, TLB shootdowns, KSM merges) come in two builds each:
+ * the counting one, which streams nothing and is exactly as cheap as before records existed,
+ * and a *_rec twin that also streams one record per event. user/source_bpf.c loads the twin
+ * instead only when a recording asks for that type (the `rec` argument is a constant, so the
+ * compiler drops the emit from the counting build entirely, arguments and all).
+ */
+
 /* ---------------- VM lifecycle ---------------- */
 
 /* kvm_arch_init_vm() runs once per KVM_CREATE_VM (virt/kvm/kvm_main.c kvm_create_vm). */
@@ -142,7 +150,7 @@ static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
 	return bpf_map_lookup_elem(&vm_counters, &slot);
 }
 
-static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code)
+static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code, const bool rec)
 {
 	struct vmmem_vm_counters *c = kvm_current_vm();
 	struct thread_spans *s;
@@ -150,7 +158,8 @@ static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code)
 	if (!c)
 		return;
 	inc(c, tdp_faults);
-	emit_event(VMMEM_EV_tdp_fault, current_tgid(), gpa, error_code);
+	if (rec)
+		emit_event(VMMEM_EV_tdp_fault, current_tgid(), gpa, error_code);
 	s = spans_of_current(true);
 	if (s) {
 		s->fault_ns = bpf_ktime_get_ns();
@@ -162,20 +171,39 @@ static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code)
  * fault_address, unsigned int error_code; since 6.4, commit "KVM: x86: Add vcpu_id and
  * guest_rip to kvm_page_fault": struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code);
  * the event record's vcpu_id field appeared with it, so CO-RE tells which one runs. */
+static __always_inline void tdp_fault_btf_args(__u64 *ctx, const bool rec)
+{
+	if (bpf_core_field_exists(struct trace_event_raw_kvm_page_fault, vcpu_id))
+		handle_tdp_fault(ctx[1], ctx[2], rec);
+	else
+		handle_tdp_fault(ctx[0], (__u32)ctx[1], rec);
+}
+
 SEC("tp_btf/kvm_page_fault")
 int tdp_fault_btf(__u64 *ctx)
 {
-	if (bpf_core_field_exists(struct trace_event_raw_kvm_page_fault, vcpu_id))
-		handle_tdp_fault(ctx[1], ctx[2]);
-	else
-		handle_tdp_fault(ctx[0], (__u32)ctx[1]);
+	tdp_fault_btf_args(ctx, false);
+	return 0;
+}
+
+SEC("tp_btf/kvm_page_fault")
+int tdp_fault_rec_btf(__u64 *ctx)
+{
+	tdp_fault_btf_args(ctx, true);
 	return 0;
 }
 
 SEC("tracepoint/kvm/kvm_page_fault")
 int tdp_fault_tp(struct trace_event_raw_kvm_page_fault *ctx)
 {
-	handle_tdp_fault(ctx->fault_address, ctx->error_code);
+	handle_tdp_fault(ctx->fault_address, ctx->error_code, false);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_page_fault")
+int tdp_fault_rec_tp(struct trace_event_raw_kvm_page_fault *ctx)
+{
+	handle_tdp_fault(ctx->fault_address, ctx->error_code, true);
 	return 0;
 }
 
@@ -206,17 +234,17 @@ static __always_inline int exit_class(__u32 isa, __u32 reason)
 	return VMMEM_C_exits_other;
 }
 
-SEC("tracepoint/kvm/kvm_exit")
-int exit_tp(struct trace_event_raw_kvm_exit *ctx)
+static __always_inline void handle_exit(struct trace_event_raw_kvm_exit *ctx, const bool rec)
 {
 	struct vmmem_vm_counters *c = kvm_current_vm();
 	struct thread_spans *s;
 	int cls;
 
 	if (!c)
-		return 0;
+		return;
 	inc(c, exits);
-	emit_event(VMMEM_EV_exit, current_tgid(), ctx->exit_reason, ctx->isa);
+	if (rec)
+		emit_event(VMMEM_EV_exit, current_tgid(), ctx->exit_reason, ctx->isa);
 	cls = exit_class(ctx->isa, ctx->exit_reason);
 	if (cls >= 0 && cls < VMMEM_NR_VM_COUNTERS)
 		c->c[cls]++;
@@ -229,6 +257,19 @@ int exit_tp(struct trace_event_raw_kvm_exit *ctx)
 			VMMEM_HIST_exit_tdp_ns : cls == VMMEM_C_exits_io ? VMMEM_HIST_exit_io_ns :
 			cls == VMMEM_C_exits_hlt ? VMMEM_HIST_exit_hlt_ns : VMMEM_HIST_exit_other_ns;
 	}
+}
+
+SEC("tracepoint/kvm/kvm_exit")
+int exit_tp(struct trace_event_raw_kvm_exit *ctx)
+{
+	handle_exit(ctx, false);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_exit")
+int exit_rec_tp(struct trace_event_raw_kvm_exit *ctx)
+{
+	handle_exit(ctx, true);
 	return 0;
 }
 
@@ -293,7 +334,7 @@ int tdp_map_tp(struct trace_event_raw_kvm_mmu_spte_requested *ctx)
 
 #define TLB_REMOTE_SEND_IPI 4	/* include/linux/mm_types.h enum tlb_flush_reason */
 
-static __always_inline void handle_tlb_flush(int reason, unsigned long pages)
+static __always_inline void handle_tlb_flush(int reason, unsigned long pages, const bool rec)
 {
 	struct vmmem_vm_counters *c;
 
@@ -303,7 +344,8 @@ static __always_inline void handle_tlb_flush(int reason, unsigned long pages)
 	if (!c)
 		return;
 	inc(c, tlb_shootdown_ipis);
-	emit_event(VMMEM_EV_tlb_shootdown, current_tgid(), pages, 0);
+	if (rec)
+		emit_event(VMMEM_EV_tlb_shootdown, current_tgid(), pages, 0);
 	if (pages == (unsigned long)-1)	/* TLB_FLUSH_ALL */
 		inc(c, tlb_full_flushes);
 	else
@@ -314,14 +356,28 @@ static __always_inline void handle_tlb_flush(int reason, unsigned long pages)
 SEC("tp_btf/tlb_flush")
 int BPF_PROG(tlb_flush_btf, int reason, unsigned long pages)
 {
-	handle_tlb_flush(reason, pages);
+	handle_tlb_flush(reason, pages, false);
+	return 0;
+}
+
+SEC("tp_btf/tlb_flush")
+int BPF_PROG(tlb_flush_rec_btf, int reason, unsigned long pages)
+{
+	handle_tlb_flush(reason, pages, true);
 	return 0;
 }
 
 SEC("tracepoint/tlb/tlb_flush")
 int tlb_flush_tp(struct trace_event_raw_tlb_flush *ctx)
 {
-	handle_tlb_flush(ctx->reason, ctx->pages);
+	handle_tlb_flush(ctx->reason, ctx->pages, false);
+	return 0;
+}
+
+SEC("tracepoint/tlb/tlb_flush")
+int tlb_flush_rec_tp(struct trace_event_raw_tlb_flush *ctx)
+{
+	handle_tlb_flush(ctx->reason, ctx->pages, true);
 	return 0;
 }
 
@@ -428,7 +484,7 @@ int ksm_stop_tp(struct trace_event_raw_ksm_scan_template *ctx)
 	return 0;
 }
 
-static __always_inline void ksm_merged(void *mm, int err)
+static __always_inline void ksm_merged(void *mm, int err, const bool rec)
 {
 	struct vmmem_vm_counters *c;
 	__u32 tgid;
@@ -441,14 +497,22 @@ static __always_inline void ksm_merged(void *mm, int err)
 		return;
 	inc(c, ksm_merged_pages);
 	/* tid and cpu are ksmd's: it does the merging */
-	emit_event(VMMEM_EV_ksm_merge, tgid, 0, 0);
+	if (rec)
+		emit_event(VMMEM_EV_ksm_merge, tgid, 0, 0);
 }
 
 /* try_to_merge_with_ksm_page(): a page joined (or became) a KSM page (mm/ksm.c) */
 SEC("tp_btf/ksm_merge_with_ksm_page")
 int BPF_PROG(ksm_merge_ksm_btf, void *ksm_page, unsigned long pfn, void *rmap_item, void *mm, int err)
 {
-	ksm_merged(mm, err);
+	ksm_merged(mm, err, false);
+	return 0;
+}
+
+SEC("tp_btf/ksm_merge_with_ksm_page")
+int BPF_PROG(ksm_merge_ksm_rec_btf, void *ksm_page, unsigned long pfn, void *rmap_item, void *mm, int err)
+{
+	ksm_merged(mm, err, true);
 	return 0;
 }
 
@@ -456,21 +520,42 @@ int BPF_PROG(ksm_merge_ksm_btf, void *ksm_page, unsigned long pfn, void *rmap_it
 SEC("tp_btf/ksm_merge_one_page")
 int BPF_PROG(ksm_merge_one_btf, unsigned long pfn, void *rmap_item, void *mm, int err)
 {
-	ksm_merged(mm, err);
+	ksm_merged(mm, err, false);
+	return 0;
+}
+
+SEC("tp_btf/ksm_merge_one_page")
+int BPF_PROG(ksm_merge_one_rec_btf, unsigned long pfn, void *rmap_item, void *mm, int err)
+{
+	ksm_merged(mm, err, true);
 	return 0;
 }
 
 SEC("tracepoint/ksm/ksm_merge_with_ksm_page")
 int ksm_merge_ksm_tp(struct trace_event_raw_ksm_merge_with_ksm_page *ctx)
 {
-	ksm_merged(ctx->mm, ctx->err);
+	ksm_merged(ctx->mm, ctx->err, false);
+	return 0;
+}
+
+SEC("tracepoint/ksm/ksm_merge_with_ksm_page")
+int ksm_merge_ksm_rec_tp(struct trace_event_raw_ksm_merge_with_ksm_page *ctx)
+{
+	ksm_merged(ctx->mm, ctx->err, true);
 	return 0;
 }
 
 SEC("tracepoint/ksm/ksm_merge_one_page")
 int ksm_merge_one_tp(struct trace_event_raw_ksm_merge_one_page *ctx)
 {
-	ksm_merged(ctx->mm, ctx->err);
+	ksm_merged(ctx->mm, ctx->err, false);
+	return 0;
+}
+
+SEC("tracepoint/ksm/ksm_merge_one_page")
+int ksm_merge_one_rec_tp(struct trace_event_raw_ksm_merge_one_page *ctx)
+{
+	ksm_merged(ctx->mm, ctx->err, true);
 	return 0;
 }
 

@@ -30,12 +30,17 @@ struct prog_spec {
 	int host_counters[3];		/* VMMEM_H_* + 1, 0-terminated */
 	int vm_hists[6];		/* VMMEM_HIST_* + 1, 0-terminated */
 	int host_hists[2];		/* VMMEM_HHIST_* + 1, 0-terminated */
+	/* per-event records (bpf/vmmem.bpf.c): a counting program names the type its *_rec
+	 * twin streams; the twin is loaded instead only when the stream mask has that type */
+	int twin_streams;		/* VMMEM_EV_* + 1 (counting program) */
+	int streams;			/* VMMEM_EV_* + 1 (the *_rec twin) */
 };
 
 #define C(x) (VMMEM_C_##x + 1)
 #define H(x) (VMMEM_H_##x + 1)
 #define VH(x) (VMMEM_HIST_##x + 1)
 #define HH(x) (VMMEM_HHIST_##x + 1)
+#define EV(x) (VMMEM_EV_##x + 1)
 
 #define TP(p, cat, name) .prog = p, .kind = HOOK_TP, .category = cat, .hook = name
 #define BTF(p, name) .prog = p, .kind = HOOK_TP_BTF, .hook = name
@@ -48,10 +53,20 @@ static const struct prog_spec specs[] = {
 	{ TP("vm_create_exit_tp", "syscalls", "sys_exit_ioctl"), ALT("vm_create", 1) },
 	{ BTF("vm_exit_btf", "sched_process_exit"), ALT("vm_exit", 0) },
 	{ TP("vm_exit_tp", "sched", "sched_process_exit"), ALT("vm_exit", 1) },
-	{ BTF("tdp_fault_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) } },
-	{ TP("tdp_fault_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), .vm_counters = { C(tdp_faults) } },
+	{ BTF("tdp_fault_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
+	  .twin_streams = EV(tdp_fault) },
+	{ BTF("tdp_fault_rec_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
+	  .streams = EV(tdp_fault) },
+	{ TP("tdp_fault_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), .vm_counters = { C(tdp_faults) },
+	  .twin_streams = EV(tdp_fault) },
+	{ TP("tdp_fault_rec_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), .vm_counters = { C(tdp_faults) },
+	  .streams = EV(tdp_fault) },
 	{ TP("exit_tp", "kvm", "kvm_exit"), .vm_counters = { C(exits), C(exits_tdp_violation),
-	  C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr), C(exits_other) } },
+	  C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr), C(exits_other) },
+	  .twin_streams = EV(exit) },
+	{ TP("exit_rec_tp", "kvm", "kvm_exit"), .vm_counters = { C(exits), C(exits_tdp_violation),
+	  C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr), C(exits_other) },
+	  .streams = EV(exit) },
 	/* the entry closes exit and fault spans: their histograms need it */
 	{ BTF("entry_btf", "kvm_entry"), ALT("entry", 0), .vm_hists = { VH(tdp_fault_ns), VH(exit_tdp_ns),
 	  VH(exit_io_ns), VH(exit_hlt_ns), VH(exit_other_ns) } },
@@ -60,9 +75,17 @@ static const struct prog_spec specs[] = {
 	{ TP("tdp_map_tp", "kvmmmu", "kvm_mmu_spte_requested"),
 	  .vm_counters = { C(tdp_map_4k), C(tdp_map_2m), C(tdp_map_1g) } },
 	{ BTF("tlb_flush_btf", "tlb_flush"), ALT("tlb", 0),
-	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) } },
+	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
+	  .twin_streams = EV(tlb_shootdown) },
+	{ BTF("tlb_flush_rec_btf", "tlb_flush"), ALT("tlb", 0),
+	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
+	  .streams = EV(tlb_shootdown) },
 	{ TP("tlb_flush_tp", "tlb", "tlb_flush"), ALT("tlb", 1),
-	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) } },
+	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
+	  .twin_streams = EV(tlb_shootdown) },
+	{ TP("tlb_flush_rec_tp", "tlb", "tlb_flush"), ALT("tlb", 1),
+	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
+	  .streams = EV(tlb_shootdown) },
 	{ FN("tlb_time_fentry", "flush_tlb_mm_range"), ALT("tlb_time", 0) },
 	{ FN("tlb_time_fexit", "flush_tlb_mm_range"), ALT("tlb_time", 0), .vm_hists = { VH(tlb_shootdown_ns) } },
 	{ FN("kvm_remote_flush_fentry", "kvm_flush_remote_tlbs"), .vm_counters = { C(kvm_remote_tlb_flushes) } },
@@ -74,13 +97,21 @@ static const struct prog_spec specs[] = {
 	{ TP("ksm_stop_tp", "ksm", "ksm_stop_scan"), ALT("ksm_scan", 1),
 	  .host_counters = { H(ksm_scans), H(ksm_scan_ns) }, .host_hists = { HH(ksm_scan_ns) } },
 	{ BTF("ksm_merge_ksm_btf", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 0),
-	  .vm_counters = { C(ksm_merged_pages) } },
+	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
+	{ BTF("ksm_merge_ksm_rec_btf", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 0),
+	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
 	{ TP("ksm_merge_ksm_tp", "ksm", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 1),
-	  .vm_counters = { C(ksm_merged_pages) } },
+	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
+	{ TP("ksm_merge_ksm_rec_tp", "ksm", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 1),
+	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
 	{ BTF("ksm_merge_one_btf", "ksm_merge_one_page"), ALT("ksm_merge_one", 0),
-	  .vm_counters = { C(ksm_merged_pages) } },
+	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
+	{ BTF("ksm_merge_one_rec_btf", "ksm_merge_one_page"), ALT("ksm_merge_one", 0),
+	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
 	{ TP("ksm_merge_one_tp", "ksm", "ksm_merge_one_page"), ALT("ksm_merge_one", 1),
-	  .vm_counters = { C(ksm_merged_pages) } },
+	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
+	{ TP("ksm_merge_one_rec_tp", "ksm", "ksm_merge_one_page"), ALT("ksm_merge_one", 1),
+	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
 	{ BTF("thp_collapse_btf", "mm_collapse_huge_page"), ALT("thp", 0), .vm_counters = { C(thp_collapses) } },
 	{ TP("thp_collapse_tp", "huge_memory", "mm_collapse_huge_page"), ALT("thp", 1),
 	  .vm_counters = { C(thp_collapses) } },
@@ -169,8 +200,9 @@ static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
 	return buf;
 }
 
-/* Decide which programs to load: per group, the best rank whose hooks all exist. */
-static void choose_programs(bool chosen[NR_SPECS])
+/* Decide which programs to load: per group, the best rank whose hooks all exist; of a
+ * counting program and its *_rec twin, the twin when the recording streams its type. */
+static void choose_programs(bool chosen[NR_SPECS], uint64_t stream_mask)
 {
 	bool exists[NR_SPECS];
 	char desc[128];
@@ -198,6 +230,12 @@ static void choose_programs(bool chosen[NR_SPECS])
 				best = r;
 		}
 		chosen[i] = s->rank == best;
+	}
+	for (int i = 0; i < NR_SPECS; i++) {
+		if (specs[i].streams)
+			chosen[i] &= !!(stream_mask & VMMEM_EV_BIT(specs[i].streams - 1));
+		if (specs[i].twin_streams)
+			chosen[i] &= !(stream_mask & VMMEM_EV_BIT(specs[i].twin_streams - 1));
 	}
 	for (int i = 0; i < NR_SPECS; i++) {
 		if (verbose)
@@ -356,9 +394,15 @@ static int bpf_read(struct source *src, struct source_read *out)
 	int cfd = bpf_map__fd(p->skel->maps.vm_counters);
 	int sfd = bpf_map__fd(p->skel->maps.vmm_slot_by_tgid);
 	int hfd = bpf_map__fd(p->skel->maps.host_counters);
+	uint32_t zero = 0, slots[VMMEM_MAX_VMS];
 	struct timespec ts;
-	uint32_t zero = 0;
 
+	/* The time of a read is taken just before the counters are: an event record stamped
+	 * at or before it was counted in this read (bpf_ktime_get_ns runs after the increment),
+	 * so a recording's window matches its counters up to the microseconds the next few
+	 * lookups take. Everything slower (histograms, host counters, program info) comes after. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	out->nr_vms = 0;
 	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
 		uint64_t owner = __atomic_load_n(&bss->slot_owner[i], __ATOMIC_SEQ_CST);
@@ -387,8 +431,11 @@ static int bpf_read(struct source *src, struct source_read *out)
 		vm->state = state;
 		vm->seq = bss->slot_seq[i];
 		sum_percpu(p, &vm->counters);
-		read_hists(p, i, &vm->hists);
-		read_lost(p, i, &vm->lost);
+		slots[out->nr_vms - 1] = i;
+	}
+	for (int v = 0; v < out->nr_vms; v++) {
+		read_hists(p, slots[v], &out->vms[v].hists);
+		read_lost(p, slots[v], &out->vms[v].lost);
 	}
 	{
 		struct vmmem_host_hists hh[p->ncpus];
@@ -420,8 +467,6 @@ static int bpf_read(struct source *src, struct source_read *out)
 		if (bpf_obj_get_info_by_fd(p->prog_fds[i], &info, &len) == 0)
 			out->host.c[VMMEM_H_missed_runs] += info.recursion_misses;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	return 0;
 }
 
@@ -574,7 +619,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		p->nr_hist_slots = 1;
 	bpf_map__set_max_entries(p->skel->maps.vm_hists, p->nr_hist_slots);
 
-	choose_programs(chosen);
+	choose_programs(chosen, p->stream_mask);
 	for (int i = 0; i < NR_SPECS; i++) {
 		struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].prog);
 

@@ -53,7 +53,7 @@ trace_overruns() {
 wait_vmmem_loaded() {
 	local i
 	for i in $(seq 1 50); do
-		bpftool prog show 2>/dev/null | grep -q 'name tlb_flush_btf\|name tlb_flush_tp' && { sleep 0.3; return 0; }
+		bpftool prog show 2>/dev/null | grep -q 'name tlb_flush_' && { sleep 0.3; return 0; }
 		sleep 0.1
 	done
 	return 1

@@ -97,6 +97,31 @@ for pc in "$W tlb_shootdown_ipis" "$D balloon_inflate_bytes" "$A ksm_merged_page
 done
 [ $ok = 1 ] || fail "recorded events differ from the counters or their oracles"
 
+# replay in the interactive view (tmux): the rows of the recording, speed keys, pause, the end
+if command -v tmux >/dev/null; then
+	S=vmmem-replay-$$
+	at_exit "tmux kill-session -t $S"
+	tmux new-session -d -s $S -x 150 -y 30 "LANG=C.UTF-8 TERM=xterm-256color $VMMEMTOP replay $REC; echo EXIT=\$? > $TMP/tui.exit; sleep 30"
+	screen() { tmux capture-pane -p -t $S; }
+	wait_screen() { local i; for i in $(seq 1 50); do screen | grep -qE "$1" && return 0; sleep 0.2; done
+		echo "--- screen:"; screen; return 1; }
+	wait_screen "replay x1 at " || fail "replay view does not say it replays at x1"
+	wait_screen "^tlb_worker +$W " || fail "replay view has no row for tlb_worker $W"
+	tmux send-keys -t $S p
+	wait_screen "\[paused\]" || fail "p did not pause the replay"
+	tmux send-keys -t $S p '+'
+	wait_screen "replay x10 " || fail "+ did not speed the replay to x10"
+	tmux send-keys -t $S '+'
+	wait_screen "replay max " || fail "+ did not speed the replay to max"
+	wait_screen "\[end of recording\]" || fail "the replay did not reach the end of the recording"
+	tmux send-keys -t $S q
+	for i in $(seq 1 25); do [ -s "$TMP/tui.exit" ] && break; sleep 0.2; done
+	[ "$(cat "$TMP/tui.exit" 2>/dev/null)" = EXIT=0 ] || fail "replay view did not exit 0 on q"
+	echo "replay view: x1, pause, x10, max, end of recording, q: ok"
+else
+	fail "tmux not installed (tests/deps.sh installs it)"
+fi
+
 # Ctrl-C while events flow: the file is complete and reconciles up to the events at the cut
 "$TOOLS/tlb_worker" 3 & W2=$!; at_exit "kill $W2"
 sleep 0.3
@@ -114,9 +139,16 @@ read -r rec lost inc <<< "$got"
 echo "interrupted mid-stream: complete=$(jq -r .complete "$TMP/busy.json"), recorded=$rec lost=$lost increase=$inc"
 [ "$(jq -r .complete "$TMP/busy.json")" = true ] || fail "SIGINT left an incomplete file"
 [ "${inc:-0}" -gt 1000 ] || fail "too few shootdowns to prove anything"
-# the one ambiguity: a shootdown counted while the last sample read the per-CPU counters
+# The one ambiguity: a sample is stamped just before its read, and a shootdown that lands
+# between the stamp and the read (microseconds, or a scheduler delay on this busy 2-CPU host)
+# is counted by the read but recorded after the window. Any difference must be made of the
+# events recorded next to the window's end.
 d=$(( rec + lost - inc )); [ $d -lt 0 ] && d=$(( -d ))
-[ $d -le 2 ] || fail "recorded + lost differs from the increase by $d (more than the 2 events a sample's read can straddle)"
+end=$(jq -r .window.end_ns "$TMP/busy.json")
+near=$("$VMMEMTOP" report "$TMP/busy.rec" --dump --pid $W2 | awk -v e="$end" '$5 == "type=tlb_shootdown" {
+	split($1, t, "."); ns = t[1] * 1e9 + t[2]; if (ns > e - 20e6 && ns <= e + 20e6) n++ } END { print n + 0 }')
+echo "difference $d; shootdowns recorded within 20 ms of the window's end: $near"
+[ $d -le "$near" ] || fail "recorded + lost differs from the increase by $d, more than the $near events at the window's edge"
 
 # a truncated copy: everything before the cut, then one error line, exit 1
 size=$(stat -c %s "$TMP/busy.rec")
