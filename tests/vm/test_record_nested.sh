@@ -5,7 +5,8 @@
 # Oracle: the 6.1 guest's own tracefs kvm:kvm_page_fault and kvm:kvm_exit by pid.
 # Checks per runner: recorded tdp_fault + lost = tdp_faults increase = tracefs; the same for
 # exit / exits; the faulting addresses recorded are exactly those tracefs printed (this proves
-# the tp_btf argument layout chosen by CO-RE on 6.1); the runner is reported as exited.
+# the tp_btf argument layout chosen by CO-RE on 6.1); the runner is reported as exited; with
+# --slow-us 100 there are slow_fault/slow_exit records and none is shorter than 100 us.
 set -u
 . "$(dirname "$0")/../host/lib.sh"
 . "$(dirname "$0")/lib/initramfs.sh"
@@ -22,7 +23,7 @@ build_initramfs "$INITRD" "$(dirname "$0")/guest/record-init.sh" "kvm-amd" "$VMM
 vm_start n "$INITRD" 1024 -smp 2
 vm_wait n ALLDONE 200 || fail "the nested guest did not finish; console: $(tail -20 "${VM_LOG[n]}")"
 log=${VM_LOG[n]}
-grep -E "^(NPT|NOKVM|CASEFAIL|RESULT|RECORD_EXIT)|recorded|notice|rror" "$log"
+grep -E "^(NPT|NOKVM|CASEFAIL|RESULT|RECORD_EXIT|SLOW)|recorded|notice|rror" "$log"
 grep -q "^NOKVM" "$log" && fail "no /dev/kvm in the guest"
 grep -q "^NPT=Y" "$log" || fail "kvm_amd has no nested paging in the guest"
 grep -q "^CASEFAIL" "$log" && fail "the case could not run"
@@ -55,6 +56,12 @@ while read -r line; do
 	echo "$verdict: $line"
 	[ "$verdict" = ok ] || ok=0
 done < <(grep "^RESULT" "$log")
+# --slow-us 100 reached the kernel side: slow records exist, none below 100 us
+slow=$(tr -d '\r' < "$log" | sed -n 's/^SLOW n=\([0-9]*\) below_threshold=\([0-9]*\)$/\1 \2/p')
+read -r nslow below <<< "$slow"
+echo "slow_fault/slow_exit records: ${nslow:-?}, below the 100 us threshold: ${below:-?}"
+[ "${nslow:-0}" -gt 0 ] && [ "${below:-1}" = 0 ] || { echo "the slow threshold did not take effect"; ok=0; }
+grep -q "^SLOWEST [1-9]" "$log" || { echo "the report lists no slow event among the slowest"; ok=0; }
 echo "record rig took $(( $(date +%s) - start )) s"
 [ $ok = 1 ] || fail "recorded events differ from the counters or the guest's tracefs"
 echo "PASS: recorded tdp_fault and exit events (and their addresses) equal the counters and the 6.1 guest's tracefs"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # /init of the record rig's guest (Debian's 6.1 kernel under TCG, -cpu max: SVM with NPT).
-# Runs two kvm_guest_runner VMMs under `vmmemtop record --events default,tdp_fault,exit` while a
+# Runs two kvm_guest_runner VMMs under `vmmemtop record --events default,tdp_fault,exit
+# --slow-us 100` while a
 # private tracefs instance records kvm:kvm_page_fault and kvm:kvm_exit (the oracle), then prints
 # one RESULT line per runner: what the recording holds, the counters' increase over its window,
 # the tracefs counts, and whether the faulting addresses recorded are the ones tracefs saw.
@@ -22,7 +23,7 @@ kvm_guest_runner 256 1 > /tmp/runner.a &
 pa=$!
 kvm_guest_runner 128 2 > /tmp/runner.b &
 pb=$!
-vmmemtop record -o /tmp/r.rec --events default,tdp_fault,exit 2> /tmp/rec.err &
+vmmemtop record -o /tmp/r.rec --events default,tdp_fault,exit --slow-us 100 2> /tmp/rec.err &
 rp=$!
 i=0
 while ! grep -q "recording to" /tmp/rec.err; do
@@ -71,5 +72,9 @@ for p in $pa $pb; do
 	na=$(recorded_addrs $p | wc -l)
 	echo "RESULT k=$k vcpus=$vc pid=$p rec=$v oracle_faults=$(count_oracle kvm_page_fault $p) oracle_exits=$(count_oracle kvm_exit $p) overruns=$lost addrs=$na oracle_addrs_md5=$oa rec_addrs_md5=$ra complete=$(jq -r .complete /tmp/r.json)"
 done
+# --slow-us 100: slow_fault/slow_exit records, each at least 100 us, in the slowest list
+awk '$5 == "type=slow_fault" || $5 == "type=slow_exit" { n++; d = substr($8, 8); if (d + 0 < 100000) bad++ }
+	END { printf "SLOW n=%d below_threshold=%d\n", n, bad }' /tmp/r.dump
+echo "SLOWEST $(jq -c '[.slowest[] | select(.event == "slow_fault" or .event == "slow_exit")] | length' /tmp/r.json) $(jq -c '.slowest[0] | {event, dur_ns, vm, thread}' /tmp/r.json)"
 echo ALLDONE
 poweroff -f
