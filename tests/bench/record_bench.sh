@@ -5,7 +5,9 @@
 #  2. the BPF ring consumer live: a storm of balloon records (discard_loop: 1M madvise calls of
 #     4 KiB as fast as one CPU goes) and TLB shootdown records (tlb_worker), once counted only
 #     (snapshot) and once recorded (--events all): events/s consumed, the recorder's CPU per
-#     event, the records lost, and how much the recording slowed the storm.
+#     event, the records lost, how much the recording slowed the storm, and the in-kernel cost
+#     per event (bpf_stats) of the counting tlb_flush program against its *_rec twin, and of
+#     the madvise hook with and without balloon records.
 # Prints one "bench record:" line per part.
 set -u
 TOPDIR=${TOPDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -16,6 +18,9 @@ need_root
 need_tracefs
 make_tmp
 ROUNDS=${BENCH_STORM_ROUNDS:-1000000}
+old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
+at_exit "echo $old_stats > /proc/sys/kernel/bpf_stats_enabled"
+echo 1 > /proc/sys/kernel/bpf_stats_enabled
 
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOPDIR/user" -I"$TOPDIR/kmod/uapi" "$TOPDIR/tests/bench/record_bench.c" \
 	"$TOPDIR/user/record_writer.c" "$TOPDIR/user/record_reader.c" "$TOPDIR/user/counters.c" \
@@ -44,6 +49,7 @@ storm() {
 	t1=$(date +%s.%N)
 	sleep 1.5		# the tlb worker's 2 s are over
 	c1=$(ticks $r)
+	bpftool prog show -j > "$TMP/progs.$mode.json"
 	kill -INT $r; wait $r
 	kill $d $w; wait $d $w 2>/dev/null
 	SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
@@ -58,10 +64,19 @@ storm() {
 	fi
 }
 
+# ns per run of the programs named by the jq regexp $2 in mode $1's listing
+ns() { jq -r --arg n "$2" '[.[] | select(.name != null and (.name | test($n)) and .run_cnt > 0)] |
+	if length == 0 then "-" else (map(.run_time_ns) | add) / (map(.run_cnt) | add) | . * 10 | round / 10 end' \
+	"$TMP/progs.$1.json"; }
 storm count; base=$SECS
 storm record; rec=$SECS
 printf '\n%-44s %10s\n' "storm: $ROUNDS madvise(4 KiB) + TLB shootdowns" "seconds"
 printf '%-44s %10s\n' "counted only (vmmemtop snapshot)" "$base"
 printf '%-44s %10s\n' "recorded (vmmemtop record --events all)" "$rec"
 echo "recorded $EVENTS events ($BALLOON balloon) in a ${WINDOW} s window, $LOST lost; file $BYTES bytes"
+tc=$(ns count '^tlb_flush_btf$') tr=$(ns record '^tlb_flush_rec_b') mc=$(ns count '^(madvise_exit_tp|madvise_fexit)$') mr=$(ns record '^(madvise_exit_tp|madvise_fexit)$')
+printf '%-44s %10s %10s\n' "in-kernel ns per event (bpf_stats)" "counted" "recorded"
+printf '%-44s %10s %10s\n' "tlb:tlb_flush (tlb_flush_btf / _rec twin)" "$tc" "$tr"
+printf '%-44s %10s %10s\n' "madvise exit hook (balloon record)" "$mc" "$mr"
+echo "bench record: a shootdown record costs $(awk -v a="$tr" -v b="$tc" 'BEGIN { printf "%.1f", a - b }') ns in the kernel (tlb_flush $tc -> $tr ns), a balloon record $(awk -v a="$mr" -v b="$mc" 'BEGIN { printf "%.1f", a - b }') ns"
 echo "bench record: ring consumer $(awk -v n="$BALLOON" -v s="$rec" 'BEGIN { printf "%.0f", n / s }') balloon records/s during the storm, ${CPU_NS} ns of recorder CPU per event, ${LOST} lost; $(awk -v b="$BYTES" -v n="$EVENTS" 'BEGIN { printf "%.2f", b / n }') bytes/event; storm $(awk -v a="$rec" -v b="$base" 'BEGIN { printf "%.2f", a / b }')x as long as counted only"
