@@ -111,8 +111,11 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int open_output(const char *path, int *fd)
+/* Opened before the backend loads, so a bad path fails at once; emptied only once the backend
+ * runs, so a failed start leaves an existing file as it was (and removes one it created). */
+static int open_output(const char *path, int *fd, bool *created)
 {
+	*created = false;
 	if (!strcmp(path, "-")) {
 		if (isatty(STDOUT_FILENO)) {
 			cli_error("will not write a binary recording to a terminal: use -o FILE or redirect stdout");
@@ -121,7 +124,13 @@ static int open_output(const char *path, int *fd)
 		*fd = STDOUT_FILENO;
 		return 0;
 	}
-	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (*fd >= 0) {
+		*created = true;
+		return 0;
+	}
+	if (errno == EEXIST)
+		*fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (*fd < 0) {
 		cli_error("cannot create %s: %s", path, strerror(errno));
 		return EXIT_RUNTIME;
@@ -186,6 +195,7 @@ int cmd_record(int argc, char **argv)
 	struct core *c;
 	long level = 1;
 	int ch, fd, ret, rc_exit = EXIT_OK, nr_vms = 0;
+	bool created;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "o:d:e:i:s:t:b:l:vh", longopts, NULL)) != -1) {
@@ -258,15 +268,24 @@ int cmd_record(int argc, char **argv)
 	copt.stream_mask = mask;
 	copt.slow_event_ns = (uint64_t)(slow_us * 1000);
 
+	ret = open_output(out, &fd, &created);
+	if (ret)
+		return ret;
 	ret = core_open(&c, &copt, err, sizeof(err));
 	if (ret) {
 		cli_error("%s", err);
+		if (fd != STDOUT_FILENO) {
+			close(fd);
+			if (created)
+				unlink(out);
+		}
 		return EXIT_RUNTIME;
 	}
-	ret = open_output(out, &fd);
-	if (ret) {
+	if (fd != STDOUT_FILENO && ftruncate(fd, 0)) {
+		cli_error("cannot write %s: %s", out, strerror(errno));
+		close(fd);
 		core_close(c);
-		return ret;
+		return EXIT_RUNTIME;
 	}
 	ret = start_writer(&rc, fd, c, mask, copt.slow_event_ns, interval, level);
 	if (ret) {

@@ -261,11 +261,20 @@ static int grow(uint8_t **p, size_t *cap, size_t need)
 	return 0;
 }
 
-static int cut(struct rec_reader *r, const char *what)
+/* The input ends inside the chunk that starts at byte at. */
+static int cut(struct rec_reader *r, uint64_t at, const char *part)
 {
-	return fail(r, -ENODATA, "truncated at byte %llu: %s (the recording was cut short: vmmemtop record was "
-		    "killed or the disk filled); the %u complete chunk%s before it were read",
-		    (unsigned long long)r->offset, what, r->chunks, r->chunks == 1 ? "" : "s");
+	uint64_t end = r->mem ? r->mem_len : r->size_known ? r->file_size : r->offset;
+	char before[64];
+
+	if (r->chunks)
+		snprintf(before, sizeof(before), "the %u complete chunk%s before it were read", r->chunks,
+			 r->chunks == 1 ? "" : "s");
+	else
+		snprintf(before, sizeof(before), "nothing before it is readable");
+	return fail(r, -ENODATA, "truncated at byte %llu, inside the %s of chunk %u (from byte %llu): the "
+		    "recording was cut short (vmmemtop record killed, or the disk full); %s",
+		    (unsigned long long)end, part, r->chunks, (unsigned long long)at, before);
 }
 
 /* Load the next chunk's records into r->raw. Returns 1, 0 at the end of the input, or -errno. */
@@ -282,7 +291,7 @@ static int read_chunk(struct rec_reader *r)
 	if (n == 0)
 		return 0;
 	if (n < (ssize_t)sizeof(h))
-		return cut(r, "inside a chunk header");
+		return cut(r, at, "header");
 	if (rec_get_le32(h) != REC_CHUNK_MAGIC || rec_get_le32(h + 20) != crc32(0, h, 20))
 		return fail(r, -EBADMSG, "chunk %u at byte %llu is corrupt (bad chunk header %s); everything before "
 			    "it was read", r->chunks, (unsigned long long)at,
@@ -299,14 +308,14 @@ static int read_chunk(struct rec_reader *r)
 			    "uncompressed); everything before it was read", index, (unsigned long long)at,
 			    comp_len, raw_len);
 	if (!input_has(r, comp_len))
-		return cut(r, "inside a chunk's data");
+		return cut(r, at, "data");
 	if (grow(&r->comp, &r->comp_cap, comp_len) || grow(&r->raw, &r->raw_cap, raw_len))
 		return fail(r, -ENOMEM, "out of memory reading chunk %u", index);
 	n = input_read(r, r->comp, comp_len);
 	if (n < 0)
 		return fail(r, -EIO, "cannot read at byte %llu: %s", (unsigned long long)r->offset, strerror(EIO));
 	if (n < (ssize_t)comp_len)
-		return cut(r, "inside a chunk's data");
+		return cut(r, at, "data");
 	if (crc32(0, r->comp, comp_len) != rec_get_le32(h + 16))
 		return fail(r, -EBADMSG, "chunk %u at byte %llu is corrupt (checksum mismatch); everything before "
 			    "it was read", index, (unsigned long long)at);
