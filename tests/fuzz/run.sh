@@ -12,7 +12,7 @@ mkdir -p "$work"
 [ -x "$bin" ] || { echo "fuzz: $bin not built (make $bin)" >&2; exit 1; }
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 log=build/fuzz/last.log
-"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -max_len=65536 -print_final_stats=1 \
+"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 	-artifact_prefix=build/fuzz/ "$work" tests/fuzz/corpus > "$log" 2>&1
 rc=$?
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
