@@ -260,6 +260,10 @@ int cmd_record(int argc, char **argv)
 		cli_error("record needs -o FILE (see --help)");
 		return EXIT_USAGE;
 	}
+	if (!strncmp(copt.backend, "replay:", 7)) {
+		cli_error("record needs a live backend (bpf, kmod or auto), not a recording");
+		return EXIT_USAGE;
+	}
 	if (!mask) {
 		cli_error("bad --events: nothing to record ('none' alone); the counters need no recording: "
 			  "use vmmemtop snapshot");

@@ -273,8 +273,10 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 	int ret, n = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (c->src.ops->finished && c->src.ops->finished(&c->src))
+	if (c->src.ops->finished && c->src.ops->finished(&c->src)) {
+		snprintf(err, errsz, "the %s backend has no more samples (end of the recording)", c->src.name);
 		return -ENODATA;
+	}
 	start = src_now(c);
 	end = start + (uint64_t)(interval_s * 1e9);
 	for (;;) {
