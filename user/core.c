@@ -142,7 +142,7 @@ static void wait_tick(struct core *c, int ms)
 
 int core_open(struct core **out, const struct core_options *opt, char *err, size_t errsz)
 {
-	struct source_options sopt = { .verbose = opt && opt->verbose, .stream_events = opt && opt->on_event };
+	struct source_options sopt = { .verbose = opt && opt->verbose, .stream_mask = opt && opt->on_event ? VMMEM_EV_RARE_MASK : 0 };
 	const char *backend = opt && opt->backend ? opt->backend : "auto";
 	char err_bpf[256] = "", err_kmod[256] = "";
 	struct core *c;

@@ -502,7 +502,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
 		goto err_free;
 	}
-	p->skel->rodata->stream_events = opt && opt->stream_events;
+	p->skel->rodata->stream_events = opt && opt->stream_mask;
 	p->max_tgid = read_pid_max();
 	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
 	/* histograms are large per CPU: keep them under 64 MiB of kernel memory; VMs in
@@ -563,6 +563,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	}
 	src->available.host[VMMEM_H_dropped_events] = true;
 	src->available.host[VMMEM_H_missed_runs] = true;
+	src->available.host[VMMEM_H_pool_exhausted] = true;
 	src->ops = &bpf_ops;
 	src->name = "bpf";
 	src->priv = p;
