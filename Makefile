@@ -26,7 +26,7 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps run test unit bench demo clean
+.PHONY: all deps run test unit bench demo kmod clean
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 deps:
@@ -67,6 +67,13 @@ $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -lpthread
 
+# ---- kernel module (top-level Kbuild): KDIR defaults to the running kernel's build
+# directory, else the newest installed headers (linux-headers-amd64) ----
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(lastword $(sort $(wildcard /lib/modules/*/build))))
+kmod:
+	@test -n "$(KDIR)" || { echo "make kmod: no kernel build directory: apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
 # ---- entry points ----
 run: deps all
 	$(BUILD)/vmmemtop
@@ -85,3 +92,4 @@ demo: deps all
 
 clean:
 	rm -rf $(BUILD)
+	rm -f vmmem.ko vmmem.mod vmmem.mod.c vmmem.mod.o vmmem.o kmod/*.o kmod/.*.cmd .*.cmd Module.symvers modules.order
