@@ -33,7 +33,8 @@ build_initramfs "$INITRD" "$(dirname "$0")/guest/nested-init.sh" "kvm-amd" "${ex
 	fail "cannot build the initramfs"
 vm_start n "$INITRD" 1024 -smp 2
 vm_wait n ALLDONE 300 || fail "the nested guest did not finish; console: $(tail -30 "${VM_LOG[n]}")"
-log=${VM_LOG[n]}
+log=$TMP/console	# the serial console ends lines with \r
+tr -d '\r' < "${VM_LOG[n]}" > "$log"
 grep -E "^(NPT|NOKVM|CASEFAIL|TIME|DEVNODE|OUTSIDER|POLL|UNLOAD|RELOAD|FINAL|KVM_|LAST|DMESG)|notice|rror|vmmem:" "$log"
 grep -q "^NOKVM" "$log" && fail "no /dev/kvm in the guest"
 grep -q "^NPT=Y" "$log" || fail "kvm_amd has no nested paging in the guest"
@@ -73,17 +74,20 @@ while read -r line; do
 		[ "${b%%/*}" -ge $((ch * 65536)) ] || bad "balloon_inflate_bytes ${b%%/*}, the runner discarded $((ch * 65536))"
 		[ "${d%%/*}" = $((ch * 65536)) ] || bad "balloon_deflate_bytes ${d%%/*}, the runner re-requested $((ch * 65536))"
 	fi
-	case $case in *tlb) t=$(field tlb_shootdown_ipis "$line"); [ "${t#*/}" -gt 50 ] || bad "too few shootdowns ($t) to prove anything" ;; esac
+	case $case in *tlb) t=$(field tlb_shootdown_ipis "$line"); [ "${t#*/}" -ge 20 ] || bad "too few shootdowns ($t) to prove anything" ;; esac
 done < <(grep "^RESULT" "$log")
 
 if grep -q "^RESULT case=kmod" "$log"; then
 	grep -q "^DEVNODE 640 990$" "$log" || bad "/dev/vmmem is not mode 0640, group 990 (gid= parameter)"
 	grep "^OUTSIDER_KMOD" "$log" | grep -q "Permission denied.*rc=1" || bad "a user outside the group was not refused with one clear line"
 	grep "^OUTSIDER_AUTO" "$log" | grep -q "bpf: .*kmod: .*rc=1" || bad "auto did not name both backends' causes"
-	# the ring delivered what the counters counted: one start, one exit, the bytes discarded
-	poll=$(grep "^POLL " "$log")
-	[ "$(field vm_start "$poll")" -ge 1 ] && [ "$(field vm_exit "$poll")" -ge 1 ] || bad "no vm_start/vm_exit events: $poll"
-	[ "$(field balloon_bytes "$poll")" = $((2 * 16 * 65536)) ] || bad "balloon event bytes $(field balloon_bytes "$poll") != $((2 * 16 * 65536))"
+	# the ring delivered what the counters counted (which equal tracefs): one start, one
+	# exit, and the bytes of every discard and re-request of the case's runner
+	poll=$(grep "^POLL " "$log") ev=$(grep "^RESULT case=kmod-events " "$log")
+	[ "$(field vm_start "$poll")" = 1 ] && [ "$(field vm_exit "$poll")" = 1 ] || bad "not one vm_start and one vm_exit event: $poll"
+	i=$(field balloon_inflate_bytes "$ev") d=$(field balloon_deflate_bytes "$ev")
+	[ "$(field balloon_bytes "$poll")" = $(( ${i%%/*} + ${d%%/*} )) ] ||
+		bad "balloon event bytes $(field balloon_bytes "$poll") != counters ${i%%/*} + ${d%%/*}"
 	[ "$(field dropped "$poll")" = 0 ] || bad "events dropped: $poll"
 	grep -qE "^UNLOAD_WHILE_OPEN rc=[1-9]" "$log" || bad "rmmod with the device open did not refuse"
 	grep -q "^POLL_AFTER_REFUSED EVENTS" "$log" || bad "the reader did not survive the refused rmmod"

@@ -118,12 +118,12 @@ run_case() {
 
 # tlb_case NAME BACKEND: a two-thread process sending shootdowns, counted through --track
 tlb_case() {
-	tlb_worker 1 > /dev/null &
+	tlb_worker 2 > /dev/null &
 	w=$!
 	snapshot_start $2 root "--track $w" || { kill $w; return; }
 	oracle_start 'tlb:tlb_flush'
 	kill -USR1 $w
-	sleep 1.6
+	sleep 2.6
 	echo 0 > $T/tracing_on
 	snapshot_stop
 	kill $w; wait $w 2>/dev/null
@@ -169,18 +169,20 @@ if [ -e /vmmem.ko ]; then
 	phase kmod-export
 
 	# events: the module's ring delivers what its counters count
+	rm -f /tmp/poll.out
 	vmmem_poll 60 > /tmp/poll.out &
 	pp=$!
-	while ! grep -q polling /tmp/poll.out; do usleep 100000; done
+	while ! grep -q polling /tmp/poll.out 2>/dev/null; do usleep 100000; done
 	run_case kmod-events kmod root "256:1:16"
 	kill -TERM $pp; wait $pp
 	echo "POLL $(tail -n 1 /tmp/poll.out)"
 
 	# unload: a reader blocked in poll pins the module (rmmod must refuse, nothing breaks);
 	# then rmmod while probes fire; then load again and count again
+	rm -f /tmp/poll.out
 	vmmem_poll 60 > /tmp/poll.out &
 	pp=$!
-	while ! grep -q polling /tmp/poll.out; do usleep 100000; done
+	while ! grep -q polling /tmp/poll.out 2>/dev/null; do usleep 100000; done
 	kvm_guest_runner 4096 2 > /dev/null & rp=$!
 	kill -USR1 $rp
 	rmmod vmmem 2>/dev/null; echo "UNLOAD_WHILE_OPEN rc=$? (non-zero expected)"
