@@ -209,14 +209,15 @@ static void *feed_main(void *arg)
 	return NULL;
 }
 
-static int feed_latest(void *ctx, struct snapshot *out, bool *up)
+static int feed_latest(void *ctx, struct snapshot *out, bool *up, uint64_t *gen)
 {
 	struct feed *f = ctx;
 	int ret = -EAGAIN;
 
 	pthread_mutex_lock(&f->lock);
 	if (f->have_latest)
-		ret = snapshot_copy(out, &f->latest);
+		ret = out ? snapshot_copy(out, &f->latest) : 0;
+	*gen = f->generation;
 	/* a sampling thread that stopped publishing is as bad as one that failed */
 	*up = f->have_latest && f->healthy && mono_s() - f->published_s < 3 * f->opt->interval_s + 5;
 	pthread_mutex_unlock(&f->lock);
@@ -412,6 +413,7 @@ static int run(struct export_opts *o)
 	while (!cli_stop) {
 		uint64_t g = feed_wait(&f, gen, 100);	/* short: signals do not wake the wait */
 		struct snapshot s;
+		uint64_t sg;
 		bool up;
 
 		if (g == gen || cli_stop)
@@ -419,7 +421,7 @@ static int run(struct export_opts *o)
 		gen = g;
 		if (o->mode == MODE_TEXTFILE && export_textfile_write(o->textfile, &ef, VMMEM_VERSION, err, sizeof(err)))
 			cli_error("%s", err);	/* keep going: the directory may come back */
-		if (o->mode == MODE_JSON && feed_latest(&f, &s, &up) == 0) {
+		if (o->mode == MODE_JSON && feed_latest(&f, &s, &up, &sg) == 0) {
 			ret = snapshot_print_json(&s, stdout, true);
 			snapshot_free(&s);
 			if (ret)	/* the reader went away */
