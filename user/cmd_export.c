@@ -59,7 +59,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop export (--listen ADDR:PORT | --textfile PATH | --json) [--interval S]\n"
-"                       [--user NAME] [--track PID]... [--backend bpf|kmod|auto] [-v]\n"
+"                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto] [-v]\n"
 "\n"
 "Export every VM's counters to monitoring, sampling every S seconds (default 1).\n"
 "\n"
@@ -73,6 +73,9 @@ static void usage(FILE *f)
 "                          CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (to read other users'\n"
 "                          /proc/PID)\n"
 "  -t, --track PID         also count PID as a VMM\n"
+"  -q, --qmp PATH          read balloon size and guest memory stats from this QMP socket\n"
+"                          (the QEMU listening on it is found by itself; sockets named by\n"
+"                          -qmp unix:PATH,server=on on a qemu command line are used anyway)\n"
 "  -b, --backend B         bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose           print the kernel feature probes\n"
 "\n"
@@ -120,6 +123,11 @@ static void synthetic_vm(struct vm_snapshot *v, int i, uint64_t round, bool exit
 	/* every tenth VM costs KSM memory: a negative profit, as mm/ksm.c can report */
 	v->info.ksm.ksm_process_profit = (struct opt_u64){
 		(uint64_t)(i % 10 ? 50 * 4096 - 64 * (100 + i) : -64 * (100 + i)), true };
+	/* every VM with a QMP socket that answered: the guest-side families at full size */
+	snprintf(v->info.qmp.socket, sizeof(v->info.qmp.socket), "/run/synthetic-%04d.qmp", i);
+	v->info.qmp.up = true;
+	for (int k = 0; k < VMM_QMP_NR; k++)
+		v->info.qmp.v[k] = (struct opt_u64){ (uint64_t)(k + 1) << 20, true };
 	v->seq = i + 1;
 	v->exited = exited;
 	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++) {
@@ -311,6 +319,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "track", required_argument, NULL, 't' },
+		{ "qmp", required_argument, NULL, 'q' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -320,7 +329,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 	int ch, modes = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "l:f:ji:u:t:b:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:f:ji:u:t:q:b:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			o->mode = MODE_LISTEN, o->listen = optarg, modes++;
@@ -342,6 +351,10 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 			break;
 		case 't':
 			if (cli_add_track(&o->core, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'q':
+			if (cli_add_qmp(&o->core, optarg))
 				return EXIT_USAGE;
 			break;
 		case 'b':
