@@ -19,9 +19,11 @@ for f in "$VMMEMTOP" "$TOOLS/scrape_load"; do
 	[ -x "$f" ] || { echo "FAIL: $f not built (make)"; exit 1; }
 done
 
+. "$TOPDIR/tests/host/prometheus.sh"
 tmp=$(mktemp -d /tmp/vmmem-export.XXXXXX)
 pids=()
 cleanup() {
+	prom_stop
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	rm -rf "$tmp"
@@ -29,56 +31,9 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$tmp"/*.log; do [ -s "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done; exit 1; }
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$p" | grep -q . || { echo $p; return; }
-	done
-}
-
-# wait_for SECONDS CMD...: retry CMD every 0.2 s
-wait_for() {
-	local end=$(( $(date +%s) + $1 )); shift
-	until "$@"; do
-		[ "$(date +%s)" -ge "$end" ] && return 1
-		sleep 0.2
-	done
-}
-
 metrics() { curl -sf "http://127.0.0.1:$1/metrics"; }
 exporter_up() { metrics "$1" | grep -qx 'vmmem_up 1'; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
-
-start_prometheus() {	# $1 exporter port; sets PPORT
-	PPORT=$(free_port)
-	mkdir -p "$tmp/prom"
-	cat > "$tmp/prom/prometheus.yml" <<-EOF
-	global:
-	  scrape_interval: 1s
-	  scrape_timeout: 1s
-	scrape_configs:
-	  - job_name: vmmem
-	    static_configs:
-	      - targets: ['127.0.0.1:$1']
-	EOF
-	prometheus --config.file="$tmp/prom/prometheus.yml" --storage.tsdb.path="$tmp/prom/data" \
-		--web.listen-address=127.0.0.1:$PPORT >"$tmp/prometheus.log" 2>&1 &
-	pids+=($!)
-	PROM_PID=$!
-	wait_for 30 curl -sf "http://127.0.0.1:$PPORT/-/ready" -o /dev/null || fail "prometheus did not become ready"
-}
-
-stop_prometheus() { kill "$PROM_PID"; wait "$PROM_PID" 2>/dev/null; rm -rf "$tmp/prom"; }
-
-# promql EXPR: the query result as compact JSON
-promql() { curl -sf "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=$1" | jq -c '.data.result'; }
-
-target_up() {
-	local t
-	t=$(curl -sf "http://127.0.0.1:$PPORT/api/v1/targets" | jq -r '.data.activeTargets[0] | "\(.health) \(.lastError)"')
-	[ "${t%% *}" = up ] || { last_target="$t"; return 1; }
-}
 
 # ---------- 1. synthetic VMs ----------
 N=1000
@@ -110,15 +65,15 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$EPORT/m
 [ "$code" = 405 ] || fail "POST /metrics gave $code, want 405"
 
 # a real Prometheus (it asks for OpenMetrics first) reads every VM and the odd name intact
-start_prometheus $EPORT
-wait_for 30 target_up || fail "prometheus target not up: ${last_target:-?}"
+prom_start "$tmp/prom" $EPORT "$tmp/prometheus.log" || fail "prometheus did not become ready"
+wait_for 30 prom_target_up || fail "prometheus target not up: ${PROM_TARGET:-?}"
 n_prom() { [ "$(promql 'count(vmmem_tdp_faults_total{job="vmmem"})' | jq -r '.[0].value[1] // 0')" = "$N" ]; }
 wait_for 20 n_prom || fail "prometheus sees $(promql 'count(vmmem_tdp_faults_total)' | jq -r '.[0].value[1]') VMs, exporter has $N"
 name=$(promql 'vmmem_vm_vcpus{pid="4200000"}' | jq -r '.[0].metric.vm')
 expect=$(printf 'syn "quoted" back\\slash\nnewline \xc3\xbcnic\xc3\xb6de \xe2\x9c\x93')
 [ "$name" = "$expect" ] || fail "name through Prometheus: '$name', expected '$expect'"
 echo "prometheus: $N synthetic VMs scraped, odd VM name intact"
-stop_prometheus
+prom_stop
 
 # bounded load, text and OpenMetrics at once (each format keeps one rendered exposition of
 # ~10 MB, and one being replaced may still be in flight): warm up to that plateau, then two
