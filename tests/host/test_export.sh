@@ -75,11 +75,12 @@ expect=$(printf 'syn "quoted" back\\slash\nnewline \xc3\xbcnic\xc3\xb6de \xe2\x9
 echo "prometheus: $N synthetic VMs scraped, odd VM name intact"
 prom_stop
 
-# bounded load, text and OpenMetrics at once (each format keeps one rendered exposition of
-# ~10 MB, and one being replaced may still be in flight): warm up to that plateau, then two
-# equal windows of load; the second must not raise the peak RSS above the first. A leaked
-# exposition per scrape would add gigabytes, a leaked snapshot copy per sample 50 MB; the
-# margin covers allocator noise (peaks here vary by about one exposition).
+# bounded load, text and OpenMetrics at once, in two equal windows after a warm-up: the
+# second must not raise the peak RSS above the first by more than timing explains. Each format
+# keeps one rendered exposition (~12 MB here); while one is replaced, the scrapes still
+# sending older ones keep them alive, and the allocator keeps freed ones for a while, so a
+# window's peak varies by up to about 4 expositions (seen: 75 and 110 MB). Leaks are larger:
+# an exposition kept per render adds ~24 MB/s, one per scrape gigabytes.
 rss_peak_during() {	# SECONDS: PEAK = peak VmRSS (kB) of the exporter while both loads run
 	local l1 l2 r
 	PEAK=0
@@ -100,7 +101,9 @@ rss_peak_during $((LOAD_SECONDS / 2))
 rss1=$PEAK
 echo "load ($N VMs, 2 text clients + 1 OpenMetrics client, 2 x $((LOAD_SECONDS / 2)) s): $(tail -1 "$tmp/load.log")"
 echo "exporter peak RSS: ${rss0} kB in the first window, ${rss1} kB in the second"
-[ "$rss1" -le $((rss0 + rss0 / 10 + 16384)) ] || fail "peak RSS grew from ${rss0} kB to ${rss1} kB"
+body_kb=$(( $(stat -c %s "$tmp/metrics.txt") / 1024 ))
+[ "$rss1" -le $((rss0 + rss0 / 10 + 4 * body_kb)) ] ||
+	fail "peak RSS grew from ${rss0} kB to ${rss1} kB (allowed: 10 % + 4 expositions of ${body_kb} kB)"
 kill $exp; wait $exp 2>/dev/null
 
 # ---------- 2. alert rules ----------
