@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "qmp_poll.h"
 #include "snapshot.h"
 
 struct core;
@@ -15,6 +16,8 @@ struct core_options {
 	const char *proc_root;		/* "/proc" unless testing */
 	pid_t track[64];		/* extra processes to count as VMMs (--track) */
 	int nr_track;
+	const char *qmp[QMP_POLL_MAX_PATHS];	/* QMP sockets given with --qmp */
+	int nr_qmp;
 	bool verbose;
 	/* Optional: called for every event record the backend delivers (recorder). */
 	void (*on_event)(void *ctx, const struct vmmem_event *ev);
