@@ -3,7 +3,8 @@
 # -cpu max (SVM + NPT), kvm-amd loaded, and tiny VMMs (tests/tools/kvm_guest_runner)
 # touching K distinct guest pages, some also discarding guest RAM like a balloon.
 # Oracle: the guest kernel's tracefs, per runner pid: kvm:kvm_page_fault, kvm:kvm_exit,
-# kvmmmu mappings by level, syscalls:sys_enter_madvise lengths, tlb:tlb_flush reason 4.
+# kvmmmu mappings by level, syscalls:sys_enter_madvise lengths, tlb:tlb_flush reason 4,
+# huge_memory:mm_collapse_huge_page; and KVM's own debugfs remote_tlb_flush_requests.
 #
 # Both backends: BPF (CO-RE on 6.1) and vmmem.ko (built here against linux-headers of the
 # same 6.1), as root and as an unprivileged member of /dev/vmmem's group (auto falls back
@@ -27,7 +28,7 @@ grep -iE "warning|error" "$TMP/kbuild.log" && fail "vmmem.ko builds with warning
 echo "vmmem.ko built against $KDIR in $(( $(date +%s) - start )) s"
 
 extra=("$VMMEMTOP:/bin/vmmemtop" "$(command -v jq):/bin/jq" "$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner"
-       "$TOOLS/tlb_worker:/bin/tlb_worker" "$TOOLS/vmmem_poll:/bin/vmmem_poll" "$TOPDIR/vmmem.ko:/vmmem.ko")
+       "$TOOLS/tlb_worker:/bin/tlb_worker" "$TOOLS/thp_collapse:/bin/thp_collapse" "$TOOLS/vmmem_poll:/bin/vmmem_poll" "$TOPDIR/vmmem.ko:/vmmem.ko")
 INITRD=$TOPDIR/build/vm/nested.cpio.gz
 build_initramfs "$INITRD" "$(dirname "$0")/guest/nested-init.sh" "kvm-amd" "${extra[@]}" ||
 	fail "cannot build the initramfs"
@@ -45,8 +46,9 @@ bad() { echo "  BAD: $*"; ok=0; }
 # field NAME LINE: the value of NAME=... in a RESULT line
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
 
-expected_cases="bpf-64 bpf-512-balloon bpf-two bpf-tlb kmod-64 kmod-512-balloon kmod-two kmod-tlb
-	kmod-unprivileged kmod-export kmod-events kmod-reloaded kmod-kvm-reloaded"
+expected_cases="bpf-64 bpf-512-balloon bpf-two bpf-tlb bpf-thp bpf-remote-flush kmod-64 kmod-512-balloon
+	kmod-two kmod-tlb kmod-thp kmod-remote-flush kmod-unprivileged kmod-export kmod-events kmod-reloaded
+	kmod-kvm-reloaded"
 for c in $expected_cases; do
 	grep -q "^RESULT case=$c " "$log" || bad "no RESULT for case $c"
 done
@@ -60,7 +62,8 @@ while read -r line; do
 		[ "$got" = "$want" ] || bad "$name: vmmem $got != oracle $want"
 	done
 	case=$(field case "$line") jb=$(field json_backend "$line")
-	[ "$(field overruns "$line")" = 0 ] || bad "the tracefs oracle overran"
+	ov=$(field overruns "$line")	# cases with a tracefs oracle
+	[ -z "$ov" ] || [ "$ov" = 0 ] || bad "the tracefs oracle overran"
 	case $case in bpf-*) [ "$jb" = bpf ] || bad "backend $jb, expected bpf" ;; *) [ "$jb" = kmod ] || bad "backend $jb, expected kmod" ;; esac
 	k=$(field k "$line")
 	if [ -n "$k" ]; then
@@ -74,7 +77,14 @@ while read -r line; do
 		[ "${b%%/*}" -ge $((ch * 65536)) ] || bad "balloon_inflate_bytes ${b%%/*}, the runner discarded $((ch * 65536))"
 		[ "${d%%/*}" = $((ch * 65536)) ] || bad "balloon_deflate_bytes ${d%%/*}, the runner re-requested $((ch * 65536))"
 	fi
-	case $case in *tlb) t=$(field tlb_shootdown_ipis "$line"); [ "${t#*/}" -ge 20 ] || bad "too few shootdowns ($t) to prove anything" ;; esac
+	case $case in
+	*tlb) t=$(field tlb_shootdown_ipis "$line"); [ "${t#*/}" -ge 20 ] || bad "too few shootdowns ($t) to prove anything" ;;
+	*thp) t=$(field thp_collapses "$line"); [ "${t#*/}" = 4 ] && [ "$(field own "$line")" = 4 ] ||
+		bad "the workload did not collapse 4 huge pages ($t, own $(field own "$line"))" ;;
+	bpf-remote-flush) t=$(field kvm_remote_tlb_flushes "$line"); [ "${t#*/}" -ge 1 ] || bad "no remote TLB flush to prove anything" ;;
+	kmod-remote-flush) [ "$(field unavailable_kvm_remote_tlb_flushes "$line")" = null ] ||
+		bad "the module reported kvm_remote_tlb_flushes it has no hook for" ;;
+	esac
 done < <(grep "^RESULT" "$log")
 
 if grep -q "^RESULT case=kmod" "$log"; then

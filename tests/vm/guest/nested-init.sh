@@ -10,6 +10,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tracefs nodev /sys/kernel/tracing
+mount -t debugfs nodev /sys/kernel/debug
 mkdir -p /tmp && mount -t tmpfs -o mode=1777 tmp /tmp
 for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
 echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
@@ -133,11 +134,57 @@ tlb_case() {
 	phase "$1"
 }
 
+# thp_case NAME BACKEND: a process collapsing 4 huge pages (MADV_COLLAPSE), counted through --track
+thp_case() {
+	rm -f /tmp/thp.out
+	thp_collapse 4 > /tmp/thp.out &
+	w=$!
+	snapshot_start $2 root "--track $w" || { kill $w; return; }
+	oracle_start 'huge_memory:mm_collapse_huge_page'
+	kill -USR1 $w
+	while ! grep -q collapsed /tmp/thp.out; do usleep 100000; done
+	echo 0 > $T/tracing_on
+	snapshot_stop
+	kill $w; wait $w 2>/dev/null
+	echo "RESULT case=$1 backend=$2 user=root json_backend=$(jq -r .backend /tmp/snap.json) pid=$w" \
+		"thp_collapses=$(vm .counters.thp_collapses $w)/$(count_oracle mm_collapse_huge_page $w 'status=succeeded')" \
+		"own=$(awk '/collapsed/ { print $2 }' /tmp/thp.out) overruns=$(overruns)"
+	phase "$1"
+}
+
+# remote_flush_case NAME BACKEND: KVM remote TLB flushes of a VM whose RAM the VMM discards
+# (the MMU notifier flushes the VM's TDP mappings). Oracle: KVM's own per-VM statistic
+# remote_tlb_flush_requests (one per kvm_flush_remote_tlbs call), read while the VM lives.
+remote_flush_case() {
+	rm -f /tmp/hold.out
+	RUNNER_HOLD=1 kvm_guest_runner 512 1 32 > /tmp/hold.out &
+	r=$!
+	snapshot_start $2 root || { kill $r; return; }
+	kill -USR1 $r
+	while ! grep -q done /tmp/hold.out; do usleep 100000; done
+	sleep 0.5
+	d=$(ls -d /sys/kernel/debug/kvm/$r-* | head -n 1)
+	req=$(cat $d/remote_tlb_flush_requests) done=$(cat $d/remote_tlb_flush)
+	snapshot_stop
+	kill $r; wait $r 2>/dev/null
+	if [ "$2" = kmod ]; then
+		# the module has no hook for it: unavailable (null), never a made-up 0
+		echo "RESULT case=$1 backend=$2 user=root json_backend=$(jq -r .backend /tmp/snap.json) pid=$r" \
+			"unavailable_kvm_remote_tlb_flushes=$(vm .counters.kvm_remote_tlb_flushes $r) info_debugfs_requests=$req"
+	else
+		echo "RESULT case=$1 backend=$2 user=root json_backend=$(jq -r .backend /tmp/snap.json) pid=$r" \
+			"kvm_remote_tlb_flushes=$(vm .counters.kvm_remote_tlb_flushes $r)/$req info_debugfs_flushes=$done"
+	fi
+	phase "$1"
+}
+
 phase boot
 run_case bpf-64 bpf root "64:1"
 run_case bpf-512-balloon bpf root "512:1:32"
 run_case bpf-two bpf root "128:2 256:1"
 tlb_case bpf-tlb bpf
+thp_case bpf-thp bpf
+remote_flush_case bpf-remote-flush bpf
 
 if [ -e /vmmem.ko ]; then
 	insmod /vmmem.ko gid=$VMMEM_GID || echo "CASEFAIL kmod: insmod failed"
@@ -146,6 +193,8 @@ if [ -e /vmmem.ko ]; then
 	run_case kmod-512-balloon kmod root "512:1:32"
 	run_case kmod-two kmod root "128:2 256:1"
 	tlb_case kmod-tlb kmod
+	thp_case kmod-thp kmod
+	remote_flush_case kmod-remote-flush kmod
 	# unprivileged: auto falls back from BPF (no CAP_BPF) to the module through the group
 	run_case kmod-unprivileged auto mon "256:1"
 	echo "OUTSIDER_KMOD $(as other '/bin/vmmemtop snapshot --backend kmod --interval 1 2>&1 >/dev/null; echo rc=$?' | tr '\n' ' ')"
