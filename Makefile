@@ -26,7 +26,7 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps run test unit bench demo clean fuzz fuzz-check fuzz-seeds
+.PHONY: all deps run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 deps:
@@ -66,6 +66,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ_SAN)
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -lpthread
+
+# ---- kernel module (top-level Kbuild): KDIR defaults to the running kernel's build
+# directory, else the newest installed headers (linux-headers-amd64) ----
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(lastword $(sort $(wildcard /lib/modules/*/build))))
+kmod:
+	@test -n "$(KDIR)" || { echo "make kmod: no kernel build directory: apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 # ---- fuzzing: the recording reader (and the report on it) under libFuzzer, clang only ----
 FUZZ_SECONDS       ?= 600
@@ -113,3 +120,4 @@ demo: deps all
 
 clean:
 	rm -rf $(BUILD)
+	rm -f vmmem.ko vmmem.mod vmmem.mod.c vmmem.mod.o vmmem.o kmod/*.o kmod/.*.cmd .*.cmd Module.symvers modules.order

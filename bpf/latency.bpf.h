@@ -92,7 +92,12 @@ static __always_inline struct thread_spans *spans_of_current(bool create)
 
 	if (s || !create)
 		return s;
-	bpf_map_update_elem(&spans, &tid, &zero, BPF_NOEXIST);
+	if (bpf_map_update_elem(&spans, &tid, &zero, BPF_NOEXIST) == -7 /* -E2BIG: the map is full */) {
+		struct vmmem_host_counters *h = host();
+
+		if (h)
+			h->c[VMMEM_H_pool_exhausted]++;
+	}
 	return bpf_map_lookup_elem(&spans, &tid);
 }
 

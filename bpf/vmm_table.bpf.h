@@ -170,6 +170,7 @@ static __always_inline __u32 mm_owner_tgid(struct mm_struct *mm)
 static __noinline int claim_slot(__u32 tgid)
 {
 	__u32 *slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
+	struct vmmem_host_counters *h;
 	__u32 i;
 
 	if (!slot1)
@@ -187,7 +188,9 @@ static __noinline int claim_slot(__u32 tgid)
 		emit_event(VMMEM_EV_vm_start, tgid, i, VMMEM_ORIGIN_KVM_CREATE);
 		return i;
 	}
-	emit_event(VMMEM_EV_vm_start, tgid, (__u64)-1, 0);
+	h = host();
+	if (h)
+		__sync_fetch_and_add(&h->c[VMMEM_H_pool_exhausted], 1);
 	return -1;
 }
 

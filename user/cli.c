@@ -87,6 +87,21 @@ int cli_add_track(struct core_options *o, const char *arg)
 	return 0;
 }
 
+int cli_add_qmp(struct core_options *o, const char *arg)
+{
+	if (o->nr_qmp >= QMP_POLL_MAX_PATHS) {
+		cli_error("too many --qmp options (at most %d)", QMP_POLL_MAX_PATHS);
+		return EXIT_USAGE;
+	}
+	/* sockaddr_un.sun_path holds 108 bytes with the NUL */
+	if (!arg[0] || strlen(arg) >= VMM_QMP_PATH_MAX) {
+		cli_error("bad --qmp '%s': need a unix socket path of 1 to %d bytes", arg, VMM_QMP_PATH_MAX - 1);
+		return EXIT_USAGE;
+	}
+	o->qmp[o->nr_qmp++] = arg;
+	return 0;
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;

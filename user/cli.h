@@ -19,6 +19,7 @@ int cli_parse_pid(const char *s, pid_t *out);
  * one error line. */
 int cli_set_backend(struct core_options *o, const char *arg);	/* --backend bpf|kmod|auto */
 int cli_add_track(struct core_options *o, const char *arg);	/* --track PID (repeatable) */
+int cli_add_qmp(struct core_options *o, const char *arg);	/* --qmp PATH (repeatable) */
 
 /* Print "vmmemtop: <msg>" to stderr (one line). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -59,7 +59,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop export (--listen ADDR:PORT | --textfile PATH | --json) [--interval S]\n"
-"                       [--user NAME] [--track PID]... [--backend bpf|kmod|auto] [-v]\n"
+"                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto] [-v]\n"
 "\n"
 "Export every VM's counters to monitoring, sampling every S seconds (default 1).\n"
 "\n"
@@ -73,6 +73,9 @@ static void usage(FILE *f)
 "                          CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (to read other users'\n"
 "                          /proc/PID)\n"
 "  -t, --track PID         also count PID as a VMM\n"
+"  -q, --qmp PATH          read balloon size and guest memory stats from this QMP socket\n"
+"                          (the QEMU listening on it is found by itself; sockets named by\n"
+"                          -qmp unix:PATH,server=on on a qemu command line are used anyway)\n"
 "  -b, --backend B         bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose           print the kernel feature probes\n"
 "\n"
@@ -120,6 +123,11 @@ static void synthetic_vm(struct vm_snapshot *v, int i, uint64_t round, bool exit
 	/* every tenth VM costs KSM memory: a negative profit, as mm/ksm.c can report */
 	v->info.ksm.ksm_process_profit = (struct opt_u64){
 		(uint64_t)(i % 10 ? 50 * 4096 - 64 * (100 + i) : -64 * (100 + i)), true };
+	/* every VM with a QMP socket that answered: the guest-side families at full size */
+	snprintf(v->info.qmp.socket, sizeof(v->info.qmp.socket), "/run/synthetic-%04d.qmp", i);
+	v->info.qmp.up = true;
+	for (int k = 0; k < VMM_QMP_NR; k++)
+		v->info.qmp.v[k] = (struct opt_u64){ (uint64_t)(k + 1) << 20, true };
 	v->seq = i + 1;
 	v->exited = exited;
 	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++) {
@@ -209,14 +217,15 @@ static void *feed_main(void *arg)
 	return NULL;
 }
 
-static int feed_latest(void *ctx, struct snapshot *out, bool *up)
+static int feed_latest(void *ctx, struct snapshot *out, bool *up, uint64_t *gen)
 {
 	struct feed *f = ctx;
 	int ret = -EAGAIN;
 
 	pthread_mutex_lock(&f->lock);
 	if (f->have_latest)
-		ret = snapshot_copy(out, &f->latest);
+		ret = out ? snapshot_copy(out, &f->latest) : 0;
+	*gen = f->generation;
 	/* a sampling thread that stopped publishing is as bad as one that failed */
 	*up = f->have_latest && f->healthy && mono_s() - f->published_s < 3 * f->opt->interval_s + 5;
 	pthread_mutex_unlock(&f->lock);
@@ -310,6 +319,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "track", required_argument, NULL, 't' },
+		{ "qmp", required_argument, NULL, 'q' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -319,7 +329,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 	int ch, modes = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "l:f:ji:u:t:b:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:f:ji:u:t:q:b:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			o->mode = MODE_LISTEN, o->listen = optarg, modes++;
@@ -341,6 +351,10 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 			break;
 		case 't':
 			if (cli_add_track(&o->core, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'q':
+			if (cli_add_qmp(&o->core, optarg))
 				return EXIT_USAGE;
 			break;
 		case 'b':
@@ -412,6 +426,7 @@ static int run(struct export_opts *o)
 	while (!cli_stop) {
 		uint64_t g = feed_wait(&f, gen, 100);	/* short: signals do not wake the wait */
 		struct snapshot s;
+		uint64_t sg;
 		bool up;
 
 		if (g == gen || cli_stop)
@@ -419,7 +434,7 @@ static int run(struct export_opts *o)
 		gen = g;
 		if (o->mode == MODE_TEXTFILE && export_textfile_write(o->textfile, &ef, VMMEM_VERSION, err, sizeof(err)))
 			cli_error("%s", err);	/* keep going: the directory may come back */
-		if (o->mode == MODE_JSON && feed_latest(&f, &s, &up) == 0) {
+		if (o->mode == MODE_JSON && feed_latest(&f, &s, &up, &sg) == 0) {
 			ret = snapshot_print_json(&s, stdout, true);
 			snapshot_free(&s);
 			if (ret)	/* the reader went away */

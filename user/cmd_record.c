@@ -270,7 +270,7 @@ int cmd_record(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	copt.stream_mask = mask;
-	copt.slow_event_ns = (uint64_t)(slow_us * 1000);
+	copt.slow_ns = (uint64_t)(slow_us * 1000);
 
 	ret = open_output(out, &fd, &created);
 	if (ret)
@@ -291,7 +291,7 @@ int cmd_record(int argc, char **argv)
 		core_close(c);
 		return EXIT_RUNTIME;
 	}
-	ret = start_writer(&rc, fd, c, mask, copt.slow_event_ns, interval, level);
+	ret = start_writer(&rc, fd, c, mask, copt.slow_ns, interval, level);
 	if (ret) {
 		cli_error("cannot write %s: %s", out, strerror(-ret));
 		goto out_close;

@@ -14,7 +14,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: vmmemtop snapshot [--interval S] [--json] [--pid PID] [--track PID]... [--backend bpf|kmod|auto] [-v]\n"
+"usage: vmmemtop snapshot [--interval S] [--json] [--pid PID] [--track PID]... [--qmp PATH]...\n"
+"                         [--backend bpf|kmod|auto] [-v]\n"
 "\n"
 "Count every VMM's memory events for S seconds (default 1) and print a table, or JSON\n"
 "(schema vmmemtop.snapshot/1). Ctrl-C ends the interval early and still prints.\n"
@@ -23,6 +24,8 @@ static void usage(FILE *f)
 "  -j, --json         print JSON instead of a table\n"
 "  -p, --pid PID      show only this VMM process\n"
 "  -t, --track PID    also count PID as a VMM (a VMM vmmemtop does not recognise)\n"
+"  -q, --qmp PATH     read balloon size and guest memory stats from this QMP socket\n"
+"                     (-qmp unix:PATH,server=on sockets on qemu command lines are used anyway)\n"
 "  -b, --backend B    bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose      print the kernel feature probes\n"
 "\n"
@@ -38,6 +41,7 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 		{ "json", no_argument, NULL, 'j' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "track", required_argument, NULL, 't' },
+		{ "qmp", required_argument, NULL, 'q' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -47,7 +51,7 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "i:jp:t:b:n:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "i:jp:t:q:b:n:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			if (cli_parse_double(optarg, 0.1, 86400, &o->interval_s)) {
@@ -66,6 +70,10 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 			break;
 		case 't':
 			if (cli_add_track(&o->core, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'q':
+			if (cli_add_qmp(&o->core, optarg))
 				return EXIT_USAGE;
 			break;
 		case 'b':

@@ -37,9 +37,10 @@ struct core {
 	struct core_vm vms[VMMEM_MAX_VMS];
 	struct vmmem_host_counters host_prev, host_last;
 	struct vmmem_host_hists host_hists_prev, host_hists_last;
-	uint64_t prev_ts_ns, last_scan_ns;
+	uint64_t prev_ts_ns, last_scan_ns, last_qmp_ns;
 	struct opt_u64 prev_ksmd_ticks;
 	bool tracked_extra[64];
+	struct qmp_poll *qmp;		/* guest-side balloon facts; NULL if it could not start */
 };
 
 static uint64_t now_ns(void)
@@ -134,6 +135,22 @@ static int tick(struct core *c)
 	return 0;
 }
 
+/* Name every VM's QMP socket to the poller about once a second, so its answers are there
+ * by the time a sample is filled (fill_vm() looks them up again). */
+static void qmp_register(struct core *c)
+{
+	for (int i = 0; i < VMMEM_MAX_VMS && c->qmp; i++) {
+		struct core_vm *v = &c->vms[i];
+		struct vmm_info info;
+
+		if (!v->used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
+			continue;
+		info = v->info;
+		qmp_poll_lookup(c->qmp, &info);
+	}
+	c->last_qmp_ns = now_ns();
+}
+
 static void deliver_event(void *ctx, const struct vmmem_event *ev)
 {
 	struct core *c = ctx;
@@ -168,7 +185,7 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 		c->opt = *opt;
 	if (opt && opt->on_event) {
 		sopt.stream_mask = opt->stream_mask ? opt->stream_mask : VMMEM_EV_RARE_MASK;
-		sopt.slow_event_ns = opt->slow_event_ns;
+		sopt.slow_ns = opt->slow_ns;
 	}
 	for (int i = 0; source_factories[i]; i++) {
 		size_t n = strlen(source_factories[i]->prefix);
@@ -197,6 +214,9 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 		return ret;
 	}
 opened:
+	/* a recording carries its own facts: no QMP conversations during a replay */
+	if (c->src.ops->vm_info || qmp_poll_new(&c->qmp, c->opt.qmp, c->opt.nr_qmp, proc_root(c)))
+		c->qmp = NULL;		/* QMP values stay unavailable; counting goes on */
 	if (!c->src.ops->vm_info)
 		discover(c);
 	ret = tick(c);
@@ -257,6 +277,8 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o)
 	if (!o->info.name[0])
 		snprintf(o->info.name, sizeof(o->info.name), "%s",
 			 o->info.comm[0] ? o->info.comm : "unknown");
+	if (c->qmp && !o->exited)
+		qmp_poll_lookup(c->qmp, &o->info);	/* the poller's last answer; never waits */
 	o->seq = v->seq;
 	core_counters_delta(&v->last, &v->prev, &o->delta);
 	o->total = v->last;
@@ -291,6 +313,8 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		ret = tick(c);
 		if (ret)
 			goto read_failed;
+		if (c->qmp && now_ns() - c->last_qmp_ns >= DISCOVERY_PERIOD_NS)
+			qmp_register(c);
 		t = src_now(c);
 		if (t < end)
 			wait_tick(c, (end - t) / 1000000 < TICK_MS ? (int)((end - t) / 1000000) + 1 : TICK_MS);
@@ -378,6 +402,7 @@ void core_close(struct core *c)
 		return;
 	if (c->src.ops)
 		c->src.ops->close(&c->src);
+	qmp_poll_free(c->qmp);
 	free(c);
 }
 

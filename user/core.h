@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "qmp_poll.h"
 #include "snapshot.h"
 
 struct core;
@@ -15,13 +16,15 @@ struct core_options {
 	const char *proc_root;		/* "/proc" unless testing */
 	pid_t track[64];		/* extra processes to count as VMMs (--track) */
 	int nr_track;
+	const char *qmp[QMP_POLL_MAX_PATHS];	/* QMP sockets given with --qmp */
+	int nr_qmp;
 	bool verbose;
 	/* Optional: called for every event record the backend delivers (recorder), of the
 	 * types in stream_mask (VMMEM_EV_BIT(); 0 with on_event set: VMMEM_EV_RARE_MASK). */
 	void (*on_event)(void *ctx, const struct vmmem_event *ev);
 	void *event_ctx;
 	uint64_t stream_mask;
-	uint64_t slow_event_ns;		/* slow_fault/slow_exit threshold; 0: backend default */
+	uint64_t slow_ns;		/* slow_fault/slow_exit threshold; 0: backend default */
 };
 
 /* Open the backend and start counting. Returns 0, or a negative errno with one line in err. */

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include "export_prom.h"
 #include "snapshot.h"
@@ -12,15 +13,18 @@
 /* Where scrapes get their data: a deep copy of the last complete snapshot. */
 struct export_feed {
 	/* 0 and *out filled (caller frees with snapshot_free), or -EAGAIN before the first
-	 * sample. *up is false when the last sampling attempt failed. Must not block on sampling. */
-	int (*latest)(void *ctx, struct snapshot *out, bool *up);
+	 * sample. *up is false when the last sampling attempt failed or is overdue; *gen counts
+	 * the samples published so far. out may be NULL: then only *up and *gen are set (cheap).
+	 * Must not block on sampling. */
+	int (*latest)(void *ctx, struct snapshot *out, bool *up, uint64_t *gen);
 	void *ctx;
 };
 
 /* Render one complete exposition (families, scrape duration, OpenMetrics EOF) from the
- * feed's latest snapshot. Returns 0 or -ENOMEM. */
+ * feed's latest snapshot; *up and *gen (may be NULL) say what it was rendered from.
+ * Returns 0 or -ENOMEM. */
 int export_scrape(struct strbuf *out, const struct export_feed *feed, enum export_format fmt,
-		  const char *version);
+		  const char *version, bool *up, uint64_t *gen);
 
 /* Parse "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (all addresses). ADDR may be a name from
  * /etc/hosts. Returns 0, or -EINVAL with one line in err. */
@@ -29,7 +33,9 @@ int export_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *s
 struct export_http;
 
 /* Bind listen (done here, so it can happen before privileges are dropped) and serve
- * /metrics and / from a thread pool. Returns 0, or negative errno with one line in err. */
+ * /metrics and /, one thread per connection. An exposition is rendered once per sample and
+ * format and shared by every scrape of that sample. Returns 0, or negative errno with one
+ * line in err. */
 int export_http_start(struct export_http **out, const char *listen, const struct export_feed *feed,
 		      const char *version, char *err, size_t errsz);
 void export_http_stop(struct export_http *h);

@@ -1,9 +1,19 @@
-/* /metrics over HTTP with libmicrohttpd. Each request copies the feed's last complete
- * snapshot and renders it on an MHD pool thread: concurrent scrapes share nothing, and the
- * sampling thread is held only for the copy. */
+/* /metrics over HTTP with libmicrohttpd, one thread per connection. The exposition of a
+ * sample is rendered once per format, by the first scrape that asks for it (the others of
+ * that format wait for it rather than render the same bytes again), and kept as one MHD
+ * response that every later scrape of the same sample queues: MHD counts its users and
+ * frees the body after the last one has been sent. The sampling thread is held only while
+ * the snapshot is copied, once per sample.
+ *
+ * Why not a thread pool: MHD runs the request callback on the thread that polls the
+ * connection, so in a pool a render stalls every other connection of that thread, and
+ * Prometheus' keep-alive connections stay on one thread for good (measured with two
+ * clients at 1000 VMs: p99 28-48 ms with a pool of 2, 20-23 ms per connection, before
+ * caching). */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +23,24 @@
 #include "cli.h"
 #include "export.h"
 
-#define HTTP_THREADS		2	/* a scrape renders in milliseconds; 2 keeps one free */
-#define HTTP_MAX_CONNECTIONS	64
+#define HTTP_MAX_CONNECTIONS	64	/* also the thread limit */
 #define HTTP_TIMEOUT_S		15
+#define HTTP_STACK_SIZE		(256 * 1024)	/* a request needs a few KiB of stack */
+
+/* The exposition of one sample in one format, as a reusable MHD response. */
+struct rendered {
+	pthread_mutex_t lock;		/* held while rendering: one render per sample */
+	struct MHD_Response *resp;	/* NULL until the first scrape */
+	uint64_t gen;
+	bool up;
+};
 
 struct export_http {
 	struct MHD_Daemon *daemon;
 	struct export_feed feed;
 	const char *version;
 	int fd;			/* the listen socket, bound before privileges are dropped */
+	struct rendered cache[2];	/* by enum export_format */
 };
 
 static double mono_s(void)
@@ -33,15 +52,20 @@ static double mono_s(void)
 }
 
 int export_scrape(struct strbuf *out, const struct export_feed *feed, enum export_format fmt,
-		  const char *version)
+		  const char *version, bool *up_out, uint64_t *gen_out)
 {
 	double t0 = mono_s();
 	struct snapshot s;
+	uint64_t gen = 0;
 	bool up = false;
-	bool have = feed->latest(feed->ctx, &s, &up) == 0;
+	bool have = feed->latest(feed->ctx, &s, &up, &gen) == 0;
 	struct export_meta m = { .up = up, .version = version };
 	int ret;
 
+	if (up_out)
+		*up_out = up;
+	if (gen_out)
+		*gen_out = gen;
 	ret = export_prom_render(out, have ? &s : NULL, &m, fmt);
 	if (have)
 		snapshot_free(&s);
@@ -124,14 +148,54 @@ static const char index_html[] =
 	"<p><a href=\"/metrics\">/metrics</a>: Prometheus text 0.0.4, or OpenMetrics 1.0.0 when asked for in Accept.</p>\n"
 	"</body></html>\n";
 
+static void free_body(void *body)
+{
+	free(body);
+}
+
+/* Queue the exposition of the feed's current sample in fmt, rendering it first if no
+ * scrape has yet. MHD_queue_response() takes its own reference to the response, so the
+ * cached one may be replaced (and destroyed) as soon as the lock is dropped. */
+static enum MHD_Result respond_metrics(struct export_http *h, struct MHD_Connection *conn, enum export_format fmt)
+{
+	struct rendered *c = &h->cache[fmt];
+	enum MHD_Result ret = MHD_NO;
+	uint64_t gen = 0;
+	bool up = false;
+
+	h->feed.latest(h->feed.ctx, NULL, &up, &gen);
+	pthread_mutex_lock(&c->lock);
+	if (!c->resp || c->gen != gen || c->up != up) {
+		struct MHD_Response *r;
+		struct strbuf sb;
+		char *body;
+		size_t len;
+
+		strbuf_init(&sb);
+		export_scrape(&sb, &h->feed, fmt, h->version, &up, &gen);
+		body = strbuf_detach(&sb, &len);
+		r = body ? MHD_create_response_from_buffer_with_free_callback_cls(len, body, free_body, body) : NULL;
+		if (!r) {
+			free(body);
+			pthread_mutex_unlock(&c->lock);
+			return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "out of memory\n");
+		}
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, export_content_type(fmt));
+		if (c->resp)
+			MHD_destroy_response(c->resp);	/* scrapes still sending it keep it alive */
+		c->resp = r;
+		c->gen = gen;
+		c->up = up;
+	}
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, c->resp);
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **req)
 {
 	struct export_http *h = cls;
-	enum export_format fmt;
-	struct strbuf sb;
-	char *body;
-	size_t len;
 
 	(void)version;
 	(void)upload_data;
@@ -145,13 +209,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (strcmp(url, "/metrics"))
 		return respond_text(conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found: try /metrics\n");
 
-	fmt = export_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
-	strbuf_init(&sb);
-	export_scrape(&sb, &h->feed, fmt, h->version);
-	body = strbuf_detach(&sb, &len);
-	if (!body)
-		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "out of memory\n");
-	return respond(conn, MHD_HTTP_OK, export_content_type(fmt), body, len);
+	return respond_metrics(h, conn,
+			       export_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT)));
 }
 
 static int listen_socket(const char *listen_addr, char *err, size_t errsz)
@@ -180,6 +239,16 @@ fail:
 	return ret;
 }
 
+static void export_http_free(struct export_http *h)
+{
+	for (int i = 0; i < 2; i++) {
+		if (h->cache[i].resp)
+			MHD_destroy_response(h->cache[i].resp);
+		pthread_mutex_destroy(&h->cache[i].lock);
+	}
+	free(h);
+}
+
 int export_http_start(struct export_http **out, const char *listen_addr, const struct export_feed *feed,
 		      const char *version, char *err, size_t errsz)
 {
@@ -191,17 +260,20 @@ int export_http_start(struct export_http **out, const char *listen_addr, const s
 	}
 	h->feed = *feed;
 	h->version = version;
+	for (int i = 0; i < 2; i++)
+		pthread_mutex_init(&h->cache[i].lock, NULL);
 	h->fd = listen_socket(listen_addr, err, errsz);
 	if (h->fd < 0) {
 		int ret = h->fd;
 
-		free(h);
+		export_http_free(h);
 		return ret;
 	}
-	h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	h->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+				     MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 				     on_request, h,
 				     MHD_OPTION_LISTEN_SOCKET, h->fd,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
+				     MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK_SIZE,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
 				     MHD_OPTION_END);
@@ -209,7 +281,7 @@ int export_http_start(struct export_http **out, const char *listen_addr, const s
 		snprintf(err, errsz, "cannot start the HTTP server on %s (libmicrohttpd refused; see above)",
 			 listen_addr);
 		close(h->fd);
-		free(h);
+		export_http_free(h);
 		return -EIO;
 	}
 	*out = h;
@@ -226,5 +298,5 @@ void export_http_stop(struct export_http *h)
 	MHD_stop_daemon(h->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	free(h);
+	export_http_free(h);
 }

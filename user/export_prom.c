@@ -405,6 +405,11 @@ static const struct opt_field vm_fields[] = {
 	{ "vmmem_vm_ksm_zero_pages", F_GAUGE, SC_ONE, VMI(ksm.ksm_zero_pages), "pages of the VM KSM merged with the zero page" },
 	{ "vmmem_vm_ksm_merging_pages", F_GAUGE, SC_ONE, VMI(ksm.ksm_merging_pages), "pages of the VM currently merged by KSM" },
 	{ "vmmem_vm_ksm_process_profit_bytes", F_GAUGE, SC_SIGNED, VMI(ksm.ksm_process_profit), "KSM memory saved in the VM minus its rmap_item cost (negative: KSM costs memory)" },
+	/* guest side, over QMP (user/vmm_qmp.h): absent when QEMU did not answer lately */
+#define X(name, key, kind, help) \
+	{ "vmmem_" #name, kind == VMM_QMP_COUNTER ? F_COUNTER : F_GAUGE, SC_ONE, VMI(qmp.v[VMM_QMP_##name]), help },
+	VMM_QMP_FIELDS(X)
+#undef X
 };
 #undef VMI
 
@@ -544,7 +549,20 @@ static void render_vm_counters(struct render *r)
 static void render_vm_fields(struct render *r)
 {
 	const struct snapshot *s = r->s;
+	bool any_qmp = false;
 
+	/* only VMs with a known QMP socket: the others have no guest-side source at all */
+	for (int i = 0; i < s->nr_vms; i++) {
+		const char *l = vm_labels(r, i);
+
+		if (!l || !s->vms[i].info.qmp.socket[0])
+			continue;
+		if (!any_qmp)
+			family(r, "vmmem_qmp_up", F_GAUGE,
+			       "1 if the VM's QMP socket answered in the last 10 s (guest-side balloon facts); 0 if not");
+		any_qmp = true;
+		sample_u64(r, "vmmem_qmp_up", F_GAUGE, l, s->vms[i].info.qmp.up);
+	}
 	for (size_t f = 0; f < sizeof(vm_fields) / sizeof(vm_fields[0]); f++) {
 		bool any = false;
 
@@ -757,8 +775,8 @@ int export_prom_render(struct strbuf *out, const struct snapshot *s, const struc
 	for (int e = HIST_FIRST_EDGE; e <= HIST_LAST_EDGE; e += HIST_EDGE_STEP)
 		ns_to_seconds(r.le[e], 1ull << e);
 	/* size the buffer once: growing a 10 MB buffer by doubling copies it ~4 times */
-	if (strbuf_reserve(out, 16384 + r.labels.len * (VMMEM_NR_VM_COUNTERS + 9 + VMMEM_NR_VM_HISTS * HIST_LINES) +
-			   (size_t)live * 40 * (VMMEM_NR_VM_COUNTERS + 9 + VMMEM_NR_VM_HISTS * HIST_LINES)) == false)
+	if (strbuf_reserve(out, 16384 + r.labels.len * (VMMEM_NR_VM_COUNTERS + 10 + VMM_QMP_NR + VMMEM_NR_VM_HISTS * HIST_LINES) +
+			   (size_t)live * 40 * (VMMEM_NR_VM_COUNTERS + 10 + VMM_QMP_NR + VMMEM_NR_VM_HISTS * HIST_LINES)) == false)
 		goto out;
 	render_self(&r, m, live);
 	render_host_counters(&r);

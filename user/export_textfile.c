@@ -55,7 +55,7 @@ int export_textfile_write(const char *path, const struct export_feed *feed, cons
 		return -ENAMETOOLONG;
 	}
 	strbuf_init(&sb);
-	export_scrape(&sb, feed, EXPORT_FMT_TEXT, version);	/* the collector reads text 0.0.4 only */
+	export_scrape(&sb, feed, EXPORT_FMT_TEXT, version, NULL, NULL);	/* the collector reads text 0.0.4 only */
 	body = strbuf_detach(&sb, &len);
 	if (!body) {
 		snprintf(err, errsz, "out of memory rendering metrics");

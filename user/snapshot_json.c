@@ -90,6 +90,24 @@ static json_t *counters_json(const struct snapshot *s, const struct vmmem_vm_cou
 	return o;
 }
 
+/* null when no QMP socket is known for the VM; else the socket, whether QEMU answered
+ * lately (and why not), and each value, null when unavailable. Keys are the Prometheus
+ * names without vmmem_ and _total. */
+static json_t *qmp_json(const struct vmm_qmp *q)
+{
+	json_t *o;
+
+	if (!q->socket[0])
+		return json_null();
+	o = json_pack("{s:s,s:b,s:b,s:o}", "socket", q->socket, "abstract", q->abstract, "up", q->up,
+		      "error", str_or_null(q->error));
+	if (!o)			/* a path that is not UTF-8 */
+		return json_null();
+	for (int k = 0; k < VMM_QMP_NR; k++)
+		json_object_set_new(o, vmm_qmp_names[k], opt(q->v[k]));
+	return o;
+}
+
 static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 {
 	const struct vmm_info *i = &v->info;
@@ -108,6 +126,7 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 	json_object_set_new(o, "counters", counters_json(s, &v->delta));
 	json_object_set_new(o, "totals", counters_json(s, &v->total));
 	json_object_set_new(o, "ksm_stat", ksm);
+	json_object_set_new(o, "qmp", qmp_json(&i->qmp));
 	json_object_set_new(o, "histograms", hists_json(v->hist_delta.h, VMMEM_NR_VM_HISTS,
 							s->available.vm_hist, vm_hist_names));
 	return o;

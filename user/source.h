@@ -67,8 +67,8 @@ struct source_ops {
 
 struct source_options {
 	bool verbose;			/* print feature-probe verdicts */
-	uint64_t stream_mask;		/* VMMEM_EV_BIT() of the event types to deliver; 0: none */
-	uint64_t slow_event_ns;		/* threshold of slow_fault/slow_exit; 0: the backend's default */
+	uint64_t stream_mask;		/* VMMEM_EV_BIT()s to deliver (recorder); 0: counters only */
+	uint64_t slow_ns;		/* slow_fault/slow_exit threshold; 0: the default (1 ms) */
 };
 
 /* Each returns 0 and fills *src, or a negative errno and writes one line into err. */

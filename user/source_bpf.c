@@ -601,8 +601,8 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	}
 	p->stream_mask = opt ? opt->stream_mask : 0;
 	p->skel->rodata->stream_mask = p->stream_mask;
-	if (opt && opt->slow_event_ns)
-		p->skel->rodata->slow_event_ns = opt->slow_event_ns;
+	if (opt && opt->slow_ns)
+		p->skel->rodata->slow_event_ns = opt->slow_ns;
 	bpf_map__set_max_entries(p->skel->maps.events, p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES :
 				 p->stream_mask ? RING_RARE_BYTES : RING_IDLE_BYTES);
 	/* nothing is lost where nothing streams (the emits are dead code): no per-slot table */
@@ -668,6 +668,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	}
 	src->available.host[VMMEM_H_dropped_events] = true;
 	src->available.host[VMMEM_H_missed_runs] = true;
+	src->available.host[VMMEM_H_pool_exhausted] = true;
 	src->ops = &bpf_ops;
 	src->name = "bpf";
 	src->priv = p;

@@ -5,6 +5,29 @@
 #include <string.h>
 #include "tui.h"
 
+/* One line of guest-side facts from QMP, when the VM has a QMP socket. */
+static void tui_draw_qmp(const struct vmm_qmp *q, int y)
+{
+	static const int shown[] = { VMM_QMP_balloon_actual_bytes, VMM_QMP_guest_mem_total_bytes,
+				     VMM_QMP_guest_mem_available_bytes, VMM_QMP_guest_mem_free_bytes };
+	static const char *const label[] = { "balloon actual", "guest total", "available", "free" };
+
+	if (!q->socket[0])
+		return;
+	if (!q->up) {
+		mvprintw(y, 0, "QMP %.40s: %.60s", q->socket, q->error);
+		return;
+	}
+	move(y, 0);
+	printw("QMP:");
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		if (q->v[shown[i]].present)
+			printw("  %s %.1f MiB", label[i], q->v[shown[i]].v / 1048576.0);
+		else
+			printw("  %s -", label[i]);
+	}
+}
+
 void tui_draw_detail(struct tui *t)
 {
 	const struct snapshot *s = &t->snap;
@@ -26,7 +49,7 @@ void tui_draw_detail(struct tui *t)
 	if (v->info.vcpus.present)
 		printw("%llu", (unsigned long long)v->info.vcpus.v);
 	attroff(A_BOLD);
-	y++;
+	tui_draw_qmp(&v->info.qmp, y++);
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-26s %12s %14s", "counter", "per second", "total");
 	attroff(A_REVERSE);

@@ -1,5 +1,6 @@
-/* VM facts from a VMM's command line: name, vCPUs, configured memory. QEMU option syntax
- * (util/qemu-option.c): comma-separated key=value lists, ",," is a literal comma. */
+/* VM facts from a VMM's command line: name, vCPUs, configured memory, QMP socket. QEMU
+ * option syntax (util/qemu-option.c): comma-separated key=value lists, ",," is a literal
+ * comma, a bare "key" is key=on and "nokey" key=off for booleans. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -60,6 +61,115 @@ static bool opt_get(const char *list, const char *key, bool implied_first, char 
 		}
 	}
 	return false;
+}
+
+/* Boolean option key (QEMU's qapi_bool_parse words, or bare key / nokey): 1 and *out
+ * set if present, 0 if absent, -EINVAL for another value. */
+static int opt_bool(const char *list, const char *key, bool *out)
+{
+	static const char *const yes[] = { "on", "yes", "true", "y" }, *const no[] = { "off", "no", "false", "n" };
+	size_t n = strlen(key);
+	char el[256];
+
+	for (int i = 0; opt_elem(list, i, el, sizeof(el)); i++) {
+		if (!strcmp(el, key) || (!strncmp(el, "no", 2) && !strcmp(el + 2, key))) {
+			*out = !strcmp(el, key);
+			return 1;
+		}
+		if (strncmp(el, key, n) || el[n] != '=')
+			continue;
+		for (int k = 0; k < 4; k++) {
+			if (!strcmp(el + n + 1, yes[k]) || !strcmp(el + n + 1, no[k])) {
+				*out = !strcmp(el + n + 1, yes[k]);
+				return 1;
+			}
+		}
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A socket chardev's options (chardev/char-socket.c qemu_chr_parse_socket): 1 and path /
+ * *abstract set if it is a unix socket QEMU listens on, 0 if not (tcp, client mode, fd=),
+ * -EINVAL if malformed. implied_path: the first element is the path (-qmp unix:PATH). */
+static int unix_server(const char *opts, bool implied_path, char path[VMM_QMP_PATH_MAX], bool *abstract)
+{
+	bool server = false, abs = false;
+	char p[256];
+
+	if (!opt_get(opts, "path", implied_path, p, sizeof(p)))
+		return 0;
+	if (!p[0] || strlen(p) >= VMM_QMP_PATH_MAX || opt_bool(opts, "server", &server) < 0 ||
+	    opt_bool(opts, "abstract", &abs) < 0)
+		return -EINVAL;
+	if (!server)
+		return 0;
+	memcpy(path, p, strlen(p) + 1);
+	*abstract = abs;
+	return 1;
+}
+
+#define QMP_CANDIDATES	8
+
+/* QMP monitors in command-line order: a socket (-qmp) or a chardev id (-mon ...,mode=control),
+ * and the unix server chardevs they may name. */
+struct qmp_scan {
+	struct { char chardev[64]; char path[VMM_QMP_PATH_MAX]; bool abstract; } mon[QMP_CANDIDATES];
+	struct { char id[64]; char path[VMM_QMP_PATH_MAX]; bool abstract; } dev[QMP_CANDIDATES];
+	int nr_mon, nr_dev;
+};
+
+static int qmp_scan_arg(struct qmp_scan *q, const char *opt, const char *v)
+{
+	char be[16], id[64], mode[16];
+	int r;
+
+	if (!strcmp(opt, "-qmp") || !strcmp(opt, "-qmp-pretty")) {
+		if (strncmp(v, "unix:", 5) || q->nr_mon >= QMP_CANDIDATES)
+			return 0;	/* tcp:, stdio, ... are not sockets we can reach */
+		r = unix_server(v + 5, true, q->mon[q->nr_mon].path, &q->mon[q->nr_mon].abstract);
+		if (r == 1)
+			q->mon[q->nr_mon++].chardev[0] = 0;
+		return r < 0 ? r : 0;
+	}
+	if (!strcmp(opt, "-chardev")) {
+		if (!opt_get(v, "backend", true, be, sizeof(be)) || strcmp(be, "socket") ||
+		    !opt_get(v, "id", false, id, sizeof(id)) || !id[0] || q->nr_dev >= QMP_CANDIDATES)
+			return 0;
+		r = unix_server(v, false, q->dev[q->nr_dev].path, &q->dev[q->nr_dev].abstract);
+		if (r == 1)
+			snprintf(q->dev[q->nr_dev++].id, sizeof(q->dev[0].id), "%s", id);
+		return r < 0 ? r : 0;
+	}
+	if (!strcmp(opt, "-mon")) {
+		if (!opt_get(v, "chardev", true, id, sizeof(id)) || !id[0] ||
+		    !opt_get(v, "mode", false, mode, sizeof(mode)) || strcmp(mode, "control") ||
+		    q->nr_mon >= QMP_CANDIDATES)
+			return 0;	/* mode=readline is the human monitor */
+		snprintf(q->mon[q->nr_mon++].chardev, sizeof(q->mon[0].chardev), "%s", id);
+	}
+	return 0;
+}
+
+/* The first QMP monitor whose socket is known. */
+static void qmp_scan_pick(const struct qmp_scan *q, struct vmm_qmp *out)
+{
+	for (int i = 0; i < q->nr_mon; i++) {
+		const char *path = q->mon[i].path;
+		bool abstract = q->mon[i].abstract;
+
+		if (q->mon[i].chardev[0]) {
+			path = NULL;
+			for (int d = 0; d < q->nr_dev && !path; d++)
+				if (!strcmp(q->dev[d].id, q->mon[i].chardev))
+					path = q->dev[d].path, abstract = q->dev[d].abstract;
+		}
+		if (path) {
+			snprintf(out->socket, sizeof(out->socket), "%s", path);
+			out->abstract = abstract;
+			return;
+		}
+	}
 }
 
 static int parse_count(const char *s, uint64_t max, uint64_t *out)
@@ -133,6 +243,7 @@ int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 {
 	const char *args[512];
 	char copy[8192], val[256];
+	struct qmp_scan qmp = { .nr_mon = 0 };
 	enum { QEMU, FIRECRACKER, CLOUD_HYPERVISOR, CROSVM } kind = QEMU;
 	int argc = 0, ret = 0;
 	uint64_t x;
@@ -171,6 +282,9 @@ int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 					ret = -EINVAL;
 				else
 					out->mem_configured_kb = (struct opt_u64){ x, true };
+			} else if (!strcmp(a, "-qmp") || !strcmp(a, "-qmp-pretty") || !strcmp(a, "-chardev") ||
+				   !strcmp(a, "-mon")) {
+				ret |= qmp_scan_arg(&qmp, a, v);
 			} else {
 				continue;
 			}
@@ -215,5 +329,7 @@ int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 		}
 		i++;		/* consumed the value */
 	}
+	if (kind == QEMU)
+		qmp_scan_pick(&qmp, &out->qmp);
 	return ret ? -EINVAL : 0;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "host_state.h"
+#include "vmm_qmp.h"
 
 #define VMM_NAME_MAX 128
 
@@ -24,13 +25,16 @@ struct vmm_info {
 	struct opt_u64 mem_configured_kb;/* -m */
 	struct opt_u64 rss_kb, swap_kb, anon_huge_kb;	/* smaps_rollup */
 	struct ksm_stat ksm;
+	struct vmm_qmp qmp;		/* socket from the command line; values from qmp_poll */
 };
 
 /* True for comms of known VMMs: qemu-system-*, qemu-kvm, firecracker, cloud-hypervisor, crosvm. */
 bool vmm_comm_is_known(const char *comm);
 
-/* Parse a NUL-separated command line (as /proc/PID/cmdline) of len bytes into name, vcpus
- * and mem_configured_kb of out (fields it cannot find are left untouched).
+/* Parse a NUL-separated command line (as /proc/PID/cmdline) of len bytes into name, vcpus,
+ * mem_configured_kb and the QMP server socket (qmp.socket, qmp.abstract: the first of
+ * `-qmp unix:PATH,server=on`, or `-chardev socket,id=ID,path=PATH,server=on` with
+ * `-mon chardev=ID,mode=control`) of out (fields it cannot find are left untouched).
  * Returns 0, or -EINVAL on a malformed option value (the rest is still parsed). */
 int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out);
 

@@ -16,7 +16,9 @@
 #include <linux/ioctl.h>
 #endif
 
-#define VMMEM_ABI_VERSION	1
+/* 2: /dev/vmmem header gained availability masks and histograms, records gained
+ * histograms; GET_EVENTS, SET_STREAM and TRACK ioctls. */
+#define VMMEM_ABI_VERSION	2
 
 /* Maximum VMM processes tracked at once (slots); exited ones are reaped by user space. */
 #define VMMEM_MAX_VMS		1024
@@ -56,7 +58,8 @@
 	X(ksm_scans,      events, "ksmd full scans completed (ksm:ksm_stop_scan)") \
 	X(ksm_scan_ns,    ns,     "wall time of the full scans whose start was seen (ksm_start_scan..ksm_stop_scan)") \
 	X(dropped_events, events, "event records lost because the event ring was full") \
-	X(missed_runs,    events, "probe runs the kernel skipped (BPF recursion or bpf_prog_active held): counts may be short by this much")
+	X(missed_runs,    events, "probe runs the kernel skipped (BPF recursion, bpf_prog_active held, kretprobe instances exhausted): counts may be short by this much") \
+	X(pool_exhausted, events, "probe-time allocations refused because a preallocated pool was full (VM slots, latency spans): that VM or sample went uncounted")
 
 /*
  * Per-VMM latency histograms, log2 ns slots.  X(name, help)
@@ -175,7 +178,16 @@ struct vmmem_event {
 
 /* ---- /dev/vmmem (kmod backend) ---- */
 
-/* read() returns this header followed by nr_vms struct vmmem_vm_record */
+/*
+ * read() from offset 0 returns one consistent snapshot: this header followed by nr_vms
+ * struct vmmem_vm_record.  A buffer smaller than the whole snapshot gets -EMSGSIZE; the
+ * largest snapshot is header_size + VMMEM_MAX_VMS * record_size.  Counters and histograms
+ * are cumulative since the VMM's slot was claimed; an exited VMM stays readable (state
+ * VMMEM_SLOT_EXITED, counters final) for VMMEM_EXIT_LINGER_S seconds, then its slot is
+ * reused with a new seq.
+ */
+#define VMMEM_EXIT_LINGER_S	10
+
 struct vmmem_snapshot_header {
 	__u32 abi_version;	/* VMMEM_ABI_VERSION */
 	__u32 header_size;	/* sizeof(struct vmmem_snapshot_header) */
@@ -183,27 +195,82 @@ struct vmmem_snapshot_header {
 	__u32 nr_vms;
 	__u32 nr_vm_counters;	/* VMMEM_NR_VM_COUNTERS */
 	__u32 nr_host_counters;	/* VMMEM_NR_HOST_COUNTERS */
-	__u64 ts_ns;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC of the snapshot */
+	__u64 available_vm;	/* bit i: VM counter i is fed by a hook attached now */
+	__u64 available_host;	/* bit i: host counter i likewise */
+	__u32 nr_vm_hists;	/* VMMEM_NR_VM_HISTS */
+	__u32 nr_host_hists;	/* VMMEM_NR_HOST_HISTS */
+	__u64 available_vm_hist;	/* bit i: VM histogram i likewise */
+	__u64 available_host_hist;	/* bit i: host histogram i likewise */
 	struct vmmem_host_counters host;
+	struct vmmem_host_hists host_hists;
 };
 
 struct vmmem_vm_record {
 	__u32 tgid;
-	__u32 state;		/* VMMEM_SLOT_* */
+	__u32 state;		/* VMMEM_SLOT_LIVE or VMMEM_SLOT_EXITED */
 	__u64 seq;		/* allocation sequence: a new number for every new VMM */
 	struct vmmem_vm_counters counters;
+	struct vmmem_vm_hists hists;
+};
+
+/* Argument of VMMEM_IOC_GET_EVENTS. */
+struct vmmem_events_req {
+	__u64 buf;		/* user pointer to room for max struct vmmem_event */
+	__u32 max;		/* 1..VMMEM_EVENTS_REQ_MAX */
+	__u32 count;		/* in: 0; out: records copied */
+};
+#define VMMEM_EVENTS_REQ_MAX	4096
+
+/* Argument of VMMEM_IOC_SET_STREAM. */
+struct vmmem_stream_req {
+	__u64 mask;		/* VMMEM_EV_BIT()s to stream; 0 releases the stream */
+	__u64 slow_ns;		/* slow_fault/slow_exit threshold; 0 keeps the default (1 ms) */
+};
+
+/* Argument of VMMEM_IOC_TRACK. */
+struct vmmem_track_req {
+	__u32 tgid;
+	__u32 reserved;		/* must be 0 */
 };
 
 #define VMMEM_IOC_MAGIC		0xb7
 /**
- * VMMEM_IOC_ABI_VERSION - return VMMEM_ABI_VERSION.
- * Context: process. Return: version (>0).
+ * VMMEM_IOC_ABI_VERSION - the ABI this module speaks.
+ * Context: process.
+ * Return: VMMEM_ABI_VERSION (> 0).
  */
 #define VMMEM_IOC_ABI_VERSION	_IO(VMMEM_IOC_MAGIC, 0x01)
 /**
- * VMMEM_IOC_RESET - zero all counters and reap exited VMMs.
- * Context: process, CAP_SYS_ADMIN. Return: 0, or -EPERM.
+ * VMMEM_IOC_RESET - zero every counter and histogram (slots stay claimed).
+ * Context: process; needs CAP_SYS_ADMIN.
+ * Return: 0; -EPERM without the capability.
  */
 #define VMMEM_IOC_RESET		_IO(VMMEM_IOC_MAGIC, 0x02)
+/**
+ * VMMEM_IOC_GET_EVENTS - move up to @max pending event records into @buf.
+ * Context: process; the caller must hold the stream (VMMEM_IOC_SET_STREAM).
+ * poll() reports EPOLLIN while records are pending.  Records that found the ring
+ * full were counted in the host counter dropped_events.
+ * Return: 0 with @count set; -EFAULT on a bad pointer; -EINVAL if @max is 0 or above
+ * VMMEM_EVENTS_REQ_MAX or @count is not 0; -EPERM if this file does not hold the stream.
+ */
+#define VMMEM_IOC_GET_EVENTS	_IOWR(VMMEM_IOC_MAGIC, 0x03, struct vmmem_events_req)
+/**
+ * VMMEM_IOC_SET_STREAM - choose the event types to stream, and become the one consumer.
+ * Context: process.  Per-event types (tdp_fault, exit, tlb_shootdown, ksm_merge) need
+ * CAP_PERFMON or CAP_SYS_ADMIN: they cost every event a ring record.  The stream is
+ * released when @mask is 0 or the file is closed.
+ * Return: 0; -EBUSY if another file holds the stream; -EPERM; -EINVAL for unknown bits;
+ * -EFAULT on a bad pointer.
+ */
+#define VMMEM_IOC_SET_STREAM	_IOW(VMMEM_IOC_MAGIC, 0x04, struct vmmem_stream_req)
+/**
+ * VMMEM_IOC_TRACK - count a process that has not hit a KVM event yet (found in /proc).
+ * Context: process; needs CAP_SYS_ADMIN.
+ * Return: 0; -EEXIST if it is counted already; -ESRCH if no such live process;
+ * -ENOSPC if every slot is used; -EINVAL if @reserved is not 0; -EPERM; -EFAULT.
+ */
+#define VMMEM_IOC_TRACK		_IOW(VMMEM_IOC_MAGIC, 0x05, struct vmmem_track_req)
 
 #endif /* _UAPI_VMMEM_H */

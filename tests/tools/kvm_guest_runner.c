@@ -2,8 +2,12 @@
  * 32-bit flat protected mode; each vCPU writes one byte to each of K distinct 4 KiB guest
  * pages (its own range), then halts. Every first touch is an EPT/NPT violation, so
  * kvm:kvm_page_fault fires at least K times per vCPU. Prints its pid at start and
- * "done exits=N" at the end. Built static: it runs inside a busybox guest.
- * usage: kvm_guest_runner K [NVCPUS] */
+ * "done" at the end. Built static: it runs inside a busybox guest.
+ * With CHUNKS, it then plays a balloon: madvise(MADV_DONTNEED) CHUNKS times 64 KiB of guest
+ * RAM (inflate), then MADV_WILLNEED the same (deflate), as QEMU's virtio-balloon does.
+ * With RUNNER_HOLD=1 in the environment it stays alive after "done" until killed (so a
+ * scrape can still see it), else it exits 200 ms after.
+ * usage: kvm_guest_runner K [NVCPUS [CHUNKS]] */
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -17,6 +21,7 @@
 
 #define CODE_GPA	0x1000
 #define DATA_GPA	0x100000	/* vCPU i writes pages DATA_GPA + i * K * 4096 ... */
+#define BALLOON_CHUNK	(64 * 1024)
 
 static volatile sig_atomic_t go;
 static int vm_fd, run_size;
@@ -86,6 +91,7 @@ int main(int argc, char **argv)
 		0x88, 0x18, 0x05, 0x00, 0x10, 0x00, 0x00, 0x49, 0x75, 0xf6, 0xf4,
 	};
 	long nvcpus = argc >= 3 ? atol(argv[2]) : 1;
+	long chunks = argc >= 4 ? atol(argv[3]) : 0;
 	struct kvm_userspace_memory_region region;
 	pthread_t threads[8];
 	size_t size;
@@ -93,8 +99,9 @@ int main(int argc, char **argv)
 	int kvm;
 
 	k_pages = argc >= 2 ? atol(argv[1]) : 0;
-	if (k_pages <= 0 || k_pages > 65536 || nvcpus < 1 || nvcpus > 8) {
-		fprintf(stderr, "usage: kvm_guest_runner K(1..65536) [NVCPUS(1..8)]\n");
+	if (k_pages <= 0 || k_pages > 65536 || nvcpus < 1 || nvcpus > 8 || chunks < 0 ||
+	    chunks * BALLOON_CHUNK > nvcpus * k_pages * 4096) {
+		fprintf(stderr, "usage: kvm_guest_runner K(1..65536) [NVCPUS(1..8) [CHUNKS(64 KiB each, within K*NVCPUS pages)]]\n");
 		return 2;
 	}
 	signal(SIGUSR1, on_usr1);
@@ -122,8 +129,16 @@ int main(int argc, char **argv)
 		pthread_create(&threads[i], NULL, vcpu_thread, (void *)i);
 	for (long i = 0; i < nvcpus; i++)
 		pthread_join(threads[i], NULL);
+	for (int advice = 0; advice < 2 && chunks; advice++)
+		for (long i = 0; i < chunks; i++)
+			if (madvise((char *)mem + DATA_GPA + i * BALLOON_CHUNK, BALLOON_CHUNK,
+				    advice ? MADV_WILLNEED : MADV_DONTNEED))
+				die("madvise");
 	printf("done\n");
 	fflush(stdout);
+	if (getenv("RUNNER_HOLD"))
+		for (;;)
+			pause();
 	usleep(200 * 1000);
 	return 0;
 }

@@ -361,6 +361,39 @@ static void test_histogram(void **state)
 	snapshot_free(&s);
 }
 
+/* Guest-side QMP values: present ones exported with the VM's labels, counters with _total,
+ * absent ones absent (never 0), vmmem_qmp_up only for VMs with a QMP socket; families
+ * checked for HELP and TYPE in both formats. */
+static void test_qmp_values(void **state)
+{
+	struct snapshot s;
+	char *text;
+
+	(void)state;
+	make_snapshot(&s, 3);
+	/* vm0: QMP answered; vm1: socket known, no answer; vm2: no socket */
+	strcpy(s.vms[0].info.qmp.socket, "/run/vm0.qmp");
+	s.vms[0].info.qmp.up = true;
+	s.vms[0].info.qmp.v[VMM_QMP_balloon_actual_bytes] = (struct opt_u64){ 268435456, true };
+	s.vms[0].info.qmp.v[VMM_QMP_guest_swap_in_bytes] = (struct opt_u64){ 8192, true };
+	strcpy(s.vms[1].info.qmp.socket, "/run/vm1.qmp");
+	for (int f = EXPORT_FMT_TEXT; f <= EXPORT_FMT_OPENMETRICS; f++) {
+		text = render(&s, f, true);
+		check_families(text, f);
+		assert_value(sample_value(text, "vmmem_balloon_actual_bytes{vm=\"vm0\",pid=\"100\",vmm=\"qemu-system-x86\"}"),
+			     268435456);
+		assert_value(sample_value(text, "vmmem_guest_swap_in_bytes_total{vm=\"vm0\",pid=\"100\",vmm=\"qemu-system-x86\"}"),
+			     8192);
+		assert_value(sample_value(text, "vmmem_qmp_up{vm=\"vm0\",pid=\"100\",vmm=\"qemu-system-x86\"}"), 1);
+		assert_value(sample_value(text, "vmmem_qmp_up{vm=\"vm1\",pid=\"101\",vmm=\"qemu-system-x86\"}"), 0);
+		assert_null(strstr(text, "vmmem_qmp_up{vm=\"vm2\""));
+		assert_null(strstr(text, "vmmem_balloon_actual_bytes{vm=\"vm1\""));
+		assert_null(strstr(text, "vmmem_guest_mem_free_bytes"));	/* nobody has it: no family */
+		free(text);
+	}
+	snapshot_free(&s);
+}
+
 static void test_no_sample_yet(void **state)
 {
 	char *text;
@@ -427,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_unavailable_counter_absent),
 		cmocka_unit_test(test_exited_vm_absent),
 		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_qmp_values),
 		cmocka_unit_test(test_no_sample_yet),
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_listen_parse),

@@ -14,7 +14,7 @@
 #include "vmm_info.h"
 #include "source.h"
 
-int source_kmod_parse(const void *data, size_t len, struct source_read *out);
+#include "source_kmod.h"
 
 static void test_meminfo(void **state)
 {
@@ -199,35 +199,80 @@ static void test_discovery_fake_proc(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+static void kmod_fill(void *buf, int nr_vms)
+{
+	struct vmmem_snapshot_header *h = buf;
+
+	memset(h, 0, sizeof(*h));
+	h->abi_version = VMMEM_ABI_VERSION;
+	h->header_size = sizeof(*h);
+	h->record_size = sizeof(struct vmmem_vm_record);
+	h->nr_vms = nr_vms;
+	h->nr_vm_counters = VMMEM_NR_VM_COUNTERS;
+	h->nr_host_counters = VMMEM_NR_HOST_COUNTERS;
+	h->nr_vm_hists = VMMEM_NR_VM_HISTS;
+	h->nr_host_hists = VMMEM_NR_HOST_HISTS;
+}
+
 static void test_kmod_parse(void **state)
 {
-	struct {
+	static struct {
 		struct vmmem_snapshot_header h;
 		struct vmmem_vm_record r[2];
 	} d;
 	static struct source_read out;
+	struct counter_mask avail;
 
 	(void)state;
 	memset(&d, 0, sizeof(d));
-	d.h.abi_version = VMMEM_ABI_VERSION;
-	d.h.header_size = sizeof(d.h);
-	d.h.record_size = sizeof(d.r[0]);
-	d.h.nr_vms = 2;
-	d.h.nr_vm_counters = VMMEM_NR_VM_COUNTERS;
-	d.h.nr_host_counters = VMMEM_NR_HOST_COUNTERS;
+	kmod_fill(&d, 2);
+	d.h.available_vm = 1ull << VMMEM_C_tdp_faults | 1ull << VMMEM_C_exits;
+	d.h.available_vm_hist = 1ull << VMMEM_HIST_tdp_fault_ns;
+	d.h.host.c[VMMEM_H_dropped_events] = 7;
 	d.r[0] = (struct vmmem_vm_record){ .tgid = 42, .state = VMMEM_SLOT_LIVE, .seq = 1 };
 	d.r[0].counters.c[VMMEM_C_tdp_faults] = 513;
+	d.r[0].hists.h[VMMEM_HIST_tdp_fault_ns].slot[12] = 513;
 	d.r[1] = (struct vmmem_vm_record){ .tgid = 43, .state = 99 };	/* unknown state: skipped */
-	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out), 0);
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, &avail), 0);
 	assert_int_equal(out.nr_vms, 1);
 	assert_int_equal(out.vms[0].counters.c[VMMEM_C_tdp_faults], 513);
-	assert_int_equal(source_kmod_parse(&d, sizeof(d) - 1, &out), -EPROTO);	/* truncated */
+	assert_int_equal(out.vms[0].hists.h[VMMEM_HIST_tdp_fault_ns].slot[12], 513);
+	assert_int_equal(out.host.c[VMMEM_H_dropped_events], 7);
+	assert_true(avail.vm[VMMEM_C_tdp_faults] && avail.vm[VMMEM_C_exits]);
+	assert_false(avail.vm[VMMEM_C_exits_io]);	/* the module cannot classify exits */
+	assert_true(avail.vm_hist[VMMEM_HIST_tdp_fault_ns]);
+	assert_false(avail.vm_hist[VMMEM_HIST_exit_io_ns]);
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, NULL), 0);
+
+	/* malformed: every one is refused, none read past len */
+	assert_int_equal(source_kmod_parse(&d, sizeof(d) - 1, &out, NULL), -EPROTO);	/* truncated */
+	assert_int_equal(source_kmod_parse(&d, 3, &out, NULL), -EPROTO);
+	assert_int_equal(source_kmod_parse(&d, 0, &out, NULL), -EPROTO);
 	d.h.nr_vms = 0xffffffff;
-	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out), -EPROTO);	/* huge count */
-	d.h.nr_vms = 2;
-	d.h.abi_version = 99;
-	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out), -EPROTO);
-	assert_int_equal(source_kmod_parse(&d, 3, &out), -EPROTO);
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, NULL), -EPROTO);	/* huge count */
+	d.h.nr_vms = VMMEM_MAX_VMS;
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, NULL), -EPROTO);	/* beyond len */
+	kmod_fill(&d, 2);
+	d.h.abi_version = 1;
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, NULL), -EPROTO);	/* old ABI */
+	kmod_fill(&d, 2);
+	d.h.record_size = 8;
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, NULL), -EPROTO);	/* short records */
+	kmod_fill(&d, 2);
+	d.h.record_size = 0x80000000u;
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, NULL), -EPROTO);	/* size overflow */
+	kmod_fill(&d, 2);
+	d.h.header_size = 0xffffffffu;
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, NULL), -EPROTO);
+	kmod_fill(&d, 2);
+	d.h.nr_vm_counters = VMMEM_NR_VM_COUNTERS + 1;
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, NULL), -EPROTO);	/* other table */
+	kmod_fill(&d, 2);
+	d.h.nr_vm_hists = 0;
+	assert_int_equal(source_kmod_parse(&d, sizeof(d), &out, NULL), -EPROTO);
+	kmod_fill(&d, 0);
+	assert_int_equal(source_kmod_parse(&d, sizeof(d.h), &out, NULL), 0);	/* no VMs: fine */
+	assert_int_equal(out.nr_vms, 0);
 }
 
 int main(void)

@@ -1,69 +1,259 @@
 #!/bin/sh
 # /init of the nested-KVM guest (Debian's 6.1 kernel under TCG, -cpu max: SVM with NPT).
-# Loads KVM, then for each case runs kvm_guest_runner under `vmmemtop snapshot` while a
-# private tracefs instance records kvm:kvm_page_fault and kvm:kvm_exit (the oracle), and
-# prints one RESULT line per runner for the host to check. Ends with ALLDONE and powers off.
+# Loads KVM, then runs each case with kvm_guest_runner (a tiny VMM) under `vmmemtop
+# snapshot` while a private tracefs instance records the oracle events, and prints one
+# RESULT line per runner: "name=vmmem/oracle" pairs the host compares (test_nested_kvm.sh).
+# Cases run with the BPF backend, then with vmmem.ko (kmod backend), as root and as an
+# unprivileged member of the device's group, and end with the module's unload tests.
+# Every phase prints "TIME <phase> <seconds since boot>". Ends with ALLDONE and powers off.
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tracefs nodev /sys/kernel/tracing
-mkdir -p /tmp && mount -t tmpfs tmp /tmp
+mount -t debugfs nodev /sys/kernel/debug
+mkdir -p /tmp && mount -t tmpfs -o mode=1777 tmp /tmp
 for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
 echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
 [ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
+ip link set lo up
+# a monitoring user in the device's group, and one outside it
+printf 'root:x:0:0::/:/bin/sh\nmon:x:1000:1000::/tmp:/bin/sh\nother:x:1001:1001::/tmp:/bin/sh\n' > /etc/passwd
+printf 'root:x:0:\nvmmem:x:990:mon\nmon:x:1000:\nother:x:1001:\n' > /etc/group
+VMMEM_GID=990
+phase() { echo "TIME $1 $(cut -d' ' -f1 /proc/uptime)"; }
 
 T=/sys/kernel/tracing/instances/oracle
 mkdir $T
 echo 16384 > $T/buffer_size_kb
 echo 1 > $T/options/record-tgid
 
-# count_oracle EVENT TGID: lines of EVENT recorded for TGID
+# count_oracle EVENT TGID [ERE]: lines of EVENT recorded for TGID (and matching ERE)
 count_oracle() {
-	awk -v ev="$1:" -v t="$2" 'index($0, ev) { if (match($0, /\( *[0-9]+\)/)) {
-		g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } }
+	awk -v ev="$1:" -v t="$2" -v re="${3:-.}" 'index($0, ev) && $0 ~ re {
+		if (match($0, /\( *[0-9]+\)/)) { g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } }
 		END { print n + 0 }' $T/trace
 }
 
-# run_case BACKEND "K1:N1 K2:N2 ...": runners started together under one snapshot
-run_case() {
-	backend=$1; specs=$2; pids=""
-	# the previous case's files say "counting" too: start from none
+# madvise_bytes TGID BEHAVIOR: sum of len_in of that tgid's madvise calls (hex in the trace)
+madvise_bytes() {
+	awk -v t="$1" -v b="behavior: $2)" 'function hex(s,  i, v) { v = 0; s = tolower(s)
+		for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
+		index($0, "sys_madvise(") && index($0, b) && match($0, /\( *[0-9]+\)/) {
+		g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g != t) next
+		if (match($0, /len_in: [0-9a-f]+/)) n += hex(substr($0, RSTART + 8, RLENGTH - 8)) }
+		END { printf "%d\n", n }' $T/trace
+}
+
+oracle_start() {
+	echo 0 > $T/tracing_on
+	echo > $T/trace
+	echo "$1" > $T/set_event
+	echo 1 > $T/tracing_on
+}
+
+overruns() {
+	lost=0
+	for f in $T/per_cpu/cpu*/stats; do lost=$((lost + $(awk '/^overrun:/ { print $2 }' $f))); done
+	echo $lost
+}
+
+# as USER CMD: run CMD as USER (root runs it directly)
+as() { u=$1; shift; if [ "$u" = root ]; then sh -c "$*"; else su -s /bin/sh "$u" -c "$*"; fi; }
+
+# snapshot_start BACKEND USER [ARGS]: vmmemtop snapshot in the background until snapshot_stop
+snapshot_start() {
 	rm -f /tmp/snap.err /tmp/snap.json
-	for s in $specs; do
-		kvm_guest_runner ${s%%:*} ${s##*:} > /tmp/runner.$s &
-		pids="$pids $!"
-	done
-	vmmemtop snapshot -v --interval 120 --json --backend $backend > /tmp/snap.json 2> /tmp/snap.err &
+	as "$2" "/bin/vmmemtop snapshot -v --interval 300 --json --backend $1 $3 > /tmp/snap.json 2> /tmp/snap.err" &
 	sp=$!
-	i=0
-	while ! grep -q "vmmemtop: counting" /tmp/snap.err; do
-		i=$((i + 1)); [ $i -gt 600 ] && { echo "CASEFAIL $backend: vmmemtop did not start"; cat /tmp/snap.err; return; }
-		kill -0 $sp 2>/dev/null || { echo "CASEFAIL $backend: vmmemtop exited"; grep -v "^libbpf|probe:" /tmp/snap.err; grep "^libbpf" /tmp/snap.err | grep -iE "fail|error|invalid|-[0-9]+$" | tail -12; return; }
+	tries=0
+	while ! grep -q "vmmemtop: counting" /tmp/snap.err 2>/dev/null; do
+		tries=$((tries + 1)); [ $tries -gt 600 ] && { echo "CASEFAIL $1: vmmemtop did not start"; cat /tmp/snap.err; return 1; }
+		kill -0 $sp 2>/dev/null || { echo "CASEFAIL $1: vmmemtop exited"; grep -v "^libbpf\|probe:" /tmp/snap.err | head; return 1; }
 		usleep 100000
 	done
-	echo > $T/trace
-	echo 'kvm:kvm_page_fault kvm:kvm_exit' > $T/set_event
-	echo 1 > $T/tracing_on
+}
+
+snapshot_stop() {
+	killall -INT vmmemtop 2>/dev/null
+	wait $sp
+}
+
+# vm FIELD PID: FIELD of that VM in /tmp/snap.json
+vm() { jq -r --argjson p "$2" "[.vms[] | select(.pid == \$p)][0] | $1" /tmp/snap.json < /dev/null; }
+
+# run_case NAME BACKEND USER "K:N[:CHUNKS] ...": runners started together under one snapshot
+run_case() {
+	name=$1 backend=$2 user=$3 specs=$4 pids=""
+	: > /tmp/runners
+	for s in $specs; do
+		set -- $(echo "$s" | tr ':' ' ')
+		kvm_guest_runner $1 $2 ${3:-0} > /dev/null &
+		pids="$pids $!"
+		echo "$! $1 $2 ${3:-0}" >> /tmp/runners
+	done
+	snapshot_start $backend $user || { kill $pids; return; }
+	oracle_start 'kvm:kvm_page_fault kvm:kvm_exit kvmmmu:kvm_mmu_spte_requested kvmmmu:kvm_mmu_set_spte syscalls:sys_enter_madvise'
 	kill -USR1 $pids
 	for p in $pids; do wait $p; done
 	sleep 1
 	echo 0 > $T/tracing_on
-	kill -INT $sp; wait $sp
-	lost=0
-	for f in $T/per_cpu/cpu*/stats; do lost=$((lost + $(awk '/^overrun:/ { print $2 }' $f))); done
-	n=0
-	for s in $specs; do
-		set -- $pids; shift $n; p=$1; n=$((n + 1))
-		v=$(jq -c --argjson p $p '[.vms[] | select(.pid == $p)][0] | {f: .counters.tdp_faults, e: .counters.exits,
-			x: .exited, m4: .counters.tdp_map_4k, h: (.histograms.tdp_fault_ns.count // null)}' /tmp/snap.json)
-		echo "RESULT backend=$backend k=${s%%:*} vcpus=${s##*:} pid=$p vmmem=$v oracle_faults=$(count_oracle kvm_page_fault $p) oracle_exits=$(count_oracle kvm_exit $p) overruns=$lost"
-	done
+	snapshot_stop
+	jb=$(jq -r .backend /tmp/snap.json)
+	while read p k vc ch; do
+		# the module counts kvm_mmu_set_spte (struct kvm_page_fault is KVM-private), BPF spte_requested
+		req4=$(count_oracle kvm_mmu_spte_requested $p ' level 1$')
+		set4=$(count_oracle kvm_mmu_set_spte $p ' level 1 ')
+		if [ "$jb" = kmod ]; then map4=$set4; else map4=$req4; fi
+		echo "RESULT case=$name backend=$backend user=$user json_backend=$jb pid=$p k=$k vcpus=$vc chunks=$ch" \
+			"tdp_faults=$(vm .counters.tdp_faults $p)/$(count_oracle kvm_page_fault $p)" \
+			"exits=$(vm .counters.exits $p)/$(count_oracle kvm_exit $p)" \
+			"tdp_map_4k=$(vm .counters.tdp_map_4k $p)/$map4" \
+			"hist_tdp_fault_ns=$(vm .histograms.tdp_fault_ns.count $p)/$(vm .counters.tdp_faults $p)" \
+			"balloon_inflate_bytes=$(vm .counters.balloon_inflate_bytes $p)/$(madvise_bytes $p 4)" \
+			"balloon_deflate_bytes=$(vm .counters.balloon_deflate_bytes $p)/$(madvise_bytes $p 3)" \
+			"exited=$(vm .exited $p) overruns=$(overruns) info_spte_requested_4k=$req4 info_set_spte_4k=$set4"
+	done < /tmp/runners
 	grep -i "notice\|error" /tmp/snap.err | head -5
+	phase "$name"
 }
 
-run_case bpf "64:1"
-run_case bpf "512:1"
-run_case bpf "128:2 256:1"
-[ -e /vmmem.ko ] && { insmod /vmmem.ko && run_case kmod "64:1" && run_case kmod "512:1" && run_case kmod "128:2 256:1"; }
+# tlb_case NAME BACKEND: a two-thread process sending shootdowns, counted through --track
+tlb_case() {
+	tlb_worker 2 > /dev/null &
+	w=$!
+	snapshot_start $2 root "--track $w" || { kill $w; return; }
+	oracle_start 'tlb:tlb_flush'
+	kill -USR1 $w
+	sleep 2.6
+	echo 0 > $T/tracing_on
+	snapshot_stop
+	kill $w; wait $w 2>/dev/null
+	echo "RESULT case=$1 backend=$2 user=root json_backend=$(jq -r .backend /tmp/snap.json) pid=$w" \
+		"tlb_shootdown_ipis=$(vm .counters.tlb_shootdown_ipis $w)/$(count_oracle tlb_flush $w ' [(]4[)]$')" \
+		"overruns=$(overruns)"
+	phase "$1"
+}
+
+# thp_case NAME BACKEND: a process collapsing 4 huge pages (MADV_COLLAPSE), counted through --track
+thp_case() {
+	rm -f /tmp/thp.out
+	thp_collapse 4 > /tmp/thp.out &
+	w=$!
+	snapshot_start $2 root "--track $w" || { kill $w; return; }
+	oracle_start 'huge_memory:mm_collapse_huge_page'
+	kill -USR1 $w
+	while ! grep -q collapsed /tmp/thp.out; do usleep 100000; done
+	echo 0 > $T/tracing_on
+	snapshot_stop
+	kill $w; wait $w 2>/dev/null
+	echo "RESULT case=$1 backend=$2 user=root json_backend=$(jq -r .backend /tmp/snap.json) pid=$w" \
+		"thp_collapses=$(vm .counters.thp_collapses $w)/$(count_oracle mm_collapse_huge_page $w 'status=succeeded')" \
+		"own=$(awk '/collapsed/ { print $2 }' /tmp/thp.out) overruns=$(overruns)"
+	phase "$1"
+}
+
+# remote_flush_case NAME BACKEND: KVM remote TLB flushes of a VM whose RAM the VMM discards
+# (the MMU notifier flushes the VM's TDP mappings). Oracle: KVM's own per-VM statistic
+# remote_tlb_flush_requests (one per kvm_flush_remote_tlbs call), read while the VM lives.
+remote_flush_case() {
+	rm -f /tmp/hold.out
+	RUNNER_HOLD=1 kvm_guest_runner 512 1 32 > /tmp/hold.out &
+	r=$!
+	snapshot_start $2 root || { kill $r; return; }
+	kill -USR1 $r
+	while ! grep -q done /tmp/hold.out; do usleep 100000; done
+	sleep 0.5
+	d=$(ls -d /sys/kernel/debug/kvm/$r-* | head -n 1)
+	req=$(cat $d/remote_tlb_flush_requests) done=$(cat $d/remote_tlb_flush)
+	snapshot_stop
+	kill $r; wait $r 2>/dev/null
+	if [ "$2" = kmod ]; then
+		# the module has no hook for it: unavailable (null), never a made-up 0
+		echo "RESULT case=$1 backend=$2 user=root json_backend=$(jq -r .backend /tmp/snap.json) pid=$r" \
+			"unavailable_kvm_remote_tlb_flushes=$(vm .counters.kvm_remote_tlb_flushes $r) info_debugfs_requests=$req"
+	else
+		echo "RESULT case=$1 backend=$2 user=root json_backend=$(jq -r .backend /tmp/snap.json) pid=$r" \
+			"kvm_remote_tlb_flushes=$(vm .counters.kvm_remote_tlb_flushes $r)/$req info_debugfs_flushes=$done"
+	fi
+	phase "$1"
+}
+
+phase boot
+run_case bpf-64 bpf root "64:1"
+run_case bpf-512-balloon bpf root "512:1:32"
+run_case bpf-two bpf root "128:2 256:1"
+tlb_case bpf-tlb bpf
+thp_case bpf-thp bpf
+remote_flush_case bpf-remote-flush bpf
+
+if [ -e /vmmem.ko ]; then
+	insmod /vmmem.ko gid=$VMMEM_GID || echo "CASEFAIL kmod: insmod failed"
+	echo "DEVNODE $(stat -c '%a %g' /dev/vmmem)"
+	run_case kmod-64 kmod root "64:1"
+	run_case kmod-512-balloon kmod root "512:1:32"
+	run_case kmod-two kmod root "128:2 256:1"
+	tlb_case kmod-tlb kmod
+	thp_case kmod-thp kmod
+	remote_flush_case kmod-remote-flush kmod
+	# unprivileged: auto falls back from BPF (no CAP_BPF) to the module through the group
+	run_case kmod-unprivileged auto mon "256:1"
+	echo "OUTSIDER_KMOD $(as other '/bin/vmmemtop snapshot --backend kmod --interval 1 2>&1 >/dev/null; echo rc=$?' | tr '\n' ' ')"
+	echo "OUTSIDER_AUTO $(as other '/bin/vmmemtop snapshot --backend auto --interval 1 2>&1 >/dev/null; echo rc=$?' | tr '\n' ' ')"
+
+	# the exporter, unprivileged, serving a VM that is still running
+	as mon "/bin/vmmemtop export --backend kmod --listen 127.0.0.1:9477 --interval 1 > /tmp/export.out 2> /tmp/export.err" &
+	ep=$!
+	RUNNER_HOLD=1 kvm_guest_runner 128 1 > /tmp/hold.out &
+	hp=$!
+	oracle_start 'kvm:kvm_page_fault'
+	kill -USR1 $hp
+	while ! grep -q done /tmp/hold.out; do usleep 100000; done
+	sleep 2.5
+	echo 0 > $T/tracing_on
+	m=$(wget -q -O - http://127.0.0.1:9477/metrics | grep "^vmmem_tdp_faults_total{.*pid=\"$hp\"" | awk '{ print $NF }')
+	echo "RESULT case=kmod-export backend=kmod user=mon json_backend=kmod pid=$hp tdp_faults=${m:-none}/$(count_oracle kvm_page_fault $hp) overruns=$(overruns)"
+	kill $hp; wait $hp 2>/dev/null
+	killall vmmemtop; wait $ep
+	grep -v "^vmmemtop: counting" /tmp/export.err | head -3
+	phase kmod-export
+
+	# events: the module's ring delivers what its counters count
+	rm -f /tmp/poll.out
+	vmmem_poll 60 > /tmp/poll.out &
+	pp=$!
+	while ! grep -q polling /tmp/poll.out 2>/dev/null; do usleep 100000; done
+	run_case kmod-events kmod root "256:1:16"
+	kill -TERM $pp; wait $pp
+	echo "POLL $(tail -n 1 /tmp/poll.out)"
+
+	# unload: a reader blocked in poll pins the module (rmmod must refuse, nothing breaks);
+	# then rmmod while probes fire; then load again and count again
+	rm -f /tmp/poll.out
+	vmmem_poll 60 > /tmp/poll.out &
+	pp=$!
+	while ! grep -q polling /tmp/poll.out 2>/dev/null; do usleep 100000; done
+	kvm_guest_runner 4096 2 > /dev/null & rp=$!
+	kill -USR1 $rp
+	rmmod vmmem 2>/dev/null; echo "UNLOAD_WHILE_OPEN rc=$? (non-zero expected)"
+	kill -TERM $pp; wait $pp; echo "POLL_AFTER_REFUSED $(tail -n 1 /tmp/poll.out)"
+	kvm_guest_runner 4096 2 > /dev/null & rp2=$!
+	kill -USR1 $rp2
+	usleep 300000
+	rmmod vmmem; echo "UNLOAD_WHILE_FIRING rc=$?"
+	wait $rp $rp2
+	insmod /vmmem.ko gid=$VMMEM_GID; echo "RELOAD rc=$?"
+	run_case kmod-reloaded kmod root "64:1"
+	rmmod vmmem; echo "FINAL_UNLOAD rc=$?"
+	# kvm.ko going and coming back under a loaded vmmem.ko: its probes detach and reattach
+	insmod /vmmem.ko gid=$VMMEM_GID
+	rmmod kvm_amd && rmmod kvm && echo "KVM_UNLOADED"
+	for m in $(cat /etc/modules.order); do case $m in *kvm*) insmod "$m";; esac; done
+	run_case kmod-kvm-reloaded kmod root "64:1"
+	rmmod vmmem; echo "LAST_UNLOAD rc=$?"
+	phase unload
+	echo "DMESG_BAD=$(dmesg | grep -cE 'WARNING|BUG:|Oops|Call Trace|general protection|soft lockup|rcu.*stall')"
+	dmesg | grep -E 'WARNING|BUG:|Oops|Call Trace|general protection|soft lockup|rcu.*stall' | head -5
+	dmesg | grep "vmmem:" | head -12
+fi
 echo ALLDONE
 poweroff -f

@@ -39,6 +39,7 @@ build_initramfs() {
 	stamp=$( { echo "$kver $mods $*"; cat "$init" "$BASH_SOURCE"; for f in "$@"; do stat -c '%Y %s' "${f%%:*}"; done; } | md5sum | cut -c1-16)
 	[ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ] && return 0
 	root=$(mktemp -d /tmp/vmmem-initramfs.XXXXXX)
+	chmod 0755 "$root"	# the guest's / : unprivileged users must reach /bin
 	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/modules/$kver}
 	cp /bin/busybox "$root/bin/busybox"
 	for p in sh ash mount umount insmod rmmod cat echo sleep grep awk sed ls mkdir kill ps \

@@ -4,6 +4,7 @@
 #   qmp ID JSON                               send one QMP command, print its reply line
 #   vm_stop ID                                kill it (vm_stop_all runs at exit if trapped)
 #   need_vm_rig                               SKIP (exit 77) unless root, QEMU and the 6.1 kernel are here
+# VM_APPEND adds kernel parameters (debugging: VM_APPEND="loglevel=7 softlockup_all_cpu_backtrace=1").
 declare -A VM_PID VM_LOG VM_QMP
 VM_DIR=${VM_DIR:-$(mktemp -d /tmp/vmmem-vm.XXXXXX)}
 
@@ -12,8 +13,13 @@ vm_start() {
 	VM_LOG[$id]=$VM_DIR/$id.serial
 	VM_QMP[$id]=$VM_DIR/$id.qmp
 	: > "${VM_LOG[$id]}"
-	qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -kernel "$(guest_kernel)" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet" -display none -monitor none -no-reboot \
+	# One host thread for all vCPUs: with multi-threaded TCG (QEMU 7.2) a guest hangs now and
+	# then in text_poke_bp() (ftrace, static calls, BPF and kprobe attach all patch kernel text):
+	# one vCPU keeps executing the stale int3 of a site another vCPU already rewrote, with
+	# interrupts off, and the patching CPU waits forever for its IPI. Seen with and without
+	# vmmem.ko loaded; never with thread=single, which costs this rig no time.
+	qemu-system-x86_64 -accel tcg,thread=single -cpu max -m "$mem" -kernel "$(guest_kernel)" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet ${VM_APPEND:-}" -display none -monitor none -no-reboot \
 		-serial "file:${VM_LOG[$id]}" -qmp "unix:${VM_QMP[$id]},server=on,wait=off" "$@" \
 		> "$VM_DIR/$id.qemu.log" 2>&1 &
 	VM_PID[$id]=$!

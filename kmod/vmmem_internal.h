@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmmem.ko internals: the VMM table (vmmem_table.c), per-thread latency spans
+ * (vmmem_spans.c), per-CPU event rings (vmmem_events.c), tracepoint probes
+ * (vmmem_probes.c), kretprobes (vmmem_kprobes.c) and the device (vmmem_main.c).
+ */
+#ifndef _VMMEM_INTERNAL_H
+#define _VMMEM_INTERNAL_H
+
+#include <linux/hashtable.h>
+#include <linux/percpu.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include "uapi/vmmem.h"
+
+#define VMMEM_PFX "vmmem: "
+
+/* Internal slot state: exited long enough ago, being returned to FREE (never read out). */
+#define VMMEM_SLOT_REAPING	3
+
+/* One VMM's per-CPU storage: its vCPU threads never share a cache line. */
+struct vmmem_pcpu {
+	struct vmmem_vm_counters c;
+	struct vmmem_vm_hists h;
+};
+
+struct vmmem_slot {
+	struct hlist_node node;		/* in the tgid hash while LIVE */
+	pid_t tgid;
+	u32 state;			/* VMMEM_SLOT_*; FREE -> LIVE -> EXITED -> REAPING -> FREE */
+	u64 seq;
+	unsigned long exit_jiffies;
+	struct vmmem_pcpu __percpu *pc;
+};
+
+struct vmmem_host_pcpu {
+	struct vmmem_host_counters c;
+	struct vmmem_host_hists h;
+};
+
+extern unsigned int vmmem_max_vms;
+extern struct vmmem_host_pcpu __percpu *vmmem_host;
+
+/* ---- table (vmmem_table.c) ---- */
+int vmmem_table_init(void);
+void vmmem_table_exit(void);
+/* Probe context: true once any VMM is counted (lets the host-wide hooks return at once). */
+bool vmmem_table_busy(void);
+/* Probe context: the LIVE slot of tgid, or NULL.  Valid until the probe returns. */
+struct vmmem_slot *vmmem_slot_find(pid_t tgid);
+/* Probe context: find, or claim without allocating; NULL when every slot is used. */
+struct vmmem_slot *vmmem_slot_claim(pid_t tgid, u32 origin);
+/* Probe context: the last thread of tgid is exiting. */
+void vmmem_slot_exit(pid_t tgid);
+/* Process context: TRACK ioctl.  0, -EEXIST, -ENOSPC. */
+int vmmem_table_track(pid_t tgid);
+/* Process context: one consistent snapshot into buf; -ENOSPC if more VMMs than fit. */
+ssize_t vmmem_table_snapshot(void *buf, size_t len, const u64 avail[4]);
+/* Room for a snapshot now (with headroom for new claims), or for the largest one. */
+size_t vmmem_snapshot_size(bool max);
+void vmmem_table_reset(void);
+/* Process context, may sleep: free slots that exited VMMEM_EXIT_LINGER_S ago. */
+void vmmem_table_reap(void);
+
+static inline void vmmem_vm_add(struct vmmem_slot *s, int id, u64 v)
+{
+	this_cpu_add(s->pc->c.c[id], v);
+}
+
+static inline void vmmem_host_add(int id, u64 v)
+{
+	this_cpu_add(vmmem_host->c.c[id], v);
+}
+
+void vmmem_hist_add(struct vmmem_slot *s, int id, u64 ns);
+
+/* ---- latency spans (vmmem_spans.c): TDP fault -> the vCPU's next entry ---- */
+struct vmmem_span {
+	pid_t tid;			/* 0 never used, -1 freed */
+	u32 pad;
+	u64 fault_ns;			/* 0: no fault open */
+	u64 fault_gpa;
+};
+
+int vmmem_spans_init(void);
+void vmmem_spans_exit(void);
+/* Probe context, owner thread only: its span, created if asked; NULL when full. */
+struct vmmem_span *vmmem_span_get(pid_t tid, bool create);
+/* Probe context: thread tid exits. */
+void vmmem_span_put(pid_t tid);
+
+/* ---- event rings (vmmem_events.c) ---- */
+extern u64 vmmem_stream_mask;
+extern u64 vmmem_slow_ns;
+extern wait_queue_head_t vmmem_event_wait;
+
+int vmmem_events_init(unsigned int per_cpu);
+void vmmem_events_exit(void);
+void __vmmem_event_emit(u32 type, u32 tgid, u64 a, u64 b, u64 dur_ns);
+/* Probe context: one record if a consumer asked for this type. */
+static inline void vmmem_event_emit(u32 type, u32 tgid, u64 a, u64 b, u64 dur_ns)
+{
+	if (unlikely(READ_ONCE(vmmem_stream_mask) & VMMEM_EV_BIT(type)))
+		__vmmem_event_emit(type, tgid, a, b, dur_ns);
+}
+bool vmmem_events_pending(void);
+int vmmem_events_copy(struct vmmem_event *out, int max);
+int vmmem_stream_set(const void *owner, u64 mask, u64 slow_ns);
+bool vmmem_stream_owned_by(const void *owner);
+void vmmem_stream_release(const void *owner);
+
+/* ---- hooks (vmmem_probes.c, vmmem_kprobes.c) ---- */
+int vmmem_probes_init(void);
+void vmmem_probes_exit(void);
+/* avail[0..3]: VM counters, host counters, VM histograms, host histograms. */
+void vmmem_probes_available(u64 avail[4]);
+
+int vmmem_kprobes_init(bool tlb_latency);
+void vmmem_kprobes_exit(void);
+void vmmem_kprobes_available(u64 avail[4]);
+u64 vmmem_kprobes_missed(void);
+
+#endif

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Function-boundary hooks, as kretprobes: the VMM's discards of guest RAM (balloon
+ * inflate/deflate, and their duration) and the time a TLB shootdown costs its sender.
+ *
+ * The discards are hooked on the functions, not the syscall tracepoints: enabling any
+ * syscall tracepoint moves every thread on the host to the syscall slow path, while a
+ * kretprobe costs only callers of the function.  The entry handler rejects every process
+ * that is not a counted VMM at once, so their calls never take a return instance.
+ */
+#include <linux/fs.h>
+#include <linux/falloc.h>
+#include <linux/kprobes.h>
+#include <linux/mman.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/timekeeping.h>
+#include "vmmem_internal.h"
+
+struct call {
+	u64 start_ns;
+	u64 len;
+	int op;		/* madvise behavior or fallocate mode */
+};
+
+/* Entry: note the call of a VMM thread (0), or skip its return (non-zero). */
+static int begin(struct kretprobe_instance *ri, u64 len, int op)
+{
+	struct call *c = (struct call *)ri->data;
+
+	if (!vmmem_slot_find(current->tgid))
+		return 1;
+	c->start_ns = ktime_get_ns();
+	c->len = len;
+	c->op = op;
+	return 0;
+}
+
+static void count_discard(struct vmmem_slot *s, const struct call *c, int counter, u32 op_tag)
+{
+	u64 d = ktime_get_ns() - c->start_ns;
+
+	vmmem_vm_add(s, counter, c->len);
+	if (counter == VMMEM_C_balloon_inflate_bytes)
+		vmmem_hist_add(s, VMMEM_HIST_balloon_discard_ns, d);
+	vmmem_event_emit(VMMEM_EV_balloon, current->tgid, c->len, op_tag, d);
+}
+
+/* mm/madvise.c: int do_madvise(struct mm_struct *mm, unsigned long start, size_t len_in, int behavior) */
+static int madvise_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return begin(ri, regs_get_kernel_argument(regs, 2), (int)regs_get_kernel_argument(regs, 3));
+}
+
+static int madvise_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct call *c = (const struct call *)ri->data;
+	struct vmmem_slot *s;
+
+	if (regs_return_value(regs) != 0)
+		return 0;
+	s = vmmem_slot_find(current->tgid);
+	if (!s)
+		return 0;
+	switch (c->op) {
+	case MADV_DONTNEED:
+	case MADV_DONTNEED_LOCKED:
+	case MADV_FREE:
+	case MADV_REMOVE:
+		count_discard(s, c, VMMEM_C_balloon_inflate_bytes, c->op);
+		break;
+	case MADV_WILLNEED:
+		count_discard(s, c, VMMEM_C_balloon_deflate_bytes, c->op);
+		break;
+	}
+	return 0;
+}
+
+/* fs/open.c: int vfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len) */
+static int fallocate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	int mode = (int)regs_get_kernel_argument(regs, 1);
+
+	if (!(mode & FALLOC_FL_PUNCH_HOLE))
+		return 1;
+	return begin(ri, regs_get_kernel_argument(regs, 3), mode);
+}
+
+static int fallocate_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct call *c = (const struct call *)ri->data;
+	struct vmmem_slot *s;
+
+	if (regs_return_value(regs) != 0)
+		return 0;
+	s = vmmem_slot_find(current->tgid);
+	if (s)
+		count_discard(s, c, VMMEM_C_balloon_inflate_bytes, 0x100 | c->op);
+	return 0;
+}
+
+/* arch/x86/mm/tlb.c: void flush_tlb_mm_range(mm, start, end, stride_shift, freed_tables) */
+static int tlb_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return begin(ri, 0, 0);
+}
+
+static int tlb_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct call *c = (const struct call *)ri->data;
+	struct vmmem_slot *s = vmmem_slot_find(current->tgid);
+
+	if (s)
+		vmmem_hist_add(s, VMMEM_HIST_tlb_shootdown_ns, ktime_get_ns() - c->start_ns);
+	return 0;
+}
+
+struct hook {
+	struct kretprobe rp;
+	u64 counters, hists;
+	bool attached;
+};
+
+#define C(x)	BIT_ULL(VMMEM_C_##x)
+#define H(x)	BIT_ULL(VMMEM_HIST_##x)
+#define HOOK(fn, entry, ret, c, h) {						\
+	.rp = { .kp.symbol_name = fn, .entry_handler = entry, .handler = ret,	\
+		.data_size = sizeof(struct call), .maxactive = 0 },		\
+	.counters = c, .hists = h }
+
+static struct hook hooks[] = {
+	HOOK("do_madvise", madvise_entry, madvise_return,
+	     C(balloon_inflate_bytes) | C(balloon_deflate_bytes), H(balloon_discard_ns)),
+	HOOK("vfs_fallocate", fallocate_entry, fallocate_return, 0, 0),
+	HOOK("flush_tlb_mm_range", tlb_entry, tlb_return, 0, H(tlb_shootdown_ns)),
+};
+#define TLB_HOOK 2
+
+int vmmem_kprobes_init(bool tlb_latency)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		if (i == TLB_HOOK && !tlb_latency)
+			continue;
+		/* enough return instances for every CPU to be inside one call, twice */
+		hooks[i].rp.maxactive = max_t(int, 16, 2 * num_possible_cpus());
+		ret = register_kretprobe(&hooks[i].rp);
+		if (ret) {
+			pr_warn(VMMEM_PFX "cannot hook %s (%d): its counters are unavailable\n",
+				hooks[i].rp.kp.symbol_name, ret);
+			continue;
+		}
+		hooks[i].attached = true;
+	}
+	return 0;
+}
+
+void vmmem_kprobes_exit(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		if (!hooks[i].attached)
+			continue;
+		/* waits until no handler of this probe runs */
+		unregister_kretprobe(&hooks[i].rp);
+		hooks[i].attached = false;
+	}
+}
+
+void vmmem_kprobes_available(u64 avail[4])
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		if (!hooks[i].attached)
+			continue;
+		avail[0] |= hooks[i].counters;
+		avail[2] |= hooks[i].hists;
+	}
+}
+
+u64 vmmem_kprobes_missed(void)
+{
+	u64 n = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hooks); i++)
+		if (hooks[i].attached)
+			n += READ_ONCE(hooks[i].rp.nmissed);
+	return n;
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# THP collapses in a VMM's memory (thp_collapses). The workload collapses N 2 MiB ranges with
+# MADV_COLLAPSE, the synchronous form of what khugepaged does, through the same
+# collapse_huge_page() (mm/khugepaged.c). Oracles: tracefs huge_memory:mm_collapse_huge_page
+# with status "succeeded" for the tgid, the workload's own count of successful calls, and
+# the huge pages its /proc/PID/smaps_rollup shows afterwards.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_tracefs
+[ -d $TRACEFS/events/huge_memory/mm_collapse_huge_page ] || skip "kernel has no huge_memory:mm_collapse_huge_page"
+THP=/sys/kernel/mm/transparent_hugepage/enabled
+[ -e $THP ] || skip "kernel has no transparent huge pages"
+grep -q '\[never\]' $THP && skip "THP is off on this host (never)"
+make_tmp
+N=8
+
+"$TOOLS/thp_collapse" $N > "$TMP/w.out" & W=$!; at_exit "kill $W"
+T=$(trace_instance vmmem_thp)
+echo 1 > "$T/options/record-tgid"
+echo 1 > "$T/events/huge_memory/mm_collapse_huge_page/enable"
+
+"$VMMEMTOP" snapshot --interval 4 --json --track $W > "$TMP/snap.json" 2> "$TMP/err" &
+SNAP=$!
+at_exit "kill $SNAP"
+wait_vmmem_loaded || fail "vmmemtop did not load its programs: $(cat "$TMP/err")"
+sleep 1.2		# tracked by the first discovery pass
+echo 1 > "$T/tracing_on"
+kill -USR1 $W
+for _ in $(seq 1 50); do grep -q collapsed "$TMP/w.out" && break; sleep 0.1; done
+echo 0 > "$T/tracing_on"
+wait $SNAP || fail "vmmemtop snapshot failed: $(cat "$TMP/err")"
+[ "$(trace_overruns "$T")" -eq 0 ] || fail "trace buffer overran: the oracle is incomplete"
+
+oracle=$(awk -v t=$W '/mm_collapse_huge_page:/ && /status=succeeded/ { if (match($0, /\( *[0-9]+\)/)) {
+	g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } } END { print n + 0 }' "$T/trace")
+own=$(awk '/collapsed/ { print $2 }' "$TMP/w.out")
+huge_kb=$(awk '/^AnonHugePages:/ { print $2 }' /proc/$W/smaps_rollup)
+got=$(jq_vm "$TMP/snap.json" $W '.counters.thp_collapses')
+echo "thp_collapse $W: vmmem thp_collapses=$got, tracefs succeeded=$oracle, its own count=$own, AnonHugePages=${huge_kb} kB"
+[ "$oracle" -eq $N ] && [ "$own" -eq $N ] || fail "the workload did not collapse $N ranges (tracefs $oracle, own $own)"
+[ "$huge_kb" -ge $((N * 2048)) ] || fail "smaps_rollup shows $huge_kb kB of huge pages, expected $((N * 2048))"
+[ "$got" = "$oracle" ] || fail "thp_collapses $got != tracefs $oracle"
+echo "PASS: thp_collapses equals tracefs, the workload's count and smaps_rollup"

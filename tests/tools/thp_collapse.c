@@ -1,0 +1,58 @@
+/* A VMM-like process whose memory khugepaged would collapse, done on demand: after SIGUSR1 it
+ * faults N 2 MiB-aligned ranges in as 4 KiB pages and collapses each into a huge page with
+ * madvise(MADV_COLLAPSE) (Linux 6.1+), which fires huge_memory:mm_collapse_huge_page with its
+ * mm as khugepaged does. Prints "collapsed C" (C = calls that succeeded), then sleeps until
+ * killed so smaps_rollup can be read. usage: thp_collapse N */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25	/* include/uapi/asm-generic/mman-common.h */
+#endif
+#define HUGE (2ul << 20)
+
+static volatile sig_atomic_t go;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc == 2 ? atol(argv[1]) : 0, ok = 0;
+	char *map, *mem;
+
+	if (n <= 0 || n > 512) {
+		fprintf(stderr, "usage: thp_collapse N(1..512)\n");
+		return 2;
+	}
+	signal(SIGUSR1, on_usr1);
+	map = mmap(NULL, (n + 1) * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	mem = (char *)(((uintptr_t)map + HUGE - 1) & ~(HUGE - 1));
+	printf("%d\n", getpid());
+	fflush(stdout);
+	while (!go)
+		pause();
+	/* fault in page by page first: with THP "always" a fresh aligned fault would already
+	 * be huge and leave nothing to collapse */
+	madvise(mem, n * HUGE, MADV_NOHUGEPAGE);
+	memset(mem, 1, n * HUGE);
+	madvise(mem, n * HUGE, MADV_HUGEPAGE);
+	for (long i = 0; i < n; i++)
+		ok += madvise(mem + i * HUGE, HUGE, MADV_COLLAPSE) == 0;
+	printf("collapsed %ld\n", ok);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
