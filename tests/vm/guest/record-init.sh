@@ -1,7 +1,7 @@
 #!/bin/sh
 # /init of the record rig's guest (Debian's 6.1 kernel under TCG, -cpu max: SVM with NPT).
-# Runs two kvm_guest_runner VMMs under `vmmemtop record --events default,tdp_fault,exit
-# --slow-us 100` while a
+# For each backend (bpf, then kmod when /vmmem.ko is there), runs two kvm_guest_runner VMMs
+# under `vmmemtop record --events default,tdp_fault,exit --slow-us 100` while a
 # private tracefs instance records kvm:kvm_page_fault and kvm:kvm_exit (the oracle), then prints
 # one RESULT line per runner: what the recording holds, the counters' increase over its window,
 # the tracefs counts, and whether the faulting addresses recorded are the ones tracefs saw.
@@ -19,34 +19,6 @@ mkdir $T
 echo 16384 > $T/buffer_size_kb
 echo 1 > $T/options/record-tgid
 
-kvm_guest_runner 256 1 > /tmp/runner.a &
-pa=$!
-kvm_guest_runner 128 2 > /tmp/runner.b &
-pb=$!
-vmmemtop record -o /tmp/r.rec --events default,tdp_fault,exit --slow-us 100 2> /tmp/rec.err &
-rp=$!
-i=0
-while ! grep -q "recording to" /tmp/rec.err; do
-	i=$((i + 1)); [ $i -gt 900 ] && { echo "CASEFAIL: vmmemtop record did not start"; cat /tmp/rec.err; echo ALLDONE; poweroff -f; }
-	kill -0 $rp 2>/dev/null || { echo "CASEFAIL: vmmemtop record exited"; grep -v "^libbpf" /tmp/rec.err | tail -5; echo ALLDONE; poweroff -f; }
-	usleep 100000
-done
-sleep 2		# a sample before the runners start: the window opens quiet
-echo > $T/trace
-echo 'kvm:kvm_page_fault kvm:kvm_exit' > $T/set_event
-echo 1 > $T/tracing_on
-kill -USR1 $pa $pb
-wait $pa; wait $pb
-sleep 2		# and closes quiet
-echo 0 > $T/tracing_on
-kill -INT $rp; wait $rp; echo "RECORD_EXIT=$?"
-grep "recorded" /tmp/rec.err
-lost=0
-for f in $T/per_cpu/cpu*/stats; do lost=$((lost + $(awk '/^overrun:/ { print $2 }' $f))); done
-vmmemtop report /tmp/r.rec --json > /tmp/r.json 2> /tmp/rep.err || { echo "CASEFAIL: report failed"; cat /tmp/rep.err; }
-vmmemtop report /tmp/r.rec --dump > /tmp/r.dump 2>> /tmp/rep.err || { echo "CASEFAIL: report --dump failed"; cat /tmp/rep.err; }
-vmmemtop report /tmp/r.rec | head -40
-
 # count_oracle EVENT TGID: lines of EVENT recorded for TGID
 count_oracle() {
 	awk -v ev="$1:" -v t="$2" 'index($0, ev) { if (match($0, /\( *[0-9]+\)/)) {
@@ -63,18 +35,53 @@ oracle_addrs() {
 recorded_addrs() {
 	awk -v t="pid=$1" '$2 == t && $5 == "type=tdp_fault" { a = substr($6, 5); sub(/^0+/, "", a); print a }' /tmp/r.dump | sort
 }
-for p in $pa $pb; do
-	case $p in $pa) k=256 vc=1 ;; *) k=128 vc=2 ;; esac
-	v=$(jq -c --argjson p $p '[.vms[] | select(.pid == $p)][0] | {rf: .events.tdp_fault, lf: .lost.tdp_fault,
-		if: .counters.tdp_faults, re: .events.exit, le: .lost.exit, ie: .counters.exits, x: .exited,
-		out: .events_outside_window}' /tmp/r.json)
-	oa=$(oracle_addrs $p | md5sum | cut -c1-12); ra=$(recorded_addrs $p | md5sum | cut -c1-12)
-	na=$(recorded_addrs $p | wc -l)
-	echo "RESULT k=$k vcpus=$vc pid=$p rec=$v oracle_faults=$(count_oracle kvm_page_fault $p) oracle_exits=$(count_oracle kvm_exit $p) overruns=$lost addrs=$na oracle_addrs_md5=$oa rec_addrs_md5=$ra complete=$(jq -r .complete /tmp/r.json)"
-done
-# --slow-us 100: slow_fault/slow_exit records, each at least 100 us, in the slowest list
-awk '$5 == "type=slow_fault" || $5 == "type=slow_exit" { n++; d = substr($8, 8); if (d + 0 < 100000) bad++ }
-	END { printf "SLOW n=%d below_threshold=%d\n", n, bad }' /tmp/r.dump
-echo "SLOWEST $(jq -c '[.slowest[] | select(.event == "slow_fault" or .event == "slow_exit")] | length' /tmp/r.json) $(jq -c '.slowest[0] | {event, dur_ns, vm, thread}' /tmp/r.json)"
+# run_case BACKEND: both runners under one recording through BACKEND, then RESULT lines
+run_case() {
+	backend=$1
+	rm -f /tmp/r.rec /tmp/rec.err /tmp/r.json /tmp/r.dump
+	kvm_guest_runner 256 1 > /tmp/runner.a &
+	pa=$!
+	kvm_guest_runner 128 2 > /tmp/runner.b &
+	pb=$!
+	vmmemtop record -o /tmp/r.rec --backend $backend --events default,tdp_fault,exit --slow-us 100 2> /tmp/rec.err &
+	rp=$!
+	i=0
+	while ! grep -q "recording to" /tmp/rec.err; do
+		i=$((i + 1)); [ $i -gt 900 ] && { echo "CASEFAIL $backend: vmmemtop record did not start"; cat /tmp/rec.err; return; }
+		kill -0 $rp 2>/dev/null || { echo "CASEFAIL $backend: vmmemtop record exited"; grep -v "^libbpf" /tmp/rec.err | tail -5; return; }
+		usleep 100000
+	done
+	sleep 2		# a sample before the runners start: the window opens quiet
+	echo > $T/trace
+	echo 'kvm:kvm_page_fault kvm:kvm_exit' > $T/set_event
+	echo 1 > $T/tracing_on
+	kill -USR1 $pa $pb
+	wait $pa; wait $pb
+	sleep 2		# and closes quiet
+	echo 0 > $T/tracing_on
+	kill -INT $rp; wait $rp; echo "RECORD_EXIT backend=$backend rc=$?"
+	grep "recorded" /tmp/rec.err
+	lost=0
+	for f in $T/per_cpu/cpu*/stats; do lost=$((lost + $(awk '/^overrun:/ { print $2 }' $f))); done
+	vmmemtop report /tmp/r.rec --json > /tmp/r.json 2> /tmp/rep.err || { echo "CASEFAIL $backend: report failed"; cat /tmp/rep.err; }
+	vmmemtop report /tmp/r.rec --dump > /tmp/r.dump 2>> /tmp/rep.err || { echo "CASEFAIL $backend: report --dump failed"; cat /tmp/rep.err; }
+	vmmemtop report /tmp/r.rec | head -24
+	for p in $pa $pb; do
+		case $p in $pa) k=256 vc=1 ;; *) k=128 vc=2 ;; esac
+		v=$(jq -c --argjson p $p '[.vms[] | select(.pid == $p)][0] | {rf: .events.tdp_fault, lf: .lost.tdp_fault,
+			if: .counters.tdp_faults, re: .events.exit, le: .lost.exit, ie: .counters.exits, x: .exited,
+			out: .events_outside_window}' /tmp/r.json)
+		oa=$(oracle_addrs $p | md5sum | cut -c1-12); ra=$(recorded_addrs $p | md5sum | cut -c1-12)
+		na=$(recorded_addrs $p | wc -l)
+		echo "RESULT backend=$backend k=$k vcpus=$vc pid=$p rec=$v oracle_faults=$(count_oracle kvm_page_fault $p) oracle_exits=$(count_oracle kvm_exit $p) overruns=$lost addrs=$na oracle_addrs_md5=$oa rec_addrs_md5=$ra complete=$(jq -r .complete /tmp/r.json)"
+	done
+	# --slow-us 100: slow_fault/slow_exit records, each at least 100 us, in the slowest list
+	awk -v b=$backend '$5 == "type=slow_fault" || $5 == "type=slow_exit" { n++; d = substr($8, 8); if (d + 0 < 100000) bad++ }
+		END { printf "SLOW backend=%s n=%d below_threshold=%d\n", b, n, bad }' /tmp/r.dump
+	echo "SLOWEST backend=$backend $(jq -c '[.slowest[] | select(.event == "slow_fault" or .event == "slow_exit")] | length' /tmp/r.json) $(jq -c '.slowest[0] | {event, dur_ns, vm, thread}' /tmp/r.json)"
+}
+
+run_case bpf
+[ -e /vmmem.ko ] && { insmod /vmmem.ko && run_case kmod || echo "CASEFAIL kmod: insmod vmmem.ko failed"; }
 echo ALLDONE
 poweroff -f
