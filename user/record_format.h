@@ -54,12 +54,17 @@ enum rec_names_kind {
 	REC_NAMES_VM_HISTS = 3,
 	REC_NAMES_HOST_HISTS = 4,
 	REC_NAMES_EVENTS = 5,
-	REC_NAMES_NR_KINDS = 6,
+	REC_NAMES_QMP = 6,		/* QMP values of a VM (user/vmm_qmp.h) */
+	REC_NAMES_NR_KINDS = 7,
 };
 
 /* flags of a VM in a REC_SAMPLE */
 #define REC_VM_EXITED		1u
 #define REC_VM_HAVE_INFO	2u
+
+/* flags of a VM's QMP part */
+#define REC_QMP_ABSTRACT	1u
+#define REC_QMP_UP		2u
 
 static inline void rec_put_le16(uint8_t *p, uint16_t v)
 {

@@ -376,6 +376,11 @@ static int local_index(int kind, const char *name)
 			if (!strcmp(host_hist_names[i], name))
 				return i;
 		return -1;
+	case REC_NAMES_QMP:
+		for (i = 0; i < VMM_QMP_NR; i++)
+			if (!strcmp(vmm_qmp_names[i], name))
+				return i;
+		return -1;
 	}
 	return -1;
 }
@@ -545,13 +550,27 @@ static void get_vm(struct rec_reader *r, struct cur *c, struct rec_vm *v)
 	}
 	v->lost.balloon_inflate_bytes = get_varint(c);
 	v->lost.balloon_deflate_bytes = get_varint(c);
+	get_str(c, i->qmp.socket, sizeof(i->qmp.socket));
+	flags = get_u8(c);
+	i->qmp.abstract = flags & REC_QMP_ABSTRACT;
+	i->qmp.up = flags & REC_QMP_UP;
+	get_str(c, i->qmp.error, sizeof(i->qmp.error));
+	for (int k = 0; k < r->nr_names[REC_NAMES_QMP]; k++) {
+		struct opt_u64 o = get_opt(c);
+		int l = r->map[REC_NAMES_QMP][k];
+
+		if (l >= 0 && l < VMM_QMP_NR)
+			i->qmp.v[l] = o;
+	}
 }
 
 /* The fewest bytes one VM of a SAMPLE can take: bounds nr_vms before allocating. */
 static size_t min_vm_bytes(const struct rec_reader *r)
 {
-	/* 19 one-byte fields and flags, a byte per counter, two per histogram, twice */
-	return 19 + 2 * r->nr_names[REC_NAMES_VM_COUNTERS] + 4 * r->nr_names[REC_NAMES_VM_HISTS];
+	/* 22 one-byte fields and flags, a byte per counter, two per histogram, twice, a byte
+	 * per QMP value */
+	return 22 + 2 * r->nr_names[REC_NAMES_VM_COUNTERS] + 4 * r->nr_names[REC_NAMES_VM_HISTS] +
+	       r->nr_names[REC_NAMES_QMP];
 }
 
 static int parse_sample(struct rec_reader *r, struct cur *c, struct rec_sample *s)

@@ -10,7 +10,8 @@
  *           host state; varint nr_vms; per VM: varint pid, seq, u8 flags, varint start_time,
  *           str comm, str name, opt vcpus, mem_configured_kb, rss_kb, swap_kb, anon_huge_kb,
  *           u8 ksm_present + 4 opt; counters total, delta; hists total, delta; lost: varint
- *           n, n x varint events by type number, varint inflate bytes, varint deflate bytes.
+ *           n, n x varint events by type number, varint inflate bytes, varint deflate bytes;
+ *           QMP: str socket, u8 flags (REC_QMP_*), str error, an opt per QMP name.
  *   EVENTS: varint n, varint ts of the first; per event: zigzag ts delta from the previous,
  *           u8 type, varint tgid, tid, cpu, a, b, dur_ns, flags. */
 #include <errno.h>
@@ -271,6 +272,7 @@ int rec_writer_open(struct rec_writer **out, int fd, const struct rec_kv *meta, 
 	put_names(&w->raw, REC_NAMES_VM_HISTS, vm_hist_names, VMMEM_NR_VM_HISTS);
 	put_names(&w->raw, REC_NAMES_HOST_HISTS, host_hist_names, VMMEM_NR_HOST_HISTS);
 	put_names(&w->raw, REC_NAMES_EVENTS, event_names, VMMEM_NR_EV_TYPES);
+	put_names(&w->raw, REC_NAMES_QMP, vmm_qmp_names, VMM_QMP_NR);
 	ret = rec_writer_flush(w);
 	if (ret) {
 		rec_writer_free(w);
@@ -405,6 +407,11 @@ static void put_vm(struct buf *b, const struct vm_snapshot *v)
 		put_varint(b, v->ev_lost.events[k]);
 	put_varint(b, v->ev_lost.balloon_inflate_bytes);
 	put_varint(b, v->ev_lost.balloon_deflate_bytes);
+	put_str(b, i->qmp.socket);
+	put_u8(b, (i->qmp.abstract ? REC_QMP_ABSTRACT : 0) | (i->qmp.up ? REC_QMP_UP : 0));
+	put_str(b, i->qmp.error);
+	for (int k = 0; k < VMM_QMP_NR; k++)
+		put_opt(b, i->qmp.v[k]);
 }
 
 int rec_writer_sample(struct rec_writer *w, const struct snapshot *s)

@@ -24,7 +24,8 @@ echo 1 > /proc/sys/kernel/bpf_stats_enabled
 
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOPDIR/user" -I"$TOPDIR/kmod/uapi" "$TOPDIR/tests/bench/record_bench.c" \
 	"$TOPDIR/user/record_writer.c" "$TOPDIR/user/record_reader.c" "$TOPDIR/user/counters.c" \
-	"$TOPDIR/user/events.c" -o "$TMP/record_bench" -lz || fail "cannot build record_bench"
+	"$TOPDIR/user/events.c" "$TOPDIR/user/qmp.c" -o "$TMP/record_bench" -lz -ljansson -lm ||
+	fail "cannot build record_bench"
 "$TMP/record_bench" 2000000 "$TMP" || fail "record_bench failed"
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

@@ -28,6 +28,9 @@ static void sample(struct snapshot *s, int k)
 		vms[v].exited = v == 1 && k == 1;
 		snprintf(vms[v].info.name, sizeof(vms[v].info.name), v ? "b\xc3\xbc" : "a");
 		vms[v].info.vcpus = (struct opt_u64){ 1, true };
+		snprintf(vms[v].info.qmp.socket, sizeof(vms[v].info.qmp.socket), "/run/q%d", v);
+		vms[v].info.qmp.up = v == 0;
+		vms[v].info.qmp.v[0] = (struct opt_u64){ 1u << 28, v == 0 };
 		vms[v].delta.c[0] = 2;
 		vms[v].total.c[0] = 2 * (k + 1);
 		vms[v].hist_delta.h[0].slot[12] = 1;
