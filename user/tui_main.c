@@ -35,12 +35,13 @@ static void on_sample(void *ctx, const struct snapshot *s)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: vmmemtop [-b] [-d SECS] [-n N] [--backend bpf|kmod|auto] [--track PID]... [-v]\n"
+"usage: vmmemtop [-b] [-d SECS] [-n N] [--backend bpf|kmod|auto] [--track PID]... [--qmp PATH]... [-v]\n"
 "\n"
 "The live view of every VM's memory events. Keys: ? for help, q to quit.\n"
 "  -b          batch mode: plain text tables, like top -b (also when stdout is not a terminal)\n"
 "  -d SECS     refresh delay (default 1)\n"
 "  -n N        stop after N refreshes\n"
+"  --qmp PATH  a QEMU QMP socket for the guest-side balloon (those on qemu's command line are found)\n"
 "\n"
 "examples:\n"
 "  sudo vmmemtop\n"
@@ -268,6 +269,7 @@ int cmd_top(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "backend", required_argument, NULL, 'B' },
 		{ "track", required_argument, NULL, 't' },
+		{ "qmp", required_argument, NULL, 'Q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -302,6 +304,10 @@ int cmd_top(int argc, char **argv)
 			break;
 		case 't':
 			if (cli_add_track(&o.core, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'Q':
+			if (cli_add_qmp(&o.core, optarg))
 				return EXIT_USAGE;
 			break;
 		case 'v':
