@@ -136,6 +136,7 @@ tlb_case() {
 
 # thp_case NAME BACKEND: a process collapsing 4 huge pages (MADV_COLLAPSE), counted through --track
 thp_case() {
+	echo madvise > /sys/kernel/mm/transparent_hugepage/enabled	# see thp_collapse.c
 	rm -f /tmp/thp.out
 	thp_collapse 4 > /tmp/thp.out &
 	w=$!
