@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "events.h"
 #include "report.h"
+#include "snapshot_json.h"
 
 #define REPORT_SCHEMA "vmmemtop.report/1"
 
@@ -372,21 +373,6 @@ static json_t *counters_obj(const struct report *rp, const struct vmmem_vm_count
 	return o;
 }
 
-static json_t *hist_obj(const struct vmmem_hist *h)
-{
-	json_t *slots = json_array();
-	int last = -1;
-
-	for (int i = 0; i < VMMEM_HIST_SLOTS; i++)
-		if (h->slot[i])
-			last = i;
-	for (int i = 0; i <= last; i++)
-		json_array_append_new(slots, json_integer((json_int_t)h->slot[i]));
-	return json_pack("{s:I,s:I,s:I,s:I,s:o}", "count", (json_int_t)hist_count(h), "sum_ns", (json_int_t)h->sum_ns,
-			 "p50_ns", (json_int_t)hist_quantile_ns(h, 0.5), "p99_ns", (json_int_t)hist_quantile_ns(h, 0.99),
-			 "log2_ns", slots);
-}
-
 static json_t *vm_json(const struct report *rp, const struct report_vm *v)
 {
 	json_t *o, *ev = json_object(), *lost = json_object(), *rec = json_object(), *hists = json_object();
@@ -407,7 +393,7 @@ static json_t *vm_json(const struct report *rp, const struct report_vm *v)
 				    "lost", (json_int_t)ch[i].lost, "increase", (json_int_t)ch[i].increase,
 				    "exact", ch[i].recorded + ch[i].lost == ch[i].increase));
 	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++)
-		json_object_set_new(hists, vm_hist_names[k], rp->available.vm_hist[k] ? hist_obj(&v->hists.h[k]) : json_null());
+		json_object_set_new(hists, vm_hist_names[k], rp->available.vm_hist[k] ? snapshot_hist_json(&v->hists.h[k]) : json_null());
 	o = json_pack("{s:i,s:s,s:s,s:b,s:I}", "pid", (int)v->pid, "name", v->info.name, "comm", v->info.comm,
 		      "exited", v->exited, "samples", (json_int_t)v->samples);
 	json_object_set_new(o, "seq", v->seq_known ? json_integer((json_int_t)v->seq) : json_null());

@@ -10,21 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "export.h"
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
+#include "fileio.h"
 
 /* Make the rename itself durable. */
 static void fsync_dir_of(const char *path)
@@ -68,7 +54,7 @@ int export_textfile_write(const char *path, const struct export_feed *feed, cons
 		goto out;
 	}
 	what = "write";
-	ret = write_all(fd, body, len);
+	ret = fd_write_all(fd, body, len);
 	if (!ret) {
 		what = "fsync";
 		ret = fsync(fd) ? -errno : 0;

@@ -23,6 +23,7 @@
 #include "events.h"
 #include "record_format.h"
 #include "record_writer.h"
+#include "fileio.h"
 
 struct buf {
 	uint8_t *p;
@@ -128,23 +129,6 @@ static void put_record(struct buf *raw, uint8_t type, const struct buf *body)
 	put_bytes(raw, body->p, body->len);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		p += w;
-		n -= w;
-	}
-	return 0;
-}
-
 /* Close the open EVENTS record into the chunk. */
 static void close_events(struct rec_writer *w)
 {
@@ -196,7 +180,7 @@ int rec_writer_flush(struct rec_writer *w)
 	rec_put_le32(w->out.p + 12, w->zs.total_out);
 	rec_put_le32(w->out.p + 16, crc32(0, w->out.p + REC_CHUNK_HEADER_SIZE, w->zs.total_out));
 	rec_put_le32(w->out.p + 20, crc32(0, w->out.p, 20));
-	ret = write_all(w->fd, w->out.p, w->out.len);
+	ret = fd_write_all(w->fd, w->out.p, w->out.len);
 	if (ret)
 		return w->err = ret;
 	w->chunk_index++;
@@ -251,7 +235,7 @@ int rec_writer_open(struct rec_writer **out, int fd, const struct rec_kv *meta, 
 	memcpy(hdr, REC_MAGIC, 8);
 	rec_put_le16(hdr + 8, REC_VERSION);
 	rec_put_le16(hdr + 10, REC_HEADER_SIZE);
-	ret = write_all(fd, hdr, sizeof(hdr));
+	ret = fd_write_all(fd, hdr, sizeof(hdr));
 	if (ret) {
 		rec_writer_free(w);
 		return ret;

@@ -13,8 +13,7 @@ static json_t *str_or_null(const char *s)
 	return s && s[0] ? json_string(s) : json_null();
 }
 
-/* {"count","sum_ns","p50_ns","p99_ns","log2_ns":[slot counts up to the last non-zero]} */
-static json_t *hist_json(const struct vmmem_hist *h)
+json_t *snapshot_hist_json(const struct vmmem_hist *h)
 {
 	json_t *slots = json_array();
 	int last = -1;
@@ -35,7 +34,7 @@ static json_t *hists_json(const struct vmmem_hist *h, int n, const bool *availab
 	json_t *o = json_object();
 
 	for (int k = 0; k < n; k++)
-		json_object_set_new(o, names[k], available[k] ? hist_json(&h[k]) : json_null());
+		json_object_set_new(o, names[k], available[k] ? snapshot_hist_json(&h[k]) : json_null());
 	return o;
 }
 

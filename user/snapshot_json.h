@@ -8,6 +8,10 @@
 
 json_t *snapshot_to_json(const struct snapshot *s);
 
+/* One histogram as the snapshot schema writes it (the report uses the same shape):
+ * {"count","sum_ns","p50_ns","p99_ns","log2_ns":[slot counts up to the last non-zero]} */
+json_t *snapshot_hist_json(const struct vmmem_hist *h);
+
 /* One JSON object; compact prints it on one line (for streams). Returns 0 or -EIO. */
 int snapshot_print_json(const struct snapshot *s, FILE *f, bool compact);
 

@@ -23,7 +23,7 @@ at_exit "echo $old_stats > /proc/sys/kernel/bpf_stats_enabled"
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOPDIR/user" -I"$TOPDIR/kmod/uapi" "$TOPDIR/tests/bench/record_bench.c" \
-	"$TOPDIR/user/record_writer.c" "$TOPDIR/user/record_reader.c" "$TOPDIR/user/counters.c" \
+	"$TOPDIR/user/record_writer.c" "$TOPDIR/user/fileio.c" "$TOPDIR/user/record_reader.c" "$TOPDIR/user/counters.c" \
 	"$TOPDIR/user/events.c" "$TOPDIR/user/qmp.c" -o "$TMP/record_bench" -lz -ljansson -lm ||
 	fail "cannot build record_bench"
 "$TMP/record_bench" 2000000 "$TMP" || fail "record_bench failed"
