@@ -21,11 +21,8 @@ make_tmp
 at_exit vm_stop_all
 start=$(date +%s)
 
-KDIR=/lib/modules/$(guest_kver)/build
-[ -d "$KDIR" ] || skip "no $KDIR (linux-headers-amd64 of the guest kernel)"
-make -s -C "$TOPDIR" kmod KDIR="$KDIR" > "$TMP/kbuild.log" 2>&1 || { cat "$TMP/kbuild.log"; fail "vmmem.ko does not build"; }
-grep -iE "warning|error" "$TMP/kbuild.log" && fail "vmmem.ko builds with warnings (W=1)"
-echo "vmmem.ko built against $KDIR in $(( $(date +%s) - start )) s"
+guest_kmod
+echo "vmmem.ko built against $(guest_kver)'s headers in $(( $(date +%s) - start )) s"
 
 extra=("$VMMEMTOP:/bin/vmmemtop" "$(command -v jq):/bin/jq" "$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner"
        "$TOOLS/tlb_worker:/bin/tlb_worker" "$TOOLS/thp_collapse:/bin/thp_collapse" "$TOOLS/vmmem_poll:/bin/vmmem_poll" "$TOPDIR/vmmem.ko:/vmmem.ko")

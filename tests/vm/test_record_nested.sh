@@ -18,9 +18,7 @@ make_tmp
 at_exit vm_stop_all
 start=$(date +%s)
 
-KDIR=/lib/modules/$(guest_kver)/build
-[ -d "$KDIR" ] || skip "no $KDIR (linux-headers-amd64 of the guest kernel)"
-make -s -C "$TOPDIR" kmod KDIR="$KDIR" > "$TMP/kbuild.log" 2>&1 || { cat "$TMP/kbuild.log"; fail "vmmem.ko does not build"; }
+guest_kmod
 INITRD=$TOPDIR/build/vm/record-nested.cpio.gz
 build_initramfs "$INITRD" "$(dirname "$0")/guest/record-init.sh" "kvm-amd" "$VMMEMTOP:/bin/vmmemtop" \
 	"$(command -v jq):/bin/jq" "$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner" "$TOPDIR/vmmem.ko:/vmmem.ko" ||

@@ -9,6 +9,16 @@
 guest_kernel() { ls /boot/vmlinuz-6.1* 2>/dev/null | sort -V | tail -n 1; }
 guest_kver() { basename "$(guest_kernel)" | sed 's/^vmlinuz-//'; }
 
+# guest_kmod: build $TOPDIR/vmmem.ko against the guest kernel's headers (linux-headers-amd64),
+# W=1 and warning-free; SKIP without the headers, FAIL otherwise (uses lib.sh's skip/fail, $TMP)
+guest_kmod() {
+	local kdir=/lib/modules/$(guest_kver)/build
+	[ -d "$kdir" ] || skip "no $kdir (linux-headers-amd64 of the guest kernel)"
+	make -s -C "$TOPDIR" kmod KDIR="$kdir" > "$TMP/kbuild.log" 2>&1 || { cat "$TMP/kbuild.log"; fail "vmmem.ko does not build"; }
+	grep -iE "warning|error" "$TMP/kbuild.log" && fail "vmmem.ko builds with warnings (W=1)"
+	return 0
+}
+
 # _mod_deps KVER NAME: relative module paths in load order (dependencies first)
 _mod_deps() {
 	local dep=/lib/modules/$1/modules.dep path line deps d
