@@ -19,6 +19,7 @@ set -u
 . "$(dirname "$0")/../host/lib.sh"
 . "$(dirname "$0")/lib/initramfs.sh"
 . "$(dirname "$0")/lib/qemu.sh"
+. "$(dirname "$0")/lib/balloon.sh"
 need_vm_rig
 make_tmp
 at_exit vm_stop_all
@@ -31,19 +32,6 @@ vm_wait g READY 90 || fail "guest did not boot"
 vm_wait g VMSTAT 30 || fail "guest prints no VMSTAT line"
 QPID=${VM_PID[g]}
 
-vmstat() { grep VMSTAT "${VM_LOG[g]}" | tail -n 1; }
-field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
-wait_stable() {		# until the guest's counter $1 reached $2 (or stopped growing 5 s)
-	local last=-1 same=0 v i
-	for i in $(seq 1 600); do
-		v=$(vmstat | field "$1")
-		[ "$v" -ge "$2" ] && return 0
-		if [ "$v" = "$last" ]; then same=$((same + 1)); [ $same -ge 25 ] && return 1; else same=0; fi
-		last=$v
-		sleep 0.2
-	done
-	return 1
-}
 
 "$VMMEMTOP" snapshot --interval 60 --json --pid "$QPID" > "$TMP/snap.json" 2> "$TMP/err" &
 SNAP=$!

@@ -20,6 +20,7 @@ set -u
 . "$(dirname "$0")/../host/lib.sh"
 . "$(dirname "$0")/lib/initramfs.sh"
 . "$(dirname "$0")/lib/qemu.sh"
+. "$(dirname "$0")/lib/balloon.sh"
 . "$TOPDIR/tests/host/prometheus.sh"
 need_vm_rig
 for bin in prometheus promtool curl jq socat; do
@@ -47,19 +48,6 @@ QPID=${VM_PID[g]}
 # the test's own QMP connection (the second socket)
 tqmp() { printf '{"execute":"qmp_capabilities"}\n%s\n' "$1" | socat -t 1 - "UNIX-CONNECT:$TQMP" |
 	 grep -E '"(return|error)"' | tail -n 1; }
-vmstat() { grep VMSTAT "${VM_LOG[g]}" | tail -n 1; }
-field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
-wait_stable() {		# until the guest's counter $1 reached $2 (or stopped growing 5 s)
-	local last=-1 same=0 v
-	for _ in $(seq 1 600); do
-		v=$(vmstat | field "$1")
-		[ "$v" -ge "$2" ] && return 0
-		if [ "$v" = "$last" ]; then same=$((same + 1)); [ $same -ge 25 ] && return 1; else same=0; fi
-		last=$v
-		sleep 0.2
-	done
-	return 1
-}
 
 EPORT=$(free_port)
 "$VMMEMTOP" export --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
