@@ -232,6 +232,16 @@ static void detach(bool in_kvm)
 	}
 }
 
+static bool attached(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(probes); i++)
+		if (!strcmp(probes[i].name, name))
+			return probes[i].tp;
+	return false;
+}
+
 static void attach_core(struct tracepoint *tp, void *priv)
 {
 	attach(tp, false);
@@ -284,7 +294,7 @@ int vmmem_probes_init(void)
 	mutex_lock(&probes_lock);
 	for_each_kernel_tracepoint(attach_core, NULL);
 	mutex_unlock(&probes_lock);
-	if (!probes[ARRAY_SIZE(probes) - 1].tp) {
+	if (!attached("sched_process_exit")) {
 		/* without the exit hook, slots of exited VMMs would never be freed */
 		pr_err(VMMEM_PFX "no sched_process_exit tracepoint\n");
 		ret = -ENOENT;

@@ -137,7 +137,7 @@ struct vmmem_host_counters {
 	X(slow_fault,    5, "a TDP fault slower than the slow threshold: a = GPA, dur_ns = fault to next entry") \
 	X(slow_exit,     6, "a VM exit slower than the threshold: a = exit reason, b = isa, dur_ns = exit to next entry") \
 	X(tdp_fault,     7, "every TDP fault (kvm:kvm_page_fault): a = GPA, b = error code") \
-	X(exit,          8, "every VM exit (kvm:kvm_exit): a = exit reason, b = isa") \
+	X(exit,          8, "every VM exit (kvm:kvm_exit): a = exit reason (~0 from vmmem.ko, which cannot read it), b = isa") \
 	X(tlb_shootdown, 9, "every TLB shootdown the VMM sent (tlb:tlb_flush reason 4): a = pages, ~0 for a full flush") \
 	X(ksm_merge,    10, "every page of the VMM that ksmd merged (ksm:ksm_merge_*)")
 
