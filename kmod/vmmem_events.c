@@ -8,6 +8,7 @@
  * periodic work wakes poll()ers when records are pending (vmmem_main.c).
  */
 #include <linux/capability.h>
+#include <linux/mman.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -70,6 +71,25 @@ void vmmem_events_exit(void)
 	rings = NULL;
 }
 
+/* A record the ring had no room for: counted for the host, and for its VMM by type (and by
+ * bytes for balloon records), so a recording reconciles exactly with the counters. */
+static void count_lost(u32 type, u32 tgid, u64 a, u64 b)
+{
+	struct vmmem_slot *s = tgid ? vmmem_slot_find(tgid) : NULL;
+
+	vmmem_host_add(VMMEM_H_dropped_events, 1);
+	if (!s)
+		return;
+	if (type < VMMEM_EV_LOST_TYPES)
+		this_cpu_inc(s->pc->lost.events[type]);
+	if (type == VMMEM_EV_balloon) {
+		if (b == MADV_WILLNEED)
+			this_cpu_add(s->pc->lost.balloon_deflate_bytes, a);
+		else
+			this_cpu_add(s->pc->lost.balloon_inflate_bytes, a);
+	}
+}
+
 void __vmmem_event_emit(u32 type, u32 tgid, u64 a, u64 b, u64 dur_ns)
 {
 	struct vmmem_ring *r = rings[raw_smp_processor_id()];
@@ -79,7 +99,7 @@ void __vmmem_event_emit(u32 type, u32 tgid, u64 a, u64 b, u64 dur_ns)
 	raw_spin_lock_irqsave(&r->lock, flags);
 	if (r->head - r->tail >= ring_size) {
 		raw_spin_unlock_irqrestore(&r->lock, flags);
-		vmmem_host_add(VMMEM_H_dropped_events, 1);
+		count_lost(type, tgid, a, b);
 		return;
 	}
 	ev = &r->ev[r->head & (ring_size - 1)];

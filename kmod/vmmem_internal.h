@@ -22,6 +22,7 @@
 struct vmmem_pcpu {
 	struct vmmem_vm_counters c;
 	struct vmmem_vm_hists h;
+	struct vmmem_ev_lost lost;
 };
 
 struct vmmem_slot {

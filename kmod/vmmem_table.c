@@ -211,6 +211,10 @@ static void sum_slot(struct vmmem_vm_record *r, struct vmmem_slot *s)
 				r->hists.h[k].slot[j] += READ_ONCE(p->h.h[k].slot[j]);
 			r->hists.h[k].sum_ns += READ_ONCE(p->h.h[k].sum_ns);
 		}
+		for (k = 0; k < VMMEM_EV_LOST_TYPES; k++)
+			r->lost.events[k] += READ_ONCE(p->lost.events[k]);
+		r->lost.balloon_inflate_bytes += READ_ONCE(p->lost.balloon_inflate_bytes);
+		r->lost.balloon_deflate_bytes += READ_ONCE(p->lost.balloon_deflate_bytes);
 	}
 }
 

@@ -69,6 +69,7 @@ int source_kmod_parse(const void *data, size_t len, struct source_read *out, str
 		vm->seq = r->seq;
 		vm->counters = r->counters;
 		vm->hists = r->hists;
+		vm->lost = r->lost;
 		out->nr_vms++;
 	}
 	if (avail) {

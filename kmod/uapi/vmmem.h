@@ -151,7 +151,8 @@ enum vmmem_event_type { VMMEM_EVENTS(VMMEM_EV_ENTRY) VMMEM_NR_EV_TYPES };
 				 VMMEM_EV_BIT(VMMEM_EV_slow_fault) | VMMEM_EV_BIT(VMMEM_EV_slow_exit))
 
 /*
- * Records the ring had no room for, per VMM (BPF: map ev_lost, by slot), so that a recording
+ * Records the ring had no room for, per VMM (BPF: map ev_lost, by slot; vmmem.ko: in each
+ * struct vmmem_vm_record), so that a recording
  * reconciles exactly with the counters: for each per-event type, events recorded + events[type]
  * lost = the counter's increase; for balloon records, bytes recorded + the lost bytes = the
  * balloon_*_bytes increase.  Host dropped_events counts every lost record, of VMMs or not.
@@ -212,6 +213,7 @@ struct vmmem_vm_record {
 	__u64 seq;		/* allocation sequence: a new number for every new VMM */
 	struct vmmem_vm_counters counters;
 	struct vmmem_vm_hists hists;
+	struct vmmem_ev_lost lost;	/* event records the ring had no room for */
 };
 
 /* Argument of VMMEM_IOC_GET_EVENTS. */
