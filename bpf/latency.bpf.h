@@ -101,34 +101,40 @@ static __always_inline struct thread_spans *spans_of_current(bool create)
 	return bpf_map_lookup_elem(&spans, &tid);
 }
 
-/* Start times of function spans (fentry -> fexit) of VMM threads. */
-struct {
+/*
+ * Start times of function spans (fentry -> fexit) of VMM threads, one map per kind of span:
+ * they nest (a discard's do_madvise zaps pages and calls flush_tlb_mm_range inside), and one
+ * shared map lost the outer span to the inner one's delete.
+ */
+struct span_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, __u64);
-} fn_start SEC(".maps");
+};
+struct span_map discard_start SEC(".maps");	/* do_madvise, vfs_fallocate */
+struct span_map tlb_start SEC(".maps");		/* flush_tlb_mm_range */
 
-static __always_inline void span_begin(void)
+static __always_inline void span_begin(void *map)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now;
 
 	if (!vm_of_tgid(id >> 32))
 		return;
 	now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&fn_start, &id, &now, BPF_ANY);
+	bpf_map_update_elem(map, &id, &now, BPF_ANY);
 }
 
 /* Returns the span's duration, or 0 if it has no recorded start. */
-static __always_inline __u64 span_end(void)
+static __always_inline __u64 span_end(void *map)
 {
 	__u64 id = bpf_get_current_pid_tgid(), d;
-	__u64 *start = bpf_map_lookup_elem(&fn_start, &id);
+	__u64 *start = bpf_map_lookup_elem(map, &id);
 
 	if (!start)
 		return 0;
 	d = bpf_ktime_get_ns() - *start;
-	bpf_map_delete_elem(&fn_start, &id);
+	bpf_map_delete_elem(map, &id);
 	return d;
 }
 

@@ -385,14 +385,14 @@ int tlb_flush_rec_tp(struct trace_event_raw_tlb_flush *ctx)
 SEC("fentry/flush_tlb_mm_range")
 int BPF_PROG(tlb_time_fentry)
 {
-	span_begin();
+	span_begin(&tlb_start);
 	return 0;
 }
 
 SEC("fexit/flush_tlb_mm_range")
 int BPF_PROG(tlb_time_fexit)
 {
-	__u64 d = span_end();
+	__u64 d = span_end(&tlb_start);
 
 	if (d)
 		vm_hist_add(current_tgid(), VMMEM_HIST_tlb_shootdown_ns, d);
@@ -640,14 +640,14 @@ static __always_inline void balloon_fallocate(__u64 len, int mode, __u64 dur_ns)
 SEC("fentry/do_madvise")
 int BPF_PROG(madvise_fentry)
 {
-	span_begin();
+	span_begin(&discard_start);
 	return 0;
 }
 
 SEC("fentry/vfs_fallocate")
 int BPF_PROG(fallocate_fentry)
 {
-	span_begin();
+	span_begin(&discard_start);
 	return 0;
 }
 
@@ -657,7 +657,7 @@ int BPF_PROG(madvise_fexit, struct mm_struct *mm, unsigned long start, size_t le
 	     int behavior, int ret)
 {
 	if (ret == 0)
-		balloon_madvise(len_in, behavior, span_end());
+		balloon_madvise(len_in, behavior, span_end(&discard_start));
 	return 0;
 }
 
@@ -665,7 +665,7 @@ SEC("fexit/vfs_fallocate")
 int BPF_PROG(fallocate_fexit, struct file *file, int mode, loff_t offset, loff_t len, long ret)
 {
 	if (ret == 0)
-		balloon_fallocate(len, mode, span_end());
+		balloon_fallocate(len, mode, span_end(&discard_start));
 	return 0;
 }
 

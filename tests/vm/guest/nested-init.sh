@@ -44,6 +44,12 @@ madvise_bytes() {
 		END { printf "%d\n", n }' $T/trace
 }
 
+# madvise_calls TGID BEHAVIOR: that tgid's madvise calls with BEHAVIOR
+madvise_calls() {
+	awk -v t="$1" -v b="behavior: $2)" 'index($0, "sys_madvise(") && index($0, b) && match($0, /\( *[0-9]+\)/) {
+		g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } END { print n + 0 }' $T/trace
+}
+
 oracle_start() {
 	echo 0 > $T/tracing_on
 	echo > $T/trace
@@ -111,6 +117,7 @@ run_case() {
 			"hist_tdp_fault_ns=$(vm .histograms.tdp_fault_ns.count $p)/$(vm .counters.tdp_faults $p)" \
 			"balloon_inflate_bytes=$(vm .counters.balloon_inflate_bytes $p)/$(madvise_bytes $p 4)" \
 			"balloon_deflate_bytes=$(vm .counters.balloon_deflate_bytes $p)/$(madvise_bytes $p 3)" \
+			"hist_balloon_discard_ns=$(vm .histograms.balloon_discard_ns.count $p)/$(madvise_calls $p 4)" \
 			"exited=$(vm .exited $p) overruns=$(overruns) info_spte_requested_4k=$req4 info_set_spte_4k=$set4"
 	done < /tmp/runners
 	grep -i "notice\|error" /tmp/snap.err | head -5
