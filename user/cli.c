@@ -128,3 +128,16 @@ void cli_install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
+
+int cli_one_file(int argc, char **argv, int optind, const char *cmd)
+{
+	if (optind >= argc) {
+		cli_error("%s needs a recording FILE (see --help)", cmd);
+		return EXIT_USAGE;
+	}
+	if (optind + 1 < argc) {
+		cli_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}

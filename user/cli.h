@@ -21,6 +21,10 @@ int cli_set_backend(struct core_options *o, const char *arg);	/* --backend bpf|k
 int cli_add_track(struct core_options *o, const char *arg);	/* --track PID (repeatable) */
 int cli_add_qmp(struct core_options *o, const char *arg);	/* --qmp PATH (repeatable) */
 
+/* The one FILE operand a command takes after its options (argv[optind]): 0, or EXIT_USAGE
+ * after one error line when it is missing or followed by more. */
+int cli_one_file(int argc, char **argv, int optind, const char *cmd);
+
 /* Print "vmmemtop: <msg>" to stderr (one line). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -120,14 +120,8 @@ int cmd_replay(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		cli_error("replay needs a recording FILE (see --help)");
+	if (cli_one_file(argc, argv, optind, "replay"))
 		return EXIT_USAGE;
-	}
-	if (optind + 1 < argc) {
-		cli_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
-		return EXIT_USAGE;
-	}
 	if (strlen(argv[optind]) >= sizeof(backend) - 8) {
 		cli_error("file name too long");
 		return EXIT_USAGE;

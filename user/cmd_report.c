@@ -502,14 +502,8 @@ int cmd_report(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		cli_error("report needs a recording FILE (see --help)");
+	if (cli_one_file(argc, argv, optind, "report"))
 		return EXIT_USAGE;
-	}
-	if (optind + 1 < argc) {
-		cli_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
-		return EXIT_USAGE;
-	}
 	if (dump && json) {
 		cli_error("--dump and --json: choose one");
 		return EXIT_USAGE;
