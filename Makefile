@@ -77,10 +77,10 @@ kmod:
 # ---- fuzzing: the recording reader (and the report on it) under libFuzzer, clang only ----
 FUZZ_SECONDS       ?= 600
 FUZZ_CHECK_SECONDS ?= 30
-FUZZ_SRC   := tests/fuzz/fuzz_record.c user/record_reader.c user/report.c user/counters.c user/events.c user/qmp.c
+FUZZ_SRC   := tests/fuzz/fuzz_record.c user/record_reader.c user/report.c user/counters.c user/events.c user/qmp.c user/guest_ram.c
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-SEED_SRC   := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/counters.c user/events.c user/qmp.c
+SEED_SRC   := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/counters.c user/events.c user/qmp.c user/guest_ram.c
 
 $(BUILD)/fuzz/fuzz_record: $(FUZZ_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)

@@ -111,6 +111,20 @@ bool probe_btf_typedef(const char *name)
 	return false;
 }
 
+bool probe_btf_struct(const char *name)
+{
+	if (!btfs_loaded)
+		load_btfs();
+	if (!vmlinux_btf)
+		return false;
+	if (btf__find_by_name_kind(vmlinux_btf, name, BTF_KIND_STRUCT) > 0)
+		return true;
+	for (int i = 0; i < nr_module_btfs; i++)
+		if (btf__find_by_name_kind(module_btfs[i], name, BTF_KIND_STRUCT) > 0)
+			return true;
+	return false;
+}
+
 /*
  * BTF trampolines can exist in the kernel yet be refused (EPERM from an LSM or a
  * sandbox, as on some hosted kernels). Only loading one tells: load "return 0" as an

@@ -79,13 +79,14 @@ static json_t *host_json(const struct snapshot *s)
 	return o;
 }
 
-static json_t *counters_json(const struct snapshot *s, const struct vmmem_vm_counters *c)
+static json_t *counters_json(const struct snapshot *s, const struct vm_snapshot *v,
+			     const struct vmmem_vm_counters *c)
 {
 	json_t *o = json_object();
 
 	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++)
 		json_object_set_new(o, vm_counter_names[k],
-				    s->available.vm[k] ? json_integer((json_int_t)c->c[k]) : json_null());
+				    vm_counter_available(s, v, k) ? json_integer((json_int_t)c->c[k]) : json_null());
 	return o;
 }
 
@@ -122,8 +123,8 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 		      "vcpus", opt(i->vcpus), "mem_configured_kb", opt(i->mem_configured_kb),
 		      "rss_kb", opt(i->rss_kb), "swap_kb", opt(i->swap_kb), "anon_huge_kb", opt(i->anon_huge_kb),
 		      "exited", v->exited, "seq", (json_int_t)v->seq);
-	json_object_set_new(o, "counters", counters_json(s, &v->delta));
-	json_object_set_new(o, "totals", counters_json(s, &v->total));
+	json_object_set_new(o, "counters", counters_json(s, v, &v->delta));
+	json_object_set_new(o, "totals", counters_json(s, v, &v->total));
 	json_object_set_new(o, "ksm_stat", ksm);
 	json_object_set_new(o, "qmp", qmp_json(&i->qmp));
 	json_object_set_new(o, "histograms", hists_json(v->hist_delta.h, VMMEM_NR_VM_HISTS,

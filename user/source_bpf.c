@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_probe.h"
+#include "guest_ram_bpf.h"
 #include "source.h"
 #include "vmmem.skel.h"
 
@@ -117,16 +118,19 @@ static const struct prog_spec specs[] = {
 	  .vm_counters = { C(thp_collapses) } },
 	{ FN("madvise_fentry", "do_madvise"), ALT("madvise", 0) },
 	{ FN("madvise_fexit", "do_madvise"), ALT("madvise", 0),
-	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) }, .vm_hists = { VH(balloon_discard_ns) } },
+	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes), C(vmm_own_discard_bytes) },
+	  .vm_hists = { VH(balloon_discard_ns) } },
 	{ TP("madvise_enter_tp", "syscalls", "sys_enter_madvise"), ALT("madvise", 1) },
 	{ TP("madvise_exit_tp", "syscalls", "sys_exit_madvise"), ALT("madvise", 1),
-	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) }, .vm_hists = { VH(balloon_discard_ns) } },
+	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes), C(vmm_own_discard_bytes) },
+	  .vm_hists = { VH(balloon_discard_ns) } },
 	{ FN("fallocate_fentry", "vfs_fallocate"), ALT("fallocate", 0) },
-	{ FN("fallocate_fexit", "vfs_fallocate"), ALT("fallocate", 0), .vm_counters = { C(balloon_inflate_bytes) },
+	{ FN("fallocate_fexit", "vfs_fallocate"), ALT("fallocate", 0),
+	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) },
 	  .vm_hists = { VH(balloon_discard_ns) } },
 	{ TP("fallocate_enter_tp", "syscalls", "sys_enter_fallocate"), ALT("fallocate", 1) },
 	{ TP("fallocate_exit_tp", "syscalls", "sys_exit_fallocate"), ALT("fallocate", 1),
-	  .vm_counters = { C(balloon_inflate_bytes) } },
+	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) } },
 };
 #define NR_SPECS (int)(sizeof(specs) / sizeof(specs[0]))
 
@@ -144,6 +148,7 @@ struct bpf_priv {
 	void *ev_ctx;
 	uint64_t stream_mask;
 	struct vmmem_ev_lost *percpu_lost;	/* ncpus values, scratch for reads */
+	struct gr_tracker *gr;			/* guest RAM of each VMM, for the balloon split */
 };
 
 /* The ring: minimal when nothing streams; for the rare types, room for a burst (a balloon
@@ -401,6 +406,7 @@ static int bpf_read(struct source *src, struct source_read *out)
 	 * at or before it was counted in this read (bpf_ktime_get_ns runs after the increment),
 	 * so a recording's window matches its counters up to the microseconds the next few
 	 * lookups take. Everything slower (histograms, host counters, program info) comes after. */
+	gr_tracker_refresh(p->gr, false);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	out->nr_vms = 0;
@@ -431,6 +437,8 @@ static int bpf_read(struct source *src, struct source_read *out)
 		vm->state = state;
 		vm->seq = bss->slot_seq[i];
 		sum_percpu(p, &vm->counters);
+		/* guest RAM not learned (yet): the kernel side counted none of its discards */
+		vm->unavailable = gr_tracker_known(p->gr, i) ? 0 : VMMEM_BALLOON_COUNTERS_MASK;
 		slots[out->nr_vms - 1] = i;
 	}
 	for (int v = 0; v < out->nr_vms; v++) {
@@ -492,6 +500,7 @@ static int bpf_reap(struct source *src, pid_t tgid, uint64_t seq)
 		bpf_map_update_elem(cfd, &i, zeroes, BPF_ANY);
 		zero_hists(p, i);
 		zero_lost(p, i);
+		gr_tracker_forget(p->gr, i);
 		__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_FREE, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&bss->slot_owner[i], 0, __ATOMIC_SEQ_CST);
 		return 0;
@@ -542,6 +551,7 @@ static void bpf_close(struct source *src)
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
+	gr_tracker_free(p->gr);
 	for (int i = 0; i < NR_SPECS; i++)
 		bpf_link__destroy(p->links[i]);
 	vmmem_bpf__destroy(p->skel);
@@ -553,7 +563,15 @@ static void bpf_close(struct source *src)
 	probe_cleanup();
 }
 
+static void bpf_guest_ram_hint(struct source *src, pid_t tgid, const uint64_t *sizes, int n)
+{
+	struct bpf_priv *p = src->priv;
+
+	gr_tracker_hint(p->gr, tgid, sizes, n);
+}
+
 static const struct source_ops bpf_ops = {
+	.guest_ram_hint = bpf_guest_ram_hint,
 	.track = bpf_track,
 	.read = bpf_read,
 	.reap = bpf_reap,
@@ -564,7 +582,7 @@ static const struct source_ops bpf_ops = {
 int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
 {
 	struct bpf_priv *p;
-	bool chosen[NR_SPECS];
+	bool chosen[NR_SPECS], iter_ok;
 	char desc[128];
 	int ret, attached = 0;
 
@@ -626,6 +644,15 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		if (prog)
 			bpf_program__set_autoload(prog, chosen[i]);
 	}
+	/* guest RAM for the balloon split: KVM's memslots read by an iterator over kvm-vm files,
+	 * which needs task_file iterators and struct kvm in the kernel's BTF (kvm built in, or
+	 * module BTF) */
+	iter_ok = probe_btf_struct("bpf_iter__task_file") && probe_btf_struct("kvm_memslots");
+	bpf_program__set_autoload(p->skel->progs.kvm_memslots_iter, iter_ok);
+	if (verbose)
+		fprintf(stderr, "vmmemtop: probe: %-44s %s\n", "iter task_file over kvm-vm (memslots)",
+			iter_ok ? "present, using it: guest RAM refreshed every 1 s" :
+			"absent (no struct kvm in BTF): guest RAM only from QEMU's RAM blocks over QMP");
 	ret = vmmem_bpf__load(p->skel);
 	if (ret) {
 		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0))
@@ -664,6 +691,11 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	if (!p->rb) {
 		ret = -errno;
 		snprintf(err, errsz, "cannot open the BPF event ring: %s", strerror(-ret));
+		goto err_free;
+	}
+	ret = gr_tracker_new(&p->gr, p->skel, iter_ok, verbose);
+	if (ret) {
+		snprintf(err, errsz, "out of memory");
 		goto err_free;
 	}
 	src->available.host[VMMEM_H_dropped_events] = true;

@@ -265,10 +265,10 @@ void tui_draw(struct tui *t)
 			snprintf(cell, sizeof(cell), "-");
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_KSM], cell);
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_INFL],
-				s->available.vm[VMMEM_C_balloon_inflate_bytes] ? fmt_kb((struct opt_u64){
+				vm_counter_available(s, v, VMMEM_C_balloon_inflate_bytes) ? fmt_kb((struct opt_u64){
 				v->delta.c[VMMEM_C_balloon_inflate_bytes] / 1024, true }, cell, sizeof(cell)) : "-");
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_DEFL],
-				s->available.vm[VMMEM_C_balloon_deflate_bytes] ? fmt_kb((struct opt_u64){
+				vm_counter_available(s, v, VMMEM_C_balloon_deflate_bytes) ? fmt_kb((struct opt_u64){
 				v->delta.c[VMMEM_C_balloon_deflate_bytes] / 1024, true }, cell, sizeof(cell)) : "-");
 		if (r == t->selected)
 			attron(A_REVERSE);

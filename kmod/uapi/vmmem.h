@@ -49,8 +49,9 @@
 	X(kvm_remote_tlb_flushes, events, "KVM remote TLB flushes of this VM (kvm_flush_remote_tlbs)") \
 	X(pv_tlb_flushes,      events, "paravirtual TLB flushes requested by the guest (kvm:kvm_pv_tlb_flush)") \
 	X(ksm_merged_pages,    pages,  "pages of this VM merged by ksmd (ksm:ksm_merge_*, err 0)") \
-	X(balloon_inflate_bytes, bytes, "guest RAM discarded by the VMM (MADV_DONTNEED/FREE/REMOVE, FALLOC_FL_PUNCH_HOLE)") \
-	X(balloon_deflate_bytes, bytes, "guest RAM re-requested by the VMM (MADV_WILLNEED)") \
+	X(balloon_inflate_bytes, bytes, "guest RAM the VMM gave back to the host: MADV_DONTNEED/FREE of private, FALLOC_FL_PUNCH_HOLE/MADV_REMOVE of shared guest RAM") \
+	X(balloon_deflate_bytes, bytes, "guest RAM re-requested by the VMM (MADV_WILLNEED inside guest RAM)") \
+	X(vmm_own_discard_bytes, bytes, "discards by the VMM outside guest RAM: its heap trims, thread stacks, hole punches in other files") \
 	X(thp_collapses,       events, "huge pages khugepaged collapsed in this VM (huge_memory:mm_collapse_huge_page)")
 
 /* Host-wide counters. */
@@ -175,6 +176,59 @@ struct vmmem_event {
 	__u32 tid;		/* thread (vCPU) that hit the event, 0 if none */
 	__u32 flags;		/* zero */
 	__u64 dur_ns;		/* duration for timed events, else 0 */
+};
+
+/*
+ * Guest RAM of one VMM, as the balloon filter sees it: the host virtual ranges the VMM
+ * registered with KVM_SET_USER_MEMORY_REGION(2) (or, for QEMU without KVM, its RAM blocks),
+ * sorted, merged (aliases such as the SMM address space or isa-bios map the same host
+ * memory twice) and classified by backing; and the file ranges behind the shared ones.
+ * A discard is split exactly along these ranges: inside counts as balloon bytes when it
+ * frees memory for that backing, outside goes to vmm_own_discard_bytes.
+ */
+#define VMMEM_GUEST_RANGES	32
+#define VMMEM_GUEST_FILES	16
+
+#define VMMEM_GR_UNKNOWN	0	/* not learned yet: balloon counters unavailable */
+#define VMMEM_GR_KNOWN		1
+
+#define VMMEM_GR_SHARED		1	/* shared mapping (memfd, shmem, file): freed by PUNCH_HOLE/MADV_REMOVE */
+
+struct vmmem_guest_range {
+	__u64 start;		/* host virtual address */
+	__u64 len;
+	__u32 flags;		/* VMMEM_GR_SHARED */
+	__u32 reserved;
+};
+
+struct vmmem_guest_file {
+	__u64 ino;
+	__u32 dev;		/* kernel dev_t (MKDEV: major << 20 | minor) */
+	__u32 reserved;
+	__u64 off;		/* file offset of the guest RAM range */
+	__u64 len;
+};
+
+struct vmmem_guest_ram {
+	__u32 state;		/* VMMEM_GR_* */
+	__u32 nr;		/* ranges used */
+	__u32 nr_files;
+	__u32 reserved;
+	__u64 gen;		/* user space bumps it on every rewrite */
+	struct vmmem_guest_range r[VMMEM_GUEST_RANGES];
+	struct vmmem_guest_file f[VMMEM_GUEST_FILES];
+};
+
+/* One memslot as the BPF iterator over kvm-vm files reports it (bpf/guest_ram.bpf.h). */
+struct vmmem_kvm_slot {
+	__u32 tgid;
+	__u32 as_id_slot;	/* address space << 16 | slot id, as KVM_SET_USER_MEMORY_REGION's slot */
+	__u64 kvm;		/* which VM of the process (the struct kvm address, an opaque id) */
+	__u64 gpa;
+	__u64 size;
+	__u64 hva;
+	__u32 flags;		/* KVM_MEM_* */
+	__u32 reserved;
 };
 
 /* ---- /dev/vmmem (kmod backend) ---- */
