@@ -220,8 +220,10 @@ void gr_tracker_hint(struct gr_tracker *t, pid_t tgid, const uint64_t *sizes, in
 			continue;
 		if (n < 0 || n > VMM_QMP_RAMBLOCKS)
 			n = 0;
-		if (n != s->nr_hint || memcmp(sizes, s->hint, n * sizeof(*sizes)))
-			s->nr_hint_spans = 0;	/* the block list changed: match again */
+		if (n != s->nr_hint || memcmp(sizes, s->hint, n * sizeof(*sizes))) {
+			s->nr_hint_spans = 0;	/* the block list changed: match again, now */
+			t->last_ns = 0;
+		}
 		s->nr_hint = n;
 		memcpy(s->hint, sizes, n * sizeof(*sizes));
 	}
