@@ -119,6 +119,119 @@ static __always_inline struct file *current_fd_file(int fd)
 	return f;
 }
 
+/* ---------------- memslot updates, where a function hook exists ---------------- */
+
+/*
+ * __kvm_set_memory_region() (virt/kvm/kvm_main.c; global, not inlined, in 5.10, 6.1 and
+ * 6.12) applies every KVM_SET_USER_MEMORY_REGION(2) of the VMM and every x86-internal slot.
+ * Its second argument points to struct kvm_userspace_memory_region (5.10, 6.1) or
+ * kvm_userspace_memory_region2 (6.8+), whose first 32 bytes are the same uapi prefix.
+ * A successful call is recorded per (tgid, VM, address space|slot), deleted when its size
+ * is 0, and memslot_updates moves so that user space rebuilds the table at its next read
+ * (100 ms) instead of its next refresh (1 s).
+ */
+struct memslot_prefix {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+};
+
+struct kvm_slot_key {
+	__u32 tgid;
+	__u32 as_id_slot;
+	__u64 kvm;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct kvm_slot_key);
+	__type(value, struct vmmem_kvm_slot);
+} kvm_slots SEC(".maps");
+
+__u64 memslot_updates;
+/* the kernel side saw this slot's VMM create its VM: the hook has seen all its memslots */
+__u8 slot_saw_create[VMMEM_MAX_VMS];
+
+/* slot: claim_slot()'s result, -1 when the table was full */
+static __always_inline void mark_saw_create(int slot)
+{
+	__u32 s = slot;
+
+	if (s < VMMEM_MAX_VMS)
+		slot_saw_create[s] = 1;
+}
+
+static __always_inline void memslot_commit(void *kvm, const struct memslot_prefix *m)
+{
+	__u32 tgid = current_tgid();
+	struct kvm_slot_key k = { .tgid = tgid, .as_id_slot = m->slot, .kvm = (__u64)kvm };
+	struct vmmem_kvm_slot v = {
+		.tgid = tgid, .as_id_slot = m->slot, .kvm = (__u64)kvm, .gpa = m->guest_phys_addr,
+		.size = m->memory_size, .hva = m->userspace_addr, .flags = m->flags,
+	};
+
+	if (!vm_of_tgid(tgid))
+		return;
+	if (m->memory_size)
+		bpf_map_update_elem(&kvm_slots, &k, &v, BPF_ANY);
+	else
+		bpf_map_delete_elem(&kvm_slots, &k);
+	__sync_fetch_and_add(&memslot_updates, 1);
+}
+
+SEC("fexit/__kvm_set_memory_region")
+int BPF_PROG(memslot_fexit, void *kvm, const void *mem, int ret)
+{
+	struct memslot_prefix m;
+
+	if (ret || bpf_probe_read_kernel(&m, sizeof(m), mem))
+		return 0;
+	memslot_commit(kvm, &m);
+	return 0;
+}
+
+/* Where fexit is refused or the kvm module has no BTF (5.10): kprobe + kretprobe. */
+struct memslot_call {
+	void *kvm;
+	struct memslot_prefix m;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct memslot_call);
+} memslot_inflight SEC(".maps");
+
+SEC("kprobe/__kvm_set_memory_region")
+int BPF_KPROBE(memslot_kprobe, void *kvm, const void *mem)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct memslot_call c = { .kvm = kvm };
+
+	if (!vm_of_tgid(id >> 32) || bpf_probe_read_kernel(&c.m, sizeof(c.m), mem))
+		return 0;
+	bpf_map_update_elem(&memslot_inflight, &id, &c, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/__kvm_set_memory_region")
+int BPF_KRETPROBE(memslot_kretprobe, int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct memslot_call *c = bpf_map_lookup_elem(&memslot_inflight, &id);
+
+	if (!c)
+		return 0;
+	if (ret == 0)
+		memslot_commit(c->kvm, &c->m);
+	bpf_map_delete_elem(&memslot_inflight, &id);
+	return 0;
+}
+
 /* ---------------- the memslot iterator ---------------- */
 
 /* Before 5.17 (commit "KVM: Keep memslots in tree-based structures instead of array-based

@@ -31,7 +31,7 @@ SEC("fexit/kvm_arch_init_vm")
 int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
 {
 	if (ret == 0)
-		claim_slot(current_tgid());
+		mark_saw_create(claim_slot(current_tgid()));
 	return 0;
 }
 
@@ -88,7 +88,7 @@ int vm_create_exit_tp(struct sys_exit_ctx *ctx)
 		return 0;
 	__sync_fetch_and_add(&creates_in_flight, -1);
 	if (ctx->ret >= 0)
-		claim_slot(id >> 32);
+		mark_saw_create(claim_slot(id >> 32));
 	return 0;
 }
 

@@ -33,7 +33,8 @@ struct gr_tracker {
 	struct vmmem_bpf *skel;
 	struct bpf_link *iter;		/* NULL: the kernel cannot iterate kvm-vm files */
 	bool verbose;
-	uint64_t last_ns;
+	bool hook;			/* a memslot update hook is attached (fexit or kprobe) */
+	uint64_t last_ns, last_updates;
 	struct slot_gr s[VMMEM_MAX_VMS];
 	struct vmmem_kvm_slot *recs;
 	int nr_recs, cap_recs;
@@ -47,7 +48,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-int gr_tracker_new(struct gr_tracker **out, struct vmmem_bpf *skel, bool iter_loaded, bool verbose)
+int gr_tracker_new(struct gr_tracker **out, struct vmmem_bpf *skel, bool iter_loaded, bool hook, bool verbose)
 {
 	struct gr_tracker *t = calloc(1, sizeof(*t));
 
@@ -55,6 +56,7 @@ int gr_tracker_new(struct gr_tracker **out, struct vmmem_bpf *skel, bool iter_lo
 		return -ENOMEM;
 	t->skel = skel;
 	t->verbose = verbose;
+	t->hook = hook;
 	if (iter_loaded) {
 		t->iter = bpf_program__attach_iter(skel->progs.kvm_memslots_iter, NULL);
 		if (!t->iter && verbose)
@@ -107,6 +109,51 @@ out:
 	close(fd);
 }
 
+/* Without the iterator: the memslots the update hook recorded for pid (all of them only if
+ * the kernel side saw the VM created: slot_saw_create). Returns the count, spans in *out. */
+static int hook_spans(struct gr_tracker *t, pid_t pid, struct gr_span **out)
+{
+	int fd = bpf_map__fd(t->skel->maps.kvm_slots);
+	struct { uint32_t tgid, as_id_slot; uint64_t kvm; } key, next, *prev = NULL;
+	struct vmmem_kvm_slot v;
+	struct gr_span *sp = NULL;
+	int n = 0, cap = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (key.tgid != (uint32_t)pid || bpf_map_lookup_elem(fd, &key, &v) || !v.size)
+			continue;
+		if (n == cap) {
+			struct gr_span *q = realloc(sp, (cap = cap ? cap * 2 : 16) * sizeof(*sp));
+
+			if (!q)
+				break;
+			sp = q;
+		}
+		sp[n++] = (struct gr_span){ v.hva, v.size };
+	}
+	*out = sp;
+	return n;
+}
+
+/* Forget the hook's memslots of a process that is gone. */
+static void hook_forget(struct gr_tracker *t, pid_t pid)
+{
+	int fd = bpf_map__fd(t->skel->maps.kvm_slots);
+	struct { uint32_t tgid, as_id_slot; uint64_t kvm; } key, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		if (key.tgid == (uint32_t)pid) {
+			bpf_map_delete_elem(fd, &key);
+			prev = NULL;	/* restart: the deleted key cannot lead on */
+			continue;
+		}
+		prev = &key;
+	}
+}
+
 static void write_table(struct gr_tracker *t, uint32_t slot, struct vmmem_guest_ram *g, const char *how)
 {
 	struct slot_gr *s = &t->s[slot];
@@ -137,9 +184,17 @@ static void refresh_slot(struct gr_tracker *t, uint32_t slot, uint64_t now)
 	int nr = 0, nv;
 
 	memset(&g, 0, sizeof(g));
+	if (!t->iter && t->hook && !t->skel->bss->slot_saw_create[slot])
+		how = "unknown (its VM predates vmmemtop, and this kernel cannot list memslots)";
 	for (int i = 0; i < t->nr_recs; i++)
 		nr += t->recs[i].tgid == (uint32_t)pid && t->recs[i].size;
-	if (nr) {
+	if (!nr && !t->iter && t->hook && t->skel->bss->slot_saw_create[slot]) {
+		nr = hook_spans(t, pid, &spans);
+		how = "KVM memslots (memslot update hook)";
+	}
+	if (spans) {
+		/* from the hook */
+	} else if (nr) {
 		spans = calloc(nr, sizeof(*spans));
 		if (!spans)
 			return;
@@ -184,8 +239,12 @@ out:
 void gr_tracker_refresh(struct gr_tracker *t, bool force)
 {
 	struct vmmem_bpf__bss *bss = t->skel->bss;
-	uint64_t now = mono_ns();
+	uint64_t now = mono_ns(), updates = __atomic_load_n(&bss->memslot_updates, __ATOMIC_RELAXED);
 
+	/* a memslot changed (the hook saw it): rebuild now rather than at the next refresh */
+	if (updates != t->last_updates)
+		force = true;
+	t->last_updates = updates;
 	if (!force && now - t->last_ns < REFRESH_NS)
 		return;
 	t->last_ns = now;
@@ -236,6 +295,9 @@ void gr_tracker_forget(struct gr_tracker *t, uint32_t slot)
 
 	if (slot >= VMMEM_MAX_VMS)
 		return;
+	if (t->s[slot].owner)
+		hook_forget(t, t->s[slot].owner);
+	t->skel->bss->slot_saw_create[slot] = 0;
 	memset(&zero, 0, sizeof(zero));
 	bpf_map_update_elem(fd, &slot, &zero, BPF_ANY);
 	memset(&t->s[slot], 0, sizeof(t->s[slot]));

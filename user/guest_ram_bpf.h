@@ -11,8 +11,8 @@ struct gr_tracker;
 struct vmmem_bpf;
 
 /* iter_loaded: the kvm-vm memslot iterator program was loaded (the kernel has struct kvm in
- * its BTF and task_file iterators). */
-int gr_tracker_new(struct gr_tracker **out, struct vmmem_bpf *skel, bool iter_loaded, bool verbose);
+ * its BTF and task_file iterators); hook: a memslot update hook is attached. */
+int gr_tracker_new(struct gr_tracker **out, struct vmmem_bpf *skel, bool iter_loaded, bool hook, bool verbose);
 bool gr_tracker_has_iter(const struct gr_tracker *t);
 /* Learn the guest RAM of every live slot again (at most once a second unless forced). */
 void gr_tracker_refresh(struct gr_tracker *t, bool force);

@@ -16,7 +16,7 @@
 #include "source.h"
 #include "vmmem.skel.h"
 
-enum hook_kind { HOOK_TP, HOOK_TP_BTF, HOOK_FUNC };
+enum hook_kind { HOOK_TP, HOOK_TP_BTF, HOOK_FUNC, HOOK_KPROBE };
 
 /* One program, its hook, and the counters it feeds. Programs sharing a group are
  * alternatives: the lowest rank whose every hook exists is loaded, the others are not. */
@@ -46,6 +46,7 @@ struct prog_spec {
 #define TP(p, cat, name) .prog = p, .kind = HOOK_TP, .category = cat, .hook = name
 #define BTF(p, name) .prog = p, .kind = HOOK_TP_BTF, .hook = name
 #define FN(p, name) .prog = p, .kind = HOOK_FUNC, .hook = name
+#define KP(p, name) .prog = p, .kind = HOOK_KPROBE, .hook = name
 #define ALT(g, r) .group = g, .rank = r
 
 static const struct prog_spec specs[] = {
@@ -129,6 +130,11 @@ static const struct prog_spec specs[] = {
 	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) },
 	  .vm_hists = { VH(balloon_discard_ns) } },
 	{ TP("fallocate_enter_tp", "syscalls", "sys_enter_fallocate"), ALT("fallocate", 1) },
+	/* guest RAM for the balloon split: memslot updates as they happen (the kvm-vm iterator,
+	 * loaded apart, lists them where struct kvm is in BTF; bpf/guest_ram.bpf.h) */
+	{ FN("memslot_fexit", "__kvm_set_memory_region"), ALT("memslot", 0) },
+	{ KP("memslot_kprobe", "__kvm_set_memory_region"), ALT("memslot", 1) },
+	{ KP("memslot_kretprobe", "__kvm_set_memory_region"), ALT("memslot", 1) },
 	{ TP("fallocate_exit_tp", "syscalls", "sys_exit_fallocate"), ALT("fallocate", 1),
 	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) } },
 };
@@ -190,6 +196,8 @@ static bool hook_exists(const struct prog_spec *s)
 		return probe_btf_typedef(name);
 	case HOOK_FUNC:
 		return probe_btf_function(s->hook) && probe_fentry_loads();
+	case HOOK_KPROBE:
+		return probe_kprobe(s->hook);
 	}
 	return false;
 }
@@ -200,6 +208,8 @@ static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
 		snprintf(buf, sz, "tracepoint %s:%s", s->category, s->hook);
 	else if (s->kind == HOOK_TP_BTF)
 		snprintf(buf, sz, "tp_btf %s", s->hook);
+	else if (s->kind == HOOK_KPROBE)
+		snprintf(buf, sz, "%s %s()", strstr(s->prog, "kretprobe") ? "kretprobe" : "kprobe", s->hook);
 	else
 		snprintf(buf, sz, "%s %s()", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit", s->hook);
 	return buf;
@@ -316,6 +326,7 @@ static int bpf_track(struct source *src, pid_t tgid)
 						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			continue;
 		bss->slot_seq[i] = __atomic_add_fetch(&bss->next_seq, 1, __ATOMIC_SEQ_CST);
+		bss->slot_saw_create[i] = 0;	/* found in /proc: its VM predates us */
 		__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_LIVE, __ATOMIC_SEQ_CST);
 		cur = i + 1;
 		if (bpf_map_update_elem(fd, &key, &cur, BPF_ANY)) {
@@ -582,7 +593,7 @@ static const struct source_ops bpf_ops = {
 int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
 {
 	struct bpf_priv *p;
-	bool chosen[NR_SPECS], iter_ok;
+	bool chosen[NR_SPECS], iter_ok, memslot_hook = false;
 	char desc[128];
 	int ret, attached = 0;
 
@@ -693,7 +704,10 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		snprintf(err, errsz, "cannot open the BPF event ring: %s", strerror(-ret));
 		goto err_free;
 	}
-	ret = gr_tracker_new(&p->gr, p->skel, iter_ok, verbose);
+	for (int i = 0; i < NR_SPECS; i++)
+		memslot_hook |= p->links[i] && (!strcmp(specs[i].prog, "memslot_fexit") ||
+						!strcmp(specs[i].prog, "memslot_kretprobe"));
+	ret = gr_tracker_new(&p->gr, p->skel, iter_ok, memslot_hook, verbose);
 	if (ret) {
 		snprintf(err, errsz, "out of memory");
 		goto err_free;
