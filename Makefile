@@ -12,7 +12,7 @@ WERROR     ?= $(if $(CI),-Werror,)
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"'
 CPPFLAGS   += -Iuser -Ikmod/uapi -I$(BUILD)
-LDLIBS     += -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lm -lpthread
+LDLIBS     += -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lgnutls -lyaml -lcrypt -lm -lpthread
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 BPF_SRC    := bpf/vmmem.bpf.c

@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config   # build
-	libjansson-dev libncurses-dev libmicrohttpd-dev                           # user/ libraries
+	libjansson-dev libncurses-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev # user/ libraries
 	libcmocka-dev libclang-rt-14-dev                                          # unit tests, sanitizers, fuzzing
 	linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static      # VM rigs (6.1 kernel)
 	jq socat tmux procps kmod cpio gzip curl iproute2 xz-utils zstd            # test harness
