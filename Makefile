@@ -13,6 +13,7 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"'
 CPPFLAGS   += -Iuser -Ikmod/uapi -I$(BUILD)
 LDLIBS     += -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lm -lpthread
+comma      := ,
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 BPF_SRC    := bpf/vmmem.bpf.c
@@ -74,25 +75,40 @@ kmod:
 	@test -n "$(KDIR)" || { echo "make kmod: no kernel build directory: apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-# ---- fuzzing: the recording reader (and the report on it) under libFuzzer, clang only ----
+# ---- fuzzing: one libFuzzer target per tests/fuzz/fuzz_<name>.c, clang only. The library
+# objects are built once with coverage and ASan/UBSan into an archive, so each target links
+# only the parsers it calls; tests/fuzz/corpus/<name>/ is its seed corpus ----
 FUZZ_SECONDS       ?= 600
-FUZZ_CHECK_SECONDS ?= 30
-FUZZ_SRC   := tests/fuzz/fuzz_record.c user/record_reader.c user/report.c user/counters.c user/events.c user/qmp.c
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) \
-	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-SEED_SRC   := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/counters.c user/events.c user/qmp.c
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS   := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -DVMMEM_VERSION='"fuzz"'
+# (not the BPF loader and the TUI: no parser there, and they need the skeleton and ncurses)
+FUZZ_OBJ     := $(patsubst user/%.c,$(BUILD)/fuzzobj/%.o,$(filter-out user/main.c user/source_bpf.c \
+		  user/bpf_probe.c user/tui_%.c,$(USER_SRC)))
+SEED_SRC     := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/counters.c user/events.c user/qmp.c
 
-$(BUILD)/fuzz/fuzz_record: $(FUZZ_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
+$(BUILD)/fuzzobj/%.o: user/%.c $(wildcard user/*.h) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(FUZZ_SRC) -o $@ -lz -ljansson -lm
+	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(BUILD)/fuzzobj/libvmmem.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzzobj/libvmmem.a
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(FUZZ_SAN) $< $(BUILD)/fuzzobj/libvmmem.a \
+		-o $@ $(LDLIBS)
 
 $(BUILD)/fuzz/make_seeds: $(SEED_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SEED_SRC) -o $@ -lz -ljansson -lm
 
-# the committed seed corpus is what this writes (rerun after a format change)
+# the committed seeds of the recording reader and the /dev/vmmem decoder are what this
+# writes (rerun after a format or ABI change); the other targets' seeds are small text files
 fuzz-seeds: $(BUILD)/fuzz/make_seeds
-	@mkdir -p tests/fuzz/corpus
+	@mkdir -p tests/fuzz/corpus/record tests/fuzz/corpus/kmod
 	$< tests/fuzz/corpus
 
 # ---- entry points ----
@@ -105,12 +121,13 @@ unit: $(UNIT_BIN)
 test: deps all unit fuzz-check
 	@bash tests/run.sh
 
-# a bounded fuzzing run (part of make test); make fuzz runs it for FUZZ_SECONDS (default 600)
-fuzz-check: $(BUILD)/fuzz/fuzz_record
-	@bash tests/fuzz/run.sh $(FUZZ_CHECK_SECONDS)
+# a bounded fuzzing run of every target (part of make test: FUZZ_CHECK_SECONDS each);
+# make fuzz runs each for FUZZ_SECONDS (default 600); FUZZ=name,... picks targets
+fuzz-check: $(FUZZ_BIN)
+	@bash tests/fuzz/run.sh $(FUZZ_CHECK_SECONDS) $(subst $(comma), ,$(FUZZ))
 
-fuzz: deps $(BUILD)/fuzz/fuzz_record
-	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+fuzz: deps $(FUZZ_BIN)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(subst $(comma), ,$(FUZZ))
 
 bench: deps all
 	@bash tests/bench/run.sh
