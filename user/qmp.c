@@ -253,6 +253,25 @@ void qmp_close(struct qmp_conn *q)
 	q->fd = -1;
 }
 
+int qmp_handshake(struct qmp_conn *q, const char *what, char *err, size_t errsz)
+{
+	json_t *msg = NULL, *ret = NULL, *cmd;
+	int r = recv_message(q, &msg);
+
+	if (r || !json_object_get(msg, "QMP")) {
+		r = r ? r : -EPROTO;
+		snprintf(err, errsz, "greeting on %s: %s", what, why(r));
+		json_decref(msg);
+		return r;
+	}
+	json_decref(msg);
+	cmd = json_pack("{s:s}", "execute", "qmp_capabilities");
+	r = qmp_execute(q, cmd, &ret, err, errsz);
+	json_decref(cmd);
+	json_decref(ret);
+	return r;
+}
+
 int qmp_open(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms, pid_t *peer,
 	     char *err, size_t errsz)
 {
@@ -261,7 +280,6 @@ int qmp_open(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms
 	socklen_t salen = offsetof(struct sockaddr_un, sun_path) + n + (abstract ? 1 : 0);
 	struct ucred cred;
 	socklen_t credlen = sizeof(cred);
-	json_t *msg = NULL, *ret = NULL, *cmd;
 	int r;
 
 	q->fd = -1;
@@ -294,18 +312,7 @@ int qmp_open(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms
 		goto fail;
 	}
 	*peer = cred.pid;
-	r = recv_message(q, &msg);
-	if (r || !json_object_get(msg, "QMP")) {
-		r = r ? r : -EPROTO;
-		snprintf(err, errsz, "greeting on %s: %s", path, why(r));
-		json_decref(msg);
-		goto fail;
-	}
-	json_decref(msg);
-	cmd = json_pack("{s:s}", "execute", "qmp_capabilities");
-	r = qmp_execute(q, cmd, &ret, err, errsz);
-	json_decref(cmd);
-	json_decref(ret);
+	r = qmp_handshake(q, path, err, errsz);
 	if (r)
 		goto fail;
 	return 0;
@@ -338,9 +345,6 @@ static int find_balloon(struct qmp_conn *q, char *path, size_t pathsz, char *err
 int qmp_read_vm(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms, pid_t *peer,
 		char balloon_path[QMP_QOM_PATH_MAX], struct vmm_qmp *out, char *err, size_t errsz)
 {
-	json_t *cmd, *ret = NULL;
-	char qerr[160] = "";
-	uint64_t poll_s = 0;
 	int r;
 
 	for (int k = 0; k < VMM_QMP_NR; k++)
@@ -349,6 +353,19 @@ int qmp_read_vm(struct qmp_conn *q, const char *path, bool abstract, int timeout
 	r = qmp_open(q, path, abstract, timeout_ms, peer, err, errsz);
 	if (r)
 		return r;
+	r = qmp_converse_vm(q, balloon_path, out, err, errsz);
+	qmp_close(q);
+	return r;
+}
+
+int qmp_converse_vm(struct qmp_conn *q, char balloon_path[QMP_QOM_PATH_MAX], struct vmm_qmp *out,
+		    char *err, size_t errsz)
+{
+	json_t *cmd, *ret = NULL;
+	char qerr[160] = "";
+	uint64_t poll_s = 0;
+	int r;
+
 	cmd = json_pack("{s:s}", "execute", "query-balloon");
 	r = qmp_execute(q, cmd, &ret, qerr, sizeof(qerr));
 	json_decref(cmd);
@@ -400,10 +417,8 @@ int qmp_read_vm(struct qmp_conn *q, const char *path, bool abstract, int timeout
 		goto failed;
 done:
 	out->up = true;
-	qmp_close(q);
 	return 0;
 failed:
 	snprintf(err, errsz, "%s", qerr);
-	qmp_close(q);
 	return r;
 }
