@@ -335,6 +335,8 @@ static int find_balloon(struct qmp_conn *q, char *path, size_t pathsz, char *err
 		json_decref(cmd);
 		if (!r)
 			r = qmp_find_balloon(ret, dirs[i], path, pathsz);
+		if (r == -EPROTO)	/* a reply that is no list: say so (qmp_execute did not) */
+			snprintf(err, errsz, "qom-list %s: not a list of properties", dirs[i]);
 		json_decref(ret);
 		if (r == 0 || (r != -ENOENT && r != -EREMOTEIO))
 			return r;
