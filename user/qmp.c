@@ -230,6 +230,10 @@ int qmp_execute(struct qmp_conn *q, json_t *cmd, json_t **ret, char *err, size_t
 			const char *desc = json_string_value(json_object_get(v, "desc"));
 
 			snprintf(err, errsz, "%s: %s", exec ? exec : "qmp", desc ? desc : "error");
+			/* the description is the monitor's text: one line, no terminal controls */
+			for (char *c = err; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = ' ';
 			r = -EREMOTEIO;
 		} else if (json_object_get(msg, "event")) {
 			json_decref(msg);

@@ -496,6 +496,12 @@ static void test_hostile_replies(void **state)
 				  "{\"return\": 0}\r\n", &q, err, sizeof(err)), -EPROTO);
 	assert_non_null(strstr(err, "qom-list"));
 	assert_null(strchr(err, '\n'));
+	/* an error description with a newline and an escape: still one line */
+	assert_int_equal(converse(GREETING "{\"error\": {\"class\": \"X\", \"desc\": \"a\\nb\\u001b[2J\"}}\r\n",
+				  &q, err, sizeof(err)), 0);	/* no balloon: not an error */
+	assert_int_equal(converse("{\"QMP\": {}}\r\n{\"error\": {\"class\": \"X\", "
+				  "\"desc\": \"line1\\nline2\\u001b[2J\"}}\r\n", &q, err, sizeof(err)), -EREMOTEIO);
+	assert_string_equal(err, "qmp_capabilities: line1 line2 [2J");
 }
 
 int main(void)
