@@ -133,8 +133,9 @@ int ksmd_stat_parse(const char *text, struct opt_u64 *out)
 	if (!strstr(text, " (ksmd) "))
 		return -ENOENT;
 	p = strrchr(text, ')');
-	/* fields 14 and 15 (utime, stime); p points at the end of field 2 */
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
+	/* fields 14 and 15 (utime, stime); p points at the end of field 2, and p + 2 is
+	 * past the text's terminator when the ')' is its last character */
+	if (p && p[1] && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
 		out->v = ut + st;
 		out->present = true;
 		return 0;
