@@ -27,11 +27,15 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds
+.PHONY: all deps deps-run run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
+# deps-run: what building and running needs; deps: that plus what tests, bench and demo need
+deps-run:
+	@bash tests/deps.sh run
+
 deps:
-	@bash tests/deps.sh
+	@bash tests/deps.sh test
 
 # ---- BPF: vmlinux.h from the running kernel's BTF, CO-RE object, skeleton ----
 $(BUILD)/vmlinux.h:
@@ -112,7 +116,7 @@ fuzz-seeds: $(BUILD)/fuzz/make_seeds
 	$< tests/fuzz/corpus
 
 # ---- entry points ----
-run: deps all
+run: deps-run all
 	$(BUILD)/vmmemtop
 
 unit: $(UNIT_BIN)
