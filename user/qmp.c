@@ -148,6 +148,8 @@ static int send_all(struct qmp_conn *q, const char *s, size_t len)
 			len -= n;
 			continue;
 		}
+		if (n < 0 && errno == EPIPE)
+			return -ECONNRESET;	/* QEMU closed first: the same end as a read sees */
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
 		if (!left_ms(q))
