@@ -15,6 +15,7 @@ TEST=(
 	linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static      # VM rigs (6.1 kernel)
 	jq socat tmux procps kmod cpio gzip curl iproute2 xz-utils zstd            # test harness
 	prometheus bpftrace                                                       # exporter test, benchmark
+	dkms man-db systemd python3                                               # install test
 )
 
 case "${1:-test}" in
