@@ -208,8 +208,10 @@ static int parse_users(struct parse *p, yaml_node_t *m, struct web_config *c)
 	return 0;
 }
 
-/* A hash of the same cost as the first user's, for unknown users to be checked against. */
-static int make_dummy(struct parse *p, struct web_config *c)
+/* A hash of the same cost as the first user's, for unknown users to be checked against.
+ * (Made by web_config_load, not the parser: a cost-31 hash takes days, and the fuzzer
+ * would find one.) */
+static int make_dummy(struct web_config *c, char *err, size_t errsz)
 {
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data *cd;
@@ -218,16 +220,23 @@ static int make_dummy(struct parse *p, struct web_config *c)
 	if (!c->nr_users)
 		return 0;
 	cd = calloc(1, sizeof(*cd));
-	if (!cd)
-		return fail(p, "out of memory");
+	if (!cd) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
 	if (!crypt_gensalt_rn("$2b$", strtoul(c->users[0].hash + 4, NULL, 10), NULL, 0, salt, sizeof(salt)) ||
 	    !(h = crypt_r("vmmemtop-unknown-user", salt, cd)) || h[0] == '*') {
 		free(cd);
-		return fail(p, "basic_auth_users: this system's crypt() has no bcrypt");
+		snprintf(err, errsz, "basic_auth_users: this system's crypt() has no bcrypt");
+		return -ENOSYS;
 	}
 	c->dummy_hash = strdup(h);
 	free(cd);
-	return c->dummy_hash ? 0 : fail(p, "out of memory");
+	if (!c->dummy_hash) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 int web_config_parse(const char *text, size_t len, const char *dir, struct web_config *c, char *err, size_t errsz)
@@ -269,8 +278,6 @@ int web_config_parse(const char *text, size_t len, const char *dir, struct web_c
 	} else if (root && !(root->type == YAML_SCALAR_NODE && !root->data.scalar.length)) {
 		fail(&p, "expected a mapping with tls_server_config and/or basic_auth_users");
 	}
-	if (!p.ret)
-		make_dummy(&p, c);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	return p.ret;
@@ -356,6 +363,8 @@ int web_config_load(const char *path, struct web_config *c, char *err, size_t er
 			       sizeof(sub));
 	if (!ret && c->tls)
 		ret = check_tls(c, sub, sizeof(sub));
+	if (!ret)
+		ret = make_dummy(c, sub, sizeof(sub));
 	if (ret) {
 		snprintf(err, errsz, "--web.config.file %s: %s", path, sub);
 		web_config_free(c);
