@@ -16,14 +16,14 @@ RELEASE    := 0.1
 WERROR     ?= $(if $(CI),-Werror,)
 CFLAGS     ?= -O2 -g
 # user/ libraries, found through pkg-config (add a .pc name here for a new library)
-PKGS       := libbpf libelf zlib jansson ncursesw libmicrohttpd
+PKGS       := libbpf libelf zlib jansson ncursesw libmicrohttpd gnutls yaml-0.1 libcrypt
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ifeq ($(strip $(PKG_LIBS)),)
 ifeq ($(filter clean deps deps-run uninstall,$(MAKECMDGOALS)),)
 $(warning pkg-config found none of: $(PKGS) (make deps-run installs them); linking with plain -l flags)
 endif
-PKG_LIBS   := -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd
+PKG_LIBS   := -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lgnutls -lyaml -lcrypt
 endif
 VMMEM_CFLAGS   := -std=gnu11 -Wall -Wextra $(WERROR)
 VMMEM_CPPFLAGS := -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' -Iuser -Ikmod/uapi -I$(BUILD) $(PKG_CFLAGS)
