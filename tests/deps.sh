@@ -9,12 +9,13 @@ set -euo pipefail
 RUN=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config   # build
 	libjansson-dev libncurses-dev libmicrohttpd-dev                           # user/ libraries
+	libgnutls28-dev libyaml-dev libcrypt-dev                                  # exporter: TLS, web config, bcrypt
 )
 TEST=(
 	libcmocka-dev libclang-rt-14-dev                                          # unit tests, sanitizers, fuzzing
 	linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static      # VM rigs (6.1 kernel)
 	jq socat tmux procps kmod cpio gzip curl iproute2 xz-utils zstd            # test harness
-	prometheus bpftrace                                                       # exporter test, benchmark
+	prometheus bpftrace python3-prometheus-client openssl                     # exporter tests, benchmark
 	dkms man-db systemd python3                                               # install test
 )
 
