@@ -553,9 +553,31 @@ static void bpf_close(struct source *src)
 	probe_cleanup();
 }
 
+/* The slot table alone, from the mmap()ed .bss: no syscall, no counters. */
+static int bpf_list(struct source *src, struct source_read *out)
+{
+	struct vmmem_bpf__bss *bss = ((struct bpf_priv *)src->priv)->skel->bss;
+
+	out->nr_vms = 0;
+	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
+		uint64_t owner = __atomic_load_n(&bss->slot_owner[i], __ATOMIC_SEQ_CST);
+		uint32_t state = __atomic_load_n(&bss->slot_state[i], __ATOMIC_SEQ_CST);
+		struct source_vm *vm;
+
+		if (!owner || state == VMMEM_SLOT_FREE)
+			continue;
+		vm = &out->vms[out->nr_vms++];
+		vm->tgid = owner;
+		vm->state = state;
+		vm->seq = __atomic_load_n(&bss->slot_seq[i], __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
 static const struct source_ops bpf_ops = {
 	.track = bpf_track,
 	.read = bpf_read,
+	.list = bpf_list,
 	.reap = bpf_reap,
 	.poll_events = bpf_poll_events,
 	.close = bpf_close,
