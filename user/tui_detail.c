@@ -52,7 +52,7 @@ void tui_draw_detail(struct tui *t)
 	attroff(A_BOLD);
 	tui_draw_qmp(&v->info.qmp, y++);
 	{
-		char rss[16], swp[16], thp[16], age[32] = "";
+		char rss[16], swp[16], thp[16], age[48] = "";
 
 		/* AnonHugePages is a page-table walk done about once a minute: say how old it is */
 		if (v->info.anon_huge_kb.present && v->info.anon_huge_time.present &&

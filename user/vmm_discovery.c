@@ -97,14 +97,14 @@ int vmm_scan(const char *proc_root, pid_t *pids, int max)
  * thousands of processes that is most of a sample. A process is examined (stat, then its
  * fds) when it is new to the scan, and again while it is young (a VMM is usually exec'd
  * by a process that was something else a few milliseconds earlier: libvirt forks, then
- * execs qemu). Afterwards its verdict stands until the process is gone. "The same process"
+ * execs qemu; young: started less than YOUNG_S ago). Afterwards its verdict stands until the process is gone. "The same process"
  * is the d_ino that readdir of /proc gives for its directory: /proc/PID's inode holds the
  * struct pid (fs/proc/base.c proc_pid_make_inode), and release_task() -> proc_flush_pid()
  * drops the dentry of an exited process, so a new process under a reused pid gets a new
  * inode. A VMM that creates its VM later than that is the kernel side's to find (its
  * VM-creation and first-KVM-event hooks claim a slot).
  */
-#define YOUNG_TICKS_S 10	/* re-examine processes younger than this (seconds) */
+#define YOUNG_S 3	/* re-examine non-VMM processes younger than this (seconds) */
 
 struct scan_entry {
 	pid_t pid;
@@ -176,13 +176,10 @@ static void examine(const char *proc_root, struct scan_entry *e, double uptime_s
 	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)e->pid);
 	if (read_small_file(path, buf, sizeof(buf)) <= 0 || proc_stat_parse(buf, comm, &start))
 		return;
-	e->young = uptime_s >= 0 && uptime_s - (double)start / clk_tck < YOUNG_TICKS_S;
-	if (vmm_comm_is_known(comm)) {
-		e->vmm = true;
-		return;
-	}
+	e->young = uptime_s >= 0 && uptime_s - (double)start / clk_tck < YOUNG_S;
 	memset(&info, 0, sizeof(info));
-	e->vmm = vmm_fd_scan(proc_root, e->pid, &info) == 0 && info.has_kvm_vm_fd;
+	e->vmm = vmm_comm_is_known(comm) || (vmm_fd_scan(proc_root, e->pid, &info) == 0 && info.has_kvm_vm_fd);
+	e->young &= !e->vmm;	/* a VMM stays one: nothing more to learn */
 }
 
 static int entry_cmp(const void *a, const void *b)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core.h"
+#include "vmm_info.h"
 
 #define MAX_PROCS 6000
 
@@ -207,6 +208,17 @@ int main(int argc, char **argv)
 		big = measure(&vms);
 		snprintf(label, sizeof(label), "N=%d big (%ld MiB each, 4 KiB pages)", big_n, big_mib);
 		printf("%-36s %8d %14.0f %16.1f\n", label, vms, big, (big - base) / big_n);
+		{
+			/* what the staggered walk costs when it comes (once a minute per VM) */
+			struct opt_u64 huge;
+			double t0 = cpu_us(), walk;
+
+			vmm_thp_read("/proc", procs[0], &huge);
+			walk = cpu_us() - t0;
+			printf("one smaps_rollup walk of a %ld MiB VM: %.0f us CPU; at most one walk per sample, "
+			       "each VM at most once a minute: %.0f us per VM per 1 s sample amortized\n",
+			       big_mib, walk, walk / 60);
+		}
 		kill_all();
 		settle();
 		printf("big/small: %.2fx per sample (whole loop), %.2fx per VM (above the baseline)\n",
