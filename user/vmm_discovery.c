@@ -95,14 +95,14 @@ int vmm_scan(const char *proc_root, pid_t *pids, int max)
 /*
  * The cached scan. Reading every process's fd table every second costs ~3 us per fd; with
  * thousands of processes that is most of a sample. A process is examined (stat, then its
- * fds) when it is new to the scan, and again while it is young (a VMM is usually exec'd
- * by a process that was something else a few milliseconds earlier: libvirt forks, then
- * execs qemu; young: started less than YOUNG_S ago). Afterwards its verdict stands until the process is gone. "The same process"
- * is the d_ino that readdir of /proc gives for its directory: /proc/PID's inode holds the
- * struct pid (fs/proc/base.c proc_pid_make_inode), and release_task() -> proc_flush_pid()
- * drops the dentry of an exited process, so a new process under a reused pid gets a new
- * inode. A VMM that creates its VM later than that is the kernel side's to find (its
- * VM-creation and first-KVM-event hooks claim a slot).
+ * fds) when it is new to the scan, and again while it is young (started less than YOUNG_S
+ * ago: a VMM is usually exec'd by a process that was something else a few milliseconds
+ * earlier, as libvirt forks, then execs qemu). Afterwards its verdict stands until the
+ * process is gone. "The same process" is the d_ino that readdir of /proc gives for its
+ * directory: /proc/PID's inode holds the struct pid (fs/proc/base.c proc_pid_make_inode),
+ * and release_task() -> proc_flush_pid() drops the dentry of an exited process, so a new
+ * process under a reused pid gets a new inode. A VMM that creates its VM later than that is
+ * the kernel side's to find (its VM-creation and first-KVM-event hooks claim a slot).
  */
 #define YOUNG_S 3	/* re-examine non-VMM processes younger than this (seconds) */
 

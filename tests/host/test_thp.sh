@@ -66,4 +66,11 @@ echo "AnonHugePages of $W: smaps_rollup $oracle_kb kB = vmmem $kb1 kB (age ${age
 [ "$kb2" = "$oracle_kb" ] || fail "anon_huge_kb went from $kb1 to $kb2"
 [ "$age1" -ge 0 ] && [ "$age1" -le 2 ] || fail "a fresh figure is $age1 s old"
 [ "$age2" -ge $((age1 + 2)) ] || fail "age $age1 -> $age2 s: not read once a minute, or its age not shown"
-echo "PASS: AnonHugePages equals smaps_rollup, read once and shown with its age"
+# RSS now comes from the kernel's counters (status), every sample: the process is idle, so
+# status, smaps_rollup's page-table walk and vmmem must agree
+rss=$(lastw .rss_kb) st_rss=$(awk '/^VmRSS:/ { print $2 }' /proc/$W/status)
+sm_rss=$(awk '/^Rss:/ { print $2 }' /proc/$W/smaps_rollup)
+echo "RSS of $W: status VmRSS $st_rss kB, smaps_rollup Rss $sm_rss kB, vmmem $rss kB"
+[ "$rss" = "$st_rss" ] || fail "rss_kb $rss != status VmRSS $st_rss"
+[ $((sm_rss - st_rss)) -le 1024 ] && [ $((st_rss - sm_rss)) -le 1024 ] || fail "status and smaps_rollup disagree by more than 1 MiB"
+echo "PASS: AnonHugePages equals smaps_rollup, read once and shown with its age; RSS equals status"
