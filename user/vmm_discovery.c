@@ -110,6 +110,7 @@ struct scan_entry {
 	pid_t pid;
 	bool vmm;
 	bool young;
+	bool told;		/* returned once as a VMM: not again */
 	uint64_t ino;
 };
 
@@ -236,13 +237,15 @@ int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids
 		} else {
 			e->pid = pid;
 			e->ino = de->d_ino;
+			e->told = false;
 			examine(proc_root, e, uptime_s, c->clk_tck);
 		}
 		sorted &= pid > last;
 		last = pid;
-		if (e->vmm) {
+		if (e->vmm && !e->told) {
 			if (n < max)
 				pids[n] = pid;
+			e->told = n < max;
 			n++;
 		}
 	}

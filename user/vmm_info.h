@@ -91,7 +91,8 @@ int vmm_scan(const char *proc_root, pid_t *pids, int max);
 struct vmm_scan_cache;
 int vmm_scan_cache_new(struct vmm_scan_cache **out);
 void vmm_scan_cache_free(struct vmm_scan_cache *c);
-/* As vmm_scan(), through the cache. */
+/* As vmm_scan(), through the cache, but each VMM process is listed once: by the first scan
+ * that judged it one. */
 int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max);
 
 /* Read a whole small file into buf (NUL-terminated, truncated at bufsz-1).

@@ -255,7 +255,7 @@ static void test_discovery_fake_proc(void **state)
 		 * kernel side's VM-creation hook is what finds it) */
 		snprintf(p, sizeof(p), "%s/200/fd/3", root); unlink(p);
 		assert_int_equal(symlink("anon_inode:kvm-vm", p), 0);
-		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 1);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 0);	/* 100: told once */
 		/* a new process under pid 200 (a new directory, so a new inode): examined */
 		snprintf(p, sizeof(p), "%s/200.new", root); mkdir(p, 0755);
 		snprintf(p, sizeof(p), "%s/200.new/fd", root); mkdir(p, 0755);
@@ -268,13 +268,18 @@ static void test_discovery_fake_proc(void **state)
 		snprintf(p, sizeof(p), "%s/200.new", root);
 		snprintf(q, sizeof(q), "%s/200", root);
 		assert_int_equal(rename(p, q), 0);
-		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 2);
-		assert_int_equal(pids[1], 200);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 1);
+		assert_int_equal(pids[0], 200);
 		/* a process gone: gone from the verdicts too */
 		snprintf(p, sizeof(p), "rm -rf %s/100", root);
 		assert_int_equal(system(p), 0);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 0);
+		/* and back under pid 100, a new process: told again */
+		snprintf(p, sizeof(p), "%s/100", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/100/stat", root);
+		f = fopen(p, "w"); fputs("100 (qemu-kvm) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 1000 1\n", f); fclose(f);
 		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 1);
-		assert_int_equal(pids[0], 200);
+		assert_int_equal(pids[0], 100);
 		assert_int_equal(vmm_scan_cached(cache, "/nonexistent-proc", pids, 8) < 0, 1);
 		vmm_scan_cache_free(cache);
 	}
