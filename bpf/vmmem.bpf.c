@@ -35,21 +35,13 @@ int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
 }
 
 /*
- * Where fexit is refused: KVM_CREATE_VM seen at the ioctl syscall tracepoints. The exit
- * side runs for every ioctl on the host, so it first checks a global count of creations
- * in flight and does nothing more in the common case.
+ * Where fexit is refused, creation is seen by user space in /proc (a kvm-vm fd) and by the
+ * VM's first KVM event (claim_slot() from the KVM hooks), never at the ioctl syscall
+ * tracepoints: enabling any syscalls:* tracepoint moves every thread of the host to the
+ * syscall tracing slow path (measured here: getppid() 166 -> 233 ns).
  */
-#define KVM_CREATE_VM_IOCTL	0xae01	/* _IO(KVMIO, 0x01), include/uapi/linux/kvm.h */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u64);
-	__type(value, __u8);
-} creating SEC(".maps");
-
-__u64 creates_in_flight;
-
+/* classic syscall tracepoint layouts, for the balloon fallback (--syscall-tracepoints) */
 struct sys_enter_ctx {
 	__u64 common;
 	int nr;
@@ -61,35 +53,6 @@ struct sys_exit_ctx {
 	int nr;
 	long ret;
 };
-
-SEC("tracepoint/syscalls/sys_enter_ioctl")
-int vm_create_enter_tp(struct sys_enter_ctx *ctx)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u8 one = 1;
-
-	if (ctx->args[1] != KVM_CREATE_VM_IOCTL)
-		return 0;
-	if (bpf_map_update_elem(&creating, &id, &one, BPF_ANY) == 0)
-		__sync_fetch_and_add(&creates_in_flight, 1);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_ioctl")
-int vm_create_exit_tp(struct sys_exit_ctx *ctx)
-{
-	__u64 id;
-
-	if (!creates_in_flight)
-		return 0;
-	id = bpf_get_current_pid_tgid();
-	if (bpf_map_delete_elem(&creating, &id) != 0)
-		return 0;
-	__sync_fetch_and_add(&creates_in_flight, -1);
-	if (ctx->ret >= 0)
-		claim_slot(id >> 32);
-	return 0;
-}
 
 /* sched_process_exit fires in do_exit() after signal->live was decremented, so
  * live == 0 means this is the last thread of the group (kernel/exit.c do_exit). */

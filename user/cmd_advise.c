@@ -18,6 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop advise [--json] [--interval S] [--from FILE] [--backend B] [--track PID]...\n"
+"                       [--syscall-tracepoints]\n"
 "\n"
 "Recommend KSM, THP, balloon and swap changes, each with its evidence, the exact command\n"
 "and the risk. Samples the host live for S seconds (default 5), or reads a snapshot JSON\n"
@@ -28,6 +29,7 @@ static void usage(FILE *f)
 "                  action,command,risk}...]} instead of text\n"
 "  --interval S    live sample length in seconds (0.1..86400)\n"
 "  --from FILE     evaluate a saved snapshot instead of sampling (no --interval/--backend/--track)\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "exit status: 0 advice printed (\"healthy\" when nothing to change), 1 runtime failure\n"
 "(unreadable or malformed snapshot, backend failed), 2 usage error\n"
@@ -117,6 +119,7 @@ int cmd_advise(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "track", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -157,6 +160,10 @@ int cmd_advise(int argc, char **argv)
 			break;
 		case 'v':
 			copt.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			copt.syscall_tracepoints = true;
+			live_opts = true;
 			break;
 		case 'h':
 			usage(stdout);

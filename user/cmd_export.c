@@ -59,7 +59,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop export (--listen ADDR:PORT | --textfile PATH | --json) [--interval S]\n"
-"                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto] [-v]\n"
+"                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto]\n"
+"                       [--syscall-tracepoints] [-v]\n"
 "\n"
 "Export every VM's counters to monitoring, sampling every S seconds (default 1).\n"
 "\n"
@@ -78,6 +79,7 @@ static void usage(FILE *f)
 "                          -qmp unix:PATH,server=on on a qemu command line are used anyway)\n"
 "  -b, --backend B         bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose           print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "examples:\n"
 "  vmmemtop export --listen 127.0.0.1:9477\n"
@@ -322,6 +324,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		{ "qmp", required_argument, NULL, 'q' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ "synthetic-vms", required_argument, NULL, OPT_SYNTHETIC },	/* tests only */
 		{ NULL, 0, NULL, 0 },
@@ -363,6 +366,9 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 			break;
 		case 'v':
 			o->core.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			o->core.syscall_tracepoints = true;
 			break;
 		case OPT_SYNTHETIC:
 			if (cli_parse_long(optarg, 0, VMMEM_MAX_VMS * 16L, &o->synthetic_vms)) {

@@ -15,7 +15,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop snapshot [--interval S] [--json] [--pid PID] [--track PID]... [--qmp PATH]...\n"
-"                         [--backend bpf|kmod|auto] [-v]\n"
+"                         [--backend bpf|kmod|auto] [--syscall-tracepoints] [-v]\n"
 "\n"
 "Count every VMM's memory events for S seconds (default 1) and print a table, or JSON\n"
 "(schema vmmemtop.snapshot/1). Ctrl-C ends the interval early and still prints.\n"
@@ -28,6 +28,7 @@ static void usage(FILE *f)
 "                     (-qmp unix:PATH,server=on sockets on qemu command lines are used anyway)\n"
 "  -b, --backend B    bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose      print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "examples:\n"
 "  vmmemtop snapshot --interval 5\n"
@@ -45,6 +46,7 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 		{ "backend", required_argument, NULL, 'b' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +94,9 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 		}
 		case 'v':
 			o->core.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			o->core.syscall_tracepoints = true;
 			break;
 		case 'h':
 			usage_fn(stdout);

@@ -49,8 +49,6 @@ struct prog_spec {
 
 static const struct prog_spec specs[] = {
 	{ FN("vm_create_fexit", "kvm_arch_init_vm"), ALT("vm_create", 0) },
-	{ TP("vm_create_enter_tp", "syscalls", "sys_enter_ioctl"), ALT("vm_create", 1) },
-	{ TP("vm_create_exit_tp", "syscalls", "sys_exit_ioctl"), ALT("vm_create", 1) },
 	{ BTF("vm_exit_btf", "sched_process_exit"), ALT("vm_exit", 0) },
 	{ TP("vm_exit_tp", "sched", "sched_process_exit"), ALT("vm_exit", 1) },
 	{ BTF("tdp_fault_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
@@ -173,20 +171,25 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static bool hook_exists(const struct prog_spec *s)
+/* Why a program's hook cannot be used here; NULL when it can. */
+static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoints)
 {
 	char name[128];
 
 	switch (s->kind) {
 	case HOOK_TP:
-		return probe_tracepoint(s->category, s->hook);
+		if (!strcmp(s->category, "syscalls") && !syscall_tracepoints)
+			return "off by default, as they slow every syscall on the host (--syscall-tracepoints)";
+		return probe_tracepoint(s->category, s->hook) ? NULL : "no such tracepoint";
 	case HOOK_TP_BTF:
 		snprintf(name, sizeof(name), "btf_trace_%s", s->hook);
-		return probe_btf_typedef(name);
+		return probe_btf_typedef(name) ? NULL : "no BTF for it (a module without BTF, or no such tracepoint)";
 	case HOOK_FUNC:
-		return probe_btf_function(s->hook) && probe_fentry_loads();
+		if (!probe_btf_function(s->hook))
+			return "no BTF for this function (absent, or in a module without BTF)";
+		return probe_fentry_loads() ? NULL : "this kernel refuses fentry/fexit programs";
 	}
-	return false;
+	return "unknown hook kind";
 }
 
 static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
@@ -202,13 +205,17 @@ static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
 
 /* Decide which programs to load: per group, the best rank whose hooks all exist; of a
  * counting program and its *_rec twin, the twin when the recording streams its type. */
-static void choose_programs(bool chosen[NR_SPECS], uint64_t stream_mask)
+static void choose_programs(bool chosen[NR_SPECS], const char *why[NR_SPECS], uint64_t stream_mask,
+			    bool syscall_tracepoints)
 {
 	bool exists[NR_SPECS];
 	char desc[128];
 
-	for (int i = 0; i < NR_SPECS; i++)
-		exists[i] = hook_exists(&specs[i]);
+	for (int i = 0; i < NR_SPECS; i++) {
+		if (!why[i])
+			why[i] = hook_refusal(&specs[i], syscall_tracepoints);
+		exists[i] = !why[i];
+	}
 	for (int i = 0; i < NR_SPECS; i++) {
 		const struct prog_spec *s = &specs[i];
 
@@ -240,7 +247,7 @@ static void choose_programs(bool chosen[NR_SPECS], uint64_t stream_mask)
 	for (int i = 0; i < NR_SPECS; i++) {
 		if (verbose)
 			fprintf(stderr, "vmmemtop: probe: %-44s %s%s\n", hook_desc(&specs[i], desc, sizeof(desc)),
-				exists[i] ? "present" : "absent", chosen[i] ? ", using it" : "");
+				exists[i] ? "present" : why[i], chosen[i] ? ", using it" : "");
 	}
 }
 
@@ -256,21 +263,73 @@ static void mark_available(struct source *src, const struct prog_spec *s)
 		src->available.host_hist[s->host_hists[k] - 1] = true;
 }
 
-static void notice_missing(const struct source *src)
+static bool spec_feeds(const struct prog_spec *s, int k)
+{
+	if (s->streams)		/* a *_rec twin: the same hook as its counting program */
+		return false;
+	for (int j = 0; j < 10 && s->vm_counters[j]; j++)
+		if (s->vm_counters[j] == k + 1)
+			return true;
+	return false;
+}
+
+/* The hooks that could feed VM counter k and why each is not used, hooks with the same
+ * reason together: "fexit do_madvise(), fexit vfs_fallocate(): <why>; <hook>: <why>". */
+static void counter_reasons(int k, const char *const why[NR_SPECS], char *buf, size_t sz)
+{
+	bool done[NR_SPECS] = { false };
+	char desc[128];
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < NR_SPECS && off < sz; i++) {
+		const char *r = why[i] ? why[i] : "did not attach";
+
+		if (done[i] || !spec_feeds(&specs[i], k))
+			continue;
+		off += snprintf(buf + off, sz - off, "%s", off ? "; " : "");
+		for (int j = i; j < NR_SPECS && off < sz; j++) {
+			if (done[j] || !spec_feeds(&specs[j], k) || strcmp(r, why[j] ? why[j] : "did not attach"))
+				continue;
+			done[j] = true;
+			off += snprintf(buf + off, sz - off, "%s%s", j == i ? "" : ", ",
+					hook_desc(&specs[j], desc, sizeof(desc)));
+		}
+		if (off < sz)
+			off += snprintf(buf + off, sz - off, ": %s", r);
+	}
+}
+
+/* One notice per distinct cause: the unavailable counters it leaves and every hook tried. */
+static void notice_missing(const struct source *src, const char *const why[NR_SPECS])
 {
 	static const char *const names[] = {
 #define N(n, u, h) #n,
 		VMMEM_VM_COUNTERS(N)
 #undef N
 	};
-	char list[1024] = "";
-	size_t off = 0;
+	bool done[VMMEM_NR_VM_COUNTERS] = { false };
+	char reason[1024], other[1024], list[512];
 
-	for (int i = 0; i < VMMEM_NR_VM_COUNTERS; i++)
-		if (!src->available.vm[i] && off < sizeof(list) - 40)
-			off += snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "", names[i]);
-	if (off)
-		fprintf(stderr, "vmmemtop: notice: kernel lacks the hooks for: %s (shown as unavailable)\n", list);
+	for (int i = 0; i < VMMEM_NR_VM_COUNTERS; i++) {
+		size_t off = 0;
+
+		if (src->available.vm[i] || done[i])
+			continue;
+		counter_reasons(i, why, reason, sizeof(reason));
+		for (int j = i; j < VMMEM_NR_VM_COUNTERS; j++) {
+			if (src->available.vm[j] || done[j])
+				continue;
+			counter_reasons(j, why, other, sizeof(other));
+			if (strcmp(reason, other))
+				continue;
+			done[j] = true;
+			if (off < sizeof(list))
+				off += snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "", names[j]);
+		}
+		fprintf(stderr, "vmmemtop: notice: unavailable: %s (%s)\n", list,
+			reason[0] ? reason : "no hook in this build");
+	}
 }
 
 static uint32_t read_pid_max(void)
@@ -565,6 +624,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 {
 	struct bpf_priv *p;
 	bool chosen[NR_SPECS];
+	const char *why[NR_SPECS] = { NULL };
 	char desc[128];
 	int ret, attached = 0;
 
@@ -619,7 +679,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		p->nr_hist_slots = 1;
 	bpf_map__set_max_entries(p->skel->maps.vm_hists, p->nr_hist_slots);
 
-	choose_programs(chosen, p->stream_mask);
+	choose_programs(chosen, why, p->stream_mask, opt && opt->syscall_tracepoints);
 	for (int i = 0; i < NR_SPECS; i++) {
 		struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].prog);
 
@@ -649,6 +709,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		if (!p->links[i]) {
 			fprintf(stderr, "vmmemtop: notice: cannot attach to %s: %s; its counters are unavailable\n",
 				hook_desc(&specs[i], desc, sizeof(desc)), strerror(errno));
+			why[i] = "attach failed";
 			continue;
 		}
 		p->prog_fds[i] = bpf_program__fd(prog);
@@ -672,7 +733,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	src->ops = &bpf_ops;
 	src->name = "bpf";
 	src->priv = p;
-	notice_missing(src);
+	notice_missing(src, why);
 	return 0;
 
 err_free:

@@ -35,13 +35,15 @@ static void on_sample(void *ctx, const struct snapshot *s)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: vmmemtop [-b] [-d SECS] [-n N] [--backend bpf|kmod|auto] [--track PID]... [--qmp PATH]... [-v]\n"
+"usage: vmmemtop [-b] [-d SECS] [-n N] [--backend bpf|kmod|auto] [--track PID]... [--qmp PATH]...\n"
+"                [--syscall-tracepoints] [-v]\n"
 "\n"
 "The live view of every VM's memory events. Keys: ? for help, q to quit.\n"
 "  -b          batch mode: plain text tables, like top -b (also when stdout is not a terminal)\n"
 "  -d SECS     refresh delay (default 1)\n"
 "  -n N        stop after N refreshes\n"
 "  --qmp PATH  a QEMU QMP socket for the guest-side balloon (those on qemu's command line are found)\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "examples:\n"
 "  sudo vmmemtop\n"
@@ -271,6 +273,7 @@ int cmd_top(int argc, char **argv)
 		{ "track", required_argument, NULL, 't' },
 		{ "qmp", required_argument, NULL, 'Q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -312,6 +315,9 @@ int cmd_top(int argc, char **argv)
 			break;
 		case 'v':
 			o.core.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			o.core.syscall_tracepoints = true;
 			break;
 		case 'h':
 			usage(stdout);
