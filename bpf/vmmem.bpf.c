@@ -113,6 +113,30 @@ static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
 	return bpf_map_lookup_elem(&vm_counters, &slot);
 }
 
+/*
+ * KVM's classic tracepoints where kvm.ko has no BTF (5.10: CONFIG_DEBUG_INFO_BTF_MODULES is
+ * off), so CO-RE cannot relocate the trace_event_raw_kvm_* fields: user space reads each
+ * field's offset and size from the event's tracefs format file before load
+ * (user/tp_format.c); the *_fmt_tp programs read the record through them.
+ */
+const volatile __u32 fmt_pf_addr_off, fmt_pf_addr_size, fmt_pf_err_off, fmt_pf_err_size;
+const volatile __u32 fmt_exit_reason_off, fmt_exit_reason_size, fmt_exit_isa_off, fmt_exit_isa_size;
+const volatile __u32 fmt_spte_level_off, fmt_spte_level_size;
+
+static __always_inline __u64 fmt_field(void *ctx, __u32 off, __u32 size)
+{
+	__u64 v = 0;
+
+	/* off and size are read-only data, constant for the verifier: one branch survives */
+	switch (size) {
+	case 1: bpf_probe_read_kernel(&v, 1, ctx + off); break;
+	case 2: bpf_probe_read_kernel(&v, 2, ctx + off); break;
+	case 4: bpf_probe_read_kernel(&v, 4, ctx + off); break;
+	default: bpf_probe_read_kernel(&v, 8, ctx + off); break;
+	}
+	return v;
+}
+
 static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code, const bool rec)
 {
 	struct vmmem_vm_counters *c = kvm_current_vm();
@@ -170,6 +194,22 @@ int tdp_fault_rec_tp(struct trace_event_raw_kvm_page_fault *ctx)
 	return 0;
 }
 
+SEC("tracepoint/kvm/kvm_page_fault")
+int tdp_fault_fmt_tp(void *ctx)
+{
+	handle_tdp_fault(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
+			 fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), false);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_page_fault")
+int tdp_fault_fmt_rec_tp(void *ctx)
+{
+	handle_tdp_fault(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
+			 fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), true);
+	return 0;
+}
+
 #define KVM_ISA_VMX 1
 #define KVM_ISA_SVM 2
 
@@ -197,7 +237,7 @@ static __always_inline int exit_class(__u32 isa, __u32 reason)
 	return VMMEM_C_exits_other;
 }
 
-static __always_inline void handle_exit(struct trace_event_raw_kvm_exit *ctx, const bool rec)
+static __always_inline void handle_exit(__u32 exit_reason, __u32 isa, const bool rec)
 {
 	struct vmmem_vm_counters *c = kvm_current_vm();
 	struct thread_spans *s;
@@ -207,15 +247,15 @@ static __always_inline void handle_exit(struct trace_event_raw_kvm_exit *ctx, co
 		return;
 	inc(c, exits);
 	if (rec)
-		emit_event(VMMEM_EV_exit, current_tgid(), ctx->exit_reason, ctx->isa);
-	cls = exit_class(ctx->isa, ctx->exit_reason);
+		emit_event(VMMEM_EV_exit, current_tgid(), exit_reason, isa);
+	cls = exit_class(isa, exit_reason);
 	if (cls >= 0 && cls < VMMEM_NR_VM_COUNTERS)
 		c->c[cls]++;
 	s = spans_of_current(true);
 	if (s) {
 		s->exit_ns = bpf_ktime_get_ns();
-		s->exit_reason = ctx->exit_reason;
-		s->isa = ctx->isa;
+		s->exit_reason = exit_reason;
+		s->isa = isa;
 		s->exit_hist = cls == VMMEM_C_exits_tdp_violation || cls == VMMEM_C_exits_tdp_misconfig ?
 			VMMEM_HIST_exit_tdp_ns : cls == VMMEM_C_exits_io ? VMMEM_HIST_exit_io_ns :
 			cls == VMMEM_C_exits_hlt ? VMMEM_HIST_exit_hlt_ns : VMMEM_HIST_exit_other_ns;
@@ -225,14 +265,30 @@ static __always_inline void handle_exit(struct trace_event_raw_kvm_exit *ctx, co
 SEC("tracepoint/kvm/kvm_exit")
 int exit_tp(struct trace_event_raw_kvm_exit *ctx)
 {
-	handle_exit(ctx, false);
+	handle_exit(ctx->exit_reason, ctx->isa, false);
 	return 0;
 }
 
 SEC("tracepoint/kvm/kvm_exit")
 int exit_rec_tp(struct trace_event_raw_kvm_exit *ctx)
 {
-	handle_exit(ctx, true);
+	handle_exit(ctx->exit_reason, ctx->isa, true);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_exit")
+int exit_fmt_tp(void *ctx)
+{
+	handle_exit(fmt_field(ctx, fmt_exit_reason_off, fmt_exit_reason_size),
+		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), false);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_exit")
+int exit_fmt_rec_tp(void *ctx)
+{
+	handle_exit(fmt_field(ctx, fmt_exit_reason_off, fmt_exit_reason_size),
+		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), true);
 	return 0;
 }
 
@@ -278,18 +334,30 @@ int entry_tp(void *ctx)
 }
 
 /* level: PG_LEVEL_4K=1, 2M=2, 1G=3 (arch/x86/include/asm/pgtable_types.h) */
-SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
-int tdp_map_tp(struct trace_event_raw_kvm_mmu_spte_requested *ctx)
+static __always_inline void handle_tdp_map(__u64 level)
 {
 	struct vmmem_vm_counters *c = kvm_current_vm();
 
 	if (!c)
-		return 0;
-	switch (ctx->level) {
+		return;
+	switch (level) {
 	case 1: inc(c, tdp_map_4k); break;
 	case 2: inc(c, tdp_map_2m); break;
 	case 3: inc(c, tdp_map_1g); break;
 	}
+}
+
+SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
+int tdp_map_tp(struct trace_event_raw_kvm_mmu_spte_requested *ctx)
+{
+	handle_tdp_map(ctx->level);
+	return 0;
+}
+
+SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
+int tdp_map_fmt_tp(void *ctx)
+{
+	handle_tdp_map(fmt_field(ctx, fmt_spte_level_off, fmt_spte_level_size));
 	return 0;
 }
 

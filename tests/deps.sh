@@ -6,6 +6,7 @@ pkgs=(
 	libjansson-dev libncurses-dev libmicrohttpd-dev                           # user/ libraries
 	libcmocka-dev libclang-rt-14-dev                                          # unit tests, sanitizers, fuzzing
 	linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static      # VM rigs (6.1 kernel)
+	dwarves                                                                   # pahole: module BTF of vmmem.ko for 6.12 (tests/vm/lib/kernels.sh)
 	jq socat tmux procps kmod cpio gzip curl iproute2 xz-utils zstd            # test harness
 	prometheus bpftrace                                                       # exporter test, benchmark
 )

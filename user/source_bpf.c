@@ -4,6 +4,7 @@
  * with a one-line notice, never the tool). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "bpf_probe.h"
 #include "source.h"
+#include "tp_format.h"
 #include "vmmem.skel.h"
 
 enum hook_kind { HOOK_TP, HOOK_TP_BTF, HOOK_FUNC };
@@ -26,6 +28,8 @@ struct prog_spec {
 	const char *hook;		/* tracepoint or function name */
 	const char *group;		/* NULL: stands alone */
 	int rank;
+	const char *btf_struct;		/* HOOK_TP read through CO-RE: the record's struct */
+	bool fmt;			/* HOOK_TP read at offsets from tracefs' format file */
 	int vm_counters[10];		/* VMMEM_C_* + 1, 0-terminated */
 	int host_counters[3];		/* VMMEM_H_* + 1, 0-terminated */
 	int vm_hists[6];		/* VMMEM_HIST_* + 1, 0-terminated */
@@ -46,6 +50,8 @@ struct prog_spec {
 #define BTF(p, name) .prog = p, .kind = HOOK_TP_BTF, .hook = name
 #define FN(p, name) .prog = p, .kind = HOOK_FUNC, .hook = name
 #define ALT(g, r) .group = g, .rank = r
+#define CORE(st) .btf_struct = "trace_event_raw_" st
+#define FMT .fmt = true
 
 static const struct prog_spec specs[] = {
 	{ FN("vm_create_fexit", "kvm_arch_init_vm"), ALT("vm_create", 0) },
@@ -55,22 +61,34 @@ static const struct prog_spec specs[] = {
 	  .twin_streams = EV(tdp_fault) },
 	{ BTF("tdp_fault_rec_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
 	  .streams = EV(tdp_fault) },
-	{ TP("tdp_fault_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), .vm_counters = { C(tdp_faults) },
-	  .twin_streams = EV(tdp_fault) },
-	{ TP("tdp_fault_rec_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), .vm_counters = { C(tdp_faults) },
-	  .streams = EV(tdp_fault) },
-	{ TP("exit_tp", "kvm", "kvm_exit"), .vm_counters = { C(exits), C(exits_tdp_violation),
-	  C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr), C(exits_other) },
-	  .twin_streams = EV(exit) },
-	{ TP("exit_rec_tp", "kvm", "kvm_exit"), .vm_counters = { C(exits), C(exits_tdp_violation),
-	  C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr), C(exits_other) },
-	  .streams = EV(exit) },
+	{ TP("tdp_fault_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), CORE("kvm_page_fault"),
+	  .vm_counters = { C(tdp_faults) }, .twin_streams = EV(tdp_fault) },
+	{ TP("tdp_fault_rec_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), CORE("kvm_page_fault"),
+	  .vm_counters = { C(tdp_faults) }, .streams = EV(tdp_fault) },
+	{ TP("tdp_fault_fmt_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 2), FMT,
+	  .vm_counters = { C(tdp_faults) }, .twin_streams = EV(tdp_fault) },
+	{ TP("tdp_fault_fmt_rec_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 2), FMT,
+	  .vm_counters = { C(tdp_faults) }, .streams = EV(tdp_fault) },
+	{ TP("exit_tp", "kvm", "kvm_exit"), ALT("exit", 0), CORE("kvm_exit"), .vm_counters = { C(exits),
+	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
+	  C(exits_other) }, .twin_streams = EV(exit) },
+	{ TP("exit_rec_tp", "kvm", "kvm_exit"), ALT("exit", 0), CORE("kvm_exit"), .vm_counters = { C(exits),
+	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
+	  C(exits_other) }, .streams = EV(exit) },
+	{ TP("exit_fmt_tp", "kvm", "kvm_exit"), ALT("exit", 1), FMT, .vm_counters = { C(exits),
+	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
+	  C(exits_other) }, .twin_streams = EV(exit) },
+	{ TP("exit_fmt_rec_tp", "kvm", "kvm_exit"), ALT("exit", 1), FMT, .vm_counters = { C(exits),
+	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
+	  C(exits_other) }, .streams = EV(exit) },
 	/* the entry closes exit and fault spans: their histograms need it */
 	{ BTF("entry_btf", "kvm_entry"), ALT("entry", 0), .vm_hists = { VH(tdp_fault_ns), VH(exit_tdp_ns),
 	  VH(exit_io_ns), VH(exit_hlt_ns), VH(exit_other_ns) } },
 	{ TP("entry_tp", "kvm", "kvm_entry"), ALT("entry", 1), .vm_hists = { VH(tdp_fault_ns), VH(exit_tdp_ns),
 	  VH(exit_io_ns), VH(exit_hlt_ns), VH(exit_other_ns) } },
-	{ TP("tdp_map_tp", "kvmmmu", "kvm_mmu_spte_requested"),
+	{ TP("tdp_map_tp", "kvmmmu", "kvm_mmu_spte_requested"), ALT("tdp_map", 0), CORE("kvm_mmu_spte_requested"),
+	  .vm_counters = { C(tdp_map_4k), C(tdp_map_2m), C(tdp_map_1g) } },
+	{ TP("tdp_map_fmt_tp", "kvmmmu", "kvm_mmu_spte_requested"), ALT("tdp_map", 1), FMT,
 	  .vm_counters = { C(tdp_map_4k), C(tdp_map_2m), C(tdp_map_1g) } },
 	{ BTF("tlb_flush_btf", "tlb_flush"), ALT("tlb", 0),
 	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
@@ -142,6 +160,7 @@ struct bpf_priv {
 	void *ev_ctx;
 	uint64_t stream_mask;
 	struct vmmem_ev_lost *percpu_lost;	/* ncpus values, scratch for reads */
+	char refusal[NR_SPECS][64];		/* why the kernel refused a program at load */
 };
 
 /* The ring: minimal when nothing streams; for the rare types, room for a burst (a balloon
@@ -155,6 +174,21 @@ struct bpf_priv {
 
 static bool verbose;
 static char libbpf_last_error[256];
+static char libbpf_failed_prog[64];	/* the program libbpf last said it could not load */
+
+/* libbpf names the program it failed on: "prog 'NAME': BPF program load failed: ..." and
+ * "prog 'NAME': failed to load: -22" (libbpf 1.1, bpf_object_load_prog) */
+static void note_failed_prog(const char *msg)
+{
+	const char *a = strstr(msg, "prog '"), *b;
+
+	if (!a || !strstr(msg, "fail"))
+		return;
+	a += 6;
+	b = strchr(a, '\'');
+	if (b && b - a < (long)sizeof(libbpf_failed_prog))
+		snprintf(libbpf_failed_prog, sizeof(libbpf_failed_prog), "%.*s", (int)(b - a), a);
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -164,11 +198,62 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		va_copy(aq, ap);
 		vsnprintf(libbpf_last_error, sizeof(libbpf_last_error), fmt, aq);
 		va_end(aq);
+		note_failed_prog(libbpf_last_error);
 	}
 	/* -v: libbpf's warnings (a verifier log comes with them); VMMEM_DEBUG=1: everything */
 	if (getenv("VMMEM_DEBUG") || (verbose && level == LIBBPF_WARN))
 		return vfprintf(stderr, fmt, ap);
 	return 0;
+}
+
+/* The fields the *_fmt_tp programs read, located in tracefs' format files (tp_format.c). */
+struct fmt_field {
+	const char *category, *event, *field;
+	size_t off_at, size_at;		/* offsetof the rodata knobs */
+};
+#define FMT_FIELD(cat, ev, f, knob) { cat, ev, f, offsetof(struct vmmem_bpf__rodata, knob##_off), \
+				      offsetof(struct vmmem_bpf__rodata, knob##_size) }
+static const struct fmt_field fmt_fields[] = {
+	FMT_FIELD("kvm", "kvm_page_fault", "fault_address", fmt_pf_addr),
+	FMT_FIELD("kvm", "kvm_page_fault", "error_code", fmt_pf_err),
+	FMT_FIELD("kvm", "kvm_exit", "exit_reason", fmt_exit_reason),
+	FMT_FIELD("kvm", "kvm_exit", "isa", fmt_exit_isa),
+	FMT_FIELD("kvmmmu", "kvm_mmu_spte_requested", "level", fmt_spte_level),
+};
+#define NR_FMT_FIELDS (int)(sizeof(fmt_fields) / sizeof(fmt_fields[0]))
+static uint32_t fmt_values[NR_FMT_FIELDS][2];
+static bool fmt_ok;
+static char fmt_why[128];
+
+/* Read every format field once; any missing one turns all *_fmt_tp programs off (simple,
+ * and they are only the last resort). */
+static void fmt_probe(void)
+{
+	const char *tracefs = probe_tracefs();
+
+	fmt_ok = true;
+	for (int i = 0; i < NR_FMT_FIELDS; i++) {
+		const struct fmt_field *f = &fmt_fields[i];
+		int ret = tracefs ? tp_format_read(tracefs, f->category, f->event, f->field, &fmt_values[i][0],
+						   &fmt_values[i][1]) : -ENOENT;
+
+		if (ret) {
+			snprintf(fmt_why, sizeof(fmt_why), "tracefs format of %s:%s has no usable field %s (%s)",
+				 f->category, f->event, f->field, strerror(-ret));
+			fmt_ok = false;
+			return;
+		}
+	}
+}
+
+static void fmt_set_rodata(struct vmmem_bpf__rodata *ro)
+{
+	if (!fmt_ok)
+		return;
+	for (int i = 0; i < NR_FMT_FIELDS; i++) {
+		memcpy((char *)ro + fmt_fields[i].off_at, &fmt_values[i][0], sizeof(uint32_t));
+		memcpy((char *)ro + fmt_fields[i].size_at, &fmt_values[i][1], sizeof(uint32_t));
+	}
 }
 
 /* Why a program's hook cannot be used here; NULL when it can. */
@@ -180,7 +265,13 @@ static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoi
 	case HOOK_TP:
 		if (!strcmp(s->category, "syscalls") && !syscall_tracepoints)
 			return "off by default, as they slow every syscall on the host (--syscall-tracepoints)";
-		return probe_tracepoint(s->category, s->hook) ? NULL : "no such tracepoint";
+		if (!probe_tracepoint(s->category, s->hook))
+			return "no such tracepoint";
+		if (s->btf_struct && !probe_btf_struct(s->btf_struct))
+			return "its record has no BTF (a module without BTF): read at tracefs offsets instead";
+		if (s->fmt && !fmt_ok)
+			return fmt_why;
+		return NULL;
 	case HOOK_TP_BTF:
 		snprintf(name, sizeof(name), "btf_trace_%s", s->hook);
 		return probe_btf_typedef(name) ? NULL : "no BTF for it (a module without BTF, or no such tracepoint)";
@@ -246,8 +337,8 @@ static void choose_programs(bool chosen[NR_SPECS], const char *why[NR_SPECS], ui
 	}
 	for (int i = 0; i < NR_SPECS; i++) {
 		if (verbose)
-			fprintf(stderr, "vmmemtop: probe: %-44s %s%s\n", hook_desc(&specs[i], desc, sizeof(desc)),
-				exists[i] ? "present" : why[i], chosen[i] ? ", using it" : "");
+			fprintf(stderr, "vmmemtop: probe: %-44s %-22s %s%s\n", hook_desc(&specs[i], desc, sizeof(desc)),
+				specs[i].prog, exists[i] ? "present" : why[i], chosen[i] ? ", using it" : "");
 	}
 }
 
@@ -620,6 +711,36 @@ static const struct source_ops bpf_ops = {
 	.close = bpf_close,
 };
 
+/* Open the skeleton, size its maps, set its knobs and choose its programs (why[] keeps the
+ * refusals of earlier attempts). Returns 0 or negative errno. */
+static int open_configured(struct bpf_priv *p, const struct source_options *opt, bool chosen[NR_SPECS],
+			   const char *why[NR_SPECS])
+{
+	p->skel = vmmem_bpf__open();
+	if (!p->skel)
+		return errno ? -errno : -ENOMEM;
+	p->skel->rodata->stream_mask = p->stream_mask;
+	fmt_set_rodata(p->skel->rodata);
+	if (opt && opt->slow_ns)
+		p->skel->rodata->slow_event_ns = opt->slow_ns;
+	bpf_map__set_max_entries(p->skel->maps.events, p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES :
+				 p->stream_mask ? RING_RARE_BYTES : RING_IDLE_BYTES);
+	/* nothing is lost where nothing streams (the emits are dead code): no per-slot table */
+	if (!p->stream_mask)
+		bpf_map__set_max_entries(p->skel->maps.ev_lost, 1);
+	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
+	bpf_map__set_max_entries(p->skel->maps.vm_hists, p->nr_hist_slots);
+
+	choose_programs(chosen, why, p->stream_mask, opt && opt->syscall_tracepoints);
+	for (int i = 0; i < NR_SPECS; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].prog);
+
+		if (prog)
+			bpf_program__set_autoload(prog, chosen[i]);
+	}
+	return 0;
+}
+
 int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
 {
 	struct bpf_priv *p;
@@ -653,23 +774,13 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	p->percpu = calloc(p->ncpus, sizeof(*p->percpu));
 	p->percpu_hists = calloc(p->ncpus, sizeof(*p->percpu_hists));
 	p->percpu_lost = calloc(p->ncpus, sizeof(*p->percpu_lost));
-	p->skel = vmmem_bpf__open();
-	if (!p->percpu || !p->percpu_hists || !p->percpu_lost || !p->skel) {
-		ret = errno ? -errno : -ENOMEM;
+	if (!p->percpu || !p->percpu_hists || !p->percpu_lost) {
+		ret = -ENOMEM;
 		snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
 		goto err_free;
 	}
 	p->stream_mask = opt ? opt->stream_mask : 0;
-	p->skel->rodata->stream_mask = p->stream_mask;
-	if (opt && opt->slow_ns)
-		p->skel->rodata->slow_event_ns = opt->slow_ns;
-	bpf_map__set_max_entries(p->skel->maps.events, p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES :
-				 p->stream_mask ? RING_RARE_BYTES : RING_IDLE_BYTES);
-	/* nothing is lost where nothing streams (the emits are dead code): no per-slot table */
-	if (!p->stream_mask)
-		bpf_map__set_max_entries(p->skel->maps.ev_lost, 1);
 	p->max_tgid = read_pid_max();
-	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
 	/* histograms are large per CPU: keep them under 64 MiB of kernel memory; VMs in
 	 * slots beyond that have counters but no histograms */
 	p->nr_hist_slots = (64ull << 20) / (sizeof(struct vmmem_vm_hists) * p->ncpus);
@@ -677,27 +788,47 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		p->nr_hist_slots = VMMEM_MAX_VMS;
 	if (p->nr_hist_slots < 1)
 		p->nr_hist_slots = 1;
-	bpf_map__set_max_entries(p->skel->maps.vm_hists, p->nr_hist_slots);
 
-	choose_programs(chosen, why, p->stream_mask, opt && opt->syscall_tracepoints);
-	for (int i = 0; i < NR_SPECS; i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].prog);
+	fmt_probe();
+	/* Probing tells what should load; the verifier has the last word. A program the kernel
+	 * still refuses is turned off (its group falls back to the next rank) and the rest are
+	 * loaded again: libbpf cannot reload a failed object, so it is destroyed and reopened. */
+	for (int attempt = 0;; attempt++) {
+		int bad = -1;
 
-		if (prog)
-			bpf_program__set_autoload(prog, chosen[i]);
-	}
-	ret = vmmem_bpf__load(p->skel);
-	if (ret) {
-		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0))
+		ret = open_configured(p, opt, chosen, why);
+		if (ret) {
+			snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
+			goto err_free;
+		}
+		libbpf_failed_prog[0] = 0;
+		ret = vmmem_bpf__load(p->skel);
+		if (!ret)
+			break;
+		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0)) {
 			snprintf(err, errsz, "cannot load BPF programs: %s (need root or CAP_BPF+CAP_PERFMON; "
 				 "or use --backend kmod)", strerror(-ret));
-		else if (ret == -EACCES)
-			snprintf(err, errsz, "the kernel's verifier rejected a BPF program (run with -v for its log; "
-				 "or use --backend kmod): libbpf: %.120s", libbpf_last_error);
-		else
-			snprintf(err, errsz, "cannot load BPF programs: %s (libbpf: %.120s)", strerror(-ret),
-				 libbpf_last_error);
-		goto err_free;
+			goto err_free;
+		}
+		for (int i = 0; i < NR_SPECS && libbpf_failed_prog[0]; i++)
+			if (chosen[i] && !strcmp(specs[i].prog, libbpf_failed_prog))
+				bad = i;
+		if (bad < 0 || attempt >= NR_SPECS) {
+			if (ret == -EACCES)
+				snprintf(err, errsz, "the kernel's verifier rejected a BPF program (run with -v for "
+					 "its log; or use --backend kmod): libbpf: %.120s", libbpf_last_error);
+			else
+				snprintf(err, errsz, "cannot load BPF programs: %s (libbpf: %.120s)", strerror(-ret),
+					 libbpf_last_error);
+			goto err_free;
+		}
+		snprintf(p->refusal[bad], sizeof(p->refusal[bad]), "the kernel refused the program: %s",
+			 strerror(-ret));
+		why[bad] = p->refusal[bad];
+		fprintf(stderr, "vmmemtop: notice: the kernel refused program %s (%s): %s; loading the others "
+			"without it\n", specs[bad].prog, hook_desc(&specs[bad], desc, sizeof(desc)), strerror(-ret));
+		vmmem_bpf__destroy(p->skel);
+		p->skel = NULL;
 	}
 	for (int i = 0; i < NR_SPECS; i++) {
 		struct bpf_program *prog;

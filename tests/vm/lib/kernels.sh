@@ -92,6 +92,17 @@ _deb_depends() {
 		tr ',' '\n' | sed -E 's/^ *//; s/[ (|].*//'
 }
 
+# _headers_relocate TREE ROOT: Debian's headers include their -common half by absolute path
+# (/usr/src/linux-headers-R-amd64/Makefile: "include /usr/src/linux-headers-R-common/Makefile"):
+# point it into ROOT, where TREE will be
+_headers_relocate() {
+	local m
+	for m in "$1"/usr/src/linux-headers-*/Makefile; do
+		[ -e "$m" ] || continue
+		sed -i "s|^include /usr/src/|include $2/usr/src/|" "$m" || return 1
+	done
+}
+
 kernel_fetch() {
 	local v=${1:-$GUEST_VER} suite mirror d img rel pkgs p hdr
 	suite=$(_kernel_suite "$v") || return 1
@@ -125,6 +136,7 @@ kernel_fetch() {
 	for p in "$d/debs"/*.deb; do dpkg -x "$p" "$KERNEL_CACHE/$rel.tmp" || exit 1; done
 	# the image's postinst would run depmod: the rigs read modules.dep
 	depmod -b "$KERNEL_CACHE/$rel.tmp" "$rel" || exit 1
+	_headers_relocate "$KERNEL_CACHE/$rel.tmp" "$KERNEL_CACHE/$rel" || exit 1
 	rm -rf "${KERNEL_CACHE:?}/$rel"
 	mv "$KERNEL_CACHE/$rel.tmp" "$KERNEL_CACHE/$rel"
 	echo "$rel" > "$KERNEL_CACHE/$v.release"
