@@ -98,13 +98,13 @@ int vm_exit_tp(void *ctx)
 
 /* Only VMMs hit KVM tracepoints: an untracked tgid here is a VMM that predates us
  * (or whose creation hook is missing): claim it now so it counts from this event on. */
-static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
+static __always_inline struct vmmem_vm_counters *kvm_current_vm_or(const bool claim)
 {
 	struct vmmem_vm_counters *c = current_vm();
 	__u32 slot;
 	int s;
 
-	if (c)
+	if (c || !claim)
 		return c;
 	s = claim_slot(current_tgid());
 	if (s < 0)
@@ -113,11 +113,19 @@ static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
 	return bpf_map_lookup_elem(&vm_counters, &slot);
 }
 
+static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
+{
+	return kvm_current_vm_or(true);
+}
+
 /*
  * KVM's classic tracepoints where kvm.ko has no BTF (5.10: CONFIG_DEBUG_INFO_BTF_MODULES is
  * off), so CO-RE cannot relocate the trace_event_raw_kvm_* fields: user space reads each
  * field's offset and size from the event's tracefs format file before load
- * (user/tp_format.c); the *_fmt_tp programs read the record through them.
+ * (user/tp_format.c); the *_fmt_tp programs read the record through them. They never claim
+ * a slot (claim_slot's cmpxchg needs Linux 5.12: 5.10's verifier rejects the whole program,
+ * "BPF_STX uses reserved fields", even where the call is dead): there, a VMM counts from the
+ * /proc scan that finds it (user space claims its slot), not from its first KVM event.
  */
 const volatile __u32 fmt_pf_addr_off, fmt_pf_addr_size, fmt_pf_err_off, fmt_pf_err_size;
 const volatile __u32 fmt_exit_reason_off, fmt_exit_reason_size, fmt_exit_isa_off, fmt_exit_isa_size;
@@ -137,9 +145,10 @@ static __always_inline __u64 fmt_field(void *ctx, __u32 off, __u32 size)
 	return v;
 }
 
-static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code, const bool rec)
+static __always_inline void handle_tdp_fault_or(__u64 gpa, __u64 error_code, const bool rec,
+						const bool claim)
 {
-	struct vmmem_vm_counters *c = kvm_current_vm();
+	struct vmmem_vm_counters *c = kvm_current_vm_or(claim);
 	struct thread_spans *s;
 
 	if (!c)
@@ -152,6 +161,11 @@ static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code, const 
 		s->fault_ns = bpf_ktime_get_ns();
 		s->fault_gpa = gpa;
 	}
+}
+
+static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code, const bool rec)
+{
+	handle_tdp_fault_or(gpa, error_code, rec, true);
 }
 
 /* BTF-typed raw tracepoint: the cheapest attach. Its arguments changed (6.1: unsigned long
@@ -197,16 +211,16 @@ int tdp_fault_rec_tp(struct trace_event_raw_kvm_page_fault *ctx)
 SEC("tracepoint/kvm/kvm_page_fault")
 int tdp_fault_fmt_tp(void *ctx)
 {
-	handle_tdp_fault(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
-			 fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), false);
+	handle_tdp_fault_or(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
+			    fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), false, false);
 	return 0;
 }
 
 SEC("tracepoint/kvm/kvm_page_fault")
 int tdp_fault_fmt_rec_tp(void *ctx)
 {
-	handle_tdp_fault(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
-			 fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), true);
+	handle_tdp_fault_or(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
+			    fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), true, false);
 	return 0;
 }
 
@@ -237,9 +251,9 @@ static __always_inline int exit_class(__u32 isa, __u32 reason)
 	return VMMEM_C_exits_other;
 }
 
-static __always_inline void handle_exit(__u32 exit_reason, __u32 isa, const bool rec)
+static __always_inline void handle_exit(__u32 exit_reason, __u32 isa, const bool rec, const bool claim)
 {
-	struct vmmem_vm_counters *c = kvm_current_vm();
+	struct vmmem_vm_counters *c = kvm_current_vm_or(claim);
 	struct thread_spans *s;
 	int cls;
 
@@ -265,14 +279,14 @@ static __always_inline void handle_exit(__u32 exit_reason, __u32 isa, const bool
 SEC("tracepoint/kvm/kvm_exit")
 int exit_tp(struct trace_event_raw_kvm_exit *ctx)
 {
-	handle_exit(ctx->exit_reason, ctx->isa, false);
+	handle_exit(ctx->exit_reason, ctx->isa, false, true);
 	return 0;
 }
 
 SEC("tracepoint/kvm/kvm_exit")
 int exit_rec_tp(struct trace_event_raw_kvm_exit *ctx)
 {
-	handle_exit(ctx->exit_reason, ctx->isa, true);
+	handle_exit(ctx->exit_reason, ctx->isa, true, true);
 	return 0;
 }
 
@@ -280,7 +294,7 @@ SEC("tracepoint/kvm/kvm_exit")
 int exit_fmt_tp(void *ctx)
 {
 	handle_exit(fmt_field(ctx, fmt_exit_reason_off, fmt_exit_reason_size),
-		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), false);
+		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), false, false);
 	return 0;
 }
 
@@ -288,7 +302,7 @@ SEC("tracepoint/kvm/kvm_exit")
 int exit_fmt_rec_tp(void *ctx)
 {
 	handle_exit(fmt_field(ctx, fmt_exit_reason_off, fmt_exit_reason_size),
-		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), true);
+		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), true, false);
 	return 0;
 }
 
@@ -334,9 +348,9 @@ int entry_tp(void *ctx)
 }
 
 /* level: PG_LEVEL_4K=1, 2M=2, 1G=3 (arch/x86/include/asm/pgtable_types.h) */
-static __always_inline void handle_tdp_map(__u64 level)
+static __always_inline void handle_tdp_map(__u64 level, const bool claim)
 {
-	struct vmmem_vm_counters *c = kvm_current_vm();
+	struct vmmem_vm_counters *c = kvm_current_vm_or(claim);
 
 	if (!c)
 		return;
@@ -350,14 +364,14 @@ static __always_inline void handle_tdp_map(__u64 level)
 SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
 int tdp_map_tp(struct trace_event_raw_kvm_mmu_spte_requested *ctx)
 {
-	handle_tdp_map(ctx->level);
+	handle_tdp_map(ctx->level, true);
 	return 0;
 }
 
 SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
 int tdp_map_fmt_tp(void *ctx)
 {
-	handle_tdp_map(fmt_field(ctx, fmt_spte_level_off, fmt_spte_level_size));
+	handle_tdp_map(fmt_field(ctx, fmt_spte_level_off, fmt_spte_level_size), false);
 	return 0;
 }
 

@@ -105,7 +105,8 @@ static const struct prog_spec specs[] = {
 	{ FN("tlb_time_fentry", "flush_tlb_mm_range"), ALT("tlb_time", 0) },
 	{ FN("tlb_time_fexit", "flush_tlb_mm_range"), ALT("tlb_time", 0), .vm_hists = { VH(tlb_shootdown_ns) } },
 	{ FN("kvm_remote_flush_fentry", "kvm_flush_remote_tlbs"), .vm_counters = { C(kvm_remote_tlb_flushes) } },
-	{ TP("pv_tlb_flush_tp", "kvm", "kvm_pv_tlb_flush"), .vm_counters = { C(pv_tlb_flushes) } },
+	{ TP("pv_tlb_flush_tp", "kvm", "kvm_pv_tlb_flush"), CORE("kvm_pv_tlb_flush"),
+	  .vm_counters = { C(pv_tlb_flushes) } },
 	{ BTF("ksm_start_btf", "ksm_start_scan"), ALT("ksm_scan", 0) },
 	{ BTF("ksm_stop_btf", "ksm_stop_scan"), ALT("ksm_scan", 0),
 	  .host_counters = { H(ksm_scans), H(ksm_scan_ns) }, .host_hists = { HH(ksm_scan_ns) } },
@@ -268,7 +269,7 @@ static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoi
 		if (!probe_tracepoint(s->category, s->hook))
 			return "no such tracepoint";
 		if (s->btf_struct && !probe_btf_struct(s->btf_struct))
-			return "its record has no BTF (a module without BTF): read at tracefs offsets instead";
+			return "its record has no BTF (kvm.ko without module BTF)";
 		if (s->fmt && !fmt_ok)
 			return fmt_why;
 		return NULL;
@@ -857,6 +858,14 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		ret = -errno;
 		snprintf(err, errsz, "cannot open the BPF event ring: %s", strerror(-ret));
 		goto err_free;
+	}
+	for (int i = 0; i < NR_SPECS; i++) {
+		if (p->links[i] && specs[i].fmt) {
+			fprintf(stderr, "vmmemtop: notice: KVM's tracepoints are read at tracefs offsets here "
+				"(kvm.ko has no BTF): a VMM counts from the /proc scan that finds it, not from "
+				"its first KVM event\n");
+			break;
+		}
 	}
 	src->available.host[VMMEM_H_dropped_events] = true;
 	src->available.host[VMMEM_H_missed_runs] = true;
