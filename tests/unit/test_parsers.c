@@ -48,6 +48,34 @@ static void test_sysfs_choice(void **state)
 	assert_int_equal(sysfs_choice_parse("[a b]", out, sizeof(out)), -EINVAL);
 }
 
+/* The host_state parsers that used to read files by path (now shared with the fuzzer). */
+static void test_host_text_parsers(void **state)
+{
+	struct opt_u64 v = { 0 };
+	char vendor[16], *tail;
+
+	(void)state;
+	assert_int_equal(sysfs_num_parse("-2048\n", &v), 0);
+	assert_int_equal((int64_t)v.v, -2048);
+	assert_int_equal(sysfs_num_parse("12 34\n", &v), -EINVAL);
+	assert_int_equal(sysfs_num_parse("", &v), -EINVAL);
+	cpuinfo_vendor_parse("vendor_id\t: AuthenticAMD\n", vendor, sizeof(vendor));
+	assert_string_equal(vendor, "amd");
+	cpuinfo_vendor_parse("vendor_id\t: Other\n", vendor, sizeof(vendor));
+	assert_string_equal(vendor, "");
+	v = (struct opt_u64){ 0 };
+	assert_int_equal(ksmd_stat_parse("31 (ksmd) S 2 0 0 0 -1 2129984 0 0 0 0 57 120 0 0 25 5 1 0 7\n", &v), 0);
+	assert_int_equal(v.v, 177);
+	assert_int_equal(ksmd_stat_parse("31 (kswapd0) S 2 0 0 0 -1 0 0 0 0 0 57 120\n", &v), -ENOENT);
+	/* the last ')' ends the text: nothing after it may be read (it was, one byte past
+	 * the terminator); the text sits at the very end of its buffer */
+	tail = malloc(10);
+	assert_non_null(tail);
+	memcpy(tail, " (ksmd) )", 10);
+	assert_int_equal(ksmd_stat_parse(tail, &v), -EINVAL);
+	free(tail);
+}
+
 static void test_proc_stat(void **state)
 {
 	char comm[16];
@@ -281,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_meminfo),
 		cmocka_unit_test(test_sysfs_choice),
 		cmocka_unit_test(test_proc_stat),
+		cmocka_unit_test(test_host_text_parsers),
 		cmocka_unit_test(test_ksm_stat_and_smaps),
 		cmocka_unit_test(test_qemu_cmdline),
 		cmocka_unit_test(test_other_vmms),
