@@ -122,6 +122,11 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 		      "vcpus", opt(i->vcpus), "mem_configured_kb", opt(i->mem_configured_kb),
 		      "rss_kb", opt(i->rss_kb), "swap_kb", opt(i->swap_kb), "anon_huge_kb", opt(i->anon_huge_kb),
 		      "exited", v->exited, "seq", (json_int_t)v->seq);
+	/* identity: the same names as the Prometheus labels of vmmem_vm_info */
+	json_object_set_new(o, "uuid", str_or_null(i->uuid));
+	json_object_set_new(o, "libvirt_domain", str_or_null(i->libvirt_domain));
+	json_object_set_new(o, "machine", str_or_null(i->machine));
+	json_object_set_new(o, "vmid", str_or_null(i->vmid));
 	json_object_set_new(o, "counters", counters_json(s, &v->delta));
 	json_object_set_new(o, "totals", counters_json(s, &v->total));
 	json_object_set_new(o, "ksm_stat", ksm);

@@ -142,6 +142,7 @@ int vmm_identity_read(const char *proc_root, pid_t pid, uint64_t *start_time)
 
 int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool full)
 {
+	static __thread char cmdline[32768];	/* as vmm_cmdline_parse() takes */
 	char path[256], buf[8192];
 	ssize_t n;
 	int ret;
@@ -156,9 +157,13 @@ int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool f
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/%d/cmdline", proc_root, (int)pid);
-	n = read_small_file(path, buf, sizeof(buf));
+	n = read_small_file(path, cmdline, sizeof(cmdline));
 	if (n > 0)
-		vmm_cmdline_parse(buf, n, out);
+		vmm_cmdline_parse(cmdline, n, out);
+	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) > 0)
+		cgroup_machine_parse(buf, out->machine, sizeof(out->machine));
+	vmm_identity_finish(out);
 	if (!out->name[0])
 		snprintf(out->name, sizeof(out->name), "%s", out->comm);
 	vmm_fd_scan(proc_root, pid, out);

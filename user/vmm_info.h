@@ -9,6 +9,8 @@
 #include "vmm_qmp.h"
 
 #define VMM_NAME_MAX 128
+#define VMM_UUID_LEN 36			/* 8-4-4-4-12 hex digits */
+#define VMM_VMID_MAX 16
 
 struct ksm_stat {
 	bool present;			/* /proc/PID/ksm_stat exists and parsed */
@@ -19,7 +21,15 @@ struct vmm_info {
 	pid_t pid;
 	uint64_t start_time;		/* /proc/PID/stat field 22: with pid, the VM's identity */
 	char comm[16];
-	char name[VMM_NAME_MAX];	/* -name guest=X / -name X, else --id, else comm */
+	char name[VMM_NAME_MAX];	/* see vmm_identity_finish(): the VM's own name, else comm */
+	bool named;			/* name is the VM's (command line, libvirt, machined), not comm */
+	/* stable identity across restarts (the pid is not): empty when unknown */
+	char uuid[VMM_UUID_LEN + 1];	/* qemu -uuid / -smbios type=1,uuid=; cloud-hypervisor
+					 * --platform uuid=; lower case */
+	char libvirt_domain[VMM_NAME_MAX];/* set only for VMs libvirt started */
+	char machine[VMM_NAME_MAX];	/* systemd machine name (machine-NAME.scope in /proc/PID/cgroup) */
+	char vmid[VMM_VMID_MAX];	/* Proxmox VE VMID (qemu -id N) */
+	bool libvirt_hint;		/* the command line names libvirt's state directories */
 	bool has_kvm_vm_fd;		/* holds an anon_inode:kvm-vm fd */
 	struct opt_u64 vcpus;		/* -smp N / cpus=N, or kvm-vcpu fd count */
 	struct opt_u64 mem_configured_kb;/* -m */
@@ -37,6 +47,19 @@ bool vmm_comm_is_known(const char *comm);
  * `-mon chardev=ID,mode=control`) of out (fields it cannot find are left untouched).
  * Returns 0, or -EINVAL on a malformed option value (the rest is still parsed). */
 int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out);
+
+/* Canonical lower-case form of a UUID (8-4-4-4-12 hex digits) into out; 0 or -EINVAL. */
+int vmm_uuid_parse(const char *s, char out[VMM_UUID_LEN + 1]);
+
+/* The systemd machine name from /proc/PID/cgroup text: the unit "machine-NAME.scope" on any
+ * hierarchy line, with systemd's \xNN escapes undone (machine-qemu\x2d1\x2dweb.scope is
+ * "qemu-1-web"). Returns 0, -ENOENT when the process is in no machine scope, -EINVAL on a
+ * malformed escape or a name that does not fit. */
+int cgroup_machine_parse(const char *text, char *out, size_t outsz);
+
+/* After the command line and cgroup are read: libvirt_domain (libvirt names its machines
+ * "qemu-ID-NAME"), and name when the command line gave none (machine name, VMID, comm). */
+void vmm_identity_finish(struct vmm_info *out);
 
 /* Parse /proc/PID/stat text: comm and start_time. Returns 0 or -EINVAL. */
 int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time);

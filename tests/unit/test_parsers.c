@@ -164,6 +164,116 @@ static void test_qemu_cmdline(void **state)
 	assert_int_equal(cmdline_parse_str("", 0, &v), 0);
 }
 
+/* Stable identity: UUIDs, libvirt, machined scopes, Proxmox VMIDs, with malformed input. */
+static void test_vm_identity(void **state)
+{
+	struct vmm_info v;
+	char u[VMM_UUID_LEN + 1], m[64];
+	/* as libvirt 9 starts a domain (src/qemu/qemu_command.c), shortened */
+	static const char lv[] = "/usr/bin/qemu-system-x86_64\0-name\0guest=web1,debug-threads=on\0-S\0-object\0"
+		"{\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":\"raw\",\"file\":"
+		"\"/var/lib/libvirt/qemu/domain-3-web1/master-key.aes\"}\0-uuid\0"
+		"8F2B8E1A-7C1D-4B8E-9A39-2D7E5E0B9C11\0-smp\0" "2\0";
+	static const char pve[] = "/usr/bin/kvm\0-id\0" "101\0-name\0vm101,debug-threads=on\0-smbios\0"
+		"type=1,uuid=0b3a6c2e-55f4-4a57-9b0e-2f6b0d1c7a10\0-m\0" "2048\0";
+	static const char plain[] = "qemu-system-x86_64\0-m\0" "256\0";
+	static const char ch[] = "cloud-hypervisor\0--platform\0num_pci_segments=1,uuid=11111111-2222-3333-4444-555555555555\0";
+	static const char bad_uuid[] = "qemu-system-x86_64\0-uuid\0not-a-uuid\0-name\0guest=x\0";
+	static const char bad_uuid2[] = "qemu-system-x86_64\0-uuid\0" "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c1\0";	/* 35 */
+	static const char bad_uuid3[] = "qemu-system-x86_64\0-uuid\0" "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c1g\0";
+	static const char bad_smbios[] = "qemu-system-x86_64\0-smbios\0type=1,uuid=zz\0";
+	static const char smbios2[] = "qemu-system-x86_64\0-smbios\0type=2,uuid=zz\0";
+	static const char bad_id[] = "/usr/bin/kvm\0-id\0-5\0";
+	static const char bad_id2[] = "/usr/bin/kvm\0-id\0" "99999999999999999999\0";
+	static const char both[] = "qemu-system-x86_64\0-uuid\0aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa\0-smbios\0"
+		"type=1,uuid=bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb\0";
+
+	(void)state;
+	assert_int_equal(vmm_uuid_parse("8F2B8E1A-7C1D-4B8E-9A39-2D7E5E0B9C11", u), 0);
+	assert_string_equal(u, "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c11");
+	assert_int_equal(vmm_uuid_parse("", u), -EINVAL);
+	assert_int_equal(vmm_uuid_parse("8f2b8e1a7c1d4b8e9a392d7e5e0b9c11", u), -EINVAL);	/* no dashes */
+	assert_int_equal(vmm_uuid_parse("8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c11x", u), -EINVAL);
+	assert_int_equal(vmm_uuid_parse("8f2b8e1a-7c1d-4b8e-9a39_2d7e5e0b9c11", u), -EINVAL);
+
+	/* libvirt: name, UUID, and the domain from the state-directory hint */
+	assert_int_equal(cmdline_parse_str(lv, sizeof(lv) - 1, &v), 0);
+	vmm_identity_finish(&v);
+	assert_string_equal(v.name, "web1");
+	assert_string_equal(v.uuid, "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c11");
+	assert_string_equal(v.libvirt_domain, "web1");
+	/* Proxmox: -id and the SMBIOS UUID; not libvirt */
+	assert_int_equal(cmdline_parse_str(pve, sizeof(pve) - 1, &v), 0);
+	vmm_identity_finish(&v);
+	assert_string_equal(v.name, "vm101");
+	assert_string_equal(v.vmid, "101");
+	assert_string_equal(v.uuid, "0b3a6c2e-55f4-4a57-9b0e-2f6b0d1c7a10");
+	assert_string_equal(v.libvirt_domain, "");
+	/* nothing: no name of its own, no UUID */
+	assert_int_equal(cmdline_parse_str(plain, sizeof(plain) - 1, &v), 0);
+	vmm_identity_finish(&v);
+	assert_false(v.named);
+	assert_string_equal(v.uuid, "");
+	assert_int_equal(cmdline_parse_str(ch, sizeof(ch) - 1, &v), 0);
+	assert_string_equal(v.uuid, "11111111-2222-3333-4444-555555555555");
+	assert_int_equal(cmdline_parse_str(both, sizeof(both) - 1, &v), 0);
+	assert_string_equal(v.uuid, "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa");	/* -uuid wins */
+	/* malformed: -EINVAL, no UUID or VMID made up, the rest still parsed */
+	assert_int_equal(cmdline_parse_str(bad_uuid, sizeof(bad_uuid) - 1, &v), -EINVAL);
+	assert_string_equal(v.uuid, "");
+	assert_string_equal(v.name, "x");
+	assert_int_equal(cmdline_parse_str(bad_uuid2, sizeof(bad_uuid2) - 1, &v), -EINVAL);
+	assert_string_equal(v.uuid, "");
+	assert_int_equal(cmdline_parse_str(bad_uuid3, sizeof(bad_uuid3) - 1, &v), -EINVAL);
+	assert_string_equal(v.uuid, "");
+	assert_int_equal(cmdline_parse_str(bad_smbios, sizeof(bad_smbios) - 1, &v), -EINVAL);
+	assert_string_equal(v.uuid, "");
+	assert_int_equal(cmdline_parse_str(smbios2, sizeof(smbios2) - 1, &v), 0);	/* not the system table */
+	assert_int_equal(cmdline_parse_str(bad_id, sizeof(bad_id) - 1, &v), -EINVAL);
+	assert_string_equal(v.vmid, "");
+	assert_int_equal(cmdline_parse_str(bad_id2, sizeof(bad_id2) - 1, &v), -EINVAL);
+	assert_string_equal(v.vmid, "");
+
+	/* systemd machine scopes in /proc/PID/cgroup (v2 and v1 lines) */
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-qemu\\x2d3\\x2dweb1.scope/libvirt/emulator\n",
+					      m, sizeof(m)), 0);
+	assert_string_equal(m, "qemu-3-web1");
+	assert_int_equal(cgroup_machine_parse("12:pids:/user.slice\n1:name=systemd:/machine.slice/machine-alpha.scope\n",
+					      m, sizeof(m)), 0);
+	assert_string_equal(m, "alpha");
+	assert_int_equal(cgroup_machine_parse("0::/user.slice/user-0.slice/session-1.scope\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-.scope\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-x.service\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\x2.scope\n", m, sizeof(m)), -EINVAL);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\xzz.scope\n", m, sizeof(m)), -EINVAL);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\x00b.scope\n", m, sizeof(m)), -EINVAL);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-abcdefghijklmnop.scope\n", m, 8), -EINVAL);
+	assert_int_equal(cgroup_machine_parse("", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a", m, sizeof(m)), -ENOENT);	/* cut */
+
+	/* a libvirt machine without -name (hypothetical) names the domain; -name wins otherwise */
+	memset(&v, 0, sizeof(v));
+	strcpy(v.machine, "qemu-12-db");
+	vmm_identity_finish(&v);
+	assert_string_equal(v.libvirt_domain, "db");
+	assert_string_equal(v.name, "db");
+	memset(&v, 0, sizeof(v));
+	strcpy(v.machine, "qemu-12-a-long-name-c");	/* libvirt shortens long names here */
+	strcpy(v.name, "a-long-name-cut-short-by-libvirt");
+	v.named = true;
+	vmm_identity_finish(&v);
+	assert_string_equal(v.libvirt_domain, "a-long-name-cut-short-by-libvirt");
+	memset(&v, 0, sizeof(v));
+	strcpy(v.machine, "alpha");	/* systemd-nspawn/vmspawn or another manager: not libvirt */
+	vmm_identity_finish(&v);
+	assert_string_equal(v.libvirt_domain, "");
+	assert_string_equal(v.name, "alpha");
+	memset(&v, 0, sizeof(v));
+	strcpy(v.vmid, "105");
+	vmm_identity_finish(&v);
+	assert_string_equal(v.name, "vmid-105");
+}
+
 static void test_other_vmms(void **state)
 {
 	struct vmm_info v;
@@ -312,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_host_text_parsers),
 		cmocka_unit_test(test_ksm_stat_and_smaps),
 		cmocka_unit_test(test_qemu_cmdline),
+		cmocka_unit_test(test_vm_identity),
 		cmocka_unit_test(test_other_vmms),
 		cmocka_unit_test(test_discovery_fake_proc),
 		cmocka_unit_test(test_kmod_parse),
