@@ -222,7 +222,10 @@ static void wait_tick(struct core *c, int ms)
 
 int core_open(struct core **out, const struct core_options *opt, char *err, size_t errsz)
 {
-	struct source_options sopt = { .verbose = opt && opt->verbose };
+	struct source_options sopt = {
+		.verbose = opt && opt->verbose,
+		.syscall_tracepoints = opt && opt->syscall_tracepoints,
+	};
 	const char *backend = opt && opt->backend ? opt->backend : "auto";
 	char err_bpf[256] = "", err_kmod[256] = "";
 	struct core *c;

@@ -36,7 +36,7 @@ void tui_usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop [-b] [-d SECS] [-n N] [-p PID] [-N TEXT] [--backend bpf|kmod|auto] [--track PID]...\n"
-"                [--qmp PATH]... [-v]\n"
+"                [--qmp PATH]... [--syscall-tracepoints] [-v]\n"
 "\n"
 "The live view of every VM's memory events. Keys: ? for help, q to quit.\n"
 "  -b, --batch          plain text tables, like top -b (also when stdout is not a terminal)\n"
@@ -50,6 +50,7 @@ void tui_usage(FILE *f)
 "  -q, --qmp PATH       a QEMU QMP socket for the guest-side balloon (those on qemu's command\n"
 "                       line are found)\n"
 "  -v, --verbose        print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "examples:\n"
 "  sudo vmmemtop\n"
@@ -286,6 +287,7 @@ int cmd_top(int argc, char **argv)
 		{ "track", required_argument, NULL, 't' },
 		{ "qmp", required_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -341,6 +343,9 @@ int cmd_top(int argc, char **argv)
 			break;
 		case 'v':
 			o.core.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			o.core.syscall_tracepoints = true;
 			break;
 		case 'h':
 			tui_usage(stdout);
