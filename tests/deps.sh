@@ -14,6 +14,7 @@ RUN=(
 TEST=(
 	libcmocka-dev libclang-rt-14-dev                                          # unit tests, sanitizers, fuzzing
 	linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static      # VM rigs (6.1 kernel)
+	dwarves                                                                   # pahole: module BTF of vmmem.ko for 6.12 (tests/vm/lib/kernels.sh)
 	jq socat tmux procps kmod cpio gzip curl iproute2 xz-utils zstd            # test harness
 	prometheus bpftrace python3-prometheus-client openssl                     # exporter tests, benchmark
 	dkms man-db systemd python3                                               # install test

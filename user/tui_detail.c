@@ -3,6 +3,7 @@
 #include <ncurses.h>
 #include <stdio.h>
 #include <string.h>
+#include "snapshot_table.h"
 #include "text_wrap.h"
 #include "tui.h"
 
@@ -51,6 +52,17 @@ void tui_draw_detail(struct tui *t)
 		printw("%llu", (unsigned long long)v->info.vcpus.v);
 	attroff(A_BOLD);
 	tui_draw_qmp(&v->info.qmp, y++);
+	{
+		char rss[16], swp[16], thp[16], age[48] = "";
+
+		/* AnonHugePages is a page-table walk done about once a minute: say how old it is */
+		if (v->info.anon_huge_kb.present && v->info.anon_huge_time.present &&
+		    s->wall_time >= (int64_t)v->info.anon_huge_time.v)
+			snprintf(age, sizeof(age), " (read %llds ago)",
+				 (long long)(s->wall_time - (int64_t)v->info.anon_huge_time.v));
+		mvprintw(y++, 0, "RSS %s  swap %s  THP %s%s", fmt_kb(v->info.rss_kb, rss, sizeof(rss)),
+			 fmt_kb(v->info.swap_kb, swp, sizeof(swp)), fmt_kb(v->info.anon_huge_kb, thp, sizeof(thp)), age);
+	}
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-26s %12s %14s", "counter", "per second", "total");
 	attroff(A_REVERSE);

@@ -36,7 +36,7 @@ void tui_usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop [-b] [-d SECS] [-n N] [-p PID] [-N TEXT] [--backend bpf|kmod|auto] [--track PID]...\n"
-"                [--qmp PATH]... [-v]\n"
+"                [--qmp PATH]... [--syscall-tracepoints] [-v]\n"
 "\n"
 "The live view of every VM's memory events. Keys: ? for help, q to quit.\n"
 "  -b, --batch          plain text tables, like top -b (also when stdout is not a terminal)\n"
@@ -52,6 +52,7 @@ void tui_usage(FILE *f)
 "      --totals         start with the event columns as totals since start (key t), not\n"
 "                       per second\n"
 "  -v, --verbose        print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "examples:\n"
 "  sudo vmmemtop\n"
@@ -294,6 +295,7 @@ int cmd_top(int argc, char **argv)
 		{ "qmp", required_argument, NULL, 'q' },
 		{ "totals", no_argument, NULL, OPT_TOTALS },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -352,6 +354,9 @@ int cmd_top(int argc, char **argv)
 			break;
 		case 'v':
 			o.core.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			o.core.syscall_tracepoints = true;
 			break;
 		case 'h':
 			tui_usage(stdout);

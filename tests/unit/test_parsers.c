@@ -296,6 +296,53 @@ static void test_other_vmms(void **state)
 	assert_false(vmm_comm_is_known("bash"));
 }
 
+/* Per-sample counters: status through an fd bound to one process instance (start time). */
+static void test_status_counters(void **state)
+{
+	char root[] = "/tmp/vmmem-fakestatus.XXXXXX", p[512];
+	struct vmm_info v;
+	bool no_ksm = false;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(proc_status_parse("Name:\tqemu\nVmRSS:\t  524288 kB\nVmSwap:\t12 kB\n", &v), 0);
+	assert_int_equal(v.rss_kb.v, 524288);
+	assert_int_equal(v.swap_kb.v, 12);
+	assert_int_equal(proc_status_parse("Name:\tkthreadd\nState:\tS\n", &v), -EINVAL);	/* no mm */
+	assert_false(v.rss_kb.present);
+	assert_int_equal(proc_status_parse("VmRSS:\t-5 kB\n", &v), -EINVAL);
+	assert_int_equal(proc_status_parse("VmRSSx:\t5 kB\n", &v), -EINVAL);
+	assert_int_equal(proc_status_parse("VmRSS:\t99999999999999999999999 kB\n", &v), -EINVAL);
+	assert_int_equal(proc_status_parse("", &v), -EINVAL);
+
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/100", root); mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/100/stat", root);
+	f = fopen(p, "w"); fputs("100 (qemu) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 777 1\n", f); fclose(f);
+	snprintf(p, sizeof(p), "%s/100/status", root);
+	f = fopen(p, "w"); fputs("VmRSS:\t2048 kB\nVmSwap:\t4 kB\n", f); fclose(f);
+	snprintf(p, sizeof(p), "%s/100/smaps_rollup", root);
+	f = fopen(p, "w"); fputs("Rss: 2048 kB\nAnonHugePages:\t1024 kB\n", f); fclose(f);
+	/* another instance under the same pid (start time 778): refused */
+	assert_int_equal(vmm_status_open(root, 100, 778), -ENOENT);
+	assert_int_equal(vmm_status_open(root, 300, 777), -ENOENT);
+	fd = vmm_status_open(root, 100, 777);
+	assert_true(fd >= 0);
+	assert_int_equal(vmm_counters_read(fd, root, 100, &v, &no_ksm), 0);
+	assert_int_equal(v.rss_kb.v, 2048);
+	assert_int_equal(v.swap_kb.v, 4);
+	assert_true(no_ksm);		/* no ksm_stat file: not asked again */
+	assert_false(v.ksm.present);
+	assert_int_equal(vmm_thp_read(root, 100, &v.anon_huge_kb), 0);
+	assert_int_equal(v.anon_huge_kb.v, 1024);
+	assert_int_equal(vmm_thp_read(root, 300, &v.anon_huge_kb), -ENOENT);
+	close(fd);
+	snprintf(p, sizeof(p), "rm -rf %s", root);
+	assert_int_equal(system(p), 0);
+}
+
 /* A fake /proc: pid 100 holds a kvm-vm fd and two vcpu fds, 200 is an ordinary process. */
 static void test_discovery_fake_proc(void **state)
 {
@@ -333,6 +380,47 @@ static void test_discovery_fake_proc(void **state)
 	assert_false(v.rss_kb.present);
 	assert_int_equal(vmm_info_read(root, 300, &v, false), -ENOENT);
 	assert_int_equal(vmm_scan("/nonexistent-proc", pids, 8) < 0, 1);
+
+	/* the cached scan: a verdict stands while the process (its /proc inode) stays */
+	{
+		struct vmm_scan_cache *cache;
+		char q[512];
+
+		assert_int_equal(vmm_scan_cache_new(&cache), 0);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 1);
+		assert_int_equal(pids[0], 100);
+		/* the same process 200 opening a kvm-vm fd later: not looked at again (the
+		 * kernel side's VM-creation hook is what finds it) */
+		snprintf(p, sizeof(p), "%s/200/fd/3", root); unlink(p);
+		assert_int_equal(symlink("anon_inode:kvm-vm", p), 0);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 0);	/* 100: told once */
+		/* a new process under pid 200 (a new directory, so a new inode): examined */
+		snprintf(p, sizeof(p), "%s/200.new", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/200.new/fd", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/200.new/stat", root);
+		f = fopen(p, "w"); fputs("200 (vmm2) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 999 1\n", f); fclose(f);
+		snprintf(p, sizeof(p), "%s/200.new/fd/3", root);
+		assert_int_equal(symlink("anon_inode:kvm-vm", p), 0);
+		snprintf(p, sizeof(p), "rm -rf %s/200", root);
+		assert_int_equal(system(p), 0);
+		snprintf(p, sizeof(p), "%s/200.new", root);
+		snprintf(q, sizeof(q), "%s/200", root);
+		assert_int_equal(rename(p, q), 0);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 1);
+		assert_int_equal(pids[0], 200);
+		/* a process gone: gone from the verdicts too */
+		snprintf(p, sizeof(p), "rm -rf %s/100", root);
+		assert_int_equal(system(p), 0);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 0);
+		/* and back under pid 100, a new process: told again */
+		snprintf(p, sizeof(p), "%s/100", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/100/stat", root);
+		f = fopen(p, "w"); fputs("100 (qemu-kvm) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 1000 1\n", f); fclose(f);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 1);
+		assert_int_equal(pids[0], 100);
+		assert_int_equal(vmm_scan_cached(cache, "/nonexistent-proc", pids, 8) < 0, 1);
+		vmm_scan_cache_free(cache);
+	}
 	snprintf(p, sizeof(p), "rm -rf %s", root);
 	assert_int_equal(system(p), 0);
 }
@@ -424,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_cmdline),
 		cmocka_unit_test(test_vm_identity),
 		cmocka_unit_test(test_other_vmms),
+		cmocka_unit_test(test_status_counters),
 		cmocka_unit_test(test_discovery_fake_proc),
 		cmocka_unit_test(test_kmod_parse),
 	};

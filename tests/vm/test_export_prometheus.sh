@@ -51,7 +51,7 @@ tqmp() { printf '{"execute":"qmp_capabilities"}\n%s\n' "$1" | socat -t 1 - "UNIX
 	 grep -E '"(return|error)"' | tail -n 1; }
 
 EPORT=$(free_port)
-"$VMMEMTOP" export --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
+"$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
 EXP=$!
 at_exit "kill $EXP; wait $EXP"
 LABELS="vm=\"exporttest\""
@@ -145,7 +145,7 @@ prom_stop
 kill $EXP; wait $EXP 2>/dev/null
 
 # a socket given by hand (the test's own), mapped to the qemu that listens on it
-"$VMMEMTOP" snapshot --interval 2 --json --pid "$QPID" --qmp "$TQMP" > "$TMP/snap.json" 2> "$TMP/snap.log" ||
+"$VMMEMTOP" snapshot --syscall-tracepoints --interval 2 --json --pid "$QPID" --qmp "$TQMP" > "$TMP/snap.json" 2> "$TMP/snap.log" ||
 	fail "vmmemtop snapshot --qmp failed: $(cat "$TMP/snap.log")"
 sock=$(jq_vm "$TMP/snap.json" "$QPID" '.qmp.socket')
 up=$(jq_vm "$TMP/snap.json" "$QPID" '.qmp.up')
