@@ -62,6 +62,10 @@ struct snapshot {
 
 void snapshot_free(struct snapshot *s);
 
+/* The view filters (-p PID, -N TEXT, the view's /): pid 0 and an empty or NULL text match
+ * any VM; text matches anywhere in the VM's name, libvirt domain or UUID. */
+bool snapshot_vm_matches(const struct vm_snapshot *v, pid_t pid, const char *text);
+
 /* VM counters that are per-VM unavailable when the VM's guest RAM is unknown. */
 #define VMMEM_BALLOON_COUNTERS_MASK	((1ull << VMMEM_C_balloon_inflate_bytes) | \
 					 (1ull << VMMEM_C_balloon_deflate_bytes) | \

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "vmm_info.h"
 
@@ -88,5 +89,175 @@ int vmm_scan(const char *proc_root, pid_t *pids, int max)
 		n++;
 	}
 	closedir(d);
+	return n;
+}
+
+/*
+ * The cached scan. Reading every process's fd table every second costs ~3 us per fd; with
+ * thousands of processes that is most of a sample. A process is examined (stat, then its
+ * fds) when it is new to the scan, and again while it is young (started less than YOUNG_S
+ * ago: a VMM is usually exec'd by a process that was something else a few milliseconds
+ * earlier, as libvirt forks, then execs qemu). Afterwards its verdict stands until the
+ * process is gone. "The same process" is the d_ino that readdir of /proc gives for its
+ * directory: /proc/PID's inode holds the struct pid (fs/proc/base.c proc_pid_make_inode),
+ * and release_task() -> proc_flush_pid() drops the dentry of an exited process, so a new
+ * process under a reused pid gets a new inode. A VMM that creates its VM later than that is
+ * the kernel side's to find (its VM-creation and first-KVM-event hooks claim a slot).
+ */
+#define YOUNG_S 3	/* re-examine non-VMM processes younger than this (seconds) */
+
+struct scan_entry {
+	pid_t pid;
+	bool vmm;
+	bool young;
+	bool told;		/* returned once as a VMM: not again */
+	uint64_t ino;
+};
+
+struct vmm_scan_cache {
+	struct scan_entry *cur, *next;
+	size_t nr_cur, cap;
+	long clk_tck;
+};
+
+int vmm_scan_cache_new(struct vmm_scan_cache **out)
+{
+	struct vmm_scan_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->clk_tck = sysconf(_SC_CLK_TCK);
+	if (c->clk_tck <= 0)
+		c->clk_tck = 100;
+	*out = c;
+	return 0;
+}
+
+void vmm_scan_cache_free(struct vmm_scan_cache *c)
+{
+	if (!c)
+		return;
+	free(c->cur);
+	free(c->next);
+	free(c);
+}
+
+static const struct scan_entry *cache_find(const struct vmm_scan_cache *c, pid_t pid, size_t *hint)
+{
+	size_t lo = 0, hi = c->nr_cur;
+
+	/* readdir of /proc lists pids in increasing order (fs/proc/base.c next_tgid), so the
+	 * previous match's successor is almost always the one; else binary search */
+	if (*hint < c->nr_cur && c->cur[*hint].pid == pid)
+		return &c->cur[(*hint)++];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->cur[mid].pid == pid) {
+			*hint = mid + 1;
+			return &c->cur[mid];
+		}
+		if (c->cur[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* stat (comm, start time), then the fds if the comm is no known VMM's */
+static void examine(const char *proc_root, struct scan_entry *e, double uptime_s, long clk_tck)
+{
+	char path[256], buf[1024], comm[16];
+	struct vmm_info info;
+	uint64_t start;
+
+	e->vmm = false;
+	e->young = false;
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)e->pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || proc_stat_parse(buf, comm, &start))
+		return;
+	e->young = uptime_s >= 0 && uptime_s - (double)start / clk_tck < YOUNG_S;
+	memset(&info, 0, sizeof(info));
+	e->vmm = vmm_comm_is_known(comm) || (vmm_fd_scan(proc_root, e->pid, &info) == 0 && info.has_kvm_vm_fd);
+	e->young &= !e->vmm;	/* a VMM stays one: nothing more to learn */
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	pid_t x = ((const struct scan_entry *)a)->pid, y = ((const struct scan_entry *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
+int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max)
+{
+	struct dirent *de;
+	pid_t self = getpid(), pid, last = 0;
+	size_t nr = 0, hint = 0;
+	bool sorted = true;
+	double uptime_s = -1;
+	struct timespec ts;
+	int n = 0;
+	DIR *d = opendir(proc_root);
+
+	if (!d)
+		return -errno;
+	/* start times count clock ticks since boot, which CLOCK_BOOTTIME measures (live /proc
+	 * only: a test's fake root has no such clock, so its processes are never young) */
+	if (!strcmp(proc_root, "/proc") && clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		uptime_s = ts.tv_sec + ts.tv_nsec / 1e9;
+	while ((de = readdir(d))) {
+		const struct scan_entry *old;
+		struct scan_entry *e;
+
+		if (!is_pid(de->d_name, &pid) || pid == self)
+			continue;
+		if (nr == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 1024;
+			struct scan_entry *a = realloc(c->next, cap * sizeof(*a)), *b;
+
+			if (!a) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			c->next = a;
+			b = realloc(c->cur, cap * sizeof(*b));
+			if (!b) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			c->cur = b;
+			c->cap = cap;
+		}
+		e = &c->next[nr++];
+		old = cache_find(c, pid, &hint);
+		if (old && old->ino == de->d_ino && !old->young) {
+			*e = *old;
+		} else {
+			e->pid = pid;
+			e->ino = de->d_ino;
+			e->told = false;
+			examine(proc_root, e, uptime_s, c->clk_tck);
+		}
+		sorted &= pid > last;
+		last = pid;
+		if (e->vmm && !e->told) {
+			if (n < max)
+				pids[n] = pid;
+			e->told = n < max;
+			n++;
+		}
+	}
+	closedir(d);
+	if (!sorted)
+		qsort(c->next, nr, sizeof(*c->next), entry_cmp);
+	{
+		struct scan_entry *t = c->cur;
+
+		c->cur = c->next;
+		c->next = t;
+		c->nr_cur = nr;
+	}
 	return n;
 }

@@ -15,9 +15,6 @@ need_tracefs
 [ -d $TRACEFS/events/syscalls/sys_enter_madvise ] || skip "kernel has no syscall tracepoints (the oracle)"
 make_tmp
 
-# on a kernel without fentry/kprobes, discards are seen only at the syscall tracepoints
-SYSOPT=()
-"$VMMEMTOP" --help 2>&1 | grep -q -- --syscall-tracepoints && SYSOPT=(--syscall-tracepoints)
 
 T=$(trace_instance vmmem_guest_ram)
 echo 8192 > "$T/buffer_size_kb"
@@ -32,7 +29,7 @@ for kind in anon memfd; do
 	at_exit "kill $MV"
 	for i in $(seq 50); do grep -q READY "$TMP/log" && break; sleep 0.1; done
 	grep -q READY "$TMP/log" || fail "mini_vmm did not start: $(cat "$TMP/log")"
-	"$VMMEMTOP" snapshot "${SYSOPT[@]}" -v --interval 5 --json > "$TMP/snap.json" 2> "$TMP/err" & SNAP=$!
+	"$VMMEMTOP" snapshot --syscall-tracepoints -v --interval 5 --json > "$TMP/snap.json" 2> "$TMP/err" & SNAP=$!
 	at_exit "kill $SNAP"
 	for i in $(seq 100); do grep -q "guest RAM of pid $MV: KVM memslots" "$TMP/err" && break; sleep 0.1; done
 	grep "guest RAM of pid $MV" "$TMP/err" || fail "vmmemtop did not learn the guest RAM of $MV: $(grep -v probe: "$TMP/err")"

@@ -23,7 +23,7 @@ vm_start g "$INITRD" 256 -drive file="$TMP/disk.img",if=virtio,format=raw -name 
 vm_wait g READY 90 || fail "guest did not boot"
 QPID=${VM_PID[g]}
 
-"$VMMEMTOP" snapshot -v --interval 120 --json --pid "$QPID" > "$TMP/snap.json" 2> "$TMP/err" &
+"$VMMEMTOP" snapshot --syscall-tracepoints -v --interval 120 --json --pid "$QPID" > "$TMP/snap.json" 2> "$TMP/err" &
 SNAP=$!
 at_exit "kill -INT $SNAP"
 wait_guest_ram "$TMP/err" "$QPID" "QEMU RAM blocks" ||
