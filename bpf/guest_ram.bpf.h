@@ -152,16 +152,24 @@ struct {
 } kvm_slots SEC(".maps");
 
 __u64 memslot_updates;
-/* the kernel side saw this slot's VMM create its VM: the hook has seen all its memslots */
-__u8 slot_saw_create[VMMEM_MAX_VMS];
 
-/* slot: claim_slot()'s result, -1 when the table was full */
-static __always_inline void mark_saw_create(int slot)
+/* Processes the kernel side saw create a VM (kvm_arch_init_vm returned 0): for them the
+ * hook has seen every memslot, so its table is complete without the iterator. Keyed by
+ * tgid, not VMM slot: where the kernel side cannot claim slots (5.10), /proc discovery
+ * claims the VMM after it created its VM and registered its memory. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} vm_created SEC(".maps");
+
+static __always_inline void mark_vm_created(void)
 {
-	__u32 s = slot;
+	__u32 tgid = current_tgid();
+	__u8 one = 1;
 
-	if (s < VMMEM_MAX_VMS)
-		slot_saw_create[s] = 1;
+	bpf_map_update_elem(&vm_created, &tgid, &one, BPF_ANY);
 }
 
 static __always_inline void memslot_commit(void *kvm, const struct memslot_prefix *m)
@@ -173,8 +181,7 @@ static __always_inline void memslot_commit(void *kvm, const struct memslot_prefi
 		.size = m->memory_size, .hva = m->userspace_addr, .flags = m->flags,
 	};
 
-	if (!vm_of_tgid(tgid))
-		return;
+	/* any process: only VMMs set memslots, and one not tracked yet may be soon */
 	if (m->memory_size)
 		bpf_map_update_elem(&kvm_slots, &k, &v, BPF_ANY);
 	else
@@ -212,7 +219,7 @@ int BPF_KPROBE(memslot_kprobe, void *kvm, const void *mem)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct memslot_call c = { .kvm = kvm };
 
-	if (!vm_of_tgid(id >> 32) || bpf_probe_read_kernel(&c.m, sizeof(c.m), mem))
+	if (bpf_probe_read_kernel(&c.m, sizeof(c.m), mem))
 		return 0;
 	bpf_map_update_elem(&memslot_inflight, &id, &c, BPF_ANY);
 	return 0;
@@ -229,6 +236,16 @@ int BPF_KRETPROBE(memslot_kretprobe, int ret)
 	if (ret == 0)
 		memslot_commit(c->kvm, &c->m);
 	bpf_map_delete_elem(&memslot_inflight, &id);
+	return 0;
+}
+
+/* VM creation where fexit is not possible (5.10's kvm.ko has no BTF): marks only, no slot
+ * claim (5.10's verifier refuses claim_slot()'s cmpxchg) */
+SEC("kretprobe/kvm_arch_init_vm")
+int BPF_KRETPROBE(vm_create_kretprobe, int ret)
+{
+	if (ret == 0)
+		mark_vm_created();
 	return 0;
 }
 

@@ -30,8 +30,10 @@ char LICENSE[] SEC("license") = "GPL";
 SEC("fexit/kvm_arch_init_vm")
 int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
 {
-	if (ret == 0)
-		mark_saw_create(claim_slot(current_tgid()));
+	if (ret == 0) {
+		claim_slot(current_tgid());
+		mark_vm_created();
+	}
 	return 0;
 }
 

@@ -34,7 +34,7 @@ struct gr_tracker {
 	struct bpf_link *iter;		/* NULL: the kernel cannot iterate kvm-vm files */
 	bool verbose;
 	bool hook;			/* a memslot update hook is attached (fexit or kprobe) */
-	uint64_t last_ns, last_updates;
+	uint64_t last_ns, last_updates, gc_ns;
 	struct slot_gr s[VMMEM_MAX_VMS];
 	struct vmmem_kvm_slot *recs;
 	int nr_recs, cap_recs;
@@ -110,7 +110,7 @@ out:
 }
 
 /* Without the iterator: the memslots the update hook recorded for pid (all of them only if
- * the kernel side saw the VM created: slot_saw_create). Returns the count, spans in *out. */
+ * the kernel side saw the VM created: vm_created). Returns the count, spans in *out. */
 static int hook_spans(struct gr_tracker *t, pid_t pid, struct gr_span **out)
 {
 	int fd = bpf_map__fd(t->skel->maps.kvm_slots);
@@ -137,10 +137,22 @@ static int hook_spans(struct gr_tracker *t, pid_t pid, struct gr_span **out)
 	return n;
 }
 
+/* The kernel side saw pid create its VM (bpf/guest_ram.bpf.h vm_created). */
+static bool created_seen(const struct gr_tracker *t, pid_t pid)
+{
+	uint32_t key = pid;
+	uint8_t v = 0;
+
+	return bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.vm_created), &key, &v) == 0 && v;
+}
+
 /* Forget the hook's memslots of a process that is gone. */
 static void hook_forget(struct gr_tracker *t, pid_t pid)
 {
 	int fd = bpf_map__fd(t->skel->maps.kvm_slots);
+	uint32_t tgid = pid;
+
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.vm_created), &tgid);
 	struct { uint32_t tgid, as_id_slot; uint64_t kvm; } key, next, *prev = NULL;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
@@ -151,6 +163,34 @@ static void hook_forget(struct gr_tracker *t, pid_t pid)
 			continue;
 		}
 		prev = &key;
+	}
+}
+
+/* The hook records every process that sets memslots, tracked or not: drop those gone. */
+static void gc_gone(struct gr_tracker *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.kvm_slots), cfd = bpf_map__fd(t->skel->maps.vm_created);
+	struct { uint32_t tgid, as_id_slot; uint64_t kvm; } key, next, *prev = NULL;
+	uint32_t pid, npid, *pprev = NULL;
+	char path[64];
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		snprintf(path, sizeof(path), "/proc/%u", key.tgid);
+		if (access(path, F_OK) && bpf_map_delete_elem(fd, &key) == 0) {
+			prev = NULL;
+			continue;
+		}
+		prev = &key;
+	}
+	while (bpf_map_get_next_key(cfd, pprev, &npid) == 0) {
+		pid = npid;
+		snprintf(path, sizeof(path), "/proc/%u", pid);
+		if (access(path, F_OK) && bpf_map_delete_elem(cfd, &pid) == 0) {
+			pprev = NULL;
+			continue;
+		}
+		pprev = &pid;
 	}
 }
 
@@ -184,11 +224,11 @@ static void refresh_slot(struct gr_tracker *t, uint32_t slot, uint64_t now)
 	int nr = 0, nv;
 
 	memset(&g, 0, sizeof(g));
-	if (!t->iter && t->hook && !t->skel->bss->slot_saw_create[slot])
+	if (!t->iter && t->hook && !created_seen(t, pid))
 		how = "unknown (its VM predates vmmemtop, and this kernel cannot list memslots)";
 	for (int i = 0; i < t->nr_recs; i++)
 		nr += t->recs[i].tgid == (uint32_t)pid && t->recs[i].size;
-	if (!nr && !t->iter && t->hook && t->skel->bss->slot_saw_create[slot]) {
+	if (!nr && !t->iter && t->hook && created_seen(t, pid)) {
 		nr = hook_spans(t, pid, &spans);
 		how = "KVM memslots (memslot update hook)";
 	}
@@ -248,6 +288,8 @@ void gr_tracker_refresh(struct gr_tracker *t, bool force)
 	if (!force && now - t->last_ns < REFRESH_NS)
 		return;
 	t->last_ns = now;
+	if (now - t->gc_ns >= SMAPS_NS)
+		gc_gone(t), t->gc_ns = now;
 	run_iter(t);
 	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
 		uint64_t owner = __atomic_load_n(&bss->slot_owner[i], __ATOMIC_SEQ_CST);
@@ -297,7 +339,6 @@ void gr_tracker_forget(struct gr_tracker *t, uint32_t slot)
 		return;
 	if (t->s[slot].owner)
 		hook_forget(t, t->s[slot].owner);
-	t->skel->bss->slot_saw_create[slot] = 0;
 	memset(&zero, 0, sizeof(zero));
 	bpf_map_update_elem(fd, &slot, &zero, BPF_ANY);
 	memset(&t->s[slot], 0, sizeof(t->s[slot]));

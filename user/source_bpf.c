@@ -58,6 +58,7 @@ struct prog_spec {
 
 static const struct prog_spec specs[] = {
 	{ FN("vm_create_fexit", "kvm_arch_init_vm"), ALT("vm_create", 0) },
+	{ KP("vm_create_kretprobe", "kvm_arch_init_vm"), ALT("vm_create", 1) },
 	{ BTF("vm_exit_btf", "sched_process_exit"), ALT("vm_exit", 0) },
 	{ TP("vm_exit_tp", "sched", "sched_process_exit"), ALT("vm_exit", 1) },
 	{ BTF("tdp_fault_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
@@ -479,7 +480,6 @@ static int bpf_track(struct source *src, pid_t tgid)
 						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			continue;
 		bss->slot_seq[i] = __atomic_add_fetch(&bss->next_seq, 1, __ATOMIC_SEQ_CST);
-		bss->slot_saw_create[i] = 0;	/* found in /proc: its VM predates us */
 		__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_LIVE, __ATOMIC_SEQ_CST);
 		cur = i + 1;
 		if (bpf_map_update_elem(fd, &key, &cur, BPF_ANY)) {
@@ -727,10 +727,14 @@ static void bpf_close(struct source *src)
 	probe_cleanup();
 }
 
-/* The slot table alone, from the mmap()ed .bss: no syscall, no counters. */
+/* The slot table alone, from the mmap()ed .bss: no counters. (The guest RAM tables are kept
+ * up to date here too, at most once a second, so that a VM's discards count from the moment
+ * its guest RAM is known, not from the end of the interval.) */
 static int bpf_list(struct source *src, struct source_read *out)
 {
 	struct vmmem_bpf__bss *bss = ((struct bpf_priv *)src->priv)->skel->bss;
+
+	gr_tracker_refresh(((struct bpf_priv *)src->priv)->gr, false);
 
 	out->nr_vms = 0;
 	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
