@@ -66,11 +66,6 @@ void snapshot_free(struct snapshot *s);
  * any VM; text matches anywhere in the VM's name, libvirt domain or UUID. */
 bool snapshot_vm_matches(const struct vm_snapshot *v, pid_t pid, const char *text);
 
-/* VM counters that are per-VM unavailable when the VM's guest RAM is unknown. */
-#define VMMEM_BALLOON_COUNTERS_MASK	((1ull << VMMEM_C_balloon_inflate_bytes) | \
-					 (1ull << VMMEM_C_balloon_deflate_bytes) | \
-					 (1ull << VMMEM_C_vmm_own_discard_bytes))
-
 /* Counter k of VM v means something: its hook is attached and it applies to this VM. */
 static inline bool vm_counter_available(const struct snapshot *s, const struct vm_snapshot *v, int k)
 {

@@ -17,8 +17,9 @@
 #endif
 
 /* 2: /dev/vmmem header gained availability masks and histograms, records gained
- * histograms; GET_EVENTS, SET_STREAM and TRACK ioctls. */
-#define VMMEM_ABI_VERSION	2
+ * histograms; GET_EVENTS, SET_STREAM and TRACK ioctls.
+ * 3: records gained unavailable (per-VM counters), the counter vmm_own_discard_bytes. */
+#define VMMEM_ABI_VERSION	3
 
 /* Maximum VMM processes tracked at once (slots); exited ones are reaped by user space. */
 #define VMMEM_MAX_VMS		1024
@@ -219,6 +220,12 @@ struct vmmem_guest_ram {
 	struct vmmem_guest_file f[VMMEM_GUEST_FILES];
 };
 
+/* The VM counters that are unavailable for one VM while its guest RAM is unknown
+ * (struct vmmem_vm_record.unavailable; user space's per-VM mask likewise). */
+#define VMMEM_BALLOON_COUNTERS_MASK	((1ull << VMMEM_C_balloon_inflate_bytes) | \
+					 (1ull << VMMEM_C_balloon_deflate_bytes) | \
+					 (1ull << VMMEM_C_vmm_own_discard_bytes))
+
 /* One memslot as the BPF iterator over kvm-vm files reports it (bpf/guest_ram.bpf.h). */
 struct vmmem_kvm_slot {
 	__u32 tgid;
@@ -268,6 +275,7 @@ struct vmmem_vm_record {
 	struct vmmem_vm_counters counters;
 	struct vmmem_vm_hists hists;
 	struct vmmem_ev_lost lost;	/* event records the ring had no room for */
+	__u64 unavailable;	/* bit i: VM counter i means nothing for this VM (guest RAM unknown) */
 };
 
 /* Argument of VMMEM_IOC_GET_EVENTS. */

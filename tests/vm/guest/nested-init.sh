@@ -45,10 +45,10 @@ madvise_bytes() {
 }
 
 # guest_discards TGID: that tgid's MADV_DONTNEED calls of exactly kvm_guest_runner's balloon
-# chunk (64 KiB = 0x10000): its discards of guest RAM; glibc's of dead vCPU threads' stacks
-# are megabytes
+# chunk (64 KiB = 0x10000; 6.1 prints it without 0x): its discards of guest RAM; glibc's of
+# dead vCPU threads' stacks are megabytes
 guest_discards() {
-	awk -v t="$1" 'index($0, "sys_madvise(") && index($0, "len_in: 0x10000, behavior: 4)") &&
+	awk -v t="$1" 'index($0, "sys_madvise(") && $0 ~ /len_in: (0x)?10000, behavior: (0x)?4\)/ &&
 		match($0, /\( *[0-9]+\)/) { g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ }
 		END { print n + 0 }' $T/trace
 }
@@ -119,15 +119,10 @@ run_case() {
 		req4=$(count_oracle kvm_mmu_spte_requested $p ' level 1$')
 		set4=$(count_oracle kvm_mmu_set_spte $p ' level 1 ')
 		if [ "$jb" = kmod ]; then map4=$set4; else map4=$req4; fi
-		# BPF splits discards along guest RAM: the runner's 64 KiB chunks are balloon bytes,
-		# the rest (glibc's stacks of exited vCPU threads) vmm_own_discard_bytes; vmmem.ko
-		# does not split yet: every MADV_DONTNEED of the VMM is balloon bytes there
+		# both backends split discards along guest RAM: the runner's 64 KiB chunks are balloon
+		# bytes, the rest (glibc's stacks of exited vCPU threads) vmm_own_discard_bytes
 		gd=$(guest_discards $p) all=$(madvise_bytes $p 4)
-		if [ "$jb" = kmod ]; then
-			infl="$all" infl_calls=$(madvise_calls $p 4) own="own_unsplit=$(vm .counters.vmm_own_discard_bytes $p)"
-		else
-			infl=$((gd * 65536)) infl_calls=$gd own="vmm_own_discard_bytes=$(vm .counters.vmm_own_discard_bytes $p)/$((all - gd * 65536))"
-		fi
+		infl=$((gd * 65536)) infl_calls=$gd own="vmm_own_discard_bytes=$(vm .counters.vmm_own_discard_bytes $p)/$((all - gd * 65536))"
 		echo "RESULT case=$name backend=$backend user=$user json_backend=$jb pid=$p k=$k vcpus=$vc chunks=$ch" \
 			"tdp_faults=$(vm .counters.tdp_faults $p)/$(count_oracle kvm_page_fault $p)" \
 			"exits=$(vm .counters.exits $p)/$(count_oracle kvm_exit $p)" \
