@@ -84,7 +84,8 @@ int gr_build(const struct gr_span *spans, int nr_spans, const struct gr_vma *vma
 						  vmas[v].dev, vmas[v].shared };
 		}
 	}
-	qsort(p, np, sizeof(*p), cmp_piece);
+	if (np)
+		qsort(p, np, sizeof(*p), cmp_piece);
 	memset(out, 0, sizeof(*out));
 	out->gen = gen;
 	for (int i = 0; i < np; i++) {
