@@ -7,15 +7,18 @@
  * kretprobes on kvm_arch_init_vm() (a VM is created: its memslots will all be seen) and on
  * __kvm_set_memory_region() (virt/kvm/kvm_main.c; global and not inlined in 5.10, 6.1 and
  * 6.12; its argument's first 32 bytes are the uapi kvm_userspace_memory_region(2) prefix)
- * keep each VMM's raw memslots.  The module's 100 ms work item turns them into the sorted,
- * merged table classified by backing (the VMAs' VM_SHARED, file and offset, read under
- * mmap_read_lock in process context) that the discard probes split with.  A VMM whose VM
- * creation the module did not see (it predates the module) has no complete list: its
- * balloon counters are unavailable.
+ * keep each VMM's raw memslots, and turn them into the sorted, merged table classified by
+ * backing (the VMAs' VM_SHARED, file and offset) that the discard probes split with: at once
+ * in the memslot probe, which runs in the VMM's own context and can read its VMAs when
+ * mmap_read_trylock() succeeds, else within 100 ms from the module's work item, which can
+ * sleep for mmap_read_lock().  A VMM whose VM creation the module did not see (it predates
+ * the module) has no complete list: its balloon counters are unavailable.  kvm.ko can go
+ * and come back under the module: a module notifier re-arms the two probes.
  */
 #include <linux/fs.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/ptrace.h>
@@ -27,7 +30,7 @@
 #include "vmmem_internal.h"
 
 #define GR_RAW		64	/* memslots per VMM (all address spaces and VMs) */
-#define GR_PIECES	512	/* slot pieces cut along VMAs, before merging */
+#define GR_PIECES	256	/* slot pieces cut along VMAs, before merging */
 
 struct gr_raw {
 	u64 kvm;
@@ -38,8 +41,9 @@ struct gr_raw {
 };
 
 struct gr_vm {
-	raw_spinlock_t lock;		/* raw[], nr_raw, seq, dirty, seen_create */
+	raw_spinlock_t lock;		/* raw[], nr_raw, seq, gen, dirty, seen_create */
 	u64 seq;			/* the slot instance this describes */
+	u64 gen;			/* bumped on every change of raw[] */
 	bool seen_create, dirty, overflow;
 	int nr_raw;
 	struct gr_raw raw[GR_RAW];
@@ -48,7 +52,8 @@ struct gr_vm {
 };
 
 static struct gr_vm *grs;		/* one per VMM slot */
-static DEFINE_MUTEX(build_lock);	/* the scratch below */
+/* the scratch below; taken after mmap_read_(try)lock, never the other way round */
+static DEFINE_RAW_SPINLOCK(build_lock);
 static struct gr_raw scratch_raw[GR_RAW];
 
 struct piece {
@@ -63,6 +68,8 @@ static struct gr_vm *gr_of(struct vmmem_slot *s)
 {
 	return grs ? &grs[vmmem_slot_index(s)] : NULL;
 }
+
+static bool rebuild(struct gr_vm *g, struct mm_struct *mm, bool wait);
 
 /* ---- probes ---- */
 
@@ -98,6 +105,7 @@ static int init_vm_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	}
 	g->seen_create = true;
 	g->dirty = true;
+	g->gen++;
 	raw_spin_unlock_irqrestore(&g->lock, flags);
 	return 0;
 }
@@ -147,6 +155,14 @@ static int memslot_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 		g->overflow = true;
 	}
 	g->dirty = true;
+	g->gen++;
+	raw_spin_unlock_irqrestore(&g->lock, flags);
+	/* the VMM may discard right after: build now if its VMAs can be read without waiting */
+	if (current->mm && mmap_read_trylock(current->mm)) {
+		rebuild(g, current->mm, false);
+		mmap_read_unlock(current->mm);
+	}
+	return 0;
 out:
 	raw_spin_unlock_irqrestore(&g->lock, flags);
 	return 0;
@@ -253,28 +269,14 @@ static int cmp_file(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* Cut the memslots along the VMAs of the VMM's mm; false if it has gone or it needs more
- * pieces than there is room for. */
-static bool collect(pid_t tgid, int nr_raw, int *np)
+/* Cut the memslots along the VMAs of mm (its mmap lock held); false if it needs more pieces
+ * than there is room for. */
+static bool collect(struct mm_struct *mm, int nr_raw, int *np)
 {
-	struct task_struct *task;
-	struct mm_struct *mm;
 	bool ok = true;
 	int i;
 
 	*np = 0;
-	rcu_read_lock();
-	task = pid_task(find_vpid(tgid), PIDTYPE_TGID);
-	if (task)
-		get_task_struct(task);
-	rcu_read_unlock();
-	if (!task)
-		return false;
-	mm = get_task_mm(task);
-	put_task_struct(task);
-	if (!mm)
-		return false;
-	mmap_read_lock(mm);
 	for (i = 0; i < nr_raw && ok; i++) {
 		u64 a = scratch_raw[i].hva, b = a + scratch_raw[i].size;
 		struct vm_area_struct *vma = find_vma(mm, a);
@@ -300,8 +302,6 @@ static bool collect(pid_t tgid, int nr_raw, int *np)
 				break;
 		}
 	}
-	mmap_read_unlock(mm);
-	mmput(mm);
 	return ok;
 }
 
@@ -356,42 +356,125 @@ static bool build(int np, struct vmmem_guest_ram *t)
 	return true;
 }
 
-/* From the module's 100 ms work item: rebuild the tables whose memslots changed. */
+/*
+ * Build g's table from its memslots and mm's VMAs (mmap lock held by the caller) and publish
+ * it.  wait: spin for the scratch (process context); else give up if another CPU builds (the
+ * work item will).  True when the table reflects the latest memslots.
+ */
+static bool rebuild(struct gr_vm *g, struct mm_struct *mm, bool wait)
+{
+	unsigned long flags, f2;
+	bool usable, done;
+	int nr, np;
+	u64 gen;
+
+	if (wait)
+		raw_spin_lock_irqsave(&build_lock, flags);
+	else if (!raw_spin_trylock_irqsave(&build_lock, flags))
+		return false;
+	raw_spin_lock_irqsave(&g->lock, f2);
+	nr = g->nr_raw;
+	gen = g->gen;
+	usable = g->seen_create && !g->overflow;
+	memcpy(scratch_raw, g->raw, nr * sizeof(scratch_raw[0]));
+	raw_spin_unlock_irqrestore(&g->lock, f2);
+	if (!usable || !collect(mm, nr, &np) || !build(np, &scratch_table))
+		memset(&scratch_table, 0, sizeof(scratch_table));	/* unknown */
+	write_seqlock_irqsave(&g->tlock, f2);
+	g->table = scratch_table;
+	write_sequnlock_irqrestore(&g->tlock, f2);
+	raw_spin_unlock_irqrestore(&build_lock, flags);
+	raw_spin_lock_irqsave(&g->lock, f2);
+	done = g->gen == gen;
+	if (done)
+		g->dirty = false;
+	raw_spin_unlock_irqrestore(&g->lock, f2);
+	return done;
+}
+
+/* From the module's 100 ms work item: rebuild the tables whose memslots changed and that the
+ * probe could not build at once. */
 void vmmem_guest_ram_work(void)
 {
 	unsigned int i;
 
 	if (!grs)
 		return;
-	mutex_lock(&build_lock);
 	for (i = 0; i < vmmem_max_vms; i++) {
 		struct gr_vm *g = &grs[i];
-		unsigned long flags;
-		bool usable;
+		struct task_struct *task;
+		struct mm_struct *mm;
 		pid_t tgid;
-		u64 seq;
-		int nr, np;
 
 		if (!READ_ONCE(g->dirty))
 			continue;
-		raw_spin_lock_irqsave(&g->lock, flags);
-		g->dirty = false;
-		nr = g->nr_raw;
-		usable = g->seen_create && !g->overflow;
-		seq = g->seq;
-		memcpy(scratch_raw, g->raw, nr * sizeof(scratch_raw[0]));
-		raw_spin_unlock_irqrestore(&g->lock, flags);
-		tgid = vmmem_slot_tgid(i, seq);
+		tgid = vmmem_slot_tgid(i, READ_ONCE(g->seq));
 		if (!tgid)
 			continue;
-		if (!usable || !collect(tgid, nr, &np) || !build(np, &scratch_table))
-			memset(&scratch_table, 0, sizeof(scratch_table));	/* unknown */
-		write_seqlock_irqsave(&g->tlock, flags);
-		g->table = scratch_table;
-		write_sequnlock_irqrestore(&g->tlock, flags);
+		rcu_read_lock();
+		task = pid_task(find_vpid(tgid), PIDTYPE_TGID);
+		if (task)
+			get_task_struct(task);
+		rcu_read_unlock();
+		if (!task)
+			continue;
+		mm = get_task_mm(task);
+		put_task_struct(task);
+		if (!mm)
+			continue;
+		mmap_read_lock(mm);
+		rebuild(g, mm, true);
+		mmap_read_unlock(mm);
+		mmput(mm);
+		cond_resched();
 	}
-	mutex_unlock(&build_lock);
 }
+
+/* kvm.ko going away takes our probes on its functions with it: arm them again when it is back */
+static int arm(void)
+{
+	int ret;
+
+	/* a kretprobe is registered again from a clean state (kernel/kprobes.c) */
+	init_vm_rp.kp.addr = NULL;
+	init_vm_rp.kp.flags = 0;
+	memslot_rp.kp.addr = NULL;
+	memslot_rp.kp.flags = 0;
+	ret = register_kretprobe(&init_vm_rp);
+	if (ret)
+		return ret;
+	ret = register_kretprobe(&memslot_rp);
+	if (ret) {
+		unregister_kretprobe(&init_vm_rp);
+		return ret;
+	}
+	attached = true;
+	return 0;
+}
+
+static void disarm(void)
+{
+	if (!attached)
+		return;
+	unregister_kretprobe(&memslot_rp);
+	unregister_kretprobe(&init_vm_rp);
+	attached = false;
+}
+
+static int kvm_module_event(struct notifier_block *nb, unsigned long val, void *data)
+{
+	struct module *mod = data;
+
+	if (strcmp(mod->name, "kvm"))
+		return NOTIFY_DONE;
+	if (val == MODULE_STATE_LIVE && !attached && arm())
+		pr_warn(VMMEM_PFX "cannot hook kvm's memslot updates again: balloon counters unavailable\n");
+	else if (val == MODULE_STATE_GOING)
+		disarm();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block kvm_module_nb = { .notifier_call = kvm_module_event };
 
 int vmmem_guest_ram_init(void)
 {
@@ -406,28 +489,18 @@ int vmmem_guest_ram_init(void)
 		seqlock_init(&grs[i].tlock);
 	}
 	init_vm_rp.maxactive = memslot_rp.maxactive = max_t(int, 16, 2 * num_possible_cpus());
-	ret = register_kretprobe(&init_vm_rp);
-	if (!ret) {
-		ret = register_kretprobe(&memslot_rp);
-		if (ret)
-			unregister_kretprobe(&init_vm_rp);
-	}
-	if (ret) {
+	ret = arm();
+	if (ret)
 		pr_warn(VMMEM_PFX "cannot hook kvm_arch_init_vm/__kvm_set_memory_region (%d): guest RAM unknown, "
-			"balloon counters unavailable\n", ret);
-		return 0;
-	}
-	attached = true;
+			"balloon counters unavailable until kvm.ko loads\n", ret);
+	register_module_notifier(&kvm_module_nb);
 	return 0;
 }
 
 void vmmem_guest_ram_exit(void)
 {
-	if (attached) {
-		unregister_kretprobe(&memslot_rp);
-		unregister_kretprobe(&init_vm_rp);
-		attached = false;
-	}
+	unregister_module_notifier(&kvm_module_nb);
+	disarm();
 	vfree(grs);
 	grs = NULL;
 }
