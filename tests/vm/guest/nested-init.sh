@@ -231,9 +231,13 @@ if [ -e /vmmem.ko ]; then
 	oracle_start 'kvm:kvm_page_fault'
 	kill -USR1 $hp
 	while ! grep -q done /tmp/hold.out; do usleep 100000; done
-	sleep 2.5
 	echo 0 > $T/tracing_on
-	m=$(wget -q -O - http://127.0.0.1:9477/metrics | grep "^vmmem_tdp_faults_total{.*pid=\"$hp\"" | awk '{ print $NF }')
+	# under a loaded host the unprivileged exporter may take seconds to serve the VM: wait
+	# for its series, then one more sample after the runner's last fault
+	metric() { wget -q -O - http://127.0.0.1:9477/metrics | grep "^vmmem_tdp_faults_total{.*pid=\"$hp\"" | awk '{ print $NF }'; }
+	for i in $(seq 1 60); do [ -n "$(metric)" ] && break; usleep 500000; done
+	sleep 2.5
+	m=$(metric)
 	echo "RESULT case=kmod-export backend=kmod user=mon json_backend=kmod pid=$hp tdp_faults=${m:-none}/$(count_oracle kvm_page_fault $hp) overruns=$(overruns)"
 	kill $hp; wait $hp 2>/dev/null
 	killall vmmemtop; wait $ep
