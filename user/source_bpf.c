@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -781,6 +782,18 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		return -ENOTSUP;
 	}
 	if (!probe_tracefs()) {
+		struct stat st;
+
+		/* tracefs is 0700 root: mounted but closed to this user is a privilege problem,
+		 * not a missing mount (fs/tracefs/inode.c creates it with mode 0700) */
+		if ((stat("/sys/kernel/tracing/events", &st) && errno == EACCES) ||
+		    (stat("/sys/kernel/debug/tracing/events", &st) && errno == EACCES)) {
+			snprintf(err, errsz, "tracefs (/sys/kernel/tracing) is mounted but not readable by uid %d: "
+				 "the BPF backend needs root, or CAP_BPF + CAP_PERFMON with CAP_DAC_READ_SEARCH "
+				 "(as the shipped unit grants); or use --backend kmod as a member of the group of "
+				 "/dev/vmmem", (int)geteuid());
+			return -EACCES;
+		}
 		snprintf(err, errsz, "tracefs is not mounted and cannot be mounted at /sys/kernel/tracing "
 			 "(need root; or: mount -t tracefs nodev /sys/kernel/tracing)");
 		return -ENOENT;
