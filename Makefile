@@ -196,7 +196,12 @@ fuzz-check: $(FUZZ_BIN)
 fuzz: deps $(FUZZ_BIN)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(subst $(comma), ,$(FUZZ))
 
-bench: deps all
+# the sampling-loop benchmark links the core as vmmemtop does
+$(BUILD)/bench/sampling_bench: tests/bench/sampling_bench.c $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+	@mkdir -p $(@D)
+	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+bench: deps all $(BUILD)/bench/sampling_bench
 	@bash tests/bench/run.sh
 
 demo: deps all

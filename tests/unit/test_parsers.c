@@ -396,6 +396,61 @@ static void test_status_counters(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+static void put(const char *root, const char *rel, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Discovery between full scans: only the pids handed out since (loadavg's last pid), threads
+ * skipped, a young process looked at again, too many new pids or a wrap: a full scan. */
+static void test_discovery_new_pids(void **state)
+{
+	char root[] = "/tmp/vmmem-fakenew.XXXXXX", p[512];
+	struct vmm_scan_cache *cache;
+	pid_t pids[8];
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_int_equal(vmm_scan_cache_new(&cache), 0);
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), -EAGAIN);		/* no full scan yet */
+	put(root, "loadavg", "0.00 0.01 0.05 1/120 100\n");
+	assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 0);
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), 0);		/* nothing new */
+	/* 101: a qemu; 102: a thread of it (Tgid 101); 103: not a VMM (yet) */
+	for (int pid = 101; pid <= 103; pid++) {
+		snprintf(p, sizeof(p), "%s/%d", root, pid); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/%d/fd", root, pid); mkdir(p, 0755);
+	}
+	put(root, "101/status", "Name:\tqemu-system-x86\nUmask:\t0022\nState:\tS\nTgid:\t101\n");
+	put(root, "102/status", "Name:\tqemu-system-x86\nUmask:\t0022\nState:\tS\nTgid:\t101\n");
+	put(root, "103/status", "Name:\tlibvirtd\nTgid:\t103\n");
+	put(root, "loadavg", "0.00 0.01 0.05 1/120 103\n");
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), 1);
+	assert_int_equal(pids[0], 101);
+	/* 103 exec'd a VMM (or opened its kvm-vm fd) a moment later: still young, found */
+	snprintf(p, sizeof(p), "%s/103/fd/7", root);
+	assert_int_equal(symlink("anon_inode:kvm-vm", p), 0);
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), 1);
+	assert_int_equal(pids[0], 103);
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), 0);		/* said once */
+	put(root, "loadavg", "0.00 0.01 0.05 1/120 5000\n");			/* a fork storm */
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), -EAGAIN);
+	put(root, "loadavg", "0.00 0.01 0.05 1/120 50\n");			/* wrapped */
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), -EAGAIN);
+	put(root, "loadavg", "garbage\n");
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), -EAGAIN);
+	vmm_scan_cache_free(cache);
+	snprintf(p, sizeof(p), "rm -rf %s", root);
+	assert_int_equal(system(p), 0);
+}
+
 /* A fake /proc: pid 100 holds a kvm-vm fd and two vcpu fds, 200 is an ordinary process. */
 static void test_discovery_fake_proc(void **state)
 {
@@ -568,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_other_vmms),
 		cmocka_unit_test(test_status_counters),
 		cmocka_unit_test(test_discovery_fake_proc),
+		cmocka_unit_test(test_discovery_new_pids),
 		cmocka_unit_test(test_kmod_parse),
 	};
 
