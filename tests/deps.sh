@@ -10,6 +10,7 @@ RUN=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config   # build
 	libjansson-dev libncurses-dev libmicrohttpd-dev                           # user/ libraries
 	libgnutls28-dev libyaml-dev libcrypt-dev                                  # exporter: TLS, web config, bcrypt
+	libvirt-dev                                                               # libvirt domains' names and balloon stats
 )
 TEST=(
 	libcmocka-dev libclang-rt-14-dev                                          # unit tests, sanitizers, fuzzing
@@ -18,6 +19,7 @@ TEST=(
 	jq socat tmux procps kmod cpio gzip curl iproute2 xz-utils zstd            # test harness
 	prometheus bpftrace python3-prometheus-client openssl                     # exporter tests, benchmark
 	dkms man-db systemd python3                                               # install test
+	libvirt-daemon-system libvirt-clients                                     # libvirt test (a real libvirtd)
 )
 
 case "${1:-test}" in

@@ -17,10 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "core.h"
+#include "libvirt_poll.h"
 #include "source.h"
 #include "vmm_info.h"
 
 #define DISCOVERY_PERIOD_NS	1000000000ull	/* /proc scan: new VMMs appear within 1 s */
+#define FULL_SCAN_PERIOD_NS	10000000000ull	/* and a readdir of all of /proc this often */
 #define TICK_MS			100
 #define REPLAY_TICK_MS		10	/* a recording's clock may run fast: read it often */
 #define THP_PERIOD_NS		60000000000ull	/* smaps_rollup of one VM at most this often */
@@ -49,12 +51,15 @@ struct core {
 	struct core_vm vms[VMMEM_MAX_VMS];
 	struct vmmem_host_counters host_prev, host_last;
 	struct vmmem_host_hists host_hists_prev, host_hists_last;
-	uint64_t prev_ts_ns, last_scan_ns, last_qmp_ns;
+	uint64_t prev_ts_ns, last_scan_ns, last_full_scan_ns, last_qmp_ns;
 	struct opt_u64 prev_ksmd_ticks;
 	bool tracked_extra[64];
 	int hint;			/* vm_find(): where the last match was */
+	/* who is in vms[], packed: a search touches 16 bytes per entry, not a whole core_vm */
+	struct core_key { uint64_t seq; pid_t tgid; bool used; } key[VMMEM_MAX_VMS];
 	struct vmm_scan_cache *scan;	/* discovery's memory of every process it examined */
 	struct qmp_poll *qmp;		/* guest-side balloon facts; NULL if it could not start */
+	struct libvirt_poll *libvirt;	/* the same, and names and UUIDs, from libvirtd; NULL without */
 };
 
 static uint64_t now_ns(void)
@@ -79,9 +84,19 @@ static const char *proc_root(const struct core *c)
 static void discover(struct core *c)
 {
 	pid_t pids[VMMEM_MAX_VMS];
-	int n = c->scan ? vmm_scan_cached(c->scan, proc_root(c), pids, VMMEM_MAX_VMS)
-			: vmm_scan(proc_root(c), pids, VMMEM_MAX_VMS);
+	uint64_t now = now_ns();
+	int n = -EAGAIN;
 
+	/* every second the pids handed out since the last look; all of /proc every 10 s
+	 * (readdir costs ~0.4 us per process: 2 ms with 5000 of them) */
+	if (c->scan && now - c->last_full_scan_ns < FULL_SCAN_PERIOD_NS)
+		n = vmm_scan_new(c->scan, proc_root(c), pids, VMMEM_MAX_VMS);
+	if (n == -EAGAIN && c->scan) {
+		n = vmm_scan_cached(c->scan, proc_root(c), pids, VMMEM_MAX_VMS);
+		c->last_full_scan_ns = now;
+	} else if (n == -EAGAIN) {
+		n = vmm_scan(proc_root(c), pids, VMMEM_MAX_VMS);
+	}
 	if (n > VMMEM_MAX_VMS)
 		n = VMMEM_MAX_VMS;
 	for (int i = 0; i < n; i++)
@@ -100,16 +115,18 @@ static struct core_vm *vm_find(struct core *c, pid_t tgid, uint64_t seq)
 	 * the entry after the last match is almost always the next one (O(1) per VM) */
 	for (int k = 0; k < VMMEM_MAX_VMS; k++) {
 		int i = (c->hint + k) % VMMEM_MAX_VMS;
-		struct core_vm *v = &c->vms[i];
+		const struct core_key *key = &c->key[i];
 
-		if (v->used && v->tgid == tgid && v->seq == seq) {
+		if (key->used && key->tgid == tgid && key->seq == seq) {
 			c->hint = i + 1;
-			return v;
+			return &c->vms[i];
 		}
 	}
 	for (int i = 0; i < VMMEM_MAX_VMS && !free_vm; i++)
-		if (!c->vms[i].used)
+		if (!c->key[i].used) {
 			free_vm = &c->vms[i];
+			c->key[i] = (struct core_key){ seq, tgid, true };
+		}
 	if (free_vm) {
 		memset(free_vm, 0, sizeof(*free_vm));
 		free_vm->used = true;
@@ -120,12 +137,13 @@ static struct core_vm *vm_find(struct core *c, pid_t tgid, uint64_t seq)
 	return free_vm;
 }
 
-static void vm_release(struct core_vm *v)
+static void vm_release(struct core *c, struct core_vm *v)
 {
 	if (v->status_fd >= 0)
 		close(v->status_fd);
 	v->status_fd = -1;
 	v->used = false;
+	c->key[v - c->vms].used = false;
 }
 
 /* A VM's identity, once per process instance (pid + start time): stat, cmdline, fds. */
@@ -191,14 +209,17 @@ static int tick(struct core *c)
  * by the time a sample is filled (fill_vm() looks them up again). */
 static void qmp_register(struct core *c)
 {
-	for (int i = 0; i < VMMEM_MAX_VMS && c->qmp; i++) {
+	for (int i = 0; i < VMMEM_MAX_VMS && (c->qmp || c->libvirt); i++) {
 		struct core_vm *v = &c->vms[i];
 		struct vmm_info info;
 
-		if (!v->used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
+		if (!c->key[i].used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
 			continue;
 		info = v->info;
-		qmp_poll_lookup(c->qmp, &info);
+		if (c->qmp)
+			qmp_poll_lookup(c->qmp, &info);
+		if (c->libvirt)		/* starts libvirt's poller at the first libvirt domain */
+			libvirt_poll_lookup(c->libvirt, &info);
 	}
 	c->last_qmp_ns = now_ns();
 }
@@ -284,6 +305,8 @@ opened:
 	/* a recording carries its own facts: no QMP conversations during a replay */
 	if (c->src.ops->vm_info || qmp_poll_new(&c->qmp, c->opt.qmp, c->opt.nr_qmp, proc_root(c)))
 		c->qmp = NULL;		/* QMP values stay unavailable; counting goes on */
+	if (c->src.ops->vm_info || libvirt_poll_new(&c->libvirt, NULL))
+		c->libvirt = NULL;	/* built without libvirt, or a replay */
 	if (!c->src.ops->vm_info)
 		discover(c);
 	ret = tick(c);
@@ -378,7 +401,7 @@ static struct core_vm *thp_due(struct core *c)
 	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
 		struct core_vm *v = &c->vms[i];
 
-		if (!v->used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
+		if (!c->key[i].used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
 			continue;
 		if (v->thp_read_ns && now - v->thp_read_ns < THP_PERIOD_NS)
 			continue;
@@ -402,6 +425,8 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bo
 			 o->info.comm[0] ? o->info.comm : "unknown");
 	if (c->qmp && !o->exited)
 		qmp_poll_lookup(c->qmp, &o->info);	/* the poller's last answer; never waits */
+	if (c->libvirt && !o->exited)
+		libvirt_poll_lookup(c->libvirt, &o->info);	/* libvirt's names, UUID, balloon */
 	o->seq = v->seq;
 	core_counters_delta(&v->last, &v->prev, &o->delta);
 	o->total = v->last;
@@ -474,7 +499,7 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		hist_delta(&c->host_hists_last.h[k], &c->host_hists_prev.h[k], &out->host_hist_delta.h[k]);
 	out->host_hist_total = c->host_hists_last;
 	for (int i = 0; i < VMMEM_MAX_VMS; i++)
-		n += c->vms[i].used;
+		n += c->key[i].used;
 	out->vms = calloc(n ? n : 1, sizeof(*out->vms));
 	if (!out->vms) {
 		snprintf(err, errsz, "out of memory");
@@ -485,14 +510,14 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
 		struct core_vm *v = &c->vms[i];
 
-		if (!v->used)
+		if (!c->key[i].used)
 			continue;
 		fill_vm(c, v, &out->vms[n++], v == thp);
 		v->prev = v->last;
 		v->prev_hists = v->last_hists;
 		if (out->vms[n - 1].exited) {
 			c->src.ops->reap(&c->src, v->tgid, v->seq);
-			vm_release(v);
+			vm_release(c, v);
 		}
 	}
 	out->nr_vms = n;
@@ -533,10 +558,11 @@ void core_close(struct core *c)
 	if (c->src.ops)
 		c->src.ops->close(&c->src);
 	for (int i = 0; i < VMMEM_MAX_VMS; i++)
-		if (c->vms[i].used)
-			vm_release(&c->vms[i]);
+		if (c->key[i].used)
+			vm_release(c, &c->vms[i]);
 	vmm_scan_cache_free(c->scan);
 	qmp_poll_free(c->qmp);
+	libvirt_poll_free(c->libvirt);
 	free(c);
 }
 

@@ -117,6 +117,12 @@ void vmm_scan_cache_free(struct vmm_scan_cache *c);
 /* As vmm_scan(), through the cache, but each VMM process is listed once: by the first scan
  * that judged it one. */
 int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max);
+/* Only the pids handed out since the last look (/proc/loadavg's last pid), and the young ones
+ * among them again: O(new processes), not O(all). Returns the VMMs found (each may come again
+ * from the next vmm_scan_cached()), or -EAGAIN when a full vmm_scan_cached() is needed (no
+ * scan yet, no loadavg, or more than 1024 new pids). A process placed under a chosen pid
+ * (clone3 set_tid, CRIU) is not seen here: the periodic full scan finds it. */
+int vmm_scan_new(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max);
 
 /* Read a whole small file into buf (NUL-terminated, truncated at bufsz-1).
  * Returns bytes read or negative errno. */
