@@ -21,7 +21,10 @@ static void usage(FILE *f)
 "  ksm-forecast  what KSM would save, from hashing each VM's resident pages (root)\n"
 "\n"
 "  vmmemtop COMMAND --help   shows each command's options\n"
-"  --version                 prints the version\n");
+"  -V, --version             prints the version\n"
+"  man 8 vmmemtop            the manual: every command, option, exit status and file\n"
+"\n");
+	tui_usage(f);
 }
 
 int main(int argc, char **argv)
