@@ -377,6 +377,8 @@ static void vm_refresh(struct core *c, struct core_vm *v, bool thp)
 	if (fd < 0)
 		return;		/* out of fds: the last figures stay; retried next sample */
 	ret = vmm_counters_read(fd, proc_root(c), v->tgid, &v->info, &v->no_ksm_stat);
+	if (ret == 1 && vm_identify(c, v) == 0)	/* exec'd: another program, same process */
+		ret = vmm_counters_read(fd, proc_root(c), v->tgid, &v->info, &v->no_ksm_stat);
 	if (ret == -ENOENT) {
 		v->gone = true;
 		close(fd);
