@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core.h"
+#include "libvirt_poll.h"
 #include "source.h"
 #include "vmm_info.h"
 
@@ -61,6 +62,7 @@ struct core {
 	struct core_key { uint64_t seq; pid_t tgid; bool used; } key[VMMEM_MAX_VMS];
 	struct vmm_scan_cache *scan;	/* discovery's memory of every process it examined */
 	struct qmp_poll *qmp;		/* guest-side balloon facts; NULL if it could not start */
+	struct libvirt_poll *libvirt;	/* the same, and names and UUIDs, from libvirtd; NULL without */
 };
 
 static uint64_t now_ns(void)
@@ -210,14 +212,17 @@ static int tick(struct core *c)
  * by the time a sample is filled (fill_vm() looks them up again). */
 static void qmp_register(struct core *c)
 {
-	for (int i = 0; i < VMMEM_MAX_VMS && c->qmp; i++) {
+	for (int i = 0; i < VMMEM_MAX_VMS && (c->qmp || c->libvirt); i++) {
 		struct core_vm *v = &c->vms[i];
 		struct vmm_info info;
 
 		if (!c->key[i].used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
 			continue;
 		info = v->info;
-		qmp_poll_lookup(c->qmp, &info);
+		if (c->qmp)
+			qmp_poll_lookup(c->qmp, &info);
+		if (c->libvirt)		/* starts libvirt's poller at the first libvirt domain */
+			libvirt_poll_lookup(c->libvirt, &info);
 	}
 	c->last_qmp_ns = now_ns();
 }
@@ -303,6 +308,8 @@ opened:
 	/* a recording carries its own facts: no QMP conversations during a replay */
 	if (c->src.ops->vm_info || qmp_poll_new(&c->qmp, c->opt.qmp, c->opt.nr_qmp, proc_root(c)))
 		c->qmp = NULL;		/* QMP values stay unavailable; counting goes on */
+	if (c->src.ops->vm_info || libvirt_poll_new(&c->libvirt, NULL))
+		c->libvirt = NULL;	/* built without libvirt, or a replay */
 	if (!c->src.ops->vm_info)
 		discover(c);
 	ret = tick(c);
@@ -439,6 +446,8 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bo
 			 o->info.comm[0] ? o->info.comm : "unknown");
 	if (c->qmp && !o->exited)
 		qmp_poll_lookup(c->qmp, &o->info);	/* the poller's last answer; never waits */
+	if (c->libvirt && !o->exited)
+		libvirt_poll_lookup(c->libvirt, &o->info);	/* libvirt's names, UUID, balloon */
 	o->seq = v->seq;
 	core_counters_delta(&v->last, &v->prev, &o->delta);
 	o->total = v->last;
@@ -574,6 +583,7 @@ void core_close(struct core *c)
 			vm_release(c, &c->vms[i]);
 	vmm_scan_cache_free(c->scan);
 	qmp_poll_free(c->qmp);
+	libvirt_poll_free(c->libvirt);
 	free(c);
 }
 

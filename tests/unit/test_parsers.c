@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include "host_state.h"
 #include "vmm_info.h"
+#include "libvirt_poll.h"
 #include "source.h"
 
 #include "source_kmod.h"
@@ -249,6 +250,15 @@ static void test_vm_identity(void **state)
 	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\x00b.scope\n", m, sizeof(m)), -EINVAL);
 	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-abcdefghijklmnop.scope\n", m, 8), -EINVAL);
 	assert_int_equal(cgroup_machine_parse("", m, sizeof(m)), -ENOENT);
+	/* libvirt without systemd makes the cgroup itself */
+	assert_int_equal(cgroup_machine_parse("4:memory:/machine/qemu-2-web1.libvirt-qemu\n"
+					      "0::/machine/qemu-2-web1.libvirt-qemu/emulator\n", m, sizeof(m)), 0);
+	assert_string_equal(m, "qemu-2-web1");
+	assert_int_equal(cgroup_machine_parse("0::/machine/_qemu-3-x.libvirt-qemu/emulator\n", m, sizeof(m)), 0);
+	assert_string_equal(m, "qemu-3-x");
+	assert_int_equal(cgroup_machine_parse("0::/machine/.libvirt-qemu\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine/qemu-1-a.libvirt-lxc\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine/qemu-1-averyveryverylongname.libvirt-qemu\n", m, 8), -EINVAL);
 	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a", m, sizeof(m)), -ENOENT);	/* cut */
 
 	/* a libvirt machine without -name (hypothetical) names the domain; -name wins otherwise */
@@ -272,6 +282,49 @@ static void test_vm_identity(void **state)
 	strcpy(v.vmid, "105");
 	vmm_identity_finish(&v);
 	assert_string_equal(v.name, "vmid-105");
+}
+
+/* libvirt's balloon stats (KiB) become the QMP values (bytes); guest stats only while fresh */
+static void test_libvirt_balloon(void **state)
+{
+	struct vmm_qmp q;
+	const struct libvirt_field f[] = {
+		{ "balloon.current", 393216 }, { "balloon.maximum", 524288 }, { "balloon.available", 336000 },
+		{ "balloon.unused", 300000 }, { "balloon.usable", 299000 }, { "balloon.disk_caches", 2216 },
+		{ "balloon.swap_in", 3 }, { "balloon.swap_out", 4 }, { "balloon.major_fault", 5 },
+		{ "balloon.minor_fault", 1880 }, { "balloon.last-update", 1000 }, { "balloon.rss", 219752 },
+		{ "balloon.unknown-future-field", 7 },
+	};
+	const struct libvirt_field huge[] = { { "balloon.current", 18446744073709551615ull } };
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	libvirt_balloon_to_qmp(f, sizeof(f) / sizeof(f[0]), 1010, 30, &q);
+	assert_true(q.v[VMM_QMP_balloon_actual_bytes].present);
+	assert_int_equal(q.v[VMM_QMP_balloon_actual_bytes].v, 393216ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_mem_total_bytes].v, 336000ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_mem_free_bytes].v, 300000ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_mem_available_bytes].v, 299000ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_mem_cached_bytes].v, 2216ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_swap_in_bytes].v, 3 * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_major_faults].v, 5);
+	assert_int_equal(q.v[VMM_QMP_guest_minor_faults].v, 1880);
+	assert_int_equal(q.v[VMM_QMP_guest_stats_last_update_timestamp_seconds].v, 1000);
+	/* stale guest stats (last-update 100 s ago): the balloon size only */
+	libvirt_balloon_to_qmp(f, sizeof(f) / sizeof(f[0]), 1100, 30, &q);
+	assert_true(q.v[VMM_QMP_balloon_actual_bytes].present);
+	assert_false(q.v[VMM_QMP_guest_mem_total_bytes].present);
+	assert_false(q.v[VMM_QMP_guest_stats_last_update_timestamp_seconds].present);
+	/* no last-update at all (no stats period): the same; nothing at all: nothing */
+	libvirt_balloon_to_qmp(f, 1, 1010, 30, &q);
+	assert_true(q.v[VMM_QMP_balloon_actual_bytes].present);
+	assert_false(q.v[VMM_QMP_guest_minor_faults].present);
+	libvirt_balloon_to_qmp(NULL, 0, 1010, 30, &q);
+	for (int i = 0; i < VMM_QMP_NR; i++)
+		assert_false(q.v[i].present);
+	/* a size that cannot be in KiB: left out, not wrapped */
+	libvirt_balloon_to_qmp(huge, 1, 1010, 30, &q);
+	assert_false(q.v[VMM_QMP_balloon_actual_bytes].present);
 }
 
 static void test_other_vmms(void **state)
@@ -569,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_ksm_stat_and_smaps),
 		cmocka_unit_test(test_qemu_cmdline),
 		cmocka_unit_test(test_vm_identity),
+		cmocka_unit_test(test_libvirt_balloon),
 		cmocka_unit_test(test_other_vmms),
 		cmocka_unit_test(test_status_counters),
 		cmocka_unit_test(test_discovery_fake_proc),
