@@ -237,7 +237,17 @@ int main(int argc, char **argv)
 			struct opt_u64 huge;
 			double t0 = cpu_us(), walk;
 
+#ifdef OLD_CORE
+			{
+				char path[64], buf[2048];
+
+				(void)huge;
+				snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)procs[0]);
+				read_small_file(path, buf, sizeof(buf));
+			}
+#else
 			vmm_thp_read("/proc", procs[0], &huge);
+#endif
 			walk = cpu_us() - t0;
 			printf("(the big and small rows wait until each VM had its smaps_rollup walk: none is "
 			       "due in the window)\none smaps_rollup walk of a %ld MiB VM: %.0f us CPU; walks "
@@ -263,6 +273,7 @@ int main(int argc, char **argv)
 		printf("%-36s %8d %14.0f %16s\n", "5000 idle non-VMM processes", vms, per_sample, "-");
 		printf("discovery with %d more processes: %.0f us per sample above the baseline\n", idle,
 		       per_sample - base);
+#ifndef OLD_CORE
 		{
 			/* the two kinds of look discovery takes (user/core.c discover()) */
 			struct vmm_scan_cache *sc;
@@ -287,6 +298,7 @@ int main(int argc, char **argv)
 				vmm_scan_cache_free(sc);
 			}
 		}
+#endif
 		kill_all();
 	}
 	core_close(core);
