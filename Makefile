@@ -215,6 +215,10 @@ bench: deps all $(BUILD)/bench/sampling_bench
 demo: deps all
 	@bash tests/vm/demo.sh
 
+# make print-VAR: a variable's value, for the tests (e.g. print-PKGS)
+print-%:
+	@echo $($*)
+
 clean:
 	rm -rf $(BUILD)
 	rm -f vmmem.ko vmmem.mod vmmem.mod.c vmmem.mod.o vmmem.o kmod/*.o kmod/.*.cmd .*.cmd Module.symvers modules.order

@@ -2,6 +2,7 @@
 # Installs the Debian packages vmmem needs. Idempotent; silent when all are present.
 #   tests/deps.sh run    what building and running vmmemtop needs (make run): toolchain, libraries
 #   tests/deps.sh test   that plus what the tests, benchmarks and demo need (make test/bench/demo)
+#   ... --list           print the set instead of installing it
 # Add a package to RUN only if the binary cannot be built or started without it; everything
 # a test, rig or benchmark uses goes to TEST (a production host must not get a kernel image).
 set -euo pipefail
@@ -25,8 +26,9 @@ TEST=(
 case "${1:-test}" in
 run)  pkgs=("${RUN[@]}") ;;
 test) pkgs=("${RUN[@]}" "${TEST[@]}") ;;
-*)    echo "usage: tests/deps.sh [run|test]" >&2; exit 2 ;;
+*)    echo "usage: tests/deps.sh [run|test] [--list]" >&2; exit 2 ;;
 esac
+[ "${2:-}" = --list ] && { printf '%s\n' "${pkgs[@]}"; exit 0; }	# the set, for tests/host/test_install.sh
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -6,7 +6,8 @@
  * /proc/PID/status (RSS and swap are counters the kernel keeps) and one read of ksm_stat.
  * A VM's identity (stat, cmdline, fds) is read once per process instance. The one /proc file
  * that walks page tables, smaps_rollup (AnonHugePages), is read for at most one VM per
- * sample, each VM at most once a minute, and the figure carries the time it was read. */
+ * sample, each VM at most once a minute, within 1 % of a CPU (a walk of T is followed by
+ * 99 T without one), and the figure carries the time it was read. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core.h"
+#include "ksm_forecast_file.h"
 #include "libvirt_poll.h"
 #include "source.h"
 #include "vmm_info.h"
@@ -26,6 +28,7 @@
 #define TICK_MS			100
 #define REPLAY_TICK_MS		10	/* a recording's clock may run fast: read it often */
 #define THP_PERIOD_NS		60000000000ull	/* smaps_rollup of one VM at most this often */
+#define THP_PAUSE_FACTOR	99	/* after a walk of T CPU, none for 99 T: <= 1 % of a CPU */
 
 struct core_vm {
 	bool used;
@@ -52,6 +55,7 @@ struct core {
 	struct vmmem_host_counters host_prev, host_last;
 	struct vmmem_host_hists host_hists_prev, host_hists_last;
 	uint64_t prev_ts_ns, last_scan_ns, last_full_scan_ns, last_qmp_ns;
+	uint64_t thp_next_ns;		/* no smaps_rollup walk before this (the CPU budget) */
 	struct opt_u64 prev_ksmd_ticks;
 	bool tracked_extra[64];
 	int hint;			/* vm_find(): where the last match was */
@@ -356,6 +360,14 @@ static void hist_delta(const struct vmmem_hist *cur, const struct vmmem_hist *pr
 /* The per-sample /proc facts of a live VM: status and ksm_stat, through an fd bound to the
  * process instance whose identity was read; a process gone, or replaced under its pid,
  * is marked gone (reported once as exited). smaps_rollup only if thp. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static void vm_refresh(struct core *c, struct core_vm *v, bool thp)
 {
 	int fd = v->status_fd, ret;
@@ -373,6 +385,8 @@ static void vm_refresh(struct core *c, struct core_vm *v, bool thp)
 	if (fd < 0)
 		return;		/* out of fds: the last figures stay; retried next sample */
 	ret = vmm_counters_read(fd, proc_root(c), v->tgid, &v->info, &v->no_ksm_stat);
+	if (ret == 1 && vm_identify(c, v) == 0)	/* exec'd: another program, same process */
+		ret = vmm_counters_read(fd, proc_root(c), v->tgid, &v->info, &v->no_ksm_stat);
 	if (ret == -ENOENT) {
 		v->gone = true;
 		close(fd);
@@ -385,19 +399,27 @@ static void vm_refresh(struct core *c, struct core_vm *v, bool thp)
 		v->thp_read_ns = now_ns();
 		if (!v->info.vcpus.present)	/* vCPU fds may have come after the identity */
 			vmm_fd_scan(proc_root(c), v->tgid, &v->info);
+		uint64_t cpu = thread_cpu_ns();
+
 		if (vmm_thp_read(proc_root(c), v->tgid, &huge) == 0) {
 			v->info.anon_huge_kb = huge;
 			v->info.anon_huge_time = (struct opt_u64){ (uint64_t)time(NULL), true };
 		}
+		/* the walk's cost grows with the VM's memory: the pause after it too, so walks
+		 * take at most 1 % of a CPU whatever the guests' sizes (figures just get older) */
+		c->thp_next_ns = now_ns() + (thread_cpu_ns() - cpu) * THP_PAUSE_FACTOR;
 	}
 }
 
-/* The live VM whose AnonHugePages is oldest, if at least THP_PERIOD_NS old (or never read). */
+/* The live VM whose AnonHugePages is oldest, if at least THP_PERIOD_NS old (or never read),
+ * and the walks so far leave room in their CPU budget. */
 static struct core_vm *thp_due(struct core *c)
 {
 	struct core_vm *due = NULL;
 	uint64_t now = now_ns();
 
+	if (now < c->thp_next_ns)
+		return NULL;
 	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
 		struct core_vm *v = &c->vms[i];
 
@@ -478,6 +500,13 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		c->src.ops->host_state(&c->src, &out->host);
 	else
 		host_state_read("", &out->host);
+	/* the forecast is made by `vmmemtop ksm-forecast` (minutes of reading at a bounded rate),
+	 * never here: a sample only stats its result file */
+	if (!c->src.ops->host_state) {
+		const char *kf = getenv("VMMEM_KSM_FORECAST");
+
+		ksm_forecast_file_poll(kf && *kf ? kf : KF_DEFAULT_PATH, &out->host.ksm_forecast);
+	}
 	out->backend = c->src.name;
 	out->available = c->src.available;
 	out->ts_ns = c->rd.ts_ns;

@@ -111,6 +111,7 @@ struct scan_entry {
 	bool vmm;
 	bool young;
 	bool told;		/* returned once as a VMM: not again */
+	char comm[16];		/* at the last look */
 	uint64_t ino;
 };
 
@@ -171,19 +172,28 @@ static const struct scan_entry *cache_find(const struct vmm_scan_cache *c, pid_t
 	return NULL;
 }
 
-/* stat (comm, start time), then the fds if the comm is no known VMM's */
-static void examine(const char *proc_root, struct scan_entry *e, double uptime_s, long clk_tck)
+/* stat (comm, start time), then the fds if the comm is no known VMM's. A process looked at
+ * before (recheck: it was young then) that has grown old under the same comm keeps its
+ * verdict without a second walk of its fds. */
+static void examine(const char *proc_root, struct scan_entry *e, double uptime_s, long clk_tck, bool recheck)
 {
 	char path[256], buf[1024], comm[16];
 	struct vmm_info info;
 	uint64_t start;
+	bool young;
 
-	e->vmm = false;
-	e->young = false;
 	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)e->pid);
-	if (read_small_file(path, buf, sizeof(buf)) <= 0 || proc_stat_parse(buf, comm, &start))
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || proc_stat_parse(buf, comm, &start)) {
+		e->vmm = e->young = false;
 		return;
-	e->young = uptime_s >= 0 && uptime_s - (double)start / clk_tck < YOUNG_S;
+	}
+	young = uptime_s >= 0 && uptime_s - (double)start / clk_tck < YOUNG_S;
+	if (recheck && !young && !strcmp(comm, e->comm)) {
+		e->young = false;
+		return;
+	}
+	e->young = young;
+	snprintf(e->comm, sizeof(e->comm), "%s", comm);
 	memset(&info, 0, sizeof(info));
 	e->vmm = vmm_comm_is_known(comm) || (vmm_fd_scan(proc_root, e->pid, &info) == 0 && info.has_kvm_vm_fd);
 	e->young &= !e->vmm;	/* a VMM stays one: nothing more to learn */
@@ -339,13 +349,16 @@ int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids
 		}
 		e = &c->next[nr++];
 		old = cache_find(c, pid, &hint);
-		if (old && old->ino == de->d_ino && !old->young) {
+		if (old && old->ino == de->d_ino) {
 			*e = *old;
+			if (e->young)
+				examine(proc_root, e, uptime_s, c->clk_tck, true);
 		} else {
 			e->pid = pid;
 			e->ino = de->d_ino;
 			e->told = false;
-			examine(proc_root, e, uptime_s, c->clk_tck);
+			e->comm[0] = 0;
+			examine(proc_root, e, uptime_s, c->clk_tck, false);
 		}
 		sorted &= pid > last;
 		last = pid;

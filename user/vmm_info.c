@@ -225,6 +225,14 @@ int vmm_counters_read(int status_fd, const char *proc_root, pid_t pid, struct vm
 	buf[n] = 0;
 	if (proc_status_parse(buf, out))
 		return -ENOENT;		/* a zombie: no mm, no VmRSS line */
+	/* an exec keeps pid and start time but is another program: its identity is read again
+	 * (status escapes only '\n' and '\\' of the comm: fs/proc/array.c proc_task_name) */
+	if (!strncmp(buf, "Name:\t", 6)) {
+		size_t len = strcspn(buf + 6, "\n");
+
+		if (len != strlen(out->comm) || strncmp(buf + 6, out->comm, len))
+			return 1;
+	}
 	if (*no_ksm_stat)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%d/ksm_stat", proc_root, (int)pid);

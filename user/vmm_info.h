@@ -88,7 +88,8 @@ int vmm_status_open(const char *proc_root, pid_t pid, uint64_t start_time);
 
 /* A sample's counters of one VMM: rss_kb, swap_kb from the status fd (counters the kernel
  * keeps: no page-table walk), ksm from ksm_stat unless *no_ksm_stat (set when the kernel has
- * none). Returns 0, or -ENOENT if the process of status_fd is gone. */
+ * none). Returns 0, 1 if the process now runs under another comm than out->comm (it exec'd:
+ * its identity is stale), or -ENOENT if the process of status_fd is gone. */
 int vmm_counters_read(int status_fd, const char *proc_root, pid_t pid, struct vmm_info *out, bool *no_ksm_stat);
 
 /* AnonHugePages of pid from smaps_rollup: a walk of all its page tables under its mmap_lock

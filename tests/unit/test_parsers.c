@@ -375,7 +375,7 @@ static void test_status_counters(void **state)
 	snprintf(p, sizeof(p), "%s/100/stat", root);
 	f = fopen(p, "w"); fputs("100 (qemu) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 777 1\n", f); fclose(f);
 	snprintf(p, sizeof(p), "%s/100/status", root);
-	f = fopen(p, "w"); fputs("VmRSS:\t2048 kB\nVmSwap:\t4 kB\n", f); fclose(f);
+	f = fopen(p, "w"); fputs("Name:\tqemu\nVmRSS:\t2048 kB\nVmSwap:\t4 kB\n", f); fclose(f);
 	snprintf(p, sizeof(p), "%s/100/smaps_rollup", root);
 	f = fopen(p, "w"); fputs("Rss: 2048 kB\nAnonHugePages:\t1024 kB\n", f); fclose(f);
 	/* another instance under the same pid (start time 778): refused */
@@ -383,10 +383,13 @@ static void test_status_counters(void **state)
 	assert_int_equal(vmm_status_open(root, 300, 777), -ENOENT);
 	fd = vmm_status_open(root, 100, 777);
 	assert_true(fd >= 0);
+	strcpy(v.comm, "qemu");
 	assert_int_equal(vmm_counters_read(fd, root, 100, &v, &no_ksm), 0);
 	assert_int_equal(v.rss_kb.v, 2048);
 	assert_int_equal(v.swap_kb.v, 4);
 	assert_true(no_ksm);		/* no ksm_stat file: not asked again */
+	strcpy(v.comm, "bash");		/* the comm it had when identified: it exec'd since */
+	assert_int_equal(vmm_counters_read(fd, root, 100, &v, &no_ksm), 1);
 	assert_false(v.ksm.present);
 	assert_int_equal(vmm_thp_read(root, 100, &v.anon_huge_kb), 0);
 	assert_int_equal(v.anon_huge_kb.v, 1024);
