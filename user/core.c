@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core.h"
+#include "ksm_forecast_file.h"
 #include "libvirt_poll.h"
 #include "source.h"
 #include "vmm_info.h"
@@ -502,6 +503,13 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		c->src.ops->host_state(&c->src, &out->host);
 	else
 		host_state_read("", &out->host);
+	/* the forecast is made by `vmmemtop ksm-forecast` (minutes of reading at a bounded rate),
+	 * never here: a sample only stats its result file */
+	if (!c->src.ops->host_state) {
+		const char *kf = getenv("VMMEM_KSM_FORECAST");
+
+		ksm_forecast_file_poll(kf && *kf ? kf : KF_DEFAULT_PATH, &out->host.ksm_forecast);
+	}
 	out->backend = c->src.name;
 	out->available = c->src.available;
 	out->ts_ns = c->rd.ts_ns;
