@@ -377,7 +377,7 @@ static void test_status_counters(void **state)
 {
 	char root[] = "/tmp/vmmem-fakestatus.XXXXXX", p[512];
 	struct vmm_info v;
-	bool no_ksm = false;
+	int ksm_fd = -1;
 	FILE *f;
 	int fd;
 
@@ -407,12 +407,12 @@ static void test_status_counters(void **state)
 	fd = vmm_status_open(root, 100, 777);
 	assert_true(fd >= 0);
 	strcpy(v.comm, "qemu");
-	assert_int_equal(vmm_counters_read(fd, root, 100, &v, &no_ksm), 0);
+	assert_int_equal(vmm_counters_read(fd, &ksm_fd, root, 100, &v), 0);
 	assert_int_equal(v.rss_kb.v, 2048);
 	assert_int_equal(v.swap_kb.v, 4);
-	assert_true(no_ksm);		/* no ksm_stat file: not asked again */
+	assert_int_equal(ksm_fd, VMM_FD_ABSENT);	/* no ksm_stat file: not asked again */
 	strcpy(v.comm, "bash");		/* the comm it had when identified: it exec'd since */
-	assert_int_equal(vmm_counters_read(fd, root, 100, &v, &no_ksm), 1);
+	assert_int_equal(vmm_counters_read(fd, &ksm_fd, root, 100, &v), 1);
 	assert_false(v.ksm.present);
 	assert_int_equal(vmm_thp_read(root, 100, &v.anon_huge_kb), 0);
 	assert_int_equal(v.anon_huge_kb.v, 1024);
