@@ -6,7 +6,8 @@
  * /proc/PID/status (RSS and swap are counters the kernel keeps) and one read of ksm_stat.
  * A VM's identity (stat, cmdline, fds) is read once per process instance. The one /proc file
  * that walks page tables, smaps_rollup (AnonHugePages), is read for at most one VM per
- * sample, each VM at most once a minute, and the figure carries the time it was read. */
+ * sample, each VM at most once a minute, within 1 % of a CPU (a walk of T is followed by
+ * 99 T without one), and the figure carries the time it was read. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,13 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 #include "core.h"
+#include "ksm_forecast_file.h"
+#include "libvirt_poll.h"
 #include "source.h"
 #include "vmm_info.h"
 
 #define DISCOVERY_PERIOD_NS	1000000000ull	/* /proc scan: new VMMs appear within 1 s */
+#define FULL_SCAN_PERIOD_NS	10000000000ull	/* and a readdir of all of /proc this often */
 #define TICK_MS			100
 #define REPLAY_TICK_MS		10	/* a recording's clock may run fast: read it often */
 #define THP_PERIOD_NS		60000000000ull	/* smaps_rollup of one VM at most this often */
+#define THP_PAUSE_FACTOR	99	/* after a walk of T CPU, none for 99 T: <= 1 % of a CPU */
 
 struct core_vm {
 	bool used;
@@ -32,8 +37,8 @@ struct core_vm {
 	uint32_t state;
 	bool gone;			/* user space saw the process vanish or its pid reused */
 	bool have_info;			/* identity read (once per process instance) */
-	bool no_ksm_stat;		/* the kernel has no /proc/PID/ksm_stat */
 	int status_fd;			/* /proc/PID/status of this instance; -1 not open */
+	int ksm_fd;			/* its ksm_stat; -1 not open, VMM_FD_ABSENT: none */
 	uint64_t thp_read_ns;		/* when smaps_rollup was last read; 0 never */
 	struct vmm_info info;
 	struct vmmem_vm_counters prev;	/* at the previous sample: the delta base */
@@ -50,12 +55,16 @@ struct core {
 	struct core_vm vms[VMMEM_MAX_VMS];
 	struct vmmem_host_counters host_prev, host_last;
 	struct vmmem_host_hists host_hists_prev, host_hists_last;
-	uint64_t prev_ts_ns, last_scan_ns, last_qmp_ns;
+	uint64_t prev_ts_ns, last_scan_ns, last_full_scan_ns, last_qmp_ns;
+	uint64_t thp_next_ns;		/* no smaps_rollup walk before this (the CPU budget) */
 	struct opt_u64 prev_ksmd_ticks;
 	bool tracked_extra[64];
 	int hint;			/* vm_find(): where the last match was */
+	/* who is in vms[], packed: a search touches 16 bytes per entry, not a whole core_vm */
+	struct core_key { uint64_t seq; pid_t tgid; bool used; } key[VMMEM_MAX_VMS];
 	struct vmm_scan_cache *scan;	/* discovery's memory of every process it examined */
 	struct qmp_poll *qmp;		/* guest-side balloon facts; NULL if it could not start */
+	struct libvirt_poll *libvirt;	/* the same, and names and UUIDs, from libvirtd; NULL without */
 };
 
 static uint64_t now_ns(void)
@@ -80,9 +89,19 @@ static const char *proc_root(const struct core *c)
 static void discover(struct core *c)
 {
 	pid_t pids[VMMEM_MAX_VMS];
-	int n = c->scan ? vmm_scan_cached(c->scan, proc_root(c), pids, VMMEM_MAX_VMS)
-			: vmm_scan(proc_root(c), pids, VMMEM_MAX_VMS);
+	uint64_t now = now_ns();
+	int n = -EAGAIN;
 
+	/* every second the pids handed out since the last look; all of /proc every 10 s
+	 * (readdir costs ~0.4 us per process: 2 ms with 5000 of them) */
+	if (c->scan && now - c->last_full_scan_ns < FULL_SCAN_PERIOD_NS)
+		n = vmm_scan_new(c->scan, proc_root(c), pids, VMMEM_MAX_VMS);
+	if (n == -EAGAIN && c->scan) {
+		n = vmm_scan_cached(c->scan, proc_root(c), pids, VMMEM_MAX_VMS);
+		c->last_full_scan_ns = now;
+	} else if (n == -EAGAIN) {
+		n = vmm_scan(proc_root(c), pids, VMMEM_MAX_VMS);
+	}
 	if (n > VMMEM_MAX_VMS)
 		n = VMMEM_MAX_VMS;
 	for (int i = 0; i < n; i++)
@@ -101,32 +120,38 @@ static struct core_vm *vm_find(struct core *c, pid_t tgid, uint64_t seq)
 	 * the entry after the last match is almost always the next one (O(1) per VM) */
 	for (int k = 0; k < VMMEM_MAX_VMS; k++) {
 		int i = (c->hint + k) % VMMEM_MAX_VMS;
-		struct core_vm *v = &c->vms[i];
+		const struct core_key *key = &c->key[i];
 
-		if (v->used && v->tgid == tgid && v->seq == seq) {
+		if (key->used && key->tgid == tgid && key->seq == seq) {
 			c->hint = i + 1;
-			return v;
+			return &c->vms[i];
 		}
 	}
 	for (int i = 0; i < VMMEM_MAX_VMS && !free_vm; i++)
-		if (!c->vms[i].used)
+		if (!c->key[i].used) {
 			free_vm = &c->vms[i];
+			c->key[i] = (struct core_key){ seq, tgid, true };
+		}
 	if (free_vm) {
 		memset(free_vm, 0, sizeof(*free_vm));
 		free_vm->used = true;
 		free_vm->tgid = tgid;
 		free_vm->seq = seq;	/* prev stays zero: the kernel counted from the claim */
 		free_vm->status_fd = -1;
+		free_vm->ksm_fd = -1;
 	}
 	return free_vm;
 }
 
-static void vm_release(struct core_vm *v)
+static void vm_release(struct core *c, struct core_vm *v)
 {
 	if (v->status_fd >= 0)
 		close(v->status_fd);
-	v->status_fd = -1;
+	if (v->ksm_fd >= 0)
+		close(v->ksm_fd);
+	v->status_fd = v->ksm_fd = -1;
 	v->used = false;
+	c->key[v - c->vms].used = false;
 }
 
 /* A VM's identity, once per process instance (pid + start time): stat, cmdline, fds. */
@@ -193,17 +218,21 @@ static int tick(struct core *c)
  * by the time a sample is filled (fill_vm() looks them up again). */
 static void qmp_register(struct core *c)
 {
-	for (int i = 0; i < VMMEM_MAX_VMS && c->qmp; i++) {
+	for (int i = 0; i < VMMEM_MAX_VMS && (c->qmp || c->libvirt); i++) {
 		struct core_vm *v = &c->vms[i];
 		struct vmm_info info;
 
-		if (!v->used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
+		if (!c->key[i].used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
 			continue;
 		info = v->info;
-		qmp_poll_lookup(c->qmp, &info);
+		if (c->qmp)
+			qmp_poll_lookup(c->qmp, &info);
 		/* QEMU's RAM blocks: guest RAM for the balloon split where KVM has no memslots */
 		if (c->src.ops->guest_ram_hint && info.qmp.up && info.qmp.nr_ramblocks)
-			c->src.ops->guest_ram_hint(&c->src, v->tgid, info.qmp.ramblock_size, info.qmp.nr_ramblocks);
+			c->src.ops->guest_ram_hint(&c->src, c->key[i].tgid, info.qmp.ramblock_size,
+						   info.qmp.nr_ramblocks);
+		if (c->libvirt)		/* starts libvirt's poller at the first libvirt domain */
+			libvirt_poll_lookup(c->libvirt, &info);
 	}
 	c->last_qmp_ns = now_ns();
 }
@@ -277,7 +306,7 @@ opened:
 	if (!c->src.ops->vm_info) {
 		struct rlimit rl;
 
-		/* one /proc/PID/status fd held per VM: room for VMMEM_MAX_VMS of them
+		/* two /proc fds held per VM (status, ksm_stat): room for VMMEM_MAX_VMS of them
 		 * (every fd user here polls; none uses select()) */
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096 && rl.rlim_max > rl.rlim_cur) {
 			rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
@@ -289,6 +318,8 @@ opened:
 	/* a recording carries its own facts: no QMP conversations during a replay */
 	if (c->src.ops->vm_info || qmp_poll_new(&c->qmp, c->opt.qmp, c->opt.nr_qmp, proc_root(c)))
 		c->qmp = NULL;		/* QMP values stay unavailable; counting goes on */
+	if (c->src.ops->vm_info || libvirt_poll_new(&c->libvirt, NULL))
+		c->libvirt = NULL;	/* built without libvirt, or a replay */
 	if (!c->src.ops->vm_info)
 		discover(c);
 	ret = tick(c);
@@ -338,6 +369,14 @@ static void hist_delta(const struct vmmem_hist *cur, const struct vmmem_hist *pr
 /* The per-sample /proc facts of a live VM: status and ksm_stat, through an fd bound to the
  * process instance whose identity was read; a process gone, or replaced under its pid,
  * is marked gone (reported once as exited). smaps_rollup only if thp. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static void vm_refresh(struct core *c, struct core_vm *v, bool thp)
 {
 	int fd = v->status_fd, ret;
@@ -354,7 +393,9 @@ static void vm_refresh(struct core *c, struct core_vm *v, bool thp)
 	}
 	if (fd < 0)
 		return;		/* out of fds: the last figures stay; retried next sample */
-	ret = vmm_counters_read(fd, proc_root(c), v->tgid, &v->info, &v->no_ksm_stat);
+	ret = vmm_counters_read(fd, &v->ksm_fd, proc_root(c), v->tgid, &v->info);
+	if (ret == 1 && vm_identify(c, v) == 0)	/* exec'd: another program, same process */
+		ret = vmm_counters_read(fd, &v->ksm_fd, proc_root(c), v->tgid, &v->info);
 	if (ret == -ENOENT) {
 		v->gone = true;
 		close(fd);
@@ -367,23 +408,31 @@ static void vm_refresh(struct core *c, struct core_vm *v, bool thp)
 		v->thp_read_ns = now_ns();
 		if (!v->info.vcpus.present)	/* vCPU fds may have come after the identity */
 			vmm_fd_scan(proc_root(c), v->tgid, &v->info);
+		uint64_t cpu = thread_cpu_ns();
+
 		if (vmm_thp_read(proc_root(c), v->tgid, &huge) == 0) {
 			v->info.anon_huge_kb = huge;
 			v->info.anon_huge_time = (struct opt_u64){ (uint64_t)time(NULL), true };
 		}
+		/* the walk's cost grows with the VM's memory: the pause after it too, so walks
+		 * take at most 1 % of a CPU whatever the guests' sizes (figures just get older) */
+		c->thp_next_ns = now_ns() + (thread_cpu_ns() - cpu) * THP_PAUSE_FACTOR;
 	}
 }
 
-/* The live VM whose AnonHugePages is oldest, if at least THP_PERIOD_NS old (or never read). */
+/* The live VM whose AnonHugePages is oldest, if at least THP_PERIOD_NS old (or never read),
+ * and the walks so far leave room in their CPU budget. */
 static struct core_vm *thp_due(struct core *c)
 {
 	struct core_vm *due = NULL;
 	uint64_t now = now_ns();
 
+	if (now < c->thp_next_ns)
+		return NULL;
 	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
 		struct core_vm *v = &c->vms[i];
 
-		if (!v->used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
+		if (!c->key[i].used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
 			continue;
 		if (v->thp_read_ns && now - v->thp_read_ns < THP_PERIOD_NS)
 			continue;
@@ -407,6 +456,8 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bo
 			 o->info.comm[0] ? o->info.comm : "unknown");
 	if (c->qmp && !o->exited)
 		qmp_poll_lookup(c->qmp, &o->info);	/* the poller's last answer; never waits */
+	if (c->libvirt && !o->exited)
+		libvirt_poll_lookup(c->libvirt, &o->info);	/* libvirt's names, UUID, balloon */
 	o->seq = v->seq;
 	core_counters_delta(&v->last, &v->prev, &o->delta);
 	o->total = v->last;
@@ -459,6 +510,13 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		c->src.ops->host_state(&c->src, &out->host);
 	else
 		host_state_read("", &out->host);
+	/* the forecast is made by `vmmemtop ksm-forecast` (minutes of reading at a bounded rate),
+	 * never here: a sample only stats its result file */
+	if (!c->src.ops->host_state) {
+		const char *kf = getenv("VMMEM_KSM_FORECAST");
+
+		ksm_forecast_file_poll(kf && *kf ? kf : KF_DEFAULT_PATH, &out->host.ksm_forecast);
+	}
 	out->backend = c->src.name;
 	out->available = c->src.available;
 	out->ts_ns = c->rd.ts_ns;
@@ -480,7 +538,7 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		hist_delta(&c->host_hists_last.h[k], &c->host_hists_prev.h[k], &out->host_hist_delta.h[k]);
 	out->host_hist_total = c->host_hists_last;
 	for (int i = 0; i < VMMEM_MAX_VMS; i++)
-		n += c->vms[i].used;
+		n += c->key[i].used;
 	out->vms = calloc(n ? n : 1, sizeof(*out->vms));
 	if (!out->vms) {
 		snprintf(err, errsz, "out of memory");
@@ -491,14 +549,14 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
 		struct core_vm *v = &c->vms[i];
 
-		if (!v->used)
+		if (!c->key[i].used)
 			continue;
 		fill_vm(c, v, &out->vms[n++], v == thp);
 		v->prev = v->last;
 		v->prev_hists = v->last_hists;
 		if (out->vms[n - 1].exited) {
 			c->src.ops->reap(&c->src, v->tgid, v->seq);
-			vm_release(v);
+			vm_release(c, v);
 		}
 	}
 	out->nr_vms = n;
@@ -539,10 +597,11 @@ void core_close(struct core *c)
 	if (c->src.ops)
 		c->src.ops->close(&c->src);
 	for (int i = 0; i < VMMEM_MAX_VMS; i++)
-		if (c->vms[i].used)
-			vm_release(&c->vms[i]);
+		if (c->key[i].used)
+			vm_release(c, &c->vms[i]);
 	vmm_scan_cache_free(c->scan);
 	qmp_poll_free(c->qmp);
+	libvirt_poll_free(c->libvirt);
 	free(c);
 }
 

@@ -560,7 +560,7 @@ static void render_vm_fields(struct render *r)
 			continue;
 		if (!any_qmp)
 			family(r, "vmmem_qmp_up", F_GAUGE,
-			       "1 if the VM's QMP socket answered in the last 10 s (guest-side balloon facts); 0 if not");
+			       "1 if the VM's QMP socket (or, for a libvirt domain, libvirtd) answered in the last 10 s (guest-side balloon facts); 0 if not");
 		any_qmp = true;
 		sample_u64(r, "vmmem_qmp_up", F_GAUGE, l, s->vms[i].info.qmp.up);
 	}

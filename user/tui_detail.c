@@ -51,6 +51,15 @@ void tui_draw_detail(struct tui *t)
 	if (v->info.vcpus.present)
 		printw("%llu", (unsigned long long)v->info.vcpus.v);
 	attroff(A_BOLD);
+	if (v->info.uuid[0] || v->info.libvirt_domain[0] || v->info.machine[0] || v->info.vmid[0]) {
+		char id[512];
+
+		/* what identifies the VM beyond this process (the Prometheus labels vm, uuid) */
+		snprintf(id, sizeof(id), "uuid %s  libvirt %s  machine %s  vmid %s",
+			 v->info.uuid[0] ? v->info.uuid : "-", v->info.libvirt_domain[0] ? v->info.libvirt_domain : "-",
+			 v->info.machine[0] ? v->info.machine : "-", v->info.vmid[0] ? v->info.vmid : "-");
+		mvaddnstr(y++, 0, id, COLS);
+	}
 	tui_draw_qmp(&v->info.qmp, y++);
 	{
 		char rss[16], swp[16], thp[16], age[48] = "";

@@ -111,13 +111,20 @@ struct scan_entry {
 	bool vmm;
 	bool young;
 	bool told;		/* returned once as a VMM: not again */
+	char comm[16];		/* at the last look */
 	uint64_t ino;
 };
+
+#define NEW_MAX 1024		/* more new pids than this since the last look: scan all */
 
 struct vmm_scan_cache {
 	struct scan_entry *cur, *next;
 	size_t nr_cur, cap;
 	long clk_tck;
+	bool have_last;
+	pid_t last_pid;			/* the newest pid at the last look */
+	int nr_young;
+	struct young { pid_t pid; double until; } young[NEW_MAX];	/* new pids to look at again */
 };
 
 int vmm_scan_cache_new(struct vmm_scan_cache **out)
@@ -165,19 +172,28 @@ static const struct scan_entry *cache_find(const struct vmm_scan_cache *c, pid_t
 	return NULL;
 }
 
-/* stat (comm, start time), then the fds if the comm is no known VMM's */
-static void examine(const char *proc_root, struct scan_entry *e, double uptime_s, long clk_tck)
+/* stat (comm, start time), then the fds if the comm is no known VMM's. A process looked at
+ * before (recheck: it was young then) that has grown old under the same comm keeps its
+ * verdict without a second walk of its fds. */
+static void examine(const char *proc_root, struct scan_entry *e, double uptime_s, long clk_tck, bool recheck)
 {
 	char path[256], buf[1024], comm[16];
 	struct vmm_info info;
 	uint64_t start;
+	bool young;
 
-	e->vmm = false;
-	e->young = false;
 	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)e->pid);
-	if (read_small_file(path, buf, sizeof(buf)) <= 0 || proc_stat_parse(buf, comm, &start))
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || proc_stat_parse(buf, comm, &start)) {
+		e->vmm = e->young = false;
 		return;
-	e->young = uptime_s >= 0 && uptime_s - (double)start / clk_tck < YOUNG_S;
+	}
+	young = uptime_s >= 0 && uptime_s - (double)start / clk_tck < YOUNG_S;
+	if (recheck && !young && !strcmp(comm, e->comm)) {
+		e->young = false;
+		return;
+	}
+	e->young = young;
+	snprintf(e->comm, sizeof(e->comm), "%s", comm);
 	memset(&info, 0, sizeof(info));
 	e->vmm = vmm_comm_is_known(comm) || (vmm_fd_scan(proc_root, e->pid, &info) == 0 && info.has_kvm_vm_fd);
 	e->young &= !e->vmm;	/* a VMM stays one: nothing more to learn */
@@ -188,6 +204,103 @@ static int entry_cmp(const void *a, const void *b)
 	pid_t x = ((const struct scan_entry *)a)->pid, y = ((const struct scan_entry *)b)->pid;
 
 	return x < y ? -1 : x > y;
+}
+
+/* The last pid handed out in our pid namespace: /proc/loadavg's last field
+ * (fs/proc/loadavg.c, idr_get_cursor() - 1 of the reader's pid namespace; processes of child
+ * namespaces take a pid in ours too). */
+static int last_pid_read(const char *proc_root, pid_t *out)
+{
+	char path[256], buf[128], *p;
+	long v;
+
+	snprintf(path, sizeof(path), "%s/loadavg", proc_root);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	p = strrchr(buf, ' ');
+	if (!p)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(p + 1, NULL, 10);
+	if (errno || v < 0 || v > 0x3fffffff)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A pid handed out since the last look: a process (not a thread: pids of threads come
+ * from the same allocator) that is a VMM by its comm or its fds? Its status names both
+ * (Name, Tgid). Returns 1 VMM, 0 not (yet), -1 not a process. */
+static int probe_new(const char *proc_root, pid_t pid)
+{
+	char path[256], buf[1024], name[32] = "";
+	struct vmm_info info;
+	const char *t;
+
+	snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	t = strstr(buf, "\nTgid:");
+	if (!t || strtol(t + 6, NULL, 10) != pid)
+		return -1;
+	if (!strncmp(buf, "Name:", 5))
+		sscanf(buf + 5, " %31[^\n]", name);
+	if (vmm_comm_is_known(name))
+		return 1;
+	memset(&info, 0, sizeof(info));
+	return vmm_fd_scan(proc_root, pid, &info) == 0 && info.has_kvm_vm_fd;
+}
+
+int vmm_scan_new(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max)
+{
+	pid_t self = getpid(), last, from;
+	double now = mono_s();
+	int n = 0, kept = 0;
+	long count;
+
+	if (!c->have_last || last_pid_read(proc_root, &last))
+		return -EAGAIN;
+	/* pids are handed out in increasing order, wrapping at pid_max back to low numbers
+	 * (kernel/pid.c alloc_pid, idr_alloc_cyclic): the new ones are (last_pid, last] */
+	if (last < c->last_pid || last - c->last_pid > NEW_MAX)
+		return -EAGAIN;		/* wrapped, or too many: the full scan is cheaper */
+	count = last - c->last_pid;
+	from = c->last_pid + 1;
+	/* the young first: a process that was something else a moment ago may be a VMM now */
+	for (int i = 0; i < c->nr_young; i++) {
+		struct young y = c->young[i];
+		int r = probe_new(proc_root, y.pid);
+
+		if (r == 1) {
+			if (n < max)
+				pids[n] = y.pid;
+			n++;
+		} else if (r == 0 && now < y.until) {
+			c->young[kept++] = y;
+		}
+	}
+	c->nr_young = kept;
+	for (pid_t pid = from; pid <= last && count > 0; pid++, count--) {
+		int r = pid == self ? -1 : probe_new(proc_root, pid);
+
+		if (r == 1) {
+			if (n < max)
+				pids[n] = pid;
+			n++;
+		} else if (r == 0 && c->nr_young < NEW_MAX) {
+			c->young[c->nr_young++] = (struct young){ pid, now + YOUNG_S };
+		}
+	}
+	c->last_pid = last;
+	return n;
 }
 
 int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max)
@@ -203,6 +316,10 @@ int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids
 
 	if (!d)
 		return -errno;
+	/* what the next vmm_scan_new() starts from: taken before the readdir, so a process
+	 * created during it is looked at twice rather than never */
+	c->have_last = last_pid_read(proc_root, &c->last_pid) == 0;
+	c->nr_young = 0;
 	/* start times count clock ticks since boot, which CLOCK_BOOTTIME measures (live /proc
 	 * only: a test's fake root has no such clock, so its processes are never young) */
 	if (!strcmp(proc_root, "/proc") && clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
@@ -232,13 +349,16 @@ int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids
 		}
 		e = &c->next[nr++];
 		old = cache_find(c, pid, &hint);
-		if (old && old->ino == de->d_ino && !old->young) {
+		if (old && old->ino == de->d_ino) {
 			*e = *old;
+			if (e->young)
+				examine(proc_root, e, uptime_s, c->clk_tck, true);
 		} else {
 			e->pid = pid;
 			e->ino = de->d_ino;
 			e->told = false;
-			examine(proc_root, e, uptime_s, c->clk_tck);
+			e->comm[0] = 0;
+			examine(proc_root, e, uptime_s, c->clk_tck, false);
 		}
 		sorted &= pid > last;
 		last = pid;

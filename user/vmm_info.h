@@ -86,10 +86,14 @@ int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool f
  * gone or the pid belongs to another one, or another negative errno (-EMFILE...). */
 int vmm_status_open(const char *proc_root, pid_t pid, uint64_t start_time);
 
+#define VMM_FD_ABSENT (-2)	/* a held fd whose file the kernel does not have */
+
 /* A sample's counters of one VMM: rss_kb, swap_kb from the status fd (counters the kernel
- * keeps: no page-table walk), ksm from ksm_stat unless *no_ksm_stat (set when the kernel has
- * none). Returns 0, or -ENOENT if the process of status_fd is gone. */
-int vmm_counters_read(int status_fd, const char *proc_root, pid_t pid, struct vmm_info *out, bool *no_ksm_stat);
+ * keeps: no page-table walk), ksm from ksm_stat through *ksm_fd (-1: opened here and kept;
+ * VMM_FD_ABSENT: the kernel has none, not asked again). Returns 0, 1 if the process now runs
+ * under another comm than out->comm (it exec'd: its identity is stale), or -ENOENT if the
+ * process of status_fd is gone. */
+int vmm_counters_read(int status_fd, int *ksm_fd, const char *proc_root, pid_t pid, struct vmm_info *out);
 
 /* AnonHugePages of pid from smaps_rollup: a walk of all its page tables under its mmap_lock
  * (fs/proc/task_mmu.c show_smaps_rollup), ~60 ms for 7.4 GiB of 4 KiB pages. 0 or -errno. */
@@ -117,6 +121,12 @@ void vmm_scan_cache_free(struct vmm_scan_cache *c);
 /* As vmm_scan(), through the cache, but each VMM process is listed once: by the first scan
  * that judged it one. */
 int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max);
+/* Only the pids handed out since the last look (/proc/loadavg's last pid), and the young ones
+ * among them again: O(new processes), not O(all). Returns the VMMs found (each may come again
+ * from the next vmm_scan_cached()), or -EAGAIN when a full vmm_scan_cached() is needed (no
+ * scan yet, no loadavg, or more than 1024 new pids). A process placed under a chosen pid
+ * (clone3 set_tid, CRIU) is not seen here: the periodic full scan finds it. */
+int vmm_scan_new(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max);
 
 /* Read a whole small file into buf (NUL-terminated, truncated at bufsz-1).
  * Returns bytes read or negative errno. */

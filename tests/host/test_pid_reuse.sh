@@ -7,6 +7,9 @@
 #  2. An ordinary process at pid Q, seen by discovery long enough to be judged "not a VMM", is
 #     killed; a process with a VMM's comm (qemu-system-x86, no KVM: only /proc discovery can
 #     find it) starts at Q: it is found, named gamma.
+# A pid placed with set_tid does not move the kernel's last-pid cursor, so discovery's
+# look at new pids misses both beta and gamma: its full scan of /proc (every 10 s), whose
+# verdicts stand while a /proc/PID inode does, is what must find them.
 # Oracles: /proc/PID/cmdline and /proc/PID/stat start time of what the test started.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -17,9 +20,9 @@ name_of() { tr '\0' ' ' < "/proc/$1/cmdline" | sed -n 's/.*guest=\([a-z]*\).*/\1
 # last JSON line's value for pid $1 (and name $2): EXPR $3
 last_vm() { tail -n 1 "$TMP/vmm.json" | jq -r --argjson p "$1" --arg n "$2" \
 	"[.vms[] | select(.pid == \$p and .name == \$n)] | first | $3" 2>/dev/null; }
-wait_vm() {	# pid name: until the exporter's last line shows it live
+wait_vm() {	# pid name [tenths of s]: until the exporter's last line shows it live
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 "${3:-100}"); do
 		[ "$(last_vm "$1" "$2" '.exited')" = false ] && return 0
 		sleep 0.1
 	done
@@ -42,7 +45,7 @@ kill -9 $A; wait $A 2>/dev/null
 	fail "cannot start beta under pid $A"
 at_exit "kill -9 $A"
 for _ in $(seq 1 50); do grep -q ready "$TMP/b.out" && break; sleep 0.1; done
-wait_vm $A beta || fail "beta (pid $A reused) never appeared as a VM named beta: $(tail -n 1 "$TMP/vmm.json" | jq -c "[.vms[] | select(.pid == $A) | {name, seq, exited}]")"
+wait_vm $A beta 150 || fail "beta (pid $A reused) never appeared as a VM named beta: $(tail -n 1 "$TMP/vmm.json" | jq -c "[.vms[] | select(.pid == $A) | {name, seq, exited}]")"
 start_b=$(start_of $A)
 seq_b=$(last_vm $A beta .seq)
 exited_a=$(jq -r --argjson p $A "[.vms[] | select(.pid == \$p and .name == \"alpha\" and .exited)] | length" "$TMP/vmm.json" | awk '{ n += $1 } END { print n + 0 }')
@@ -53,16 +56,18 @@ echo "pid $A reused: /proc cmdline name=$(name_of $A) start=$start_b (was $start
 [ "$(last_vm $A beta .vcpus)" = 3 ] && [ "$(last_vm $A beta .mem_configured_kb)" = 262144 ] ||
 	fail "beta shows alpha's identity: vcpus $(last_vm $A beta .vcpus) (want 3), memory $(last_vm $A beta .mem_configured_kb) kB (want 262144)"
 
-# 2: an ordinary process, judged by discovery (older than its 3 s of youth), then replaced
+# 2: an ordinary process, judged by discovery (older than its 3 s of youth, and through one
+# full scan of /proc: every 10 s), then replaced; a pid placed with set_tid does not move the
+# kernel's last-pid cursor, so only the next full scan can find gamma
 sleep 1000 & Q=$!
 at_exit "kill -9 $Q"
-sleep 5
+sleep 11
 [ "$(tail -n 1 "$TMP/vmm.json" | jq --argjson p $Q '[.vms[] | select(.pid == $p)] | length')" = 0 ] ||
 	fail "sleep (pid $Q) counted as a VM"
 kill -9 $Q; wait $Q 2>/dev/null
 "$TOOLS/spawn_at_pid" $Q "$TOOLS/fake_vmm" --fake-nokvm --fake-comm=qemu-system-x86 -name guest=gamma > "$TMP/g.out" ||
 	fail "cannot start gamma under pid $Q"
 for _ in $(seq 1 50); do grep -q ready "$TMP/g.out" && break; sleep 0.1; done
-wait_vm $Q gamma || fail "gamma (comm qemu-system-x86, pid $Q reused from a non-VMM) never found by discovery"
+wait_vm $Q gamma 150 || fail "gamma (comm qemu-system-x86, pid $Q reused from a non-VMM) never found by discovery"
 echo "pid $Q reused: /proc comm=$(cat /proc/$Q/comm) name=$(name_of $Q); vmmem name=$(last_vm $Q gamma .name) seq=$(last_vm $Q gamma .seq)"
 echo "PASS: a new process under an old pid is a new VM, with its own identity, found by discovery too"

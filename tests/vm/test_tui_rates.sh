@@ -25,13 +25,13 @@ vm_wait g READY 120 && vm_wait g VMSTAT 30 || fail "guest did not boot"
 P=${VM_PID[g]}
 # QEMU discards some RAM of its own after boot: start the view once that has stopped, so its
 # totals hold the balloon alone (oracle: the guest's vmstat)
-quiet() { "$VMMEMTOP" snapshot --interval 2 --json --pid $P 2>/dev/null |
+quiet() { "$VMMEMTOP" snapshot --syscall-tracepoints --interval 2 --json --pid $P 2>/dev/null |
 	jq -e '.vms[0].counters.balloon_inflate_bytes == 0' > /dev/null; }
 for _ in $(seq 20); do quiet && break; done
 
 S=vmmemtop-rates-$$
 at_exit "tmux kill-session -t $S"
-tmux new-session -d -s $S -x 120 -y 30 "LANG=C.UTF-8 TERM=xterm-256color $VMMEMTOP -d 1 -p $P; echo EXIT=\$? > $TMP/exit; sleep 30"
+tmux new-session -d -s $S -x 120 -y 30 "LANG=C.UTF-8 TERM=xterm-256color $VMMEMTOP --syscall-tracepoints -d 1 -p $P; echo EXIT=\$? > $TMP/exit; sleep 30"
 screen() { tmux capture-pane -p -t $S; }
 wait_screen() {
 	local i
@@ -84,6 +84,6 @@ for i in $(seq 1 25); do [ -s $TMP/exit ] && break; sleep 0.2; done
 
 # --totals starts in totals mode
 tmux kill-session -t $S
-tmux new-session -d -s $S -x 120 -y 30 "LANG=C.UTF-8 TERM=xterm-256color $VMMEMTOP -d 1 -p $P --totals; sleep 30"
+tmux new-session -d -s $S -x 120 -y 30 "LANG=C.UTF-8 TERM=xterm-256color $VMMEMTOP --syscall-tracepoints -d 1 -p $P --totals; sleep 30"
 wait_screen "^NAME .*INFLATE +DEFLATE" 15 || fail "--totals did not start with totals"
 echo "PASS"
