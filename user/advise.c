@@ -114,6 +114,22 @@ static const char *shq(const char *name, char *buf, size_t sz)
 	return buf;
 }
 
+/* The balloon change as commands: virsh only for a domain libvirt runs (by its libvirt name;
+ * virsh knows no other VM), and QMP for any QEMU. kb: the new guest size in KiB. */
+static void balloon_command(struct advice *a, const struct vm_snapshot *v, double kb)
+{
+	char q[VMM_NAME_MAX * 4 + 3];
+
+	if (v->info.libvirt_domain[0])
+		snprintf(a->command, sizeof(a->command),
+			 "virsh setmem %s %.0fK --live\n"
+			 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
+			 shq(v->info.libvirt_domain, q, sizeof(q)), kb, kb * 1024);
+	else
+		snprintf(a->command, sizeof(a->command),
+			 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}", kb * 1024);
+}
+
 static double opt(struct opt_u64 v, double dflt)
 {
 	return v.present ? (double)v.v : dflt;
@@ -258,7 +274,7 @@ static void rules_ksm(struct ctx *x)
 	/* a VM whose merging costs more than it saves */
 	for (int i = 0; i < x->s->nr_vms; i++) {
 		const struct vm_snapshot *v = &x->s->vms[i];
-		char t[VMM_NAME_MAX + 8];
+		char t[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3];
 		int64_t p;
 
 		if (v->exited || !v->info.ksm.ksm_process_profit.present)
@@ -273,9 +289,12 @@ static void rules_ksm(struct ctx *x)
 			 "ksm_process_profit %lld bytes (< 0) with %.0f pages merging, %.0f rmap items",
 			 (long long)p, opt(v->info.ksm.ksm_merging_pages, 0), opt(v->info.ksm.ksm_rmap_items, 0));
 		snprintf(a->action, sizeof(a->action), "stop offering this VM's memory to KSM");
-		snprintf(a->command, sizeof(a->command),
-			 "libvirt: <memoryBacking><nosharepages/></memoryBacking> in the domain XML, then restart it\n"
-			 "qemu: -machine mem-merge=off");
+		if (v->info.libvirt_domain[0])
+			snprintf(a->command, sizeof(a->command),
+				 "libvirt: virsh edit %s: <memoryBacking><nosharepages/></memoryBacking>, then restart it",
+				 shq(v->info.libvirt_domain, q, sizeof(q)));
+		else
+			snprintf(a->command, sizeof(a->command), "qemu: -machine mem-merge=off (then restart the VM)");
 		snprintf(a->risk, sizeof(a->risk), "the VM's RSS grows by its merged pages (%.0f MiB)",
 			 opt(v->info.ksm.ksm_merging_pages, 0) * 4 / 1024);
 	}
@@ -285,6 +304,7 @@ static void rules_ksm(struct ctx *x)
 
 static void rules_thp(struct ctx *x)
 {
+	char q2[VMM_NAME_MAX * 4 + 3];
 	const struct host_thp *t = &x->s->host.thp;
 	bool storm_any = false, storm_any_relaxed = false;
 	char worst[VMM_NAME_MAX] = "";
@@ -324,9 +344,13 @@ static void rules_thp(struct ctx *x)
 			snprintf(a->action, sizeof(a->action), "back this VM with static 2M huge pages");
 			snprintf(a->command, sizeof(a->command),
 				 "echo $(( $(cat /proc/sys/vm/nr_hugepages) + %.0f )) > /proc/sys/vm/nr_hugepages   # %s: %.0f MiB in 2 MiB pages\n"
-				 "libvirt: <memoryBacking><hugepages/></memoryBacking>, then restart the VM",
+				 "%s%s%s",
 				 ceil(opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 2048), shq(v->info.name, q, sizeof(q)),
-				 opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 1024);
+				 opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 1024,
+				 v->info.libvirt_domain[0] ? "libvirt: virsh edit " : "qemu: -mem-path /dev/hugepages",
+				 v->info.libvirt_domain[0] ? shq(v->info.libvirt_domain, q2, sizeof(q2)) : "",
+				 v->info.libvirt_domain[0] ? ": <memoryBacking><hugepages/></memoryBacking>, then restart the VM" :
+				 " -mem-prealloc, then restart the VM");
 			snprintf(a->risk, sizeof(a->risk),
 				 "huge pages are reserved, not swappable and not shared by KSM; the host needs that "
 				 "much contiguous memory free");
@@ -377,7 +401,7 @@ static void rules_balloon(struct ctx *x)
 	const struct vm_snapshot *idlest = NULL;
 	double idlest_rss = 0;
 	struct advice *a;
-	char tg[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3];
+	char tg[VMM_NAME_MAX + 8];
 
 	for (int i = 0; i < x->s->nr_vms; i++) {
 		const struct vm_snapshot *v = &x->s->vms[i];
@@ -399,10 +423,7 @@ static void rules_balloon(struct ctx *x)
 					 "the balloon took %.0f MiB from this VM and it now takes %.0f TDP faults/s "
 					 "(threshold %.0f)", give_kb / 1024, r, DEFLATE_FAULTS);
 				snprintf(a->action, sizeof(a->action), "give the ballooned memory back");
-				snprintf(a->command, sizeof(a->command),
-					 "virsh setmem %s %.0fK --live\n"
-					 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
-					 shq(v->info.name, q, sizeof(q)), cur_kb + give_kb, (cur_kb + give_kb) * 1024);
+				balloon_command(a, v, cur_kb + give_kb);
 				snprintf(a->risk, sizeof(a->risk), "host free memory drops by %.0f MiB", give_kb / 1024);
 			}
 			continue;
@@ -433,10 +454,7 @@ static void rules_balloon(struct ctx *x)
 			snprintf(a->action, sizeof(a->action),
 				 "shrink the idlest VM by 5%% of its current %.0f MiB (oVirt MoM's step) and re-evaluate",
 				 cur / 1024);
-			snprintf(a->command, sizeof(a->command),
-				 "virsh setmem %s %.0fK --live\n"
-				 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
-				 shq(idlest->info.name, q, sizeof(q)), target, target * 1024);
+			balloon_command(a, idlest, target);
 			snprintf(a->risk, sizeof(a->risk),
 				 "the guest may swap or drop caches; needs a balloon driver in the guest");
 		}

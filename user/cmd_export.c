@@ -70,6 +70,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop export (--listen ADDR:PORT | --textfile PATH | --json) [--interval S]\n"
+"                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto]\n"
+"                       [--syscall-tracepoints] [-v]\n"
 "                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto] [-v]\n"
 "                       [--web.config.file FILE] [--web.max-requests N] [--web.max-connections N]\n"
 "                       [--web.max-connections-per-ip N] [--web.timeout S]\n"
@@ -91,6 +93,7 @@ static void usage(FILE *f)
 "                          -qmp unix:PATH,server=on on a qemu command line are used anyway)\n"
 "  -B, --backend B         bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose           print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "with --listen:\n"
 "  --web.config.file FILE  TLS and basic auth, in the Prometheus exporter-toolkit format\n"
@@ -140,6 +143,7 @@ static void synthetic_vm(struct vm_snapshot *v, int i, uint64_t round, bool exit
 	v->info.rss_kb = (struct opt_u64){ 524288 + i, true };
 	v->info.swap_kb = (struct opt_u64){ 0, true };
 	v->info.anon_huge_kb = (struct opt_u64){ 2048 * (i % 4), true };
+	v->info.anon_huge_time = (struct opt_u64){ 1700000000 + i, true };
 	v->info.ksm.present = true;
 	v->info.ksm.ksm_rmap_items = (struct opt_u64){ 100 + i, true };
 	v->info.ksm.ksm_merging_pages = (struct opt_u64){ i % 10 ? 50 : 0, true };
@@ -377,6 +381,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		{ "qmp", required_argument, NULL, 'q' },
 		{ "backend", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG },
 		{ "web.max-requests", required_argument, NULL, OPT_MAX_REQ },
@@ -423,6 +428,9 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 			break;
 		case 'v':
 			o->core.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			o->core.syscall_tracepoints = true;
 			break;
 		case OPT_WEB_CONFIG:
 			o->web_config_file = optarg;

@@ -120,6 +120,16 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 		      "vcpus", opt(i->vcpus), "mem_configured_kb", opt(i->mem_configured_kb),
 		      "rss_kb", opt(i->rss_kb), "swap_kb", opt(i->swap_kb), "anon_huge_kb", opt(i->anon_huge_kb),
 		      "exited", v->exited, "seq", (json_int_t)v->seq);
+	/* identity: the same names as the Prometheus labels of vmmem_vm_info */
+	json_object_set_new(o, "uuid", str_or_null(i->uuid));
+	json_object_set_new(o, "libvirt_domain", str_or_null(i->libvirt_domain));
+	json_object_set_new(o, "machine", str_or_null(i->machine));
+	json_object_set_new(o, "vmid", str_or_null(i->vmid));
+	/* anon_huge_kb is a page-table walk done about once a minute per VM (user/core.c): its
+	 * age in seconds at this sample, null when unknown */
+	json_object_set_new(o, "anon_huge_age_s", i->anon_huge_kb.present && i->anon_huge_time.present &&
+			    s->wall_time >= (int64_t)i->anon_huge_time.v ?
+			    json_integer(s->wall_time - (int64_t)i->anon_huge_time.v) : json_null());
 	json_object_set_new(o, "counters", counters_json(s, &v->delta));
 	json_object_set_new(o, "totals", counters_json(s, &v->total));
 	json_object_set_new(o, "ksm_stat", ksm);

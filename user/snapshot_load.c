@@ -232,6 +232,16 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 			if (!o->info.name[0])
 				snprintf(o->info.name, sizeof(o->info.name), "pid-%d", (int)o->info.pid);
 			str(vm, "comm", o->info.comm, sizeof(o->info.comm));
+			str(vm, "libvirt_domain", o->info.libvirt_domain, sizeof(o->info.libvirt_domain));
+			str(vm, "machine", o->info.machine, sizeof(o->info.machine));
+			str(vm, "vmid", o->info.vmid, sizeof(o->info.vmid));
+			{
+				char u[64];
+
+				str(vm, "uuid", u, sizeof(u));
+				if (u[0] && vmm_uuid_parse(u, o->info.uuid))
+					fail(&l, "field %s.uuid: %s", path, "not a UUID");
+			}
 			num(&l, vm, path, "vcpus", &o->info.vcpus, 1 << 20, false, false);
 			num(&l, vm, path, "mem_configured_kb", &o->info.mem_configured_kb, MAX_KB, false, false);
 			num(&l, vm, path, "rss_kb", &o->info.rss_kb, MAX_KB, false, false);
