@@ -219,7 +219,10 @@ if [ -e /vmmem.ko ]; then
 	sleep 2.5
 	echo 0 > $T/tracing_on
 	m=$(wget -q -O - http://127.0.0.1:9477/metrics | grep "^vmmem_tdp_faults_total{.*pid=\"$hp\"" | awk '{ print $NF }')
-	echo "RESULT case=kmod-export backend=kmod user=mon json_backend=kmod pid=$hp tdp_faults=${m:-none}/$(count_oracle kvm_page_fault $hp) overruns=$(overruns)"
+	# the exporter's effective capabilities, every thread, while it serves through the group
+	xp=$(pidof vmmemtop)
+	caps=$(for t in /proc/$xp/task/*; do sed -n 's/^CapEff:[[:space:]]*//p' $t/status; done | sort -u | tr '\n' ',')
+	echo "RESULT case=kmod-export backend=kmod user=mon json_backend=kmod pid=$hp tdp_faults=${m:-none}/$(count_oracle kvm_page_fault $hp) overruns=$(overruns) capeff=${caps%,} threads=$(ls /proc/$xp/task | wc -l)"
 	kill $hp; wait $hp 2>/dev/null
 	killall vmmemtop; wait $ep
 	grep -v "^vmmemtop: counting" /tmp/export.err | head -3
