@@ -45,7 +45,7 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds
+.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds soak
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 # deps-run: what building and running needs; deps: that plus what tests, bench and demo need
@@ -200,6 +200,14 @@ fuzz: deps $(FUZZ_BIN)
 $(BUILD)/bench/sampling_bench: tests/bench/sampling_bench.c $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# the churn soak at length: 10 rounds of 500 short-lived VMMs (make test runs 1 of 300), and
+# the view measured after its 300 s exited-VM window;
+# on a shared machine: flock /tmp/vmmem-host.lock make soak
+SOAK_ROUNDS ?= 10
+SOAK_VMS    ?= 500
+soak: deps all
+	@SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_VMS=$(SOAK_VMS) SOAK_VIEW_GRACE_S=310 TESTS=test_soak bash tests/run.sh
 
 bench: deps all $(BUILD)/bench/sampling_bench
 	@bash tests/bench/run.sh

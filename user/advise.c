@@ -22,6 +22,9 @@
 #define BALLOON_STEP		0.95	/* MoM: shrink to 95 % per step */
 #define SWAP_RESERVE_FRACTION	0.10	/* host reserve for swap sizing: 10 % of RAM, at least 1 GiB */
 #define KSMD_CPU_CHURN		0.05	/* ksmd share worth questioning when it mostly meets churn */
+#define FORECAST_MIN_FRACTION	0.01	/* a KSM forecast saving < 1 % of RAM: not worth ksmd */
+#define FORECAST_BIG_FRACTION	0.10	/* >= 10 % of RAM: worth saying even without pressure */
+#define FORECAST_MAX_AGE_S	86400	/* older forecasts are reported but decide nothing */
 
 const char *const advice_ids[] = {
 	"ksm-enable", "ksm-disable", "ksm-scan-faster", "ksm-scan-slower", "ksm-exclude-vm",
@@ -150,6 +153,45 @@ static const char *vm_target(const struct vm_snapshot *v, char *buf, size_t sz)
 
 /* ---- KSM ---- */
 
+/* The last `vmmemtop ksm-forecast`, if fresh: what KSM would save (for the host's current
+ * use_zero_pages) and what ksmd would cost at the scan rate the advice sets. */
+struct forecast_view {
+	bool usable;
+	double saved, age_s, scan_mib_s, pass_s, cpu;
+	char text[320];
+};
+
+static void forecast_view(const struct snapshot *s, double to_scan, struct forecast_view *f)
+{
+	const struct host_ksm_forecast *kf = &s->host.ksm_forecast;
+	const struct host_ksm *k = &s->host.ksm;
+	double sleep_ms = opt(k->sleep_millisecs, 20), pages_s, per_page;
+	char age[48];
+
+	memset(f, 0, sizeof(*f));
+	if (!kf->present)
+		return;
+	f->saved = k->use_zero_pages.present && k->use_zero_pages.v ? kf->saved_bytes_uzp : kf->saved_bytes;
+	f->age_s = s->wall_time > 0 && s->wall_time >= kf->time ? (double)(s->wall_time - kf->time) : NAN;
+	f->usable = f->age_s == f->age_s && f->age_s <= FORECAST_MAX_AGE_S;
+	if (f->age_s == f->age_s)
+		snprintf(age, sizeof(age), "%.0f s old%s", f->age_s, f->usable ? "" : ", stale: not used");
+	else
+		snprintf(age, sizeof(age), "age unknown: not used");
+	/* ksmd scans pages_to_scan pages every sleep_millisecs (mm/ksm.c ksm_do_scan, ksm_scan_thread);
+	 * per page it checksums and searches trees, work of the order of the forecast's hashing */
+	pages_s = to_scan * 1000 / (sleep_ms > 0 ? sleep_ms : 1);
+	per_page = kf->scanned_bytes ? kf->cpu_seconds / (kf->scanned_bytes / 4096.0) : 0;
+	f->scan_mib_s = pages_s * 4096 / 1048576;
+	f->pass_s = kf->scanned_bytes / 4096.0 / pages_s;
+	f->cpu = fmin(1, pages_s * per_page);
+	snprintf(f->text, sizeof(f->text),
+		 "KSM would save ~%.1f GiB across %llu VMs (forecast, %s); at %.0f pages per %.0f ms ksmd "
+		 "scans %.0f MiB/s: a full pass over the %.1f GiB takes ~%.0f s, ~%.1f%% of a CPU",
+		 f->saved / (1 << 30), (unsigned long long)kf->vms, age, to_scan, sleep_ms, f->scan_mib_s,
+		 kf->scanned_bytes / (double)(1 << 30), f->pass_s, f->cpu * 100);
+}
+
 static void rules_ksm(struct ctx *x)
 {
 	const struct host_ksm *k = &x->s->host.ksm;
@@ -180,9 +222,25 @@ static void rules_ksm(struct ctx *x)
 		profit = (double)(int64_t)k->general_profit.v;	/* signed in mm/ksm.c */
 
 	if (run == 0) {
-		a = add(x, "ksm-enable", "host", x->pressure ? ADVICE_CRIT : ADVICE_WARN, want_on, want_on_relaxed);
+		struct forecast_view f;
+		enum advice_severity sev = x->pressure ? ADVICE_CRIT : ADVICE_WARN;
+		double ram = x->total_kb * 1024;
+
+		forecast_view(x->s, advisor ? KSM_SCAN_UP : KSM_SCAN_UP, &f);
+		if (f.usable && f.saved < FORECAST_MIN_FRACTION * ram) {
+			/* measured: too little to share for ksmd's CPU and rmap metadata */
+			want_on = want_on_relaxed = false;
+		} else if (f.usable && f.saved >= FORECAST_BIG_FRACTION * ram && !want_on) {
+			want_on = want_on_relaxed = true;
+			sev = ADVICE_INFO;
+		}
+		a = add(x, "ksm-enable", "host", sev, want_on, want_on_relaxed);
 		if (a) {
-			snprintf(a->evidence, sizeof(a->evidence),
+			int n = 0;
+
+			if (f.text[0])
+				n = snprintf(a->evidence, sizeof(a->evidence), "%s; ", f.text);
+			snprintf(a->evidence + n, sizeof(a->evidence) - n,
 				 "KSM is off; VMs' RSS %.0f MiB + reserve %.0f MiB vs RAM %.0f MiB, free %.0f MiB "
 				 "(ksmtuned: on when committed + 20%% of RAM >= RAM or free < 20%% of RAM)",
 				 x->committed_kb / 1024, x->thres_kb / 1024, x->total_kb / 1024, x->free_kb / 1024);

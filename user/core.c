@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core.h"
+#include "ksm_forecast_file.h"
 #include "libvirt_poll.h"
 #include "source.h"
 #include "vmm_info.h"
@@ -36,8 +37,8 @@ struct core_vm {
 	uint32_t state;
 	bool gone;			/* user space saw the process vanish or its pid reused */
 	bool have_info;			/* identity read (once per process instance) */
-	bool no_ksm_stat;		/* the kernel has no /proc/PID/ksm_stat */
 	int status_fd;			/* /proc/PID/status of this instance; -1 not open */
+	int ksm_fd;			/* its ksm_stat; -1 not open, VMM_FD_ABSENT: none */
 	uint64_t thp_read_ns;		/* when smaps_rollup was last read; 0 never */
 	struct vmm_info info;
 	struct vmmem_vm_counters prev;	/* at the previous sample: the delta base */
@@ -136,6 +137,7 @@ static struct core_vm *vm_find(struct core *c, pid_t tgid, uint64_t seq)
 		free_vm->tgid = tgid;
 		free_vm->seq = seq;	/* prev stays zero: the kernel counted from the claim */
 		free_vm->status_fd = -1;
+		free_vm->ksm_fd = -1;
 	}
 	return free_vm;
 }
@@ -144,7 +146,9 @@ static void vm_release(struct core *c, struct core_vm *v)
 {
 	if (v->status_fd >= 0)
 		close(v->status_fd);
-	v->status_fd = -1;
+	if (v->ksm_fd >= 0)
+		close(v->ksm_fd);
+	v->status_fd = v->ksm_fd = -1;
 	v->used = false;
 	c->key[v - c->vms].used = false;
 }
@@ -296,7 +300,7 @@ opened:
 	if (!c->src.ops->vm_info) {
 		struct rlimit rl;
 
-		/* one /proc/PID/status fd held per VM: room for VMMEM_MAX_VMS of them
+		/* two /proc fds held per VM (status, ksm_stat): room for VMMEM_MAX_VMS of them
 		 * (every fd user here polls; none uses select()) */
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096 && rl.rlim_max > rl.rlim_cur) {
 			rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
@@ -383,9 +387,9 @@ static void vm_refresh(struct core *c, struct core_vm *v, bool thp)
 	}
 	if (fd < 0)
 		return;		/* out of fds: the last figures stay; retried next sample */
-	ret = vmm_counters_read(fd, proc_root(c), v->tgid, &v->info, &v->no_ksm_stat);
+	ret = vmm_counters_read(fd, &v->ksm_fd, proc_root(c), v->tgid, &v->info);
 	if (ret == 1 && vm_identify(c, v) == 0)	/* exec'd: another program, same process */
-		ret = vmm_counters_read(fd, proc_root(c), v->tgid, &v->info, &v->no_ksm_stat);
+		ret = vmm_counters_read(fd, &v->ksm_fd, proc_root(c), v->tgid, &v->info);
 	if (ret == -ENOENT) {
 		v->gone = true;
 		close(fd);
@@ -518,6 +522,13 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 	/* KSM and THP (sysfs) and MemTotal: what the host families are made of */
 	source_done(out, "sysfs", out->host.ksm.present && out->host.thp.present &&
 		    out->host.mem.mem_total_kb.present, t0);
+	/* the forecast is made by `vmmemtop ksm-forecast` (minutes of reading at a bounded rate),
+	 * never here: a sample only stats its result file */
+	if (!c->src.ops->host_state) {
+		const char *kf = getenv("VMMEM_KSM_FORECAST");
+
+		ksm_forecast_file_poll(kf && *kf ? kf : KF_DEFAULT_PATH, &out->host.ksm_forecast);
+	}
 	out->backend = c->src.name;
 	out->available = c->src.available;
 	out->ts_ns = c->rd.ts_ns;

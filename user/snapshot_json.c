@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include "snapshot_json.h"
+#include "ksm_forecast_file.h"
 
 static json_t *opt(struct opt_u64 v)
 {
@@ -70,6 +71,7 @@ static json_t *host_json(const struct snapshot *s)
 		      "swap_free_kb", opt(h->mem.swap_free_kb), "cpu_vendor", str_or_null(h->cpu_vendor),
 		      "tdp_fault_name", tdp_fault_name(h->cpu_vendor));
 	json_object_set_new(o, "ksm", ksm);
+	json_object_set_new(o, "ksm_forecast", ksm_forecast_summary_json(&h->ksm_forecast));
 	json_object_set_new(o, "thp", thp);
 	json_object_set_new(o, "counters", counters);
 	json_object_set_new(o, "histograms", hists_json(s->host_hist_delta.h, VMMEM_NR_HOST_HISTS,

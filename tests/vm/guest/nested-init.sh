@@ -218,7 +218,11 @@ if [ -e /vmmem.ko ]; then
 	while ! grep -q done /tmp/hold.out; do usleep 100000; done
 	sleep 2.5
 	echo 0 > $T/tracing_on
-	m=$(wget -q -O - http://127.0.0.1:9477/metrics | grep "^vmmem_tdp_faults_total{.*pid=\"$hp\"" | awk '{ print $NF }')
+	# series are keyed by vm (and uuid), not pid: vmmem_vm_info names the runner's vm label
+	# (a pid label is added only while another VM shares the name)
+	wget -q -O - http://127.0.0.1:9477/metrics > /tmp/metrics.txt
+	vm=$(grep "^vmmem_vm_info{.*pid=\"$hp\"" /tmp/metrics.txt | sed 's/^vmmem_vm_info{vm="\([^"]*\)".*/\1/')
+	m=$(grep -E "^vmmem_tdp_faults_total\{vm=\"$vm\"(,uuid=\"[^\"]*\")?(,pid=\"$hp\")?\} " /tmp/metrics.txt | awk '{ print $NF }')
 	# the exporter's effective capabilities, every thread, while it serves through the group
 	xp=$(pidof vmmemtop)
 	caps=$(for t in /proc/$xp/task/*; do sed -n 's/^CapEff:[[:space:]]*//p' $t/status; done | sort -u | tr '\n' ',')
