@@ -180,7 +180,7 @@ fuzz-seeds: $(BUILD)/fuzz/make_seeds
 	$< tests/fuzz/corpus
 
 # ---- entry points ----
-run: deps-run all
+run: deps-run $(BUILD)/vmmemtop
 	$(BUILD)/vmmemtop
 
 unit: $(UNIT_BIN)

@@ -495,7 +495,6 @@ static __always_inline void handle_ksm_stop(__u32 rmap_entries)
 	h->c[VMMEM_H_ksm_scans]++;
 	if (!start)
 		return;
-	h->c[VMMEM_H_ksm_scan_ns] += now - start;
 	hh = bpf_map_lookup_elem(&host_hists, &zero);
 	if (hh)
 		hist_add(&hh->h[VMMEM_HHIST_ksm_scan_ns], now - start);

@@ -43,6 +43,9 @@ struct qmp_poll {
 	pthread_t thread;
 	bool running, start_failed, stop, kick;
 	int nr_explicit;		/* --qmp targets: slots 0 .. nr_explicit-1, never freed */
+	double round_s;			/* the last round: its time, and whether every socket answered */
+	bool round_ok;
+	uint64_t rounds;
 	char proc_root[64];
 	struct target t[QMP_TARGETS];
 	struct work work[QMP_TARGETS];	/* the poller's copy of one round's targets */
@@ -139,6 +142,12 @@ static void *poller_main(void *arg)
 				break;
 		}
 		pthread_mutex_lock(&p->lock);
+		p->round_s = mono_s() - now;
+		p->round_ok = true;
+		for (int i = 0; i < n; i++)
+			if (p->t[p->work[i].idx].gen == p->work[i].gen && !p->t[p->work[i].idx].last_ok)
+				p->round_ok = false;
+		p->rounds++;
 		while (!p->stop && !p->kick && mono_s() < next) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += 100 * 1000000;
@@ -260,4 +269,16 @@ void qmp_poll_free(struct qmp_poll *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);
+}
+
+bool qmp_poll_round(struct qmp_poll *p, double *seconds, bool *ok)
+{
+	bool any;
+
+	pthread_mutex_lock(&p->lock);
+	any = p->rounds > 0;
+	*seconds = p->round_s;
+	*ok = p->round_ok;
+	pthread_mutex_unlock(&p->lock);
+	return any;
 }

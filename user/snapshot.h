@@ -42,6 +42,21 @@ struct advice_gauge {
 
 #define SNAPSHOT_MAX_ADVICE 32
 
+/* Where a sample's data comes from, each reported by the exporter as
+ * vmmem_scrape_source_{success,duration_seconds}{source}. Adding a source is one X() here
+ * and filling its entry where core_next() reads it. */
+#define SNAPSHOT_SOURCES(X) X(bpf) X(kmod) X(proc) X(sysfs) X(qmp)
+#define SNAP_SRC_ENTRY(name) SNAP_SRC_##name,
+enum snap_source { SNAPSHOT_SOURCES(SNAP_SRC_ENTRY) SNAP_NR_SOURCES };
+#undef SNAP_SRC_ENTRY
+extern const char *const snap_source_names[SNAP_NR_SOURCES];
+
+struct source_status {
+	bool used;			/* read for this sample (a backend not loaded is not) */
+	bool ok;			/* everything asked of it answered */
+	double seconds;			/* time spent reading it */
+};
+
 struct snapshot {
 	double interval_s;
 	uint64_t ts_ns;			/* CLOCK_MONOTONIC at the end of the interval */
@@ -56,6 +71,7 @@ struct snapshot {
 	double ksmd_cpu;		/* share of one CPU ksmd used over the interval; NAN if unknown */
 	int nr_vms;
 	struct vm_snapshot *vms;	/* nr_vms entries, owned by the snapshot */
+	struct source_status sources[SNAP_NR_SOURCES];
 	int nr_advice;			/* filled by long-running views that run the advisor */
 	struct advice_gauge advice[SNAPSHOT_MAX_ADVICE];
 };

@@ -57,8 +57,6 @@ static json_t *host_json(const struct snapshot *s)
 			    json_real(round(s->ksmd_cpu * 1e4) / 1e4) : json_null());
 	json_object_set_new(ksm, "scans", s->available.host[VMMEM_H_ksm_scans] ?
 			    json_integer(s->host_delta.c[VMMEM_H_ksm_scans]) : json_null());
-	json_object_set_new(ksm, "scan_ns", s->available.host[VMMEM_H_ksm_scan_ns] ?
-			    json_integer(s->host_delta.c[VMMEM_H_ksm_scan_ns]) : json_null());
 	thp = json_pack("{s:o,s:o,s:o}", "enabled", str_or_null(h->thp.enabled),
 			"defrag", str_or_null(h->thp.defrag),
 			"khugepaged_pages_collapsed", opt(h->thp.khugepaged_pages_collapsed));

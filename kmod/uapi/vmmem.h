@@ -58,7 +58,6 @@
 /* Host-wide counters. */
 #define VMMEM_HOST_COUNTERS(X)						\
 	X(ksm_scans,      events, "ksmd full scans completed (ksm:ksm_stop_scan)") \
-	X(ksm_scan_ns,    ns,     "wall time of the full scans whose start was seen (ksm_start_scan..ksm_stop_scan)") \
 	X(dropped_events, events, "event records lost because the event ring was full") \
 	X(missed_runs,    events, "probe runs the kernel skipped (BPF recursion, bpf_prog_active held, kretprobe instances exhausted): counts may be short by this much") \
 	X(pool_exhausted, events, "probe-time allocations refused because a preallocated pool was full (VM slots, latency spans): that VM or sample went uncounted")

@@ -88,6 +88,10 @@ if grep -q "^RESULT case=kmod" "$log"; then
 	grep -q "^DEVNODE 640 990$" "$log" || bad "/dev/vmmem is not mode 0640, group 990 (gid= parameter)"
 	grep "^OUTSIDER_KMOD" "$log" | grep -q "Permission denied.*rc=1" || bad "a user outside the group was not refused with one clear line"
 	grep "^OUTSIDER_AUTO" "$log" | grep -q "bpf: .*kmod: .*rc=1" || bad "auto did not name both backends' causes"
+	# issue 17: the exporter reading through the device group holds no capability at all
+	ex=$(grep "^RESULT case=kmod-export " "$log")
+	echo "exporter through the vmmem group: CapEff $(field capeff "$ex") in each of its $(field threads "$ex") threads"
+	[ "$(field capeff "$ex")" = 0000000000000000 ] || bad "the exporter runs with effective capabilities $(field capeff "$ex")"
 	# the ring delivered what the counters counted (which equal tracefs): one start, one
 	# exit, and the bytes of every discard and re-request of the case's runner
 	poll=$(grep "^POLL " "$log") ev=$(grep "^RESULT case=kmod-events " "$log")

@@ -237,7 +237,10 @@ if [ -e /vmmem.ko ]; then
 	wget -q -O - http://127.0.0.1:9477/metrics > /tmp/metrics.txt
 	vm=$(grep "^vmmem_vm_info{.*pid=\"$hp\"" /tmp/metrics.txt | sed 's/^vmmem_vm_info{vm="\([^"]*\)".*/\1/')
 	m=$(grep -E "^vmmem_tdp_faults_total\{vm=\"$vm\"(,uuid=\"[^\"]*\")?(,pid=\"$hp\")?\} " /tmp/metrics.txt | awk '{ print $NF }')
-	echo "RESULT case=kmod-export backend=kmod user=mon json_backend=kmod pid=$hp tdp_faults=${m:-none}/$(count_oracle kvm_page_fault $hp) overruns=$(overruns)"
+	# the exporter's effective capabilities, every thread, while it serves through the group
+	xp=$(pidof vmmemtop)
+	caps=$(for t in /proc/$xp/task/*; do sed -n 's/^CapEff:[[:space:]]*//p' $t/status; done | sort -u | tr '\n' ',')
+	echo "RESULT case=kmod-export backend=kmod user=mon json_backend=kmod pid=$hp tdp_faults=${m:-none}/$(count_oracle kvm_page_fault $hp) overruns=$(overruns) capeff=${caps%,} threads=$(ls /proc/$xp/task | wc -l)"
 	kill $hp; wait $hp 2>/dev/null
 	killall vmmemtop; wait $ep
 	grep -v "^vmmemtop: counting" /tmp/export.err | head -3
