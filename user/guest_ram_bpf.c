@@ -284,6 +284,14 @@ void gr_tracker_refresh(struct gr_tracker *t, bool force)
 	/* a memslot changed (the hook saw it): rebuild now rather than at the next refresh */
 	if (updates != t->last_updates)
 		force = true;
+	/* a VMM just claimed (discovery, a KVM event): learn its guest RAM at once, its
+	 * discards count only from then on */
+	for (uint32_t i = 0; i < VMMEM_MAX_VMS && !force; i++) {
+		uint64_t owner = __atomic_load_n(&bss->slot_owner[i], __ATOMIC_RELAXED);
+
+		force = owner && __atomic_load_n(&bss->slot_state[i], __ATOMIC_RELAXED) == VMMEM_SLOT_LIVE &&
+			(t->s[i].owner != owner || t->s[i].seq != bss->slot_seq[i]);
+	}
 	t->last_updates = updates;
 	if (!force && now - t->last_ns < REFRESH_NS)
 		return;
