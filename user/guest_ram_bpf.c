@@ -23,6 +23,7 @@ struct slot_gr {
 	struct vmmem_guest_ram last;	/* as written to the map */
 	int nr_hint;			/* QEMU RAM block sizes from QMP */
 	uint64_t hint[VMM_QMP_RAMBLOCKS];
+	char hint_from[24];		/* "QMP info ramblock", "main RAM of -m" */
 	uint64_t smaps_ns;
 	int nr_hint_spans;
 	struct gr_span hint_spans[VMM_QMP_RAMBLOCKS];
@@ -221,6 +222,7 @@ static void refresh_slot(struct gr_tracker *t, uint32_t slot, uint64_t now)
 	struct gr_vma *vmas = NULL;
 	struct vmmem_guest_ram g;
 	const char *how = "unknown (no kvm-vm file, no QEMU RAM block list over QMP)";
+	char howbuf[96];
 	int nr = 0, nv;
 
 	memset(&g, 0, sizeof(g));
@@ -257,7 +259,8 @@ static void refresh_slot(struct gr_tracker *t, uint32_t slot, uint64_t now)
 		if (s->nr_hint_spans) {
 			spans = s->hint_spans;
 			nr = s->nr_hint_spans;
-			how = "QEMU RAM blocks (QMP info ramblock, MADV_DONTFORK mappings)";
+			snprintf(howbuf, sizeof(howbuf), "QEMU RAM blocks (%s, MADV_DONTFORK mappings)", s->hint_from);
+			how = howbuf;
 		} else {
 			how = "unknown (QMP RAM blocks do not match the process's mappings)";
 		}
@@ -320,7 +323,7 @@ bool gr_tracker_known(const struct gr_tracker *t, uint32_t slot)
 	return slot < VMMEM_MAX_VMS && t->s[slot].last.state == VMMEM_GR_KNOWN;
 }
 
-void gr_tracker_hint(struct gr_tracker *t, pid_t tgid, const uint64_t *sizes, int n)
+void gr_tracker_hint(struct gr_tracker *t, pid_t tgid, const uint64_t *sizes, int n, const char *from)
 {
 	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
 		struct slot_gr *s = &t->s[i];
@@ -335,6 +338,7 @@ void gr_tracker_hint(struct gr_tracker *t, pid_t tgid, const uint64_t *sizes, in
 		}
 		s->nr_hint = n;
 		memcpy(s->hint, sizes, n * sizeof(*sizes));
+		snprintf(s->hint_from, sizeof(s->hint_from), "%s", from);
 	}
 }
 
