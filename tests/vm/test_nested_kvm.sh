@@ -56,7 +56,7 @@ if ! vm_wait "n$v" ALLDONE 400; then
 fi
 vm_stop "n$v"
 tr -d '\r' < "${VM_LOG[n$v]}" > "$log"
-grep -E "^(NPT|NOKVM|CASEFAIL|NOTRUN|TIME|DEVNODE|OUTSIDER|POLL|UNLOAD|RELOAD|FINAL|KVM_|LAST|DMESG|DENY)|notice|rror|vmmem:" "$log"
+grep -E "^(NPT|NOKVM|CASEFAIL|NOTRUN|HOOKS|TIME|DEVNODE|OUTSIDER|POLL|UNLOAD|RELOAD|FINAL|KVM_|LAST|DMESG|DENY)|notice|rror|vmmem:" "$log"
 bad() { echo "  BAD($v): $*"; ok=0; }
 grep -q "^NOKVM" "$log" && bad "no /dev/kvm in the guest"
 grep -qE "^NPT=(Y|1)" "$log" || bad "kvm_amd has no nested paging in the guest"

@@ -130,6 +130,8 @@ run_case() {
 			"exited=$(vm .exited $p) overruns=$(overruns) info_spte_requested_4k=$req4 info_set_spte_4k=$set4"
 	done < /tmp/runners
 	grep -i "notice\|error" /tmp/snap.err | head -5
+	# the programs this kernel took (README's kernel table)
+	[ "$name" = bpf-64 ] && echo "HOOKS $(grep 'using it' /tmp/snap.err | sed 's/ *present, using it//' | awk '{ print $NF }' | tr '\n' ' ')"
 	phase "$name"
 }
 
