@@ -11,7 +11,6 @@ set -u
 . "$(dirname "$0")/lib/initramfs.sh"
 . "$(dirname "$0")/lib/qemu.sh"
 need_vm_rig
-command -v jq >/dev/null || skip "jq not installed"
 make_tmp
 at_exit vm_stop_all
 cycles=${STRESS_CYCLES:-50}
@@ -22,10 +21,10 @@ for v in ${STRESS_KERNELS:-6.1 6.12}; do
 	kernel_fetch || fail "cannot fetch guest kernel $v"
 	guest_kmod "$v"
 	INITRD=$TOPDIR/build/vm/stress-$v.cpio.gz
-	build_initramfs "$INITRD" "$(dirname "$0")/guest/stress-init.sh" "kvm-amd" "$VMMEMTOP:/bin/vmmemtop" \
-		"$(command -v jq):/bin/jq" "$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner" "$TOOLS/vmmem_poll:/bin/vmmem_poll" \
+	build_initramfs "$INITRD" "$(dirname "$0")/guest/stress-init.sh" "kvm-amd" \
+		"$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner" "$TOOLS/vmmem_poll:/bin/vmmem_poll" \
 		"$GUEST_KO:/vmmem.ko" "$(dirname "$0")/guest/denylist:/etc/denylist" || fail "cannot build the initramfs"
-	VM_APPEND="vmmem_cycles=$cycles" vm_start "s$v" "$INITRD" 1024 -smp 2
+	VM_APPEND="vmmem_cycles=$cycles ${VM_APPEND:-}" vm_start "s$v" "$INITRD" 1024 -smp 2
 	vm_wait "s$v" ALLDONE $((120 + cycles * 12)) || { tail -20 "${VM_LOG[s$v]}"; fail "the $v stress guest did not finish"; }
 	vm_stop "s$v"
 	log=$TMP/stress-$v
