@@ -17,6 +17,9 @@ WERROR     ?= $(if $(CI),-Werror,)
 CFLAGS     ?= -O2 -g
 # user/ libraries, found through pkg-config (add a .pc name here for a new library)
 PKGS       := libbpf libelf zlib jansson ncursesw libmicrohttpd gnutls yaml-0.1 libcrypt
+# libvirt is optional: without libvirt-dev, libvirt domains get no guest-side facts from it
+HAVE_LIBVIRT := $(shell $(PKG_CONFIG) --exists libvirt 2>/dev/null && echo 1)
+PKGS       += $(if $(HAVE_LIBVIRT),libvirt)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ifeq ($(strip $(PKG_LIBS)),)
@@ -26,7 +29,7 @@ endif
 PKG_LIBS   := -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lgnutls -lyaml -lcrypt
 endif
 VMMEM_CFLAGS   := -std=gnu11 -Wall -Wextra $(WERROR)
-VMMEM_CPPFLAGS := -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' -Iuser -Ikmod/uapi -I$(BUILD) $(PKG_CFLAGS)
+VMMEM_CPPFLAGS := $(if $(HAVE_LIBVIRT),-DHAVE_LIBVIRT) -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' -Iuser -Ikmod/uapi -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lm -lpthread
 comma      := ,
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -42,7 +45,7 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds
+.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds soak
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 # deps-run: what building and running needs; deps: that plus what tests, bench and demo need
@@ -193,11 +196,28 @@ fuzz-check: $(FUZZ_BIN)
 fuzz: deps $(FUZZ_BIN)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(subst $(comma), ,$(FUZZ))
 
-bench: deps all
+# the sampling-loop benchmark links the core as vmmemtop does
+$(BUILD)/bench/sampling_bench: tests/bench/sampling_bench.c $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+	@mkdir -p $(@D)
+	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# the churn soak at length: 10 rounds of 500 short-lived VMMs (make test runs 1 of 300), and
+# the view measured after its 300 s exited-VM window;
+# on a shared machine: flock /tmp/vmmem-host.lock make soak
+SOAK_ROUNDS ?= 10
+SOAK_VMS    ?= 500
+soak: deps all
+	@SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_VMS=$(SOAK_VMS) SOAK_VIEW_GRACE_S=310 TESTS=test_soak bash tests/run.sh
+
+bench: deps all $(BUILD)/bench/sampling_bench
 	@bash tests/bench/run.sh
 
 demo: deps all
 	@bash tests/vm/demo.sh
+
+# make print-VAR: a variable's value, for the tests (e.g. print-PKGS)
+print-%:
+	@echo $($*)
 
 clean:
 	rm -rf $(BUILD)

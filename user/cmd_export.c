@@ -143,6 +143,7 @@ static void synthetic_vm(struct vm_snapshot *v, int i, uint64_t round, bool exit
 	v->info.rss_kb = (struct opt_u64){ 524288 + i, true };
 	v->info.swap_kb = (struct opt_u64){ 0, true };
 	v->info.anon_huge_kb = (struct opt_u64){ 2048 * (i % 4), true };
+	v->info.anon_huge_time = (struct opt_u64){ 1700000000 + i, true };
 	v->info.ksm.present = true;
 	v->info.ksm.ksm_rmap_items = (struct opt_u64){ 100 + i, true };
 	v->info.ksm.ksm_merging_pages = (struct opt_u64){ i % 10 ? 50 : 0, true };

@@ -398,9 +398,10 @@ static const struct opt_field host_fields[] = {
 static const struct opt_field vm_fields[] = {
 	{ "vmmem_vm_vcpus", F_GAUGE, SC_ONE, VMI(vcpus), "virtual CPUs of the VM (command line or kvm-vcpu fds)" },
 	{ "vmmem_vm_memory_configured_bytes", F_GAUGE, SC_KB, VMI(mem_configured_kb), "guest RAM the VMM was started with (-m)" },
-	{ "vmmem_vm_rss_bytes", F_GAUGE, SC_KB, VMI(rss_kb), "resident memory of the VMM process (smaps_rollup Rss)" },
-	{ "vmmem_vm_swap_bytes", F_GAUGE, SC_KB, VMI(swap_kb), "swapped-out memory of the VMM process (smaps_rollup Swap)" },
-	{ "vmmem_vm_anon_huge_bytes", F_GAUGE, SC_KB, VMI(anon_huge_kb), "memory of the VMM process backed by THP (smaps_rollup AnonHugePages)" },
+	{ "vmmem_vm_rss_bytes", F_GAUGE, SC_KB, VMI(rss_kb), "resident memory of the VMM process (/proc/PID/status VmRSS)" },
+	{ "vmmem_vm_swap_bytes", F_GAUGE, SC_KB, VMI(swap_kb), "swapped-out memory of the VMM process (/proc/PID/status VmSwap)" },
+	{ "vmmem_vm_anon_huge_bytes", F_GAUGE, SC_KB, VMI(anon_huge_kb), "memory of the VMM process backed by THP (smaps_rollup AnonHugePages, read about once a minute per VM)" },
+	{ "vmmem_vm_anon_huge_timestamp_seconds", F_GAUGE, SC_ONE, VMI(anon_huge_time), "when vmmem_vm_anon_huge_bytes was read (unix time): smaps_rollup walks page tables, so it is read rarely" },
 	{ "vmmem_vm_ksm_rmap_items", F_GAUGE, SC_ONE, VMI(ksm.ksm_rmap_items), "KSM rmap_items of the VMM process (/proc/PID/ksm_stat)" },
 	{ "vmmem_vm_ksm_zero_pages", F_GAUGE, SC_ONE, VMI(ksm.ksm_zero_pages), "pages of the VM KSM merged with the zero page" },
 	{ "vmmem_vm_ksm_merging_pages", F_GAUGE, SC_ONE, VMI(ksm.ksm_merging_pages), "pages of the VM currently merged by KSM" },
@@ -559,7 +560,7 @@ static void render_vm_fields(struct render *r)
 			continue;
 		if (!any_qmp)
 			family(r, "vmmem_qmp_up", F_GAUGE,
-			       "1 if the VM's QMP socket answered in the last 10 s (guest-side balloon facts); 0 if not");
+			       "1 if the VM's QMP socket (or, for a libvirt domain, libvirtd) answered in the last 10 s (guest-side balloon facts); 0 if not");
 		any_qmp = true;
 		sample_u64(r, "vmmem_qmp_up", F_GAUGE, l, s->vms[i].info.qmp.up);
 	}

@@ -143,14 +143,22 @@ int ksmd_stat_parse(const char *text, struct opt_u64 *out)
 	return -EINVAL;
 }
 
-/* CPU time of the ksmd kernel thread: the real cost of KSM (its scans include sleeps). */
+/* CPU time of the ksmd kernel thread: the real cost of KSM (its scans include sleeps).
+ * Its pid is remembered, as a hint checked by the comm in its stat each time: a readdir of
+ * /proc instantiates the entry of every process it returns, thousands on a busy host. */
 static void read_ksmd_cpu(const char *root, struct opt_u64 *out)
 {
+	static __thread char hint[17];
 	char path[512], buf[1024];
 	struct dirent *de;
 	DIR *d;
 
 	out->present = false;
+	if (hint[0]) {
+		snprintf(path, sizeof(path), "%s/proc/%s/stat", root, hint);
+		if (read_small_file(path, buf, sizeof(buf)) > 0 && ksmd_stat_parse(buf, out) != -ENOENT)
+			return;
+	}
 	snprintf(path, sizeof(path), "%s/proc", root);
 	d = opendir(path);
 	if (!d)
@@ -159,8 +167,10 @@ static void read_ksmd_cpu(const char *root, struct opt_u64 *out)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "%s/proc/%.16s/stat", root, de->d_name);
-		if (read_small_file(path, buf, sizeof(buf)) > 0 && ksmd_stat_parse(buf, out) != -ENOENT)
+		if (read_small_file(path, buf, sizeof(buf)) > 0 && ksmd_stat_parse(buf, out) != -ENOENT) {
+			snprintf(hint, sizeof(hint), "%.16s", de->d_name);
 			break;
+		}
 	}
 	closedir(d);
 }

@@ -33,9 +33,19 @@ struct host_thp {
 	struct opt_u64 khugepaged_scan_sleep_ms, khugepaged_pages_collapsed;
 };
 
+/* The last `vmmemtop ksm-forecast` result (its saved file): what KSM would save. */
+struct host_ksm_forecast {
+	bool present;
+	int64_t time;			/* wall clock when it was made */
+	uint64_t scanned_bytes, saved_bytes, saved_bytes_uzp;	/* saved: use_zero_pages=0 / =1 */
+	uint64_t vms;
+	double seconds, cpu_seconds, rate_mib;
+};
+
 struct host_state {
 	struct host_meminfo mem;
 	struct host_ksm ksm;
+	struct host_ksm_forecast ksm_forecast;
 	struct host_thp thp;
 	char cpu_vendor[16];		/* "intel", "amd" or "" */
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "ksm_forecast_file.h"
 #include "snapshot_load.h"
 
 #define MAX_KB		(1ull << 50)	/* an exbibyte: beyond it a memory figure is garbage */
@@ -191,6 +192,20 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 		num(&l, ksm, ".host.ksm", "scan_ns", &v, MAX_COUNT, false, false);
 		out->host_delta.c[VMMEM_H_ksm_scan_ns] = v.v;
 		out->available.host[VMMEM_H_ksm_scan_ns] = v.present;
+	}
+	{
+		json_t *kf = host ? json_object_get(host, "ksm_forecast") : NULL;
+		char kerr[256];
+
+		if (kf && !json_is_null(kf) &&
+		    ksm_forecast_parse_json(kf, &out->host.ksm_forecast, kerr, sizeof(kerr)))
+			fail(&l, "field %s: %s", ".host.ksm_forecast", kerr);
+	}
+	{
+		json_t *t = json_object_get(root, "time");
+
+		if (json_is_integer(t) && json_integer_value(t) > 0)
+			out->wall_time = json_integer_value(t);
 	}
 	thp = host ? json_object_get(host, "thp") : NULL;
 	if (json_is_object(thp)) {

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -707,9 +708,31 @@ static void bpf_close(struct source *src)
 	probe_cleanup();
 }
 
+/* The slot table alone, from the mmap()ed .bss: no syscall, no counters. */
+static int bpf_list(struct source *src, struct source_read *out)
+{
+	struct vmmem_bpf__bss *bss = ((struct bpf_priv *)src->priv)->skel->bss;
+
+	out->nr_vms = 0;
+	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
+		uint64_t owner = __atomic_load_n(&bss->slot_owner[i], __ATOMIC_SEQ_CST);
+		uint32_t state = __atomic_load_n(&bss->slot_state[i], __ATOMIC_SEQ_CST);
+		struct source_vm *vm;
+
+		if (!owner || state == VMMEM_SLOT_FREE)
+			continue;
+		vm = &out->vms[out->nr_vms++];
+		vm->tgid = owner;
+		vm->state = state;
+		vm->seq = __atomic_load_n(&bss->slot_seq[i], __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
 static const struct source_ops bpf_ops = {
 	.track = bpf_track,
 	.read = bpf_read,
+	.list = bpf_list,
 	.reap = bpf_reap,
 	.poll_events = bpf_poll_events,
 	.close = bpf_close,
@@ -762,6 +785,18 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		return -ENOTSUP;
 	}
 	if (!probe_tracefs()) {
+		struct stat st;
+
+		/* tracefs is 0700 root: mounted but closed to this user is a privilege problem,
+		 * not a missing mount (fs/tracefs/inode.c creates it with mode 0700) */
+		if ((stat("/sys/kernel/tracing/events", &st) && errno == EACCES) ||
+		    (stat("/sys/kernel/debug/tracing/events", &st) && errno == EACCES)) {
+			snprintf(err, errsz, "tracefs (/sys/kernel/tracing) is mounted but not readable by uid %d: "
+				 "the BPF backend needs root, or CAP_BPF + CAP_PERFMON with CAP_DAC_READ_SEARCH "
+				 "(as the shipped unit grants); or use --backend kmod as a member of the group of "
+				 "/dev/vmmem", (int)geteuid());
+			return -EACCES;
+		}
 		snprintf(err, errsz, "tracefs is not mounted and cannot be mounted at /sys/kernel/tracing "
 			 "(need root; or: mount -t tracefs nodev /sys/kernel/tracing)");
 		return -ENOENT;

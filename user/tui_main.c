@@ -49,6 +49,8 @@ void tui_usage(FILE *f)
 "  -t, --track PID      also count PID as a VMM\n"
 "  -q, --qmp PATH       a QEMU QMP socket for the guest-side balloon (those on qemu's command\n"
 "                       line are found)\n"
+"      --totals         start with the event columns as totals since start (key t), not\n"
+"                       per second\n"
 "  -v, --verbose        print the kernel feature probes\n"
 CLI_HELP_SYSCALL_TP
 "\n"
@@ -141,6 +143,9 @@ static bool handle_key(struct tui *t, int ch)
 	case 'r':
 		t->reverse = !t->reverse;
 		break;
+	case 't':
+		t->totals = !t->totals;
+		break;
 	case 'p':
 		t->paused = !t->paused;
 		collector_set_paused(t->col, t->paused);
@@ -219,6 +224,7 @@ int tui_run(struct snapshot_opts *o)
 	t.shared = &shared;
 	t.delay_s = o->interval_s;
 	t.pid_filter = o->pid;
+	t.totals = o->totals;
 	if (o->name)
 		snprintf(t.filter, sizeof(t.filter), "%s", o->name);
 	t.replay = o->replay_speed > 0;
@@ -276,6 +282,7 @@ int tui_run(struct snapshot_opts *o)
 
 int cmd_top(int argc, char **argv)
 {
+	enum { OPT_TOTALS = 0x100 };
 	static const struct option longopts[] = {
 		{ "batch", no_argument, NULL, 'b' },
 		{ "delay", required_argument, NULL, 'd' },
@@ -286,6 +293,7 @@ int cmd_top(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'B' },
 		{ "track", required_argument, NULL, 't' },
 		{ "qmp", required_argument, NULL, 'q' },
+		{ "totals", no_argument, NULL, OPT_TOTALS },
 		{ "verbose", no_argument, NULL, 'v' },
 		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
@@ -340,6 +348,9 @@ int cmd_top(int argc, char **argv)
 		case 'q':
 			if (cli_add_qmp(&o.core, optarg))
 				return EXIT_USAGE;
+			break;
+		case OPT_TOTALS:
+			o.totals = true;
 			break;
 		case 'v':
 			o.core.verbose = true;

@@ -453,6 +453,31 @@ int cgroup_machine_parse(const char *text, char *out, size_t outsz)
 			return 0;
 		}
 	}
+	/* without systemd, libvirt makes the cgroup itself: machine/qemu-ID-NAME.libvirt-qemu
+	 * (virCgroupNewMachineManual, src/util/vircgroup.c; a leading '_' escapes the name) */
+	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *end = strchr(line, '\n'), *p = strstr(line, "/machine/"), *name, *stop;
+		size_t n;
+
+		if (!end)
+			end = line + strlen(line);
+		if (!p || p > end)
+			continue;
+		name = p + 9;
+		if (*name == '_')
+			name++;
+		for (stop = name; stop < end && *stop != '/'; stop++)
+			;
+		n = stop - name;
+		if (n <= 13 || strncmp(stop - 13, ".libvirt-qemu", 13))
+			continue;
+		n -= 13;
+		if (n + 1 > outsz || memchr(name, 0, n))
+			return -EINVAL;
+		memcpy(out, name, n);
+		out[n] = 0;
+		return 0;
+	}
 	return -ENOENT;
 }
 

@@ -1,4 +1,6 @@
-/* Reading one VMM's facts from /proc: identity, memory (smaps_rollup), KSM (ksm_stat). */
+/* Reading one VMM's facts from /proc: identity (stat, cmdline, fds: once per process instance),
+ * memory counters (status, every sample), KSM (ksm_stat), and the page-table walk of smaps_rollup
+ * (AnonHugePages: rarely, see core.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -116,6 +118,15 @@ int smaps_rollup_parse(const char *text, struct vmm_info *out)
 	return out->rss_kb.present ? 0 : -EINVAL;
 }
 
+int proc_status_parse(const char *text, struct vmm_info *out)
+{
+	out->rss_kb = (struct opt_u64){ 0 };
+	out->swap_kb = (struct opt_u64){ 0 };
+	kv_parse(text, "VmRSS", &out->rss_kb, false);
+	kv_parse(text, "VmSwap", &out->swap_kb, false);
+	return out->rss_kb.present ? 0 : -EINVAL;
+}
+
 int ksm_stat_parse(const char *text, struct ksm_stat *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -176,4 +187,76 @@ int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool f
 	if (read_small_file(path, buf, sizeof(buf)) > 0)
 		ksm_stat_parse(buf, &out->ksm);
 	return 0;
+}
+
+int vmm_status_open(const char *proc_root, pid_t pid, uint64_t start_time)
+{
+	uint64_t now_start;
+	char path[256];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ENOENT : -errno;
+	/* opened first, checked second: if the pid changed hands before the open, stat now
+	 * shows the newcomer's start time */
+	ret = vmm_identity_read(proc_root, pid, &now_start);
+	if (ret || now_start != start_time) {
+		close(fd);
+		return ret && ret != -ENOENT ? ret : -ENOENT;
+	}
+	return fd;
+}
+
+int vmm_counters_read(int status_fd, const char *proc_root, pid_t pid, struct vmm_info *out, bool *no_ksm_stat)
+{
+	char buf[4096], path[256];
+	ssize_t n;
+
+	/* seq_file regenerates the text on a read at offset 0 (fs/seq_file.c seq_read_iter);
+	 * proc_single_show() fails with ESRCH once the task the fd was opened on is gone, even
+	 * if its pid was reused since (the fd holds the struct pid, not the number) */
+	do
+		n = pread(status_fd, buf, sizeof(buf) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ESRCH || errno == ENOENT ? -ENOENT : -errno;
+	buf[n] = 0;
+	if (proc_status_parse(buf, out))
+		return -ENOENT;		/* a zombie: no mm, no VmRSS line */
+	/* an exec keeps pid and start time but is another program: its identity is read again
+	 * (status escapes only '\n' and '\\' of the comm: fs/proc/array.c proc_task_name) */
+	if (!strncmp(buf, "Name:\t", 6)) {
+		size_t len = strcspn(buf + 6, "\n");
+
+		if (len != strlen(out->comm) || strncmp(buf + 6, out->comm, len))
+			return 1;
+	}
+	if (*no_ksm_stat)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%d/ksm_stat", proc_root, (int)pid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n > 0)
+		ksm_stat_parse(buf, &out->ksm);
+	else if (n == -ENOENT)
+		*no_ksm_stat = true;	/* the kernel has no ksm_stat (before 6.1): never ask again */
+	return 0;
+}
+
+int vmm_thp_read(const char *proc_root, pid_t pid, struct opt_u64 *anon_huge_kb)
+{
+	char path[256], buf[2048];
+	struct vmm_info tmp;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/smaps_rollup", proc_root, (int)pid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	memset(&tmp, 0, sizeof(tmp));
+	if (smaps_rollup_parse(buf, &tmp))
+		return -EINVAL;
+	*anon_huge_kb = tmp.anon_huge_kb;
+	return anon_huge_kb->present ? 0 : -EINVAL;
 }

@@ -33,7 +33,9 @@ struct vmm_info {
 	bool has_kvm_vm_fd;		/* holds an anon_inode:kvm-vm fd */
 	struct opt_u64 vcpus;		/* -smp N / cpus=N, or kvm-vcpu fd count */
 	struct opt_u64 mem_configured_kb;/* -m */
-	struct opt_u64 rss_kb, swap_kb, anon_huge_kb;	/* smaps_rollup */
+	struct opt_u64 rss_kb, swap_kb;	/* /proc/PID/status VmRSS, VmSwap: every sample */
+	struct opt_u64 anon_huge_kb;	/* smaps_rollup AnonHugePages: a page-table walk, read rarely */
+	struct opt_u64 anon_huge_time;	/* when anon_huge_kb was read: unix time, seconds */
 	struct ksm_stat ksm;
 	struct vmm_qmp qmp;		/* socket from the command line; values from qmp_poll */
 };
@@ -67,6 +69,10 @@ int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time);
 /* Parse /proc/PID/smaps_rollup (Rss, Swap, AnonHugePages). Returns 0 or -EINVAL. */
 int smaps_rollup_parse(const char *text, struct vmm_info *out);
 
+/* Parse /proc/PID/status (VmRSS, VmSwap) into rss_kb, swap_kb. Returns 0, or -EINVAL without
+ * a VmRSS line (kernel threads, zombies). */
+int proc_status_parse(const char *text, struct vmm_info *out);
+
 /* Parse /proc/PID/ksm_stat. ksm_process_profit is signed (mm/ksm.c): stored as two's
  * complement in .v, cast to int64_t to read it. Returns 0 or -EINVAL. */
 int ksm_stat_parse(const char *text, struct ksm_stat *out);
@@ -74,6 +80,21 @@ int ksm_stat_parse(const char *text, struct ksm_stat *out);
 /* Fill out for pid from <proc_root>/PID/... ("/proc" live). Returns 0, -ENOENT if the
  * process is gone, or -EACCES. Cheap fields only unless full (smaps_rollup, ksm_stat). */
 int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool full);
+
+/* Open <proc_root>/PID/status of the process instance that started at start_time: the fd stays
+ * bound to that process (not to the pid number). Returns the fd, or -ENOENT if the process is
+ * gone or the pid belongs to another one, or another negative errno (-EMFILE...). */
+int vmm_status_open(const char *proc_root, pid_t pid, uint64_t start_time);
+
+/* A sample's counters of one VMM: rss_kb, swap_kb from the status fd (counters the kernel
+ * keeps: no page-table walk), ksm from ksm_stat unless *no_ksm_stat (set when the kernel has
+ * none). Returns 0, 1 if the process now runs under another comm than out->comm (it exec'd:
+ * its identity is stale), or -ENOENT if the process of status_fd is gone. */
+int vmm_counters_read(int status_fd, const char *proc_root, pid_t pid, struct vmm_info *out, bool *no_ksm_stat);
+
+/* AnonHugePages of pid from smaps_rollup: a walk of all its page tables under its mmap_lock
+ * (fs/proc/task_mmu.c show_smaps_rollup), ~60 ms for 7.4 GiB of 4 KiB pages. 0 or -errno. */
+int vmm_thp_read(const char *proc_root, pid_t pid, struct opt_u64 *anon_huge_kb);
 
 /* Read just the identity (start_time) of pid; 0 or -ENOENT. */
 int vmm_identity_read(const char *proc_root, pid_t pid, uint64_t *start_time);
@@ -88,6 +109,21 @@ bool vmm_detect(const char *proc_root, pid_t pid);
 /* List VMM pids under proc_root into pids (at most max). Returns the count (may exceed
  * max: then only max were stored), or a negative errno if proc_root cannot be read. */
 int vmm_scan(const char *proc_root, pid_t *pids, int max);
+
+/* A scan that remembers each process (pid and its /proc inode) and its verdict: a process is
+ * examined when new and while younger than 10 s, not every scan (user/vmm_discovery.c). */
+struct vmm_scan_cache;
+int vmm_scan_cache_new(struct vmm_scan_cache **out);
+void vmm_scan_cache_free(struct vmm_scan_cache *c);
+/* As vmm_scan(), through the cache, but each VMM process is listed once: by the first scan
+ * that judged it one. */
+int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max);
+/* Only the pids handed out since the last look (/proc/loadavg's last pid), and the young ones
+ * among them again: O(new processes), not O(all). Returns the VMMs found (each may come again
+ * from the next vmm_scan_cached()), or -EAGAIN when a full vmm_scan_cached() is needed (no
+ * scan yet, no loadavg, or more than 1024 new pids). A process placed under a chosen pid
+ * (clone3 set_tid, CRIU) is not seen here: the periodic full scan finds it. */
+int vmm_scan_new(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids, int max);
 
 /* Read a whole small file into buf (NUL-terminated, truncated at bufsz-1).
  * Returns bytes read or negative errno. */

@@ -179,6 +179,14 @@ static void test_vm_name_quoted(void **state)
 	(void)state;
 	make(&s, 12);
 	snprintf(vms[1].info.name, sizeof(vms[1].info.name), "a b'c;\nrm");
+	/* not a libvirt domain: no virsh command (virsh knows no such VM), QMP only */
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "balloon-inflate");
+	assert_non_null(e);
+	assert_null(strstr(e->command, "virsh"));
+	assert_non_null(strstr(e->command, "qmp: {\"execute\":\"balloon\""));
+	/* a libvirt domain: virsh names the domain, quoted */
+	snprintf(vms[1].info.libvirt_domain, sizeof(vms[1].info.libvirt_domain), "a b'c;\nrm");
 	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
 	e = find(a, n, "balloon-inflate");
 	assert_non_null(e);

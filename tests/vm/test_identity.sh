@@ -39,7 +39,7 @@ boot() {
 }
 
 EPORT=$(free_port)
-"$VMMEMTOP" export --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
+"$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
 EXP=$!
 at_exit "kill $EXP; wait $EXP"
 prom_start "$TMP/prom" $EPORT "$TMP/prometheus.log" || fail "prometheus did not become ready"
