@@ -140,7 +140,7 @@ static double opt(struct opt_u64 v, double dflt)
 
 static double vm_rate(const struct snapshot *s, const struct vm_snapshot *v, int id)
 {
-	if (!s->available.vm[id] || s->interval_s <= 0)
+	if (!vm_counter_available(s, v, id) || s->interval_s <= 0)
 		return NAN;
 	return v->delta.c[id] / s->interval_s;
 }
@@ -226,7 +226,7 @@ static void rules_ksm(struct ctx *x)
 		enum advice_severity sev = x->pressure ? ADVICE_CRIT : ADVICE_WARN;
 		double ram = x->total_kb * 1024;
 
-		forecast_view(x->s, advisor ? KSM_SCAN_UP : KSM_SCAN_UP, &f);
+		forecast_view(x->s, KSM_SCAN_UP, &f);	/* the rate the command below sets */
 		if (f.usable && f.saved < FORECAST_MIN_FRACTION * ram) {
 			/* measured: too little to share for ksmd's CPU and rmap metadata */
 			want_on = want_on_relaxed = false;

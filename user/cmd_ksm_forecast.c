@@ -42,7 +42,7 @@ static void usage(FILE *f)
 "/proc/PID/pagemap and /proc/kpageflags, which only CAP_SYS_ADMIN sees.\n"
 "Privacy: page contents and their hashes stay in this process's memory (hashes are seeded\n"
 "at random per run) and are never written anywhere; only the totals are printed or saved.\n"
-"Memory: 8 bytes per scanned non-zero page (a 64 GiB guest: 128 MiB), freed at exit.\n"
+"Memory: 8 bytes per scanned non-zero page (12 at most; a 64 GiB guest: 128-192 MiB), freed at exit.\n"
 "\n"
 "  --pid PID       a VMM to scan (repeatable; default: every VMM found)\n"
 "  --rate MIB      read at most MIB MiB/s (default %d: a few %% of one CPU; 0 = unlimited)\n"
@@ -178,7 +178,7 @@ static int parse_args(int argc, char **argv, struct run *r, bool *json, const ch
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "p:r:ajs:Sh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			if (r->n >= MAX_PIDS) {

@@ -209,7 +209,20 @@ int vmm_status_open(const char *proc_root, pid_t pid, uint64_t start_time)
 	return fd;
 }
 
-int vmm_counters_read(int status_fd, const char *proc_root, pid_t pid, struct vmm_info *out, bool *no_ksm_stat)
+/* pread() at 0 of a held /proc file: the text regenerated, NUL-terminated. */
+static ssize_t pread_text(int fd, char *buf, size_t bufsz)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, bufsz - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		buf[n] = 0;
+	return n < 0 ? -errno : n;
+}
+
+int vmm_counters_read(int status_fd, int *ksm_fd, const char *proc_root, pid_t pid, struct vmm_info *out)
 {
 	char buf[4096], path[256];
 	ssize_t n;
@@ -217,12 +230,9 @@ int vmm_counters_read(int status_fd, const char *proc_root, pid_t pid, struct vm
 	/* seq_file regenerates the text on a read at offset 0 (fs/seq_file.c seq_read_iter);
 	 * proc_single_show() fails with ESRCH once the task the fd was opened on is gone, even
 	 * if its pid was reused since (the fd holds the struct pid, not the number) */
-	do
-		n = pread(status_fd, buf, sizeof(buf) - 1, 0);
-	while (n < 0 && errno == EINTR);
+	n = pread_text(status_fd, buf, sizeof(buf));
 	if (n < 0)
-		return errno == ESRCH || errno == ENOENT ? -ENOENT : -errno;
-	buf[n] = 0;
+		return n == -ESRCH || n == -ENOENT ? -ENOENT : (int)n;
 	if (proc_status_parse(buf, out))
 		return -ENOENT;		/* a zombie: no mm, no VmRSS line */
 	/* an exec keeps pid and start time but is another program: its identity is read again
@@ -233,14 +243,20 @@ int vmm_counters_read(int status_fd, const char *proc_root, pid_t pid, struct vm
 		if (len != strlen(out->comm) || strncmp(buf + 6, out->comm, len))
 			return 1;
 	}
-	if (*no_ksm_stat)
+	if (*ksm_fd == VMM_FD_ABSENT)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%d/ksm_stat", proc_root, (int)pid);
-	n = read_small_file(path, buf, sizeof(buf));
-	if (n > 0)
+	if (*ksm_fd < 0) {
+		/* opened after status answered for this process: the same one, held from now on */
+		snprintf(path, sizeof(path), "%s/%d/ksm_stat", proc_root, (int)pid);
+		*ksm_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*ksm_fd < 0) {
+			/* the kernel has no ksm_stat (before 6.1): never ask again */
+			*ksm_fd = errno == ENOENT ? VMM_FD_ABSENT : -1;
+			return 0;
+		}
+	}
+	if (pread_text(*ksm_fd, buf, sizeof(buf)) > 0)
 		ksm_stat_parse(buf, &out->ksm);
-	else if (n == -ENOENT)
-		*no_ksm_stat = true;	/* the kernel has no ksm_stat (before 6.1): never ask again */
 	return 0;
 }
 

@@ -86,11 +86,14 @@ int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool f
  * gone or the pid belongs to another one, or another negative errno (-EMFILE...). */
 int vmm_status_open(const char *proc_root, pid_t pid, uint64_t start_time);
 
+#define VMM_FD_ABSENT (-2)	/* a held fd whose file the kernel does not have */
+
 /* A sample's counters of one VMM: rss_kb, swap_kb from the status fd (counters the kernel
- * keeps: no page-table walk), ksm from ksm_stat unless *no_ksm_stat (set when the kernel has
- * none). Returns 0, 1 if the process now runs under another comm than out->comm (it exec'd:
- * its identity is stale), or -ENOENT if the process of status_fd is gone. */
-int vmm_counters_read(int status_fd, const char *proc_root, pid_t pid, struct vmm_info *out, bool *no_ksm_stat);
+ * keeps: no page-table walk), ksm from ksm_stat through *ksm_fd (-1: opened here and kept;
+ * VMM_FD_ABSENT: the kernel has none, not asked again). Returns 0, 1 if the process now runs
+ * under another comm than out->comm (it exec'd: its identity is stale), or -ENOENT if the
+ * process of status_fd is gone. */
+int vmm_counters_read(int status_fd, int *ksm_fd, const char *proc_root, pid_t pid, struct vmm_info *out);
 
 /* AnonHugePages of pid from smaps_rollup: a walk of all its page tables under its mmap_lock
  * (fs/proc/task_mmu.c show_smaps_rollup), ~60 ms for 7.4 GiB of 4 KiB pages. 0 or -errno. */

@@ -26,6 +26,16 @@ static struct core *core;
 static pid_t procs[MAX_PROCS];
 static int nprocs;
 
+static double faults_per_sample;	/* the sampler's page faults in the last measure() */
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
 static double cpu_us(void)
 {
 	struct rusage ru;
@@ -149,6 +159,7 @@ static double measure(int *vms, bool thp_all, int min_warm)
 		if (i >= min_warm - 1 && (!thp_all || thp == n))
 			break;
 	}
+	faults_per_sample = minflt();
 	t0 = cpu_us();
 	for (int i = 0; i < samples; i++) {
 		if (sample(&s))
@@ -157,6 +168,7 @@ static double measure(int *vms, bool thp_all, int min_warm)
 			snapshot_free(&s);
 	}
 	t0 = (cpu_us() - t0) / samples;
+	faults_per_sample = (minflt() - faults_per_sample) / samples;
 	{
 		int thp;
 
@@ -203,8 +215,8 @@ int main(int argc, char **argv)
 	printf("backend %s, %d samples of 1 s per row, CPU = user+sys of the sampler (getrusage)\n",
 	       core_backend(core), samples);
 	base = measure(&vms, false, 3);
-	printf("%-36s %8s %14s %16s\n", "set", "VMs seen", "CPU us/sample", "us/VM/sample");
-	printf("%-36s %8d %14.0f %16s\n", "baseline (none of ours)", vms, base, "-");
+	printf("%-36s %8s %14s %16s %14s\n", "set", "VMs seen", "CPU us/sample", "us/VM/sample", "faults/sample");
+	printf("%-36s %8d %14.0f %16s %14.0f\n", "baseline (none of ours)", vms, base, "-", faults_per_sample);
 	for (int i = 0; i < nr_ns; i++) {
 		char label[64];
 
@@ -212,7 +224,7 @@ int main(int argc, char **argv)
 			return 1;
 		per_sample = measure(&vms, false, 3);
 		snprintf(label, sizeof(label), "N=%d small (%ld MiB each)", ns[i], small_mib);
-		printf("%-36s %8d %14.0f %16.1f\n", label, vms, per_sample, (per_sample - base) / ns[i]);
+		printf("%-36s %8d %14.0f %16.1f %14.0f\n", label, vms, per_sample, (per_sample - base) / ns[i], faults_per_sample);
 		fflush(stdout);
 		kill_all();
 		settle();
@@ -224,20 +236,30 @@ int main(int argc, char **argv)
 			return 1;
 		small = measure(&vms, true, 3);
 		snprintf(label, sizeof(label), "N=%d small (%ld MiB each)", big_n, small_mib);
-		printf("%-36s %8d %14.0f %16.1f\n", label, vms, small, (small - base) / big_n);
+		printf("%-36s %8d %14.0f %16.1f %14.0f\n", label, vms, small, (small - base) / big_n, faults_per_sample);
 		kill_all();
 		settle();
 		if (spawn_vmms(big_n, big_mib))
 			return 1;
 		big = measure(&vms, true, 3);
 		snprintf(label, sizeof(label), "N=%d big (%ld MiB each, 4 KiB pages)", big_n, big_mib);
-		printf("%-36s %8d %14.0f %16.1f\n", label, vms, big, (big - base) / big_n);
+		printf("%-36s %8d %14.0f %16.1f %14.0f\n", label, vms, big, (big - base) / big_n, faults_per_sample);
 		{
 			/* what the staggered walk costs when it comes (once a minute per VM) */
 			struct opt_u64 huge;
 			double t0 = cpu_us(), walk;
 
+#ifdef OLD_CORE
+			{
+				char path[64], buf[2048];
+
+				(void)huge;
+				snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)procs[0]);
+				read_small_file(path, buf, sizeof(buf));
+			}
+#else
 			vmm_thp_read("/proc", procs[0], &huge);
+#endif
 			walk = cpu_us() - t0;
 			printf("(the big and small rows wait until each VM had its smaps_rollup walk: none is "
 			       "due in the window)\none smaps_rollup walk of a %ld MiB VM: %.0f us CPU; walks "
@@ -260,9 +282,10 @@ int main(int argc, char **argv)
 		/* past their youth (3 s) and the full scan after it: what a host with that many
 		 * settled processes costs (their first look is a one-time cost) */
 		per_sample = measure(&vms, false, 14);
-		printf("%-36s %8d %14.0f %16s\n", "5000 idle non-VMM processes", vms, per_sample, "-");
+		printf("%-36s %8d %14.0f %16s %14.0f\n", "5000 idle non-VMM processes", vms, per_sample, "-", faults_per_sample);
 		printf("discovery with %d more processes: %.0f us per sample above the baseline\n", idle,
 		       per_sample - base);
+#ifndef OLD_CORE
 		{
 			/* the two kinds of look discovery takes (user/core.c discover()) */
 			struct vmm_scan_cache *sc;
@@ -287,6 +310,7 @@ int main(int argc, char **argv)
 				vmm_scan_cache_free(sc);
 			}
 		}
+#endif
 		kill_all();
 	}
 	core_close(core);

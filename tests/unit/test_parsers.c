@@ -13,6 +13,7 @@
 #include "host_state.h"
 #include "vmm_info.h"
 #include "libvirt_poll.h"
+#include "snapshot.h"
 #include "source.h"
 
 #include "source_kmod.h"
@@ -284,6 +285,28 @@ static void test_vm_identity(void **state)
 	assert_string_equal(v.name, "vmid-105");
 }
 
+/* The view's -p/-N filters: pid, and text in the name, libvirt domain or UUID */
+static void test_vm_filter(void **state)
+{
+	struct vm_snapshot v;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.info.pid = 42;
+	strcpy(v.info.name, "web-prod-1");
+	strcpy(v.info.libvirt_domain, "web-prod-1.example");
+	strcpy(v.info.uuid, "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c11");
+	assert_true(snapshot_vm_matches(&v, 0, NULL));
+	assert_true(snapshot_vm_matches(&v, 0, ""));
+	assert_true(snapshot_vm_matches(&v, 42, NULL));
+	assert_false(snapshot_vm_matches(&v, 43, NULL));
+	assert_true(snapshot_vm_matches(&v, 0, "prod"));
+	assert_true(snapshot_vm_matches(&v, 0, "example"));	/* the libvirt domain */
+	assert_true(snapshot_vm_matches(&v, 0, "7c1d-4b8e"));	/* the UUID */
+	assert_false(snapshot_vm_matches(&v, 0, "db"));
+	assert_false(snapshot_vm_matches(&v, 43, "prod"));	/* both must hold */
+}
+
 /* libvirt's balloon stats (KiB) become the QMP values (bytes); guest stats only while fresh */
 static void test_libvirt_balloon(void **state)
 {
@@ -354,7 +377,7 @@ static void test_status_counters(void **state)
 {
 	char root[] = "/tmp/vmmem-fakestatus.XXXXXX", p[512];
 	struct vmm_info v;
-	bool no_ksm = false;
+	int ksm_fd = -1;
 	FILE *f;
 	int fd;
 
@@ -384,12 +407,12 @@ static void test_status_counters(void **state)
 	fd = vmm_status_open(root, 100, 777);
 	assert_true(fd >= 0);
 	strcpy(v.comm, "qemu");
-	assert_int_equal(vmm_counters_read(fd, root, 100, &v, &no_ksm), 0);
+	assert_int_equal(vmm_counters_read(fd, &ksm_fd, root, 100, &v), 0);
 	assert_int_equal(v.rss_kb.v, 2048);
 	assert_int_equal(v.swap_kb.v, 4);
-	assert_true(no_ksm);		/* no ksm_stat file: not asked again */
+	assert_int_equal(ksm_fd, VMM_FD_ABSENT);	/* no ksm_stat file: not asked again */
 	strcpy(v.comm, "bash");		/* the comm it had when identified: it exec'd since */
-	assert_int_equal(vmm_counters_read(fd, root, 100, &v, &no_ksm), 1);
+	assert_int_equal(vmm_counters_read(fd, &ksm_fd, root, 100, &v), 1);
 	assert_false(v.ksm.present);
 	assert_int_equal(vmm_thp_read(root, 100, &v.anon_huge_kb), 0);
 	assert_int_equal(v.anon_huge_kb.v, 1024);
@@ -623,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_cmdline),
 		cmocka_unit_test(test_vm_identity),
 		cmocka_unit_test(test_libvirt_balloon),
+		cmocka_unit_test(test_vm_filter),
 		cmocka_unit_test(test_other_vmms),
 		cmocka_unit_test(test_status_counters),
 		cmocka_unit_test(test_discovery_fake_proc),
