@@ -67,3 +67,18 @@ wait_vmmem_loaded() {
 
 # jq_vm FILE PID EXPR: EXPR of the VM with that pid in a snapshot JSON
 jq_vm() { jq -r --argjson p "$2" ".vms[] | select(.pid == \$p) | $3" "$1"; }
+
+# host_lock: hold /tmp/vmmem-host.lock (KSM, swap, sysctls: host-wide state) for the rest of
+# the test. When an ancestor already holds it (`flock /tmp/vmmem-host.lock make test`), taking
+# it again through another open file would wait for ourselves forever: then it is ours already.
+host_lock() {
+	local lock=/tmp/vmmem-host.lock ino holder p=$$
+	ino=$(stat -c %i "$lock" 2>/dev/null)
+	holder=${ino:+$(awk -v i=":$ino " 'index($0, i) && $0 !~ /->/ { print $5 }' /proc/locks | head -n 1)}
+	while [ -n "$holder" ] && [ "$p" -gt 1 ]; do
+		[ "$p" = "$holder" ] && return 0
+		p=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || break
+	done
+	exec 9> "$lock"
+	flock 9
+}
