@@ -45,6 +45,7 @@ struct core_vm {
 	struct vmmem_vm_counters last;
 	struct vmmem_vm_hists prev_hists, last_hists;
 	struct vmmem_ev_lost lost;
+	uint64_t unavailable;		/* per-VM unavailable counters (source_vm.unavailable) */
 };
 
 struct core {
@@ -202,6 +203,7 @@ static int tick(struct core *c)
 		v->last = sv->counters;
 		v->last_hists = sv->hists;
 		v->lost = sv->lost;
+		v->unavailable = sv->unavailable;
 		v->state = sv->state;
 		if (c->src.ops->vm_info) {
 			v->have_info = c->src.ops->vm_info(&c->src, sv->tgid, sv->seq, &v->info) == 0;
@@ -228,6 +230,10 @@ static void qmp_register(struct core *c)
 		info = v->info;
 		if (c->qmp)
 			qmp_poll_lookup(c->qmp, &info);
+		/* QEMU's RAM blocks: guest RAM for the balloon split where KVM has no memslots */
+		if (c->src.ops->guest_ram_hint && info.qmp.up && info.qmp.nr_ramblocks)
+			c->src.ops->guest_ram_hint(&c->src, c->key[i].tgid, info.qmp.ramblock_size,
+						   info.qmp.nr_ramblocks);
 		if (c->libvirt)		/* starts libvirt's poller at the first libvirt domain */
 			libvirt_poll_lookup(c->libvirt, &info);
 	}
@@ -462,6 +468,7 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bo
 		hist_delta(&v->last_hists.h[k], &v->prev_hists.h[k], &o->hist_delta.h[k]);
 	o->hist_total = v->last_hists;
 	o->ev_lost = v->lost;
+	o->unavailable = v->unavailable;
 }
 
 /* Record that source name was read for out, since t0_ns (now_ns()), and whether it all

@@ -530,7 +530,7 @@ static void render_vm_counters(struct render *r)
 		for (int i = 0; i < s->nr_vms; i++) {
 			const char *l = vm_labels(r, i);
 
-			if (!l)
+			if (!l || !vm_counter_available(s, &s->vms[i], k))
 				continue;
 			if (!any)
 				family(r, name, F_COUNTER, vm_counter_help[k]);

@@ -100,6 +100,8 @@ static void poll_one(struct qmp_poll *p, struct work *w)
 		t->last_ok = !ret;
 		if (!ret) {
 			memcpy(t->result.v, r.v, sizeof(r.v));
+			t->result.nr_ramblocks = r.nr_ramblocks;
+			memcpy(t->result.ramblock_size, r.ramblock_size, sizeof(r.ramblock_size));
 			t->result.error[0] = 0;
 			t->result_at = mono_s();
 			if (t->is_explicit)
@@ -248,6 +250,8 @@ void qmp_poll_lookup(struct qmp_poll *p, struct vmm_info *info)
 			 p->start_failed ? "cannot start the QMP thread" : "no answer yet");
 		for (int k = 0; k < VMM_QMP_NR; k++)
 			q->v[k] = fresh ? use->result.v[k] : (struct opt_u64){ 0 };
+		q->nr_ramblocks = fresh ? use->result.nr_ramblocks : 0;
+		memcpy(q->ramblock_size, use->result.ramblock_size, sizeof(q->ramblock_size));
 	}
 	pthread_mutex_unlock(&p->lock);
 }

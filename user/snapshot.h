@@ -29,6 +29,8 @@ struct vm_snapshot {
 	struct vmmem_vm_hists hist_delta;	/* latency histograms over the interval */
 	struct vmmem_vm_hists hist_total;	/* since first seen (Prometheus histograms) */
 	struct vmmem_ev_lost ev_lost;	/* event records lost since first seen (recorder) */
+	uint64_t unavailable;		/* bit k: VM counter k is unavailable for this VM only
+					 * (e.g. balloon bytes while its guest RAM is unknown) */
 };
 
 /* A recommendation in force (from the advisor, with its hysteresis) as views export it. */
@@ -79,6 +81,12 @@ void snapshot_free(struct snapshot *s);
 /* The view filters (-p PID, -N TEXT, the view's /): pid 0 and an empty or NULL text match
  * any VM; text matches anywhere in the VM's name, libvirt domain or UUID. */
 bool snapshot_vm_matches(const struct vm_snapshot *v, pid_t pid, const char *text);
+
+/* Counter k of VM v means something: its hook is attached and it applies to this VM. */
+static inline bool vm_counter_available(const struct snapshot *s, const struct vm_snapshot *v, int k)
+{
+	return s->available.vm[k] && !(v && (v->unavailable >> k & 1));
+}
 
 /* Counter names, units and help, generated from the ABI tables. */
 extern const char *const vm_counter_names[VMMEM_NR_VM_COUNTERS];

@@ -30,10 +30,10 @@ INITRD=$TOPDIR/build/vm/nested.cpio.gz
 build_initramfs "$INITRD" "$(dirname "$0")/guest/nested-init.sh" "kvm-amd" "${extra[@]}" ||
 	fail "cannot build the initramfs"
 vm_start n "$INITRD" 1024 -smp 2
-vm_wait n ALLDONE 300 || fail "the nested guest did not finish; console: $(tail -30 "${VM_LOG[n]}")"
+vm_wait n ALLDONE 600 || fail "the nested guest did not finish; console: $(tail -30 "${VM_LOG[n]}")"
 log=$TMP/console	# the serial console ends lines with \r
 tr -d '\r' < "${VM_LOG[n]}" > "$log"
-grep -E "^(NPT|NOKVM|CASEFAIL|TIME|DEVNODE|OUTSIDER|POLL|UNLOAD|RELOAD|FINAL|KVM_|LAST|DMESG)|notice|rror|vmmem:" "$log"
+grep -E "^(NPT|NOKVM|CASEFAIL|TIME|DEVNODE|OUTSIDER|POLL|UNLOAD|RELOAD|FINAL|KVM_|LAST|DMESG|GUESTRAM)|notice|rror|vmmem:" "$log"
 grep -q "^NOKVM" "$log" && fail "no /dev/kvm in the guest"
 grep -q "^NPT=Y" "$log" || fail "kvm_amd has no nested paging in the guest"
 grep -q "^CASEFAIL" "$log" && { grep -A24 "^CASEFAIL" "$log"; fail "a case could not run"; }
