@@ -104,8 +104,11 @@ static void discover(struct core *c)
 	}
 	if (n > VMMEM_MAX_VMS)
 		n = VMMEM_MAX_VMS;
+	/* a VMM already exiting is not claimed again: its exit was (or is being) counted, and
+	 * a new slot would report it exited twice, the second time with nothing */
 	for (int i = 0; i < n; i++)
-		c->src.ops->track(&c->src, pids[i]);
+		if (!vmm_exiting(proc_root(c), pids[i]))
+			c->src.ops->track(&c->src, pids[i]);
 	for (int i = 0; i < c->opt.nr_track; i++)
 		if (!c->tracked_extra[i] && c->src.ops->track(&c->src, c->opt.track[i]) != -EINVAL)
 			c->tracked_extra[i] = true;

@@ -80,3 +80,18 @@ wait_guest_ram() {
 	done
 	return 1
 }
+
+# host_lock: hold /tmp/vmmem-host.lock (KSM, swap, sysctls: host-wide state) for the rest of
+# the test. When an ancestor already holds it (`flock /tmp/vmmem-host.lock make test`), taking
+# it again through another open file would wait for ourselves forever: then it is ours already.
+host_lock() {
+	local lock=/tmp/vmmem-host.lock ino holder p=$$
+	ino=$(stat -c %i "$lock" 2>/dev/null)
+	holder=${ino:+$(awk -v i=":$ino " 'index($0, i) && $0 !~ /->/ { print $5 }' /proc/locks | head -n 1)}
+	while [ -n "$holder" ] && [ "$p" -gt 1 ]; do
+		[ "$p" = "$holder" ] && return 0
+		p=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || break
+	done
+	exec 9> "$lock"
+	flock 9
+}

@@ -58,4 +58,6 @@ done < <(ls -d /proc/$exp/task/*)
 [ $ok = 1 ] || fail "a thread runs as another user, or with more than CAP_DAC_READ_SEARCH + CAP_SYS_PTRACE (HTTP threads: none)"
 [ "$main_caps" = 0000000000080004 ] || fail "main thread CapEff $main_caps, expected 0000000000080004"
 curl -sf "http://127.0.0.1:$PORT/metrics" | grep -qx 'vmmem_up 1' || fail "not counting after dropping privileges"
+grep -q "^ExecStart=.* --listen 127.0.0.1:9477 " "$TOPDIR/deploy/vmmem-exporter.service" || fail "the shipped unit does not listen on localhost"
+echo "shipped unit: $(grep "^ExecStart=" "$TOPDIR/deploy/vmmem-exporter.service")"
 echo "PASS"
