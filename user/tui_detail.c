@@ -28,6 +28,30 @@ static void tui_draw_qmp(const struct vmm_qmp *q, int y)
 	}
 }
 
+/* One line of host eviction facts from /proc and the VM's own cgroup (no tracing needed). */
+static void tui_draw_evict(const struct vmm_info *i, int y)
+{
+	const struct vmm_cgroup *c = &i->cgroup;
+
+	move(y, 0);
+	printw("host swap:");
+	if (i->swap_kb.present)
+		printw(" %.1f MiB swapped out", i->swap_kb.v / 1024.0);
+	if (i->majflt.present)
+		printw("  majflt %llu", (unsigned long long)i->majflt.v);
+	if (!c->own) {
+		printw("  (no cgroup of its own)");
+		return;
+	}
+	printw("  cgroup %.40s:", c->path);
+	if (c->pswpin.present && c->pswpout.present)
+		printw(" pswpin %llu pswpout %llu", (unsigned long long)c->pswpin.v, (unsigned long long)c->pswpout.v);
+	if (c->pgmajfault.present)
+		printw(" pgmajfault %llu", (unsigned long long)c->pgmajfault.v);
+	if (c->workingset_refault_anon.present)
+		printw(" refault_anon %llu", (unsigned long long)c->workingset_refault_anon.v);
+}
+
 void tui_draw_detail(struct tui *t)
 {
 	const struct snapshot *s = &t->snap;
@@ -50,6 +74,7 @@ void tui_draw_detail(struct tui *t)
 		printw("%llu", (unsigned long long)v->info.vcpus.v);
 	attroff(A_BOLD);
 	tui_draw_qmp(&v->info.qmp, y++);
+	tui_draw_evict(&v->info, y++);
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-26s %12s %14s", "counter", "per second", "total");
 	attroff(A_REVERSE);
@@ -63,7 +88,7 @@ void tui_draw_detail(struct tui *t)
 	}
 	/* histograms in the right half */
 	{
-		int hy = 2;
+		int hy = 3;	/* below the title, QMP and eviction lines */
 
 		attron(A_REVERSE);
 		mvprintw(hy++, half, "%-22s %10s %10s %10s", "latency", "count", "p50 us", "p99 us");

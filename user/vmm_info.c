@@ -71,6 +71,34 @@ int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time)
 	return 0;
 }
 
+int proc_stat_field(const char *text, int n, uint64_t *out)
+{
+	const char *close = strrchr(text, ')'), *p;
+	unsigned long long v;
+	char *end;
+
+	if (!close || n < 3)
+		return -EINVAL;
+	/* field 3 (state) follows the comm's closing parenthesis */
+	p = close + 1;
+	for (int field = 3; field < n; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return -EINVAL;
+		while (*p && *p != ' ')
+			p++;
+	}
+	while (*p == ' ')
+		p++;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno || end == p || *p == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* "Key:   123 kB" lines: sets *v if key found with a valid number. */
 static void kv_parse(const char *text, const char *key, struct opt_u64 *v, bool is_signed)
 {
@@ -155,6 +183,8 @@ int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool f
 	ret = proc_stat_parse(buf, out->comm, &out->start_time);
 	if (ret)
 		return ret;
+	if (proc_stat_field(buf, 12, &out->majflt.v) == 0)
+		out->majflt.present = true;
 	snprintf(path, sizeof(path), "%s/%d/cmdline", proc_root, (int)pid);
 	n = read_small_file(path, buf, sizeof(buf));
 	if (n > 0)
@@ -170,5 +200,23 @@ int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool f
 	snprintf(path, sizeof(path), "%s/%d/ksm_stat", proc_root, (int)pid);
 	if (read_small_file(path, buf, sizeof(buf)) > 0)
 		ksm_stat_parse(buf, &out->ksm);
+	/* 5.19-6.5 keep the merged count in a file of its own (6.1's ksm_stat has
+	 * ksm_rmap_items only): fs/proc/base.c proc_pid_ksm_merging_pages */
+	if (!out->ksm.ksm_merging_pages.present) {
+		struct opt_u64 v = { 0 };
+		char *end;
+
+		snprintf(path, sizeof(path), "%s/%d/ksm_merging_pages", proc_root, (int)pid);
+		if (read_small_file(path, buf, sizeof(buf)) > 0 && buf[0] >= '0' && buf[0] <= '9') {
+			errno = 0;
+			v.v = strtoull(buf, &end, 10);
+			v.present = !errno && (*end == '\n' || !*end);
+		}
+		if (v.present) {
+			out->ksm.ksm_merging_pages = v;
+			out->ksm.present = true;
+		}
+	}
+	vmm_cgroup_read(proc_root, pid, out);
 	return 0;
 }
