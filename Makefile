@@ -5,14 +5,29 @@ BUILD      ?= build
 CC         ?= gcc
 CLANG      ?= clang
 BPFTOOL    ?= bpftool
+PKG_CONFIG ?= pkg-config
 ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+# the DKMS package version (a plain number: dkms names /usr/src/vmmem-$(RELEASE) after it)
+RELEASE    := 0.1
 
+# CFLAGS, CPPFLAGS and LDFLAGS are the builder's (e.g. dpkg-buildflags): the project's own
+# flags live apart, so `make CFLAGS=-O3` replaces the optimisation, not -std or -D_GNU_SOURCE.
 WERROR     ?= $(if $(CI),-Werror,)
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"'
-CPPFLAGS   += -Iuser -Ikmod/uapi -I$(BUILD)
-LDLIBS     += -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lm -lpthread
+# user/ libraries, found through pkg-config (add a .pc name here for a new library)
+PKGS       := libbpf libelf zlib jansson ncursesw libmicrohttpd
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ifeq ($(strip $(PKG_LIBS)),)
+ifeq ($(filter clean deps deps-run uninstall,$(MAKECMDGOALS)),)
+$(warning pkg-config found none of: $(PKGS) (make deps-run installs them); linking with plain -l flags)
+endif
+PKG_LIBS   := -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd
+endif
+VMMEM_CFLAGS   := -std=gnu11 -Wall -Wextra $(WERROR)
+VMMEM_CPPFLAGS := -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' -Iuser -Ikmod/uapi -I$(BUILD) $(PKG_CFLAGS)
+LDLIBS     += $(PKG_LIBS) -lm -lpthread
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 BPF_SRC    := bpf/vmmem.bpf.c
@@ -26,16 +41,24 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds
+.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
-deps:
-	@bash tests/deps.sh
+# deps-run: what building and running needs; deps: that plus what tests, bench and demo need
+deps-run:
+	@bash tests/deps.sh run
 
-# ---- BPF: vmlinux.h from the running kernel's BTF, CO-RE object, skeleton ----
+deps:
+	@bash tests/deps.sh test
+
+# ---- BPF: vmlinux.h from a kernel's BTF, CO-RE object, skeleton ----
+# VMLINUX_BTF: the running kernel's BTF by default; a chroot or package build names any
+# kernel's (a raw BTF file, or a vmlinux ELF with .BTF): CO-RE relocates at load time anyway.
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+	@test -r "$(VMLINUX_BTF)" || { echo "make: no kernel BTF at $(VMLINUX_BTF): pass VMLINUX_BTF=/path/to/vmlinux (a BTF file or an ELF with .BTF)" >&2; exit 1; }
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/vmmem.bpf.o: $(BPF_SRC) $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
@@ -48,24 +71,24 @@ $(BUILD)/vmmem.skel.h: $(BUILD)/vmmem.bpf.o
 # ---- user space ----
 $(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) kmod/uapi/vmmem.h $(BUILD)/vmmem.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/vmmemtop: $(USER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # sanitizer build of the library objects, for unit tests
 $(BUILD)/san/%.o: user/%.c $(wildcard user/*.h) kmod/uapi/vmmem.h $(BUILD)/vmmem.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SANITIZE) -c $< -o $@
+	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) -c $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ_SAN)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SANITIZE) $< $(LIB_OBJ_SAN) -o $@ $(LDLIBS) -lcmocka
+	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) $(LDFLAGS) $< $(LIB_OBJ_SAN) -o $@ $(LDLIBS) -lcmocka
 
 # test workloads (ksm, tlb, madvise, kvm guests): static where they run inside a VM
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -lpthread
+	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $< -o $@ -lpthread
 
 # ---- kernel module (top-level Kbuild): KDIR defaults to the running kernel's build
 # directory, else the newest installed headers (linux-headers-amd64) ----
@@ -73,6 +96,47 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(lastword 
 kmod:
 	@test -n "$(KDIR)" || { echo "make kmod: no kernel build directory: apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+# ---- install: PREFIX (default /usr/local) and DESTDIR (staging root for packages) ----
+# systemd, udev and sysusers read /usr/local/lib/... as well as /usr/lib/...; DKMS reads
+# only /usr/src, so DKMSDIR is not under PREFIX.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/vmmem
+DOCDIR     ?= $(PREFIX)/share/doc/vmmem
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+UDEVDIR    ?= $(PREFIX)/lib/udev/rules.d
+SYSUSERSDIR?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR?= $(PREFIX)/share/bash-completion/completions
+DKMSDIR    ?= /usr/src
+INSTALL    ?= install
+KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h) kmod/uapi/vmmem.h
+
+install: $(BUILD)/vmmemtop
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(UDEVDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)/kmod/uapi
+	$(INSTALL) -m 0755 $(BUILD)/vmmemtop $(DESTDIR)$(BINDIR)/vmmemtop
+	$(INSTALL) -m 0644 doc/vmmemtop.8 $(DESTDIR)$(MANDIR)/man8/vmmemtop.8
+	sed 's|/usr/local/bin/vmmemtop|$(BINDIR)/vmmemtop|g' deploy/vmmem-exporter.service > $(DESTDIR)$(UNITDIR)/vmmem-exporter.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vmmem-exporter.service
+	$(INSTALL) -m 0644 deploy/udev/60-vmmem.rules $(DESTDIR)$(UDEVDIR)/60-vmmem.rules
+	$(INSTALL) -m 0644 deploy/sysusers.d/vmmem.conf $(DESTDIR)$(SYSUSERSDIR)/vmmem.conf
+	$(INSTALL) -m 0644 deploy/bash-completion/vmmemtop $(DESTDIR)$(BASHCOMPDIR)/vmmemtop
+	$(INSTALL) -m 0644 deploy/grafana/vmmem.json $(DESTDIR)$(DATADIR)/grafana/vmmem.json
+	$(INSTALL) -m 0644 deploy/prometheus/vmmem.rules.yml $(DESTDIR)$(DATADIR)/prometheus/vmmem.rules.yml
+	$(INSTALL) -m 0644 README.md LICENSE LICENSES/GPL-2.0-only.txt LICENSES/MIT.txt $(DESTDIR)$(DOCDIR)/
+	for f in $(KMOD_SRC); do $(INSTALL) -m 0644 $$f $(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)/$$f || exit 1; done
+	sed 's/@RELEASE@/$(RELEASE)/g' deploy/dkms/dkms.conf.in > $(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)/dkms.conf
+	chmod 0644 $(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)/dkms.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vmmemtop $(DESTDIR)$(MANDIR)/man8/vmmemtop.8 \
+		$(DESTDIR)$(UNITDIR)/vmmem-exporter.service $(DESTDIR)$(UDEVDIR)/60-vmmem.rules \
+		$(DESTDIR)$(SYSUSERSDIR)/vmmem.conf $(DESTDIR)$(BASHCOMPDIR)/vmmemtop
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)
 
 # ---- fuzzing: the recording reader (and the report on it) under libFuzzer, clang only ----
 FUZZ_SECONDS       ?= 600
@@ -84,11 +148,11 @@ SEED_SRC   := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/co
 
 $(BUILD)/fuzz/fuzz_record: $(FUZZ_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(FUZZ_SRC) -o $@ -lz -ljansson -lm
+	$(CLANG) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) $(FUZZ_SRC) -o $@ -lz -ljansson -lm
 
 $(BUILD)/fuzz/make_seeds: $(SEED_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SEED_SRC) -o $@ -lz -ljansson -lm
+	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $(SEED_SRC) -o $@ -lz -ljansson -lm
 
 # the committed seed corpus is what this writes (rerun after a format change)
 fuzz-seeds: $(BUILD)/fuzz/make_seeds
@@ -96,7 +160,7 @@ fuzz-seeds: $(BUILD)/fuzz/make_seeds
 	$< tests/fuzz/corpus
 
 # ---- entry points ----
-run: deps all
+run: deps-run all
 	$(BUILD)/vmmemtop
 
 unit: $(UNIT_BIN)

@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# Installs the Debian packages vmmem's build and tests need. Idempotent; silent when all are present.
+# Installs the Debian packages vmmem needs. Idempotent; silent when all are present.
+#   tests/deps.sh run    what building and running vmmemtop needs (make run): toolchain, libraries
+#   tests/deps.sh test   that plus what the tests, benchmarks and demo need (make test/bench/demo)
+# Add a package to RUN only if the binary cannot be built or started without it; everything
+# a test, rig or benchmark uses goes to TEST (a production host must not get a kernel image).
 set -euo pipefail
-pkgs=(
+
+RUN=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config   # build
 	libjansson-dev libncurses-dev libmicrohttpd-dev                           # user/ libraries
+)
+TEST=(
 	libcmocka-dev libclang-rt-14-dev                                          # unit tests, sanitizers, fuzzing
 	linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static      # VM rigs (6.1 kernel)
 	jq socat tmux procps kmod cpio gzip curl iproute2 xz-utils zstd            # test harness
 	prometheus bpftrace                                                       # exporter test, benchmark
+	dkms man-db systemd python3                                               # install test
 )
+
+case "${1:-test}" in
+run)  pkgs=("${RUN[@]}") ;;
+test) pkgs=("${RUN[@]}" "${TEST[@]}") ;;
+*)    echo "usage: tests/deps.sh [run|test]" >&2; exit 2 ;;
+esac
+
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

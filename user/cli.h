@@ -9,6 +9,7 @@
 #define EXIT_OK		0
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
+#define EXIT_CHECK_UNKNOWN 3	/* advise --check could not tell (Nagios UNKNOWN) */
 
 /* Parse a whole string as a number in [min, max]. Returns 0 or -EINVAL/-ERANGE. */
 int cli_parse_double(const char *s, double min, double max, double *out);

@@ -17,25 +17,33 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: vmmemtop advise [--json] [--interval S] [--from FILE] [--backend B] [--track PID]...\n"
+"usage: vmmemtop advise [--json] [--check] [--interval S] [--from FILE] [--backend B] [--track PID]...\n"
 "\n"
 "Recommend KSM, THP, balloon and swap changes, each with its evidence, the exact command\n"
 "and the risk. Samples the host live for S seconds (default 5), or reads a snapshot JSON\n"
 "written by `vmmemtop snapshot --json` (--from FILE, '-' for stdin). One sample is one\n"
 "evaluation; the continuous views (vmmemtop, export) add hysteresis.\n"
 "\n"
-"  --json          {\"schema\":\"vmmemtop.advice/1\",\"advice\":[{id,target,severity,evidence,\n"
-"                  action,command,risk}...]} instead of text\n"
-"  --interval S    live sample length in seconds (0.1..86400)\n"
-"  --from FILE     evaluate a saved snapshot instead of sampling (no --interval/--backend/--track)\n"
+"  -j, --json          {\"schema\":\"vmmemtop.advice/1\",\"advice\":[{id,target,severity,evidence,\n"
+"                      action,command,risk}...]} instead of text\n"
+"  -c, --check         a monitoring check: exit 0 when no advice is warn or crit, 1 for\n"
+"                      warn, 2 for crit (3 when it cannot tell), like a Nagios plugin;\n"
+"                      prints one summary line first (not with --json)\n"
+"  -i, --interval S    live sample length in seconds (0.1..86400)\n"
+"  -f, --from FILE     evaluate a saved snapshot instead of sampling (no --interval/--backend/--track)\n"
+"  -B, --backend B     bpf, kmod or auto (default: bpf, else /dev/vmmem)\n"
+"  -t, --track PID     also count PID as a VMM\n"
+"  -v, --verbose       print the kernel feature probes\n"
 "\n"
 "exit status: 0 advice printed (\"healthy\" when nothing to change), 1 runtime failure\n"
-"(unreadable or malformed snapshot, backend failed), 2 usage error\n"
+"(unreadable or malformed snapshot, backend failed), 2 usage error.\n"
+"With --check: 0 none, 1 warn, 2 crit, 3 unknown (runtime or usage error)\n"
 "\n"
 "examples:\n"
 "  vmmemtop advise --interval 10\n"
 "  vmmemtop snapshot --json --interval 30 > now.json && vmmemtop advise --from now.json --json\n"
-"  vmmemtop advise --json | jq -r '.advice[] | select(.severity != \"info\") | .command'\n");
+"  vmmemtop advise --json | jq -r '.advice[] | select(.severity != \"info\") | .command'\n"
+"  vmmemtop advise --check --interval 10 || echo \"vmmem advice: exit $?\"\n");
 }
 
 static int load_file(const char *path, struct snapshot *s)
@@ -108,14 +116,39 @@ static void print_text(const struct advice *a, int n)
 	}
 }
 
-int cmd_advise(int argc, char **argv)
+/* --check: the worst severity in force, Nagios-style: 0 OK, 1 WARNING, 2 CRITICAL */
+static int check_status(const struct advice *a, int n, bool print)
+{
+	static const char *const word[] = { "OK", "WARNING", "CRITICAL" };
+	int worst = 0, nwarn = 0, ncrit = 0;
+
+	for (int i = 0; i < n; i++) {
+		nwarn += a[i].severity == ADVICE_WARN;
+		ncrit += a[i].severity == ADVICE_CRIT;
+	}
+	worst = ncrit ? 2 : nwarn ? 1 : 0;
+	if (!print)	/* --json stays one JSON document */
+		return worst;
+	printf("VMMEM %s - %d crit, %d warn, %d info", word[worst], ncrit, nwarn, n - ncrit - nwarn);
+	for (int i = 0, first = 1; i < n; i++) {
+		if (a[i].severity == ADVICE_INFO)
+			continue;
+		printf("%s%s %s", first ? ": " : ", ", a[i].id, a[i].target);
+		first = 0;
+	}
+	putchar('\n');
+	return worst;
+}
+
+static int advise_main(int argc, char **argv, int *check_exit)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "from", required_argument, NULL, 'f' },
-		{ "backend", required_argument, NULL, 'b' },
+		{ "backend", required_argument, NULL, 'B' },
 		{ "track", required_argument, NULL, 't' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -126,11 +159,11 @@ int cmd_advise(int argc, char **argv)
 	bool live_opts = false;
 	double interval = 5;
 	struct snapshot s;
-	bool json = false;
+	bool json = false, check = false;
 	int ch, n, ret;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "ji:f:b:t:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ji:f:B:t:cvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = true;
@@ -145,10 +178,13 @@ int cmd_advise(int argc, char **argv)
 		case 'f':
 			from = optarg;
 			break;
-		case 'b':
+		case 'B':
 			if (cli_set_backend(&copt, optarg))
 				return EXIT_USAGE;
 			live_opts = true;
+			break;
+		case 'c':
+			check = true;
 			break;
 		case 't':
 			if (cli_add_track(&copt, optarg))
@@ -195,10 +231,26 @@ int cmd_advise(int argc, char **argv)
 		}
 	}
 	n = advise_evaluate(&s, NULL, adv, ADVISE_MAX);
+	if (check)
+		*check_exit = check_status(adv, n, !json);
 	if (json)
 		print_json(adv, n);
 	else
 		print_text(adv, n);
 	snapshot_free(&s);
 	return EXIT_OK;
+}
+
+int cmd_advise(int argc, char **argv)
+{
+	bool check = false;
+	int check_exit = 0, ret;
+
+	/* known before parsing, so even a usage error exits with the check's "unknown" */
+	for (int i = 1; i < argc; i++)
+		check |= !strcmp(argv[i], "--check") || !strcmp(argv[i], "-c");
+	ret = advise_main(argc, argv, &check_exit);
+	if (!check)
+		return ret;
+	return ret == EXIT_OK ? check_exit : EXIT_CHECK_UNKNOWN;
 }

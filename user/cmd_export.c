@@ -65,7 +65,7 @@ static void usage(FILE *f)
 "\n"
 "  -l, --listen ADDR:PORT  serve /metrics over HTTP (Prometheus text 0.0.4, or OpenMetrics\n"
 "                          1.0.0 when the scraper asks); [V6ADDR]:PORT and :PORT work too\n"
-"  -f, --textfile PATH     rewrite PATH atomically every interval for node_exporter's\n"
+"      --textfile PATH     rewrite PATH atomically every interval for node_exporter's\n"
 "                          textfile collector (PATH should end in .prom)\n"
 "  -j, --json              print one snapshot JSON object per line (vmmemtop.snapshot/1)\n"
 "  -i, --interval S        sampling period in seconds (0.1 .. 86400)\n"
@@ -76,7 +76,7 @@ static void usage(FILE *f)
 "  -q, --qmp PATH          read balloon size and guest memory stats from this QMP socket\n"
 "                          (the QEMU listening on it is found by itself; sockets named by\n"
 "                          -qmp unix:PATH,server=on on a qemu command line are used anyway)\n"
-"  -b, --backend B         bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
+"  -B, --backend B         bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose           print the kernel feature probes\n"
 "\n"
 "examples:\n"
@@ -311,16 +311,16 @@ static int drop_privileges(const char *user, char *err, size_t errsz)
 
 static int parse_opts(int argc, char **argv, struct export_opts *o)
 {
-	enum { OPT_SYNTHETIC = 0x100 };
+	enum { OPT_SYNTHETIC = 0x100, OPT_TEXTFILE };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
-		{ "textfile", required_argument, NULL, 'f' },
+		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 		{ "json", no_argument, NULL, 'j' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "track", required_argument, NULL, 't' },
 		{ "qmp", required_argument, NULL, 'q' },
-		{ "backend", required_argument, NULL, 'b' },
+		{ "backend", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "synthetic-vms", required_argument, NULL, OPT_SYNTHETIC },	/* tests only */
@@ -329,12 +329,12 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 	int ch, modes = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "l:f:ji:u:t:q:b:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:ji:u:t:q:B:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			o->mode = MODE_LISTEN, o->listen = optarg, modes++;
 			break;
-		case 'f':
+		case OPT_TEXTFILE:
 			o->mode = MODE_TEXTFILE, o->textfile = optarg, modes++;
 			break;
 		case 'j':
@@ -357,7 +357,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 			if (cli_add_qmp(&o->core, optarg))
 				return EXIT_USAGE;
 			break;
-		case 'b':
+		case 'B':
 			if (cli_set_backend(&o->core, optarg))
 				return EXIT_USAGE;
 			break;
@@ -386,6 +386,16 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		cli_error("choose exactly one of --listen, --textfile, --json (see --help)");
 		return EXIT_USAGE;
 	}
+	if (o->mode == MODE_LISTEN) {	/* before any kernel work: a typo costs no BPF load */
+		struct sockaddr_storage ss;
+		socklen_t sslen;
+		char err[256];
+
+		if (export_listen_parse(o->listen, &ss, &sslen, err, sizeof(err))) {
+			cli_error("%s", err);
+			return EXIT_USAGE;
+		}
+	}
 	return -1;
 }
 
@@ -401,11 +411,12 @@ static int run(struct export_opts *o)
 	pthread_mutex_init(&f.lock, NULL);
 	pthread_cond_init(&f.cond, NULL);
 	cli_install_signals();
-	if (!o->synthetic_vms && core_open(&f.core, &o->core, err, sizeof(err))) {
+	/* bind first: a port in use fails before any BPF is loaded */
+	if (o->mode == MODE_LISTEN && export_http_start(&http, o->listen, &ef, VMMEM_VERSION, err, sizeof(err))) {
 		cli_error("%s", err);
 		goto out;
 	}
-	if (o->mode == MODE_LISTEN && export_http_start(&http, o->listen, &ef, VMMEM_VERSION, err, sizeof(err))) {
+	if (!o->synthetic_vms && core_open(&f.core, &o->core, err, sizeof(err))) {
 		cli_error("%s", err);
 		goto out;
 	}

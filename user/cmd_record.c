@@ -42,17 +42,17 @@ static void usage(FILE *f)
 "`vmmemtop report FILE` or `vmmemtop replay FILE`.\n"
 "\n"
 "  -o, --output FILE   where to write ('-': stdout, when it is not a terminal)\n"
-"  -d, --duration S    stop after S seconds (default: until Ctrl-C)\n"
+"      --duration S    stop after S seconds (default: until Ctrl-C)\n"
 "  -e, --events LIST   event types, comma-separated (default: default):\n"
 "                      %s\n"
 "                      'default' = the rare ones (ksm_scan,balloon,vm_start,vm_exit,slow_fault,\n"
 "                      slow_exit), 'all' = every type; tdp_fault, exit, tlb_shootdown and\n"
 "                      ksm_merge make one record per fault, exit, shootdown or merged page\n"
 "  -i, --interval S    counter sample period in seconds (default 1; 0.1 .. 3600)\n"
-"  -s, --slow-us US    slow_fault/slow_exit threshold in microseconds (default 1000)\n"
+"  -S, --slow-us US    slow_fault/slow_exit threshold in microseconds (default 1000)\n"
 "  -t, --track PID     also count PID as a VMM\n"
-"  -b, --backend B     bpf, kmod or auto (default)\n"
-"  -l, --level N       zlib level 1 (fastest, default) .. 9 (smallest)\n"
+"  -B, --backend B     bpf, kmod or auto (default)\n"
+"  -L, --level N       zlib level 1 (fastest, default) .. 9 (smallest)\n"
 "  -v, --verbose       print the kernel feature probes\n"
 "\n"
 "exit status: 0 recorded, 1 runtime failure (backend, file), 2 usage error\n"
@@ -172,15 +172,16 @@ static int start_writer(struct recorder *rc, int fd, struct core *c, uint64_t ma
 
 int cmd_record(int argc, char **argv)
 {
+	enum { OPT_DURATION = 0x100 };	/* no short form: -d is the views' --delay */
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
+		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "events", required_argument, NULL, 'e' },
 		{ "interval", required_argument, NULL, 'i' },
-		{ "slow-us", required_argument, NULL, 's' },
+		{ "slow-us", required_argument, NULL, 'S' },
 		{ "track", required_argument, NULL, 't' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "level", required_argument, NULL, 'l' },
+		{ "backend", required_argument, NULL, 'B' },
+		{ "level", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -198,12 +199,12 @@ int cmd_record(int argc, char **argv)
 	bool created;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "o:d:e:i:s:t:b:l:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:e:i:S:t:B:L:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			out = optarg;
 			break;
-		case 'd':
+		case OPT_DURATION:
 			if (cli_parse_double(optarg, 0.1, 31 * 86400, &duration)) {
 				cli_error("bad --duration '%s': need seconds between 0.1 and 2678400", optarg);
 				return EXIT_USAGE;
@@ -221,7 +222,7 @@ int cmd_record(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 's':
+		case 'S':
 			if (cli_parse_double(optarg, 1, 60e6, &slow_us)) {
 				cli_error("bad --slow-us '%s': need microseconds between 1 and 60000000", optarg);
 				return EXIT_USAGE;
@@ -231,11 +232,11 @@ int cmd_record(int argc, char **argv)
 			if (cli_add_track(&copt, optarg))
 				return EXIT_USAGE;
 			break;
-		case 'b':
+		case 'B':
 			if (cli_set_backend(&copt, optarg))
 				return EXIT_USAGE;
 			break;
-		case 'l':
+		case 'L':
 			if (cli_parse_long(optarg, 1, 9, &level)) {
 				cli_error("bad --level '%s': need 1 to 9", optarg);
 				return EXIT_USAGE;

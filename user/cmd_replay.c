@@ -26,7 +26,7 @@ static void usage(FILE *f)
 "\n"
 "  -s, --speed S      1, 10 or max (default 1; max for -b and --json)\n"
 "  -d, --delay SECS   recorded seconds per refresh (default 1)\n"
-"  -n N               stop after N refreshes\n"
+"  -n, --count N      stop after N refreshes\n"
 "  -b, --batch        plain-text tables\n"
 "  -j, --json         JSON lines\n"
 "\n"
@@ -66,6 +66,7 @@ int cmd_replay(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "speed", required_argument, NULL, 's' },
 		{ "delay", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'n' },
 		{ "batch", no_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },

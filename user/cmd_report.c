@@ -32,7 +32,7 @@ static void usage(FILE *f)
 "  -j, --json     print JSON (schema " REPORT_SCHEMA ")\n"
 "  -D, --dump     print every event, one line each, in file order (like perf script):\n"
 "                 SECONDS pid=P tid=T cpu=C type=NAME a=0x.. b=0x.. dur_ns=N (SECONDS: CLOCK_MONOTONIC)\n"
-"  -n, --top N    the N slowest events (default 10, 0..100)\n"
+"  -T, --top N    the N slowest events (default 10, 0..100)\n"
 "  -p, --pid PID  only this VM\n"
 "\n"
 "exit status: 0 complete recording, 1 damaged or unreadable (what could be read is still\n"
@@ -461,7 +461,7 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "dump", no_argument, NULL, 'D' },
-		{ "top", required_argument, NULL, 'n' },
+		{ "top", required_argument, NULL, 'T' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -474,7 +474,7 @@ int cmd_report(int argc, char **argv)
 	int ch, ret;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jDn:p:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "jDT:p:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = true;
@@ -482,7 +482,7 @@ int cmd_report(int argc, char **argv)
 		case 'D':
 			dump = true;
 			break;
-		case 'n':
+		case 'T':
 			if (cli_parse_long(optarg, 0, REPORT_MAX_TOP, &top)) {
 				cli_error("bad --top '%s': need 0 to %d", optarg, REPORT_MAX_TOP);
 				return EXIT_USAGE;

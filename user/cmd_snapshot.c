@@ -14,8 +14,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: vmmemtop snapshot [--interval S] [--json] [--pid PID] [--track PID]... [--qmp PATH]...\n"
-"                         [--backend bpf|kmod|auto] [-v]\n"
+"usage: vmmemtop snapshot [--interval S] [--json] [--pid PID] [--name TEXT] [--count N]\n"
+"                         [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto] [-v]\n"
 "\n"
 "Count every VMM's memory events for S seconds (default 1) and print a table, or JSON\n"
 "(schema vmmemtop.snapshot/1). Ctrl-C ends the interval early and still prints.\n"
@@ -23,10 +23,12 @@ static void usage(FILE *f)
 "  -i, --interval S   seconds to count (0.1 .. 86400)\n"
 "  -j, --json         print JSON instead of a table\n"
 "  -p, --pid PID      show only this VMM process\n"
+"  -N, --name TEXT    show only VMs whose name, libvirt domain or UUID contains TEXT\n"
+"  -n, --count N      print N snapshots, one per interval (default 1)\n"
 "  -t, --track PID    also count PID as a VMM (a VMM vmmemtop does not recognise)\n"
 "  -q, --qmp PATH     read balloon size and guest memory stats from this QMP socket\n"
 "                     (-qmp unix:PATH,server=on sockets on qemu command lines are used anyway)\n"
-"  -b, --backend B    bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
+"  -B, --backend B    bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose      print the kernel feature probes\n"
 "\n"
 "examples:\n"
@@ -42,8 +44,9 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 		{ "pid", required_argument, NULL, 'p' },
 		{ "track", required_argument, NULL, 't' },
 		{ "qmp", required_argument, NULL, 'q' },
-		{ "backend", required_argument, NULL, 'b' },
+		{ "backend", required_argument, NULL, 'B' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "name", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -51,7 +54,7 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "i:jp:t:q:b:n:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "i:jp:N:t:q:B:n:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			if (cli_parse_double(optarg, 0.1, 86400, &o->interval_s)) {
@@ -68,6 +71,13 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 				return EXIT_USAGE;
 			}
 			break;
+		case 'N':
+			if (!*optarg || strlen(optarg) >= VMM_NAME_MAX) {
+				cli_error("bad --name '%s': need 1 to %d characters of a VM name", optarg, VMM_NAME_MAX - 1);
+				return EXIT_USAGE;
+			}
+			o->name = optarg;
+			break;
 		case 't':
 			if (cli_add_track(&o->core, optarg))
 				return EXIT_USAGE;
@@ -76,7 +86,7 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 			if (cli_add_qmp(&o->core, optarg))
 				return EXIT_USAGE;
 			break;
-		case 'b':
+		case 'B':
 			if (cli_set_backend(&o->core, optarg))
 				return EXIT_USAGE;
 			break;
@@ -108,15 +118,15 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 	return -1;
 }
 
-/* Keep only the VM with pid (if asked); the core still tracks every VMM. */
-static void filter_pid(struct snapshot *s, pid_t pid)
+/* Keep only the VMs asked for (-p, -N); the core still tracks every VMM. */
+static void filter_vms(struct snapshot *s, pid_t pid, const char *name)
 {
 	int n = 0;
 
-	if (!pid)
+	if (!pid && !name)
 		return;
 	for (int i = 0; i < s->nr_vms; i++)
-		if (s->vms[i].info.pid == pid)
+		if (snapshot_vm_matches(&s->vms[i], pid, name))
 			s->vms[n++] = s->vms[i];
 	s->nr_vms = n;
 }
@@ -148,7 +158,7 @@ int run_snapshots(struct snapshot_opts *o)
 			core_close(c);
 			return EXIT_RUNTIME;
 		}
-		filter_pid(&s, o->pid);
+		filter_vms(&s, o->pid, o->name);
 		if (o->json)
 			snapshot_print_json(&s, stdout, o->count != 1);
 		else {

@@ -8,7 +8,8 @@
 struct snapshot_opts {
 	double interval_s;
 	bool json;
-	pid_t pid;
+	pid_t pid;			/* -p: only this VMM */
+	const char *name;		/* -N: only VMs whose name contains this */
 	long count;			/* snapshots to print; <= 0: until interrupted */
 	double replay_speed;		/* replay: 1, 10, INFINITY; 0: not a replay */
 	struct core_options core;

@@ -70,3 +70,10 @@ void snapshot_free(struct snapshot *s)
 	s->vms = NULL;
 	s->nr_vms = 0;
 }
+
+bool snapshot_vm_matches(const struct vm_snapshot *v, pid_t pid, const char *text)
+{
+	if (pid && v->info.pid != pid)
+		return false;
+	return !text || !*text || strstr(v->info.name, text);
+}

@@ -20,7 +20,10 @@ static void usage(FILE *f)
 "  replay     play a recording in the interactive view (or as tables)\n"
 "\n"
 "  vmmemtop COMMAND --help   shows each command's options\n"
-"  --version                 prints the version\n");
+"  -V, --version             prints the version\n"
+"  man 8 vmmemtop            the manual: every command, option, exit status and file\n"
+"\n");
+	tui_usage(f);
 }
 
 int main(int argc, char **argv)

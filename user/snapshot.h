@@ -60,6 +60,10 @@ struct snapshot {
 
 void snapshot_free(struct snapshot *s);
 
+/* The view filters (-p PID, -N TEXT, the view's /): pid 0 and an empty or NULL text match
+ * any VM; text matches anywhere in the VM's name, libvirt domain or UUID. */
+bool snapshot_vm_matches(const struct vm_snapshot *v, pid_t pid, const char *text);
+
 /* Counter names, units and help, generated from the ABI tables. */
 extern const char *const vm_counter_names[VMMEM_NR_VM_COUNTERS];
 extern const char *const vm_counter_units[VMMEM_NR_VM_COUNTERS];

@@ -29,7 +29,8 @@ struct tui {
 	enum tui_mode mode;
 	int sort;			/* enum tui_column */
 	bool reverse, paused, utf8, colour;
-	char filter[64];
+	char filter[64];		/* / or -N: VM name text */
+	pid_t pid_filter;		/* -p: only this VMM (0: all) */
 	int selected;			/* row index in the visible (sorted, filtered) list */
 	int top;			/* first visible row */
 	pid_t detail_pid;
@@ -62,6 +63,8 @@ void tui_draw_advice(struct tui *t);
 void tui_sparkline(const float *v, int n, int width, bool utf8, char *buf, size_t sz);
 
 int cmd_top(int argc, char **argv);
+/* The view's usage and options (also the tail of `vmmemtop --help`). */
+void tui_usage(FILE *f);
 
 struct snapshot_opts;
 /* The interactive view over what o->core opens (a replay when o->replay_speed > 0). */

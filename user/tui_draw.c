@@ -103,7 +103,7 @@ void tui_order(struct tui *t)
 {
 	t->nr_rows = 0;
 	for (int i = 0; i < t->snap.nr_vms; i++)
-		if (!t->filter[0] || strstr(t->snap.vms[i].info.name, t->filter))
+		if (snapshot_vm_matches(&t->snap.vms[i], t->pid_filter, t->filter))
 			t->order[t->nr_rows++] = i;
 	sort_snap = &t->snap;
 	sort_col = t->sort;

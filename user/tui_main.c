@@ -32,20 +32,29 @@ static void on_sample(void *ctx, const struct snapshot *s)
 	advise_annotate((struct snapshot *)s, &sh->advise, sh->advice, &sh->nr_advice);
 }
 
-static void usage(FILE *f)
+void tui_usage(FILE *f)
 {
 	fprintf(f,
-"usage: vmmemtop [-b] [-d SECS] [-n N] [--backend bpf|kmod|auto] [--track PID]... [--qmp PATH]... [-v]\n"
+"usage: vmmemtop [-b] [-d SECS] [-n N] [-p PID] [-N TEXT] [--backend bpf|kmod|auto] [--track PID]...\n"
+"                [--qmp PATH]... [-v]\n"
 "\n"
 "The live view of every VM's memory events. Keys: ? for help, q to quit.\n"
-"  -b          batch mode: plain text tables, like top -b (also when stdout is not a terminal)\n"
-"  -d SECS     refresh delay (default 1)\n"
-"  -n N        stop after N refreshes\n"
-"  --qmp PATH  a QEMU QMP socket for the guest-side balloon (those on qemu's command line are found)\n"
+"  -b, --batch          plain text tables, like top -b (also when stdout is not a terminal)\n"
+"  -d, --delay SECS     refresh delay (default 1)\n"
+"  -n, --count N        stop after N refreshes (--iterations N too)\n"
+"  -p, --pid PID        show only this VMM process\n"
+"  -N, --name TEXT      show only VMs whose name, libvirt domain or UUID contains TEXT\n"
+"                       (the view's / key changes it)\n"
+"  -B, --backend B      bpf, kmod or auto (default: bpf, else /dev/vmmem)\n"
+"  -t, --track PID      also count PID as a VMM\n"
+"  -q, --qmp PATH       a QEMU QMP socket for the guest-side balloon (those on qemu's command\n"
+"                       line are found)\n"
+"  -v, --verbose        print the kernel feature probes\n"
 "\n"
 "examples:\n"
 "  sudo vmmemtop\n"
-"  vmmemtop -b -n 5 -d 2 > log.txt\n");
+"  vmmemtop -b -n 5 -d 2 > log.txt\n"
+"  vmmemtop -N web     # only VMs named like web*\n");
 }
 
 /* read a line at the bottom of the screen (filter, delay) */
@@ -208,6 +217,9 @@ int tui_run(struct snapshot_opts *o)
 	}
 	t.shared = &shared;
 	t.delay_s = o->interval_s;
+	t.pid_filter = o->pid;
+	if (o->name)
+		snprintf(t.filter, sizeof(t.filter), "%s", o->name);
 	t.replay = o->replay_speed > 0;
 	t.speed = o->replay_speed;
 	if (t.replay)
@@ -267,9 +279,12 @@ int cmd_top(int argc, char **argv)
 		{ "batch", no_argument, NULL, 'b' },
 		{ "delay", required_argument, NULL, 'd' },
 		{ "iterations", required_argument, NULL, 'n' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'N' },
 		{ "backend", required_argument, NULL, 'B' },
 		{ "track", required_argument, NULL, 't' },
-		{ "qmp", required_argument, NULL, 'Q' },
+		{ "qmp", required_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -280,7 +295,7 @@ int cmd_top(int argc, char **argv)
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "bd:n:t:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "bd:n:p:N:B:t:q:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			batch = true;
@@ -302,11 +317,25 @@ int cmd_top(int argc, char **argv)
 			if (cli_set_backend(&o.core, optarg))
 				return EXIT_USAGE;
 			break;
+		case 'p':
+			if (cli_parse_pid(optarg, &o.pid)) {
+				cli_error("bad --pid '%s': need a process id", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'N':
+			if (!*optarg || strlen(optarg) >= sizeof(((struct tui *)0)->filter)) {
+				cli_error("bad --name '%s': need 1 to %zu characters of a VM name", optarg,
+					  sizeof(((struct tui *)0)->filter) - 1);
+				return EXIT_USAGE;
+			}
+			o.name = optarg;
+			break;
 		case 't':
 			if (cli_add_track(&o.core, optarg))
 				return EXIT_USAGE;
 			break;
-		case 'Q':
+		case 'q':
 			if (cli_add_qmp(&o.core, optarg))
 				return EXIT_USAGE;
 			break;
@@ -314,10 +343,10 @@ int cmd_top(int argc, char **argv)
 			o.core.verbose = true;
 			break;
 		case 'h':
-			usage(stdout);
+			tui_usage(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
+			tui_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}

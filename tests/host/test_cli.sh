@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The command line as an operator meets it. Oracles: the getopt tables in user/*.c (one
+# meaning per short option across commands), every command's --help against the man page,
+# jq on `advise --json` for the exit status of `advise --check`, -v's probe lines for "no
+# kernel work before the arguments are checked", and /proc/PID/comm for the view's filters.
+. "$(dirname "$0")/lib.sh"
+make_tmp
+ok=1
+bad() { echo "FAIL: $*"; ok=0; }
+
+# 1. one meaning per short option: letter -> long name, over every getopt table
+#    (-n is --count everywhere; the view also spells it --iterations, as top does)
+python3 - "$TOPDIR"/user/*.c > "$TMP/shorts" <<'PY' || bad "short options clash (above)"
+import re, sys
+seen, clash = {}, False
+for path in sys.argv[1:]:
+    src = open(path).read()
+    for m in re.finditer(r'static const struct option longopts\[\] = \{(.*?)\};.*?getopt_long\([^"]*"([^"]*)"', src, re.S):
+        table, optstring = m.group(1), m.group(2)
+        for name, ch in re.findall(r'\{\s*"([a-z0-9._-]+)"\s*,\s*\w+\s*,\s*NULL\s*,\s*\'(.)\'\s*\}', table):
+            if ch not in optstring:
+                continue
+            if name == "iterations":
+                name = "count"
+            prev = seen.setdefault(ch, (name, path))
+            if prev[0] != name:
+                print(f"-{ch}: --{prev[0]} in {prev[1]} but --{name} in {path}")
+                clash = True
+for ch in sorted(seen):
+    print(f"-{ch} --{seen[ch][0]}")
+sys.exit(1 if clash else 0)
+PY
+echo "short options: $(wc -l < "$TMP/shorts") letters, each with one meaning"
+grep -q -- '-b --batch' "$TMP/shorts" && grep -q -- '-B --backend' "$TMP/shorts" ||
+	bad "-b should be --batch and -B --backend: $(grep -E -- '-[bB] ' "$TMP/shorts")"
+
+# 2. the man page names every long option of every command's --help, and every subcommand
+man=$TOPDIR/doc/vmmemtop.8
+for cmd in "" snapshot export advise record report replay; do
+	opts=$("$VMMEMTOP" $cmd --help | grep -oE -- '(^|[ ,[(])--[a-z][a-z0-9.-]*' | grep -oE -- '--[a-z][a-z0-9.-]*' | sort -u)
+	for o in $opts; do
+		grep -qF -- "$(sed 's/-/\\-/g' <<< "$o")" "$man" || bad "man page lacks ${cmd:-view} $o"
+	done
+	[ -z "$cmd" ] || grep -q "^\.B $cmd\$" "$man" || bad "man page has no section for $cmd"
+done
+
+# 3. advise --check: 0 none, 1 warn, 2 crit, 3 unknown; oracle: the worst severity in --json
+jq '.host.mem_available_kb = (.host.mem_total_kb * 0.05 | floor) | .host.mem_free_kb = .host.mem_available_kb' \
+	"$TOPDIR/tests/advise/pressure-one-idle-vm.json" > "$TMP/crit.json"
+for f in "$TOPDIR/tests/advise/healthy-one-vm.json" "$TOPDIR/tests/advise/ksm-enable.json" "$TMP/crit.json"; do
+	want=$("$VMMEMTOP" advise --from "$f" --json | jq '[.advice[].severity | {info: 0, warn: 1, crit: 2}[.]] | max // 0')
+	out=$("$VMMEMTOP" advise --from "$f" --check); got=$?
+	[ "$got" = "$want" ] || bad "advise --check $(basename "$f"): exit $got, worst severity says $want"
+	head -1 <<< "$out" | grep -qE '^VMMEM (OK|WARNING|CRITICAL) - ' || bad "advise --check: no summary line: $(head -1 <<< "$out")"
+	"$VMMEMTOP" advise --from "$f" --check --json | jq -e .advice > /dev/null || bad "advise --check --json is not one JSON document"
+	echo "advise --check $(basename "$f"): oracle (worst severity) = $want, exit = $got"
+done
+"$VMMEMTOP" advise --from "$TOPDIR/tests/advise/bad-empty.json" --check > /dev/null 2>&1; rc=$?
+[ $rc = 3 ] || bad "advise --check on a damaged snapshot: exit $rc, want 3 (unknown)"
+"$VMMEMTOP" advise --check --interval nope > /dev/null 2>&1; rc=$?
+[ $rc = 3 ] || bad "advise --check with a bad option: exit $rc, want 3 (unknown)"
+"$VMMEMTOP" advise --from "$TOPDIR/tests/advise/ksm-enable.json" > /dev/null; rc=$?
+[ $rc = 0 ] || bad "advise without --check must exit 0 after printing advice, got $rc"
+
+# 4. export checks --listen before any kernel work: -v prints the kernel feature probes
+#    in core_open; none may appear, and the error is one line, exit 2
+for addr in "nonsense" "1.2.3.4.5:80" ":99999" "[::1:80"; do
+	"$VMMEMTOP" export -v --listen "$addr" > /dev/null 2> "$TMP/err"; rc=$?
+	[ $rc = 2 ] && [ "$(wc -l < "$TMP/err")" = 1 ] || bad "export --listen '$addr': exit $rc, stderr: $(cat "$TMP/err")"
+done
+need_root
+python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)' > "$TMP/port" &
+holder=$!; at_exit "kill $holder"
+for _ in $(seq 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+"$VMMEMTOP" export -v --listen "127.0.0.1:$(cat "$TMP/port")" > /dev/null 2> "$TMP/err"; rc=$?
+if [ $rc = 0 ] || grep -qiE 'probe|libbpf|counting' "$TMP/err" || [ "$(wc -l < "$TMP/err")" != 1 ]; then
+	bad "export on a port in use: exit $rc; want one error line before any BPF work, got: $(cat "$TMP/err")"
+else
+	echo "export on a port in use: $(cat "$TMP/err") (no probe line: no kernel work)"
+fi
+
+# 5. the view's -p and -N, in batch mode; oracle: the comm of two tracked processes
+cp /bin/sleep "$TMP/vm-alpha"; cp /bin/sleep "$TMP/vm-beta"
+"$TMP/vm-alpha" 60 & a=$!; "$TMP/vm-beta" 60 & b=$!
+at_exit "kill $a $b"
+rows() { "$VMMEMTOP" -b -n 1 -d 0.5 --track $a --track $b "$@" 2> "$TMP/view.err" | grep -oE 'vm-(alpha|beta)' | sort -u | xargs; }
+all=$(rows); alpha=$(rows -N alpha); beta=$(rows -p $b); none=$(rows -N nosuchvm)
+echo "view rows: all=[$all] -N alpha=[$alpha] -p $b=[$beta] -N nosuchvm=[$none]"
+[ "$all" = "vm-alpha vm-beta" ] || bad "view without a filter shows [$all] $(cat "$TMP/view.err")"
+[ "$alpha" = "vm-alpha" ] || bad "view -N alpha shows [$alpha]"
+[ "$beta" = "vm-beta" ] || bad "view -p $b shows [$beta]"
+[ -z "$none" ] || bad "view -N nosuchvm shows [$none]"
+"$VMMEMTOP" -b -n 1 -p nope > /dev/null 2>&1; rc=$?
+[ $rc = 2 ] || bad "view -p nope: exit $rc, want 2"
+
+[ $ok = 1 ] || exit 1
+echo "PASS"
