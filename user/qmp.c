@@ -148,6 +148,10 @@ static int send_all(struct qmp_conn *q, const char *s, size_t len)
 			len -= n;
 			continue;
 		}
+		/* a peer that closed first gives EPIPE on send, ECONNRESET on the next read:
+		 * the same event, whichever of the two we hit first */
+		if (n < 0 && errno == EPIPE)
+			return -ECONNRESET;
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
 		if (!left_ms(q))
