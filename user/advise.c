@@ -372,6 +372,14 @@ static void rules_thp(struct ctx *x)
 	}
 }
 
+/* The host reads this VM's memory back from swap (at least the relaxed thresholds). */
+static bool vm_swapped(const struct snapshot *s, const struct vm_snapshot *v, double scale)
+{
+	double sin = vm_rate(s, v, VMMEM_C_swapin_bytes), maj = vm_rate(s, v, VMMEM_C_kvm_major_faults);
+
+	return (sin == sin && sin >= SWAPIN_BYTES_HIGH * scale) || (maj == maj && maj >= KVM_MAJFLT_HIGH * scale);
+}
+
 /* ---- balloons ---- */
 
 static void rules_balloon(struct ctx *x)
@@ -409,7 +417,9 @@ static void rules_balloon(struct ctx *x)
 			}
 			continue;
 		}
-		if (r == r && r < IDLE_FAULTS && v->info.rss_kb.present && v->info.rss_kb.v > idlest_rss) {
+		/* a VM stalled in host swap takes few TDP faults, but it is not idle */
+		if (r == r && r < IDLE_FAULTS && !vm_swapped(x->s, v, RELAX) && v->info.rss_kb.present &&
+		    v->info.rss_kb.v > idlest_rss) {
 			idlest = v;
 			idlest_rss = v->info.rss_kb.v;
 		}
@@ -462,16 +472,14 @@ static void rules_vm_swapped(struct ctx *x)
 		double rec = vm_rate(x->s, v, VMMEM_C_mmu_inval_reclaim_bytes);
 		uint64_t inflated = v->total.c[VMMEM_C_balloon_inflate_bytes];
 		uint64_t deflated = v->total.c[VMMEM_C_balloon_deflate_bytes];
-		bool strong, weak;
 		double idle_rss = 0;
 		size_t o = 0;
 
 		if (v->exited)
 			continue;
-		strong = (sin == sin && sin >= SWAPIN_BYTES_HIGH) || (maj == maj && maj >= KVM_MAJFLT_HIGH);
-		weak = (sin == sin && sin >= SWAPIN_BYTES_HIGH * RELAX) || (maj == maj && maj >= KVM_MAJFLT_HIGH * RELAX);
 		a = add(x, "vm-host-swapped", vm_target(v, tg, sizeof(tg)),
-			x->free_fraction < CRIT_FREE_FRACTION ? ADVICE_CRIT : ADVICE_WARN, strong, weak);
+			x->free_fraction < CRIT_FREE_FRACTION ? ADVICE_CRIT : ADVICE_WARN,
+			vm_swapped(x->s, v, 1), vm_swapped(x->s, v, RELAX));
 		if (!a)
 			continue;
 		/* the idlest other VM with memory to give */
@@ -480,6 +488,7 @@ static void rules_vm_swapped(struct ctx *x)
 			double r = vm_rate(x->s, w, VMMEM_C_tdp_faults), wm = vm_rate(x->s, w, VMMEM_C_kvm_major_faults);
 
 			if (w == v || w->exited || !(r == r && r < IDLE_FAULTS) || (wm == wm && wm > 0) ||
+			    vm_swapped(x->s, w, RELAX) ||
 			    !w->info.rss_kb.present || w->info.rss_kb.v <= idle_rss)
 				continue;
 			idle = w;

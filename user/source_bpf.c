@@ -243,7 +243,8 @@ static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
 	else if (s->kind == HOOK_TP_BTF)
 		snprintf(buf, sz, "tp_btf %s", s->hook);
 	else
-		snprintf(buf, sz, "%s %s()", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit", s->hook);
+		snprintf(buf, sz, "%s %s()%s", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit",
+			 s->hook, s->needs_ksm_scan && !ksm_scan_address() ? " [no ksm_scan in /proc/kallsyms]" : "");
 	return buf;
 }
 

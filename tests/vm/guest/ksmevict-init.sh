@@ -46,6 +46,7 @@ vmc() { jq -r --argjson p $2 "[.vms[] | select(.pid == \$p)][0].counters.$1" /tm
 ksm_case() {
 	b=$1
 	echo 0 > $K/run
+	rm -f /tmp/a.pid /tmp/b.pid /tmp/u.pid
 	ksm_worker 1000 200 kvm > /tmp/a.pid & wa=$!
 	ksm_worker 1000 200 kvm > /tmp/b.pid & wb=$!
 	ksm_worker 0 1000 kvm > /tmp/u.pid & wu=$!
@@ -80,6 +81,7 @@ evict_case() {
 	b=$1
 	mkdir -p /sys/fs/cgroup/vm
 	echo 8M > /sys/fs/cgroup/vm/memory.max
+	rm -f /tmp/runner.out	# else the wait below may see the last case's output
 	evict_runner 4096 > /tmp/runner.out 2> /tmp/runner.err &
 	wr=$!
 	i=0; while [ ! -s /tmp/runner.out ] && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
