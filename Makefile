@@ -16,18 +16,22 @@ RELEASE    := 0.1
 WERROR     ?= $(if $(CI),-Werror,)
 CFLAGS     ?= -O2 -g
 # user/ libraries, found through pkg-config (add a .pc name here for a new library)
-PKGS       := libbpf libelf zlib jansson ncursesw libmicrohttpd
+PKGS       := libbpf libelf zlib jansson ncursesw libmicrohttpd gnutls yaml-0.1 libcrypt
+# libvirt is optional: without libvirt-dev, libvirt domains get no guest-side facts from it
+HAVE_LIBVIRT := $(shell $(PKG_CONFIG) --exists libvirt 2>/dev/null && echo 1)
+PKGS       += $(if $(HAVE_LIBVIRT),libvirt)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ifeq ($(strip $(PKG_LIBS)),)
 ifeq ($(filter clean deps deps-run uninstall,$(MAKECMDGOALS)),)
 $(warning pkg-config found none of: $(PKGS) (make deps-run installs them); linking with plain -l flags)
 endif
-PKG_LIBS   := -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd
+PKG_LIBS   := -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lgnutls -lyaml -lcrypt
 endif
 VMMEM_CFLAGS   := -std=gnu11 -Wall -Wextra $(WERROR)
-VMMEM_CPPFLAGS := -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' -Iuser -Ikmod/uapi -I$(BUILD) $(PKG_CFLAGS)
+VMMEM_CPPFLAGS := $(if $(HAVE_LIBVIRT),-DHAVE_LIBVIRT) -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' -Iuser -Ikmod/uapi -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lm -lpthread
+comma      := ,
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 BPF_SRC    := bpf/vmmem.bpf.c
@@ -41,7 +45,7 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds
+.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds soak
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 # deps-run: what building and running needs; deps: that plus what tests, bench and demo need
@@ -138,29 +142,44 @@ uninstall:
 		$(DESTDIR)$(SYSUSERSDIR)/vmmem.conf $(DESTDIR)$(BASHCOMPDIR)/vmmemtop
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)
 
-# ---- fuzzing: the recording reader (and the report on it) under libFuzzer, clang only ----
+# ---- fuzzing: one libFuzzer target per tests/fuzz/fuzz_<name>.c, clang only. The library
+# objects are built once with coverage and ASan/UBSan into an archive, so each target links
+# only the parsers it calls; tests/fuzz/corpus/<name>/ is its seed corpus ----
 FUZZ_SECONDS       ?= 600
-FUZZ_CHECK_SECONDS ?= 30
-FUZZ_SRC   := tests/fuzz/fuzz_record.c user/record_reader.c user/report.c user/counters.c user/events.c user/qmp.c
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) \
-	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-SEED_SRC   := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/counters.c user/events.c user/qmp.c
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS   := -g -O1 -std=gnu11 -Wall -Wextra $(WERROR)
+# (not the BPF loader and the TUI: no parser there, and they need the skeleton and ncurses)
+FUZZ_OBJ     := $(patsubst user/%.c,$(BUILD)/fuzzobj/%.o,$(filter-out user/main.c user/source_bpf.c \
+		  user/bpf_probe.c user/tui_%.c,$(USER_SRC)))
+SEED_SRC     := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/counters.c user/events.c user/qmp.c
 
-$(BUILD)/fuzz/fuzz_record: $(FUZZ_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
+$(BUILD)/fuzzobj/%.o: user/%.c $(wildcard user/*.h) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)
-	$(CLANG) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) $(FUZZ_SRC) -o $@ -lz -ljansson -lm
+	$(CLANG) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(BUILD)/fuzzobj/libvmmem.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzzobj/libvmmem.a
+	@mkdir -p $(@D)
+	$(CLANG) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(FUZZ_SAN) $< $(BUILD)/fuzzobj/libvmmem.a \
+		-o $@ $(LDLIBS)
 
 $(BUILD)/fuzz/make_seeds: $(SEED_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $(SEED_SRC) -o $@ -lz -ljansson -lm
 
-# the committed seed corpus is what this writes (rerun after a format change)
+# the committed seeds of the recording reader and the /dev/vmmem decoder are what this
+# writes (rerun after a format or ABI change); the other targets' seeds are small text files
 fuzz-seeds: $(BUILD)/fuzz/make_seeds
-	@mkdir -p tests/fuzz/corpus
+	@mkdir -p tests/fuzz/corpus/record tests/fuzz/corpus/kmod
 	$< tests/fuzz/corpus
 
 # ---- entry points ----
-run: deps-run all
+run: deps-run $(BUILD)/vmmemtop
 	$(BUILD)/vmmemtop
 
 unit: $(UNIT_BIN)
@@ -169,18 +188,36 @@ unit: $(UNIT_BIN)
 test: deps all unit fuzz-check
 	@bash tests/run.sh
 
-# a bounded fuzzing run (part of make test); make fuzz runs it for FUZZ_SECONDS (default 600)
-fuzz-check: $(BUILD)/fuzz/fuzz_record
-	@bash tests/fuzz/run.sh $(FUZZ_CHECK_SECONDS)
+# a bounded fuzzing run of every target (part of make test: FUZZ_CHECK_SECONDS each);
+# make fuzz runs each for FUZZ_SECONDS (default 600); FUZZ=name,... picks targets
+fuzz-check: $(FUZZ_BIN)
+	@bash tests/fuzz/run.sh $(FUZZ_CHECK_SECONDS) $(subst $(comma), ,$(FUZZ))
 
-fuzz: deps $(BUILD)/fuzz/fuzz_record
-	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+fuzz: deps $(FUZZ_BIN)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(subst $(comma), ,$(FUZZ))
 
-bench: deps all
+# the sampling-loop benchmark links the core as vmmemtop does
+$(BUILD)/bench/sampling_bench: tests/bench/sampling_bench.c $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+	@mkdir -p $(@D)
+	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# the churn soak at length: 10 rounds of 500 short-lived VMMs (make test runs 1 of 300), and
+# the view measured after its 300 s exited-VM window;
+# on a shared machine: flock /tmp/vmmem-host.lock make soak
+SOAK_ROUNDS ?= 10
+SOAK_VMS    ?= 500
+soak: deps all
+	@SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_VMS=$(SOAK_VMS) SOAK_VIEW_GRACE_S=310 TESTS=test_soak bash tests/run.sh
+
+bench: deps all $(BUILD)/bench/sampling_bench
 	@bash tests/bench/run.sh
 
 demo: deps all
 	@bash tests/vm/demo.sh
+
+# make print-VAR: a variable's value, for the tests (e.g. print-PKGS)
+print-%:
+	@echo $($*)
 
 clean:
 	rm -rf $(BUILD)

@@ -35,21 +35,13 @@ int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
 }
 
 /*
- * Where fexit is refused: KVM_CREATE_VM seen at the ioctl syscall tracepoints. The exit
- * side runs for every ioctl on the host, so it first checks a global count of creations
- * in flight and does nothing more in the common case.
+ * Where fexit is refused, creation is seen by user space in /proc (a kvm-vm fd) and by the
+ * VM's first KVM event (claim_slot() from the KVM hooks), never at the ioctl syscall
+ * tracepoints: enabling any syscalls:* tracepoint moves every thread of the host to the
+ * syscall tracing slow path (measured here: getppid() 166 -> 233 ns).
  */
-#define KVM_CREATE_VM_IOCTL	0xae01	/* _IO(KVMIO, 0x01), include/uapi/linux/kvm.h */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u64);
-	__type(value, __u8);
-} creating SEC(".maps");
-
-__u64 creates_in_flight;
-
+/* classic syscall tracepoint layouts, for the balloon fallback (--syscall-tracepoints) */
 struct sys_enter_ctx {
 	__u64 common;
 	int nr;
@@ -61,35 +53,6 @@ struct sys_exit_ctx {
 	int nr;
 	long ret;
 };
-
-SEC("tracepoint/syscalls/sys_enter_ioctl")
-int vm_create_enter_tp(struct sys_enter_ctx *ctx)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u8 one = 1;
-
-	if (ctx->args[1] != KVM_CREATE_VM_IOCTL)
-		return 0;
-	if (bpf_map_update_elem(&creating, &id, &one, BPF_ANY) == 0)
-		__sync_fetch_and_add(&creates_in_flight, 1);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_ioctl")
-int vm_create_exit_tp(struct sys_exit_ctx *ctx)
-{
-	__u64 id;
-
-	if (!creates_in_flight)
-		return 0;
-	id = bpf_get_current_pid_tgid();
-	if (bpf_map_delete_elem(&creating, &id) != 0)
-		return 0;
-	__sync_fetch_and_add(&creates_in_flight, -1);
-	if (ctx->ret >= 0)
-		claim_slot(id >> 32);
-	return 0;
-}
 
 /* sched_process_exit fires in do_exit() after signal->live was decremented, so
  * live == 0 means this is the last thread of the group (kernel/exit.c do_exit). */
@@ -135,13 +98,13 @@ int vm_exit_tp(void *ctx)
 
 /* Only VMMs hit KVM tracepoints: an untracked tgid here is a VMM that predates us
  * (or whose creation hook is missing): claim it now so it counts from this event on. */
-static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
+static __always_inline struct vmmem_vm_counters *kvm_current_vm_or(const bool claim)
 {
 	struct vmmem_vm_counters *c = current_vm();
 	__u32 slot;
 	int s;
 
-	if (c)
+	if (c || !claim)
 		return c;
 	s = claim_slot(current_tgid());
 	if (s < 0)
@@ -150,9 +113,42 @@ static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
 	return bpf_map_lookup_elem(&vm_counters, &slot);
 }
 
-static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code, const bool rec)
+static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
 {
-	struct vmmem_vm_counters *c = kvm_current_vm();
+	return kvm_current_vm_or(true);
+}
+
+/*
+ * KVM's classic tracepoints where kvm.ko has no BTF (5.10: CONFIG_DEBUG_INFO_BTF_MODULES is
+ * off), so CO-RE cannot relocate the trace_event_raw_kvm_* fields: user space reads each
+ * field's offset and size from the event's tracefs format file before load
+ * (user/tp_format.c); the *_fmt_tp programs read the record through them. They never claim
+ * a slot (claim_slot's cmpxchg needs Linux 5.12: 5.10's verifier rejects the whole program,
+ * "BPF_STX uses reserved fields", even where the call is dead): there, a VMM counts from the
+ * /proc scan that finds it (user space claims its slot), not from its first KVM event.
+ */
+const volatile __u32 fmt_pf_addr_off, fmt_pf_addr_size, fmt_pf_err_off, fmt_pf_err_size;
+const volatile __u32 fmt_exit_reason_off, fmt_exit_reason_size, fmt_exit_isa_off, fmt_exit_isa_size;
+const volatile __u32 fmt_spte_level_off, fmt_spte_level_size;
+
+static __always_inline __u64 fmt_field(void *ctx, __u32 off, __u32 size)
+{
+	__u64 v = 0;
+
+	/* off and size are read-only data, constant for the verifier: one branch survives */
+	switch (size) {
+	case 1: bpf_probe_read_kernel(&v, 1, ctx + off); break;
+	case 2: bpf_probe_read_kernel(&v, 2, ctx + off); break;
+	case 4: bpf_probe_read_kernel(&v, 4, ctx + off); break;
+	default: bpf_probe_read_kernel(&v, 8, ctx + off); break;
+	}
+	return v;
+}
+
+static __always_inline void handle_tdp_fault_or(__u64 gpa, __u64 error_code, const bool rec,
+						const bool claim)
+{
+	struct vmmem_vm_counters *c = kvm_current_vm_or(claim);
 	struct thread_spans *s;
 
 	if (!c)
@@ -165,6 +161,11 @@ static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code, const 
 		s->fault_ns = bpf_ktime_get_ns();
 		s->fault_gpa = gpa;
 	}
+}
+
+static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code, const bool rec)
+{
+	handle_tdp_fault_or(gpa, error_code, rec, true);
 }
 
 /* BTF-typed raw tracepoint: the cheapest attach. Its arguments changed (6.1: unsigned long
@@ -207,6 +208,22 @@ int tdp_fault_rec_tp(struct trace_event_raw_kvm_page_fault *ctx)
 	return 0;
 }
 
+SEC("tracepoint/kvm/kvm_page_fault")
+int tdp_fault_fmt_tp(void *ctx)
+{
+	handle_tdp_fault_or(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
+			    fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), false, false);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_page_fault")
+int tdp_fault_fmt_rec_tp(void *ctx)
+{
+	handle_tdp_fault_or(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
+			    fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), true, false);
+	return 0;
+}
+
 #define KVM_ISA_VMX 1
 #define KVM_ISA_SVM 2
 
@@ -234,9 +251,9 @@ static __always_inline int exit_class(__u32 isa, __u32 reason)
 	return VMMEM_C_exits_other;
 }
 
-static __always_inline void handle_exit(struct trace_event_raw_kvm_exit *ctx, const bool rec)
+static __always_inline void handle_exit(__u32 exit_reason, __u32 isa, const bool rec, const bool claim)
 {
-	struct vmmem_vm_counters *c = kvm_current_vm();
+	struct vmmem_vm_counters *c = kvm_current_vm_or(claim);
 	struct thread_spans *s;
 	int cls;
 
@@ -244,15 +261,15 @@ static __always_inline void handle_exit(struct trace_event_raw_kvm_exit *ctx, co
 		return;
 	inc(c, exits);
 	if (rec)
-		emit_event(VMMEM_EV_exit, current_tgid(), ctx->exit_reason, ctx->isa);
-	cls = exit_class(ctx->isa, ctx->exit_reason);
+		emit_event(VMMEM_EV_exit, current_tgid(), exit_reason, isa);
+	cls = exit_class(isa, exit_reason);
 	if (cls >= 0 && cls < VMMEM_NR_VM_COUNTERS)
 		c->c[cls]++;
 	s = spans_of_current(true);
 	if (s) {
 		s->exit_ns = bpf_ktime_get_ns();
-		s->exit_reason = ctx->exit_reason;
-		s->isa = ctx->isa;
+		s->exit_reason = exit_reason;
+		s->isa = isa;
 		s->exit_hist = cls == VMMEM_C_exits_tdp_violation || cls == VMMEM_C_exits_tdp_misconfig ?
 			VMMEM_HIST_exit_tdp_ns : cls == VMMEM_C_exits_io ? VMMEM_HIST_exit_io_ns :
 			cls == VMMEM_C_exits_hlt ? VMMEM_HIST_exit_hlt_ns : VMMEM_HIST_exit_other_ns;
@@ -262,14 +279,30 @@ static __always_inline void handle_exit(struct trace_event_raw_kvm_exit *ctx, co
 SEC("tracepoint/kvm/kvm_exit")
 int exit_tp(struct trace_event_raw_kvm_exit *ctx)
 {
-	handle_exit(ctx, false);
+	handle_exit(ctx->exit_reason, ctx->isa, false, true);
 	return 0;
 }
 
 SEC("tracepoint/kvm/kvm_exit")
 int exit_rec_tp(struct trace_event_raw_kvm_exit *ctx)
 {
-	handle_exit(ctx, true);
+	handle_exit(ctx->exit_reason, ctx->isa, true, true);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_exit")
+int exit_fmt_tp(void *ctx)
+{
+	handle_exit(fmt_field(ctx, fmt_exit_reason_off, fmt_exit_reason_size),
+		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), false, false);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_exit")
+int exit_fmt_rec_tp(void *ctx)
+{
+	handle_exit(fmt_field(ctx, fmt_exit_reason_off, fmt_exit_reason_size),
+		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), true, false);
 	return 0;
 }
 
@@ -315,18 +348,30 @@ int entry_tp(void *ctx)
 }
 
 /* level: PG_LEVEL_4K=1, 2M=2, 1G=3 (arch/x86/include/asm/pgtable_types.h) */
-SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
-int tdp_map_tp(struct trace_event_raw_kvm_mmu_spte_requested *ctx)
+static __always_inline void handle_tdp_map(__u64 level, const bool claim)
 {
-	struct vmmem_vm_counters *c = kvm_current_vm();
+	struct vmmem_vm_counters *c = kvm_current_vm_or(claim);
 
 	if (!c)
-		return 0;
-	switch (ctx->level) {
+		return;
+	switch (level) {
 	case 1: inc(c, tdp_map_4k); break;
 	case 2: inc(c, tdp_map_2m); break;
 	case 3: inc(c, tdp_map_1g); break;
 	}
+}
+
+SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
+int tdp_map_tp(struct trace_event_raw_kvm_mmu_spte_requested *ctx)
+{
+	handle_tdp_map(ctx->level, true);
+	return 0;
+}
+
+SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
+int tdp_map_fmt_tp(void *ctx)
+{
+	handle_tdp_map(fmt_field(ctx, fmt_spte_level_off, fmt_spte_level_size), false);
 	return 0;
 }
 

@@ -24,6 +24,9 @@
 #define KSMD_CPU_CHURN		0.05	/* ksmd share worth questioning when it mostly meets churn */
 #define SWAPIN_BYTES_HIGH	(1024.0 * 1024)	/* bytes/s of guest memory read back from swap */
 #define KVM_MAJFLT_HIGH		100.0	/* major faults/s KVM takes on evicted guest memory */
+#define FORECAST_MIN_FRACTION	0.01	/* a KSM forecast saving < 1 % of RAM: not worth ksmd */
+#define FORECAST_BIG_FRACTION	0.10	/* >= 10 % of RAM: worth saying even without pressure */
+#define FORECAST_MAX_AGE_S	86400	/* older forecasts are reported but decide nothing */
 
 const char *const advice_ids[] = {
 	"ksm-enable", "ksm-disable", "ksm-scan-faster", "ksm-scan-slower", "ksm-exclude-vm",
@@ -116,6 +119,22 @@ static const char *shq(const char *name, char *buf, size_t sz)
 	return buf;
 }
 
+/* The balloon change as commands: virsh only for a domain libvirt runs (by its libvirt name;
+ * virsh knows no other VM), and QMP for any QEMU. kb: the new guest size in KiB. */
+static void balloon_command(struct advice *a, const struct vm_snapshot *v, double kb)
+{
+	char q[VMM_NAME_MAX * 4 + 3];
+
+	if (v->info.libvirt_domain[0])
+		snprintf(a->command, sizeof(a->command),
+			 "virsh setmem %s %.0fK --live\n"
+			 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
+			 shq(v->info.libvirt_domain, q, sizeof(q)), kb, kb * 1024);
+	else
+		snprintf(a->command, sizeof(a->command),
+			 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}", kb * 1024);
+}
+
 static double opt(struct opt_u64 v, double dflt)
 {
 	return v.present ? (double)v.v : dflt;
@@ -135,6 +154,45 @@ static const char *vm_target(const struct vm_snapshot *v, char *buf, size_t sz)
 }
 
 /* ---- KSM ---- */
+
+/* The last `vmmemtop ksm-forecast`, if fresh: what KSM would save (for the host's current
+ * use_zero_pages) and what ksmd would cost at the scan rate the advice sets. */
+struct forecast_view {
+	bool usable;
+	double saved, age_s, scan_mib_s, pass_s, cpu;
+	char text[320];
+};
+
+static void forecast_view(const struct snapshot *s, double to_scan, struct forecast_view *f)
+{
+	const struct host_ksm_forecast *kf = &s->host.ksm_forecast;
+	const struct host_ksm *k = &s->host.ksm;
+	double sleep_ms = opt(k->sleep_millisecs, 20), pages_s, per_page;
+	char age[48];
+
+	memset(f, 0, sizeof(*f));
+	if (!kf->present)
+		return;
+	f->saved = k->use_zero_pages.present && k->use_zero_pages.v ? kf->saved_bytes_uzp : kf->saved_bytes;
+	f->age_s = s->wall_time > 0 && s->wall_time >= kf->time ? (double)(s->wall_time - kf->time) : NAN;
+	f->usable = f->age_s == f->age_s && f->age_s <= FORECAST_MAX_AGE_S;
+	if (f->age_s == f->age_s)
+		snprintf(age, sizeof(age), "%.0f s old%s", f->age_s, f->usable ? "" : ", stale: not used");
+	else
+		snprintf(age, sizeof(age), "age unknown: not used");
+	/* ksmd scans pages_to_scan pages every sleep_millisecs (mm/ksm.c ksm_do_scan, ksm_scan_thread);
+	 * per page it checksums and searches trees, work of the order of the forecast's hashing */
+	pages_s = to_scan * 1000 / (sleep_ms > 0 ? sleep_ms : 1);
+	per_page = kf->scanned_bytes ? kf->cpu_seconds / (kf->scanned_bytes / 4096.0) : 0;
+	f->scan_mib_s = pages_s * 4096 / 1048576;
+	f->pass_s = kf->scanned_bytes / 4096.0 / pages_s;
+	f->cpu = fmin(1, pages_s * per_page);
+	snprintf(f->text, sizeof(f->text),
+		 "KSM would save ~%.1f GiB across %llu VMs (forecast, %s); at %.0f pages per %.0f ms ksmd "
+		 "scans %.0f MiB/s: a full pass over the %.1f GiB takes ~%.0f s, ~%.1f%% of a CPU",
+		 f->saved / (1 << 30), (unsigned long long)kf->vms, age, to_scan, sleep_ms, f->scan_mib_s,
+		 kf->scanned_bytes / (double)(1 << 30), f->pass_s, f->cpu * 100);
+}
 
 static void rules_ksm(struct ctx *x)
 {
@@ -166,9 +224,25 @@ static void rules_ksm(struct ctx *x)
 		profit = (double)(int64_t)k->general_profit.v;	/* signed in mm/ksm.c */
 
 	if (run == 0) {
-		a = add(x, "ksm-enable", "host", x->pressure ? ADVICE_CRIT : ADVICE_WARN, want_on, want_on_relaxed);
+		struct forecast_view f;
+		enum advice_severity sev = x->pressure ? ADVICE_CRIT : ADVICE_WARN;
+		double ram = x->total_kb * 1024;
+
+		forecast_view(x->s, KSM_SCAN_UP, &f);	/* the rate the command below sets */
+		if (f.usable && f.saved < FORECAST_MIN_FRACTION * ram) {
+			/* measured: too little to share for ksmd's CPU and rmap metadata */
+			want_on = want_on_relaxed = false;
+		} else if (f.usable && f.saved >= FORECAST_BIG_FRACTION * ram && !want_on) {
+			want_on = want_on_relaxed = true;
+			sev = ADVICE_INFO;
+		}
+		a = add(x, "ksm-enable", "host", sev, want_on, want_on_relaxed);
 		if (a) {
-			snprintf(a->evidence, sizeof(a->evidence),
+			int n = 0;
+
+			if (f.text[0])
+				n = snprintf(a->evidence, sizeof(a->evidence), "%s; ", f.text);
+			snprintf(a->evidence + n, sizeof(a->evidence) - n,
 				 "KSM is off; VMs' RSS %.0f MiB + reserve %.0f MiB vs RAM %.0f MiB, free %.0f MiB "
 				 "(ksmtuned: on when committed + 20%% of RAM >= RAM or free < 20%% of RAM)",
 				 x->committed_kb / 1024, x->thres_kb / 1024, x->total_kb / 1024, x->free_kb / 1024);
@@ -260,7 +334,7 @@ static void rules_ksm(struct ctx *x)
 	/* a VM whose merging costs more than it saves */
 	for (int i = 0; i < x->s->nr_vms; i++) {
 		const struct vm_snapshot *v = &x->s->vms[i];
-		char t[VMM_NAME_MAX + 8];
+		char t[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3];
 		int64_t p;
 
 		if (v->exited || !v->info.ksm.ksm_process_profit.present)
@@ -275,9 +349,12 @@ static void rules_ksm(struct ctx *x)
 			 "ksm_process_profit %lld bytes (< 0) with %.0f pages merging, %.0f rmap items",
 			 (long long)p, opt(v->info.ksm.ksm_merging_pages, 0), opt(v->info.ksm.ksm_rmap_items, 0));
 		snprintf(a->action, sizeof(a->action), "stop offering this VM's memory to KSM");
-		snprintf(a->command, sizeof(a->command),
-			 "libvirt: <memoryBacking><nosharepages/></memoryBacking> in the domain XML, then restart it\n"
-			 "qemu: -machine mem-merge=off");
+		if (v->info.libvirt_domain[0])
+			snprintf(a->command, sizeof(a->command),
+				 "libvirt: virsh edit %s: <memoryBacking><nosharepages/></memoryBacking>, then restart it",
+				 shq(v->info.libvirt_domain, q, sizeof(q)));
+		else
+			snprintf(a->command, sizeof(a->command), "qemu: -machine mem-merge=off (then restart the VM)");
 		snprintf(a->risk, sizeof(a->risk), "the VM's RSS grows by its merged pages (%.0f MiB)",
 			 opt(v->info.ksm.ksm_merging_pages, 0) * 4 / 1024);
 	}
@@ -287,6 +364,7 @@ static void rules_ksm(struct ctx *x)
 
 static void rules_thp(struct ctx *x)
 {
+	char q2[VMM_NAME_MAX * 4 + 3];
 	const struct host_thp *t = &x->s->host.thp;
 	bool storm_any = false, storm_any_relaxed = false;
 	char worst[VMM_NAME_MAX] = "";
@@ -326,9 +404,13 @@ static void rules_thp(struct ctx *x)
 			snprintf(a->action, sizeof(a->action), "back this VM with static 2M huge pages");
 			snprintf(a->command, sizeof(a->command),
 				 "echo $(( $(cat /proc/sys/vm/nr_hugepages) + %.0f )) > /proc/sys/vm/nr_hugepages   # %s: %.0f MiB in 2 MiB pages\n"
-				 "libvirt: <memoryBacking><hugepages/></memoryBacking>, then restart the VM",
+				 "%s%s%s",
 				 ceil(opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 2048), shq(v->info.name, q, sizeof(q)),
-				 opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 1024);
+				 opt(v->info.mem_configured_kb, opt(v->info.rss_kb, 0)) / 1024,
+				 v->info.libvirt_domain[0] ? "libvirt: virsh edit " : "qemu: -mem-path /dev/hugepages",
+				 v->info.libvirt_domain[0] ? shq(v->info.libvirt_domain, q2, sizeof(q2)) : "",
+				 v->info.libvirt_domain[0] ? ": <memoryBacking><hugepages/></memoryBacking>, then restart the VM" :
+				 " -mem-prealloc, then restart the VM");
 			snprintf(a->risk, sizeof(a->risk),
 				 "huge pages are reserved, not swappable and not shared by KSM; the host needs that "
 				 "much contiguous memory free");
@@ -387,7 +469,7 @@ static void rules_balloon(struct ctx *x)
 	const struct vm_snapshot *idlest = NULL;
 	double idlest_rss = 0;
 	struct advice *a;
-	char tg[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3];
+	char tg[VMM_NAME_MAX + 8];
 
 	for (int i = 0; i < x->s->nr_vms; i++) {
 		const struct vm_snapshot *v = &x->s->vms[i];
@@ -409,10 +491,7 @@ static void rules_balloon(struct ctx *x)
 					 "the balloon took %.0f MiB from this VM and it now takes %.0f TDP faults/s "
 					 "(threshold %.0f)", give_kb / 1024, r, DEFLATE_FAULTS);
 				snprintf(a->action, sizeof(a->action), "give the ballooned memory back");
-				snprintf(a->command, sizeof(a->command),
-					 "virsh setmem %s %.0fK --live\n"
-					 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
-					 shq(v->info.name, q, sizeof(q)), cur_kb + give_kb, (cur_kb + give_kb) * 1024);
+				balloon_command(a, v, cur_kb + give_kb);
 				snprintf(a->risk, sizeof(a->risk), "host free memory drops by %.0f MiB", give_kb / 1024);
 			}
 			continue;
@@ -445,10 +524,7 @@ static void rules_balloon(struct ctx *x)
 			snprintf(a->action, sizeof(a->action),
 				 "shrink the idlest VM by 5%% of its current %.0f MiB (oVirt MoM's step) and re-evaluate",
 				 cur / 1024);
-			snprintf(a->command, sizeof(a->command),
-				 "virsh setmem %s %.0fK --live\n"
-				 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
-				 shq(idlest->info.name, q, sizeof(q)), target, target * 1024);
+			balloon_command(a, idlest, target);
 			snprintf(a->risk, sizeof(a->risk),
 				 "the guest may swap or drop caches; needs a balloon driver in the guest");
 		}

@@ -97,18 +97,28 @@ bool probe_btf_function(const char *name)
 	return false;
 }
 
-bool probe_btf_typedef(const char *name)
+static bool probe_btf_kind(const char *name, int kind)
 {
 	if (!btfs_loaded)
 		load_btfs();
 	if (!vmlinux_btf)
 		return false;
-	if (btf__find_by_name_kind(vmlinux_btf, name, BTF_KIND_TYPEDEF) > 0)
+	if (btf__find_by_name_kind(vmlinux_btf, name, kind) > 0)
 		return true;
 	for (int i = 0; i < nr_module_btfs; i++)
-		if (btf__find_by_name_kind(module_btfs[i], name, BTF_KIND_TYPEDEF) > 0)
+		if (btf__find_by_name_kind(module_btfs[i], name, kind) > 0)
 			return true;
 	return false;
+}
+
+bool probe_btf_typedef(const char *name)
+{
+	return probe_btf_kind(name, BTF_KIND_TYPEDEF);
+}
+
+bool probe_btf_struct(const char *name)
+{
+	return probe_btf_kind(name, BTF_KIND_STRUCT);
 }
 
 /*

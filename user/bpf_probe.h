@@ -18,6 +18,9 @@ bool probe_btf_function(const char *name);
 /* True if a BTF typedef exists (btf_trace_<tracepoint> means tp_btf can attach). */
 bool probe_btf_typedef(const char *name);
 
+/* True if a struct has BTF (vmlinux or a loaded kvm module): CO-RE can relocate its fields. */
+bool probe_btf_struct(const char *name);
+
 /* True if the kernel lets us load fentry/fexit programs at all (tried once). */
 bool probe_fentry_loads(void);
 

@@ -18,6 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop advise [--json] [--check] [--interval S] [--from FILE] [--backend B] [--track PID]...\n"
+"                       [--syscall-tracepoints]\n"
 "\n"
 "Recommend KSM, THP, balloon and swap changes, each with its evidence, the exact command\n"
 "and the risk. Samples the host live for S seconds (default 5), or reads a snapshot JSON\n"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 "  -B, --backend B     bpf, kmod or auto (default: bpf, else /dev/vmmem)\n"
 "  -t, --track PID     also count PID as a VMM\n"
 "  -v, --verbose       print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "exit status: 0 advice printed (\"healthy\" when nothing to change), 1 runtime failure\n"
 "(unreadable or malformed snapshot, backend failed), 2 usage error.\n"
@@ -150,6 +152,7 @@ static int advise_main(int argc, char **argv, int *check_exit)
 		{ "track", required_argument, NULL, 't' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -193,6 +196,10 @@ static int advise_main(int argc, char **argv, int *check_exit)
 			break;
 		case 'v':
 			copt.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			copt.syscall_tracepoints = true;
+			live_opts = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,14 @@
 #include "core.h"
 #include "export.h"
 #include "snapshot_json.h"
+#include "web_config.h"
+
+/* Defaults of the --web.* limits. A request in flight can pin one exposition (~12 MB at
+ * 1000 VMs, more with its gzip copy), so max-requests also bounds that memory. */
+#define HTTP_DEF_MAX_REQUESTS		16
+#define HTTP_DEF_MAX_CONNECTIONS	4096
+#define HTTP_DEF_MAX_PER_IP		32
+#define HTTP_DEF_TIMEOUT_S		15
 
 enum export_mode { MODE_NONE, MODE_LISTEN, MODE_TEXTFILE, MODE_JSON };
 
@@ -31,6 +40,8 @@ struct export_opts {
 	const char *listen;
 	const char *textfile;
 	const char *user;
+	const char *web_config_file;
+	struct export_http_opts http;
 	double interval_s;
 	long synthetic_vms;		/* test only: fake VMs, no backend */
 	struct core_options core;
@@ -59,7 +70,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop export (--listen ADDR:PORT | --textfile PATH | --json) [--interval S]\n"
+"                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto]\n"
+"                       [--syscall-tracepoints] [-v]\n"
 "                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto] [-v]\n"
+"                       [--web.config.file FILE] [--web.max-requests N] [--web.max-connections N]\n"
+"                       [--web.max-connections-per-ip N] [--web.timeout S]\n"
 "\n"
 "Export every VM's counters to monitoring, sampling every S seconds (default 1).\n"
 "\n"
@@ -78,12 +93,24 @@ static void usage(FILE *f)
 "                          -qmp unix:PATH,server=on on a qemu command line are used anyway)\n"
 "  -B, --backend B         bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose           print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
+"\n"
+"with --listen:\n"
+"  --web.config.file FILE  TLS and basic auth, in the Prometheus exporter-toolkit format\n"
+"                          (tls_server_config, basic_auth_users with bcrypt hashes)\n"
+"  --web.max-requests N    requests answered at once; above, 503 (default %u)\n"
+"  --web.max-connections N open connections in total (default %u)\n"
+"  --web.max-connections-per-ip N  open connections from one address (default %u)\n"
+"  --web.timeout S         close a connection idle for S seconds, or that has not sent a\n"
+"                          request's headers S seconds after connecting or its last\n"
+"                          response (default %u)\n"
 "\n"
 "examples:\n"
 "  vmmemtop export --listen 127.0.0.1:9477\n"
 "  vmmemtop export --listen :9477 --user nobody\n"
 "  vmmemtop export --textfile /var/lib/prometheus/node-exporter/vmmem.prom --interval 15\n"
-"  vmmemtop export --json | jq .vms[].name\n");
+"  vmmemtop export --json | jq .vms[].name\n",
+		HTTP_DEF_MAX_REQUESTS, HTTP_DEF_MAX_CONNECTIONS, HTTP_DEF_MAX_PER_IP, HTTP_DEF_TIMEOUT_S);
 }
 
 static double mono_s(void)
@@ -116,6 +143,7 @@ static void synthetic_vm(struct vm_snapshot *v, int i, uint64_t round, bool exit
 	v->info.rss_kb = (struct opt_u64){ 524288 + i, true };
 	v->info.swap_kb = (struct opt_u64){ 0, true };
 	v->info.anon_huge_kb = (struct opt_u64){ 2048 * (i % 4), true };
+	v->info.anon_huge_time = (struct opt_u64){ 1700000000 + i, true };
 	v->info.ksm.present = true;
 	v->info.ksm.ksm_rmap_items = (struct opt_u64){ 100 + i, true };
 	v->info.ksm.ksm_merging_pages = (struct opt_u64){ i % 10 ? 50 : 0, true };
@@ -309,9 +337,33 @@ static int drop_privileges(const char *user, char *err, size_t errsz)
 
 /* ---- command ---- */
 
+/* Each connection is a descriptor: raise the soft limit towards the hard one so that
+ * --web.max-connections can be reached, or lower the limit to what the descriptors allow. */
+static void fit_fd_limit(struct export_http_opts *h)
+{
+	rlim_t want = (rlim_t)h->max_connections + 256;	/* backend, /proc, QMP sockets */
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want) {
+		unsigned int fit = rl.rlim_cur > 512 ? (unsigned int)rl.rlim_cur - 256 : (unsigned int)rl.rlim_cur / 2;
+
+		fprintf(stderr, "vmmemtop: open files limited to %llu: serving at most %u connections, not %u\n",
+			(unsigned long long)rl.rlim_cur, fit, h->max_connections);
+		h->max_connections = fit;
+	}
+}
+
 static int parse_opts(int argc, char **argv, struct export_opts *o)
 {
-	enum { OPT_SYNTHETIC = 0x100, OPT_TEXTFILE };
+	enum { OPT_SYNTHETIC = 0x100, OPT_TEXTFILE, OPT_WEB_CONFIG, OPT_MAX_REQ, OPT_MAX_CONN, OPT_MAX_PER_IP,
+	       OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
@@ -322,7 +374,13 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		{ "qmp", required_argument, NULL, 'q' },
 		{ "backend", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
+		{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG },
+		{ "web.max-requests", required_argument, NULL, OPT_MAX_REQ },
+		{ "web.max-connections", required_argument, NULL, OPT_MAX_CONN },
+		{ "web.max-connections-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
+		{ "web.timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "synthetic-vms", required_argument, NULL, OPT_SYNTHETIC },	/* tests only */
 		{ NULL, 0, NULL, 0 },
 	};
@@ -364,6 +422,35 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		case 'v':
 			o->core.verbose = true;
 			break;
+		case CLI_OPT_SYSCALL_TP:
+			o->core.syscall_tracepoints = true;
+			break;
+		case OPT_WEB_CONFIG:
+			o->web_config_file = optarg;
+			break;
+		case OPT_MAX_REQ:
+		case OPT_MAX_CONN:
+		case OPT_MAX_PER_IP:
+		case OPT_TIMEOUT: {
+			static const struct { int opt; const char *name; long min, max; } lim[] = {
+				{ OPT_MAX_REQ, "--web.max-requests", 1, 100000 },
+				{ OPT_MAX_CONN, "--web.max-connections", 1, 1000000 },
+				{ OPT_MAX_PER_IP, "--web.max-connections-per-ip", 1, 1000000 },
+				{ OPT_TIMEOUT, "--web.timeout", 1, 3600 },
+			};
+			unsigned int *dst[] = { &o->http.max_requests, &o->http.max_connections, &o->http.max_per_ip,
+						&o->http.timeout_s };
+			int i = ch - OPT_MAX_REQ;
+			long v;
+
+			if (cli_parse_long(optarg, lim[i].min, lim[i].max, &v)) {
+				cli_error("bad %s '%s': need a whole number from %ld to %ld", lim[i].name, optarg,
+					  lim[i].min, lim[i].max);
+				return EXIT_USAGE;
+			}
+			*dst[i] = (unsigned int)v;
+			break;
+		}
 		case OPT_SYNTHETIC:
 			if (cli_parse_long(optarg, 0, VMMEM_MAX_VMS * 16L, &o->synthetic_vms)) {
 				cli_error("bad --synthetic-vms '%s'", optarg);
@@ -386,6 +473,11 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		cli_error("choose exactly one of --listen, --textfile, --json (see --help)");
 		return EXIT_USAGE;
 	}
+	if (o->web_config_file && o->mode != MODE_LISTEN) {
+		cli_error("--web.config.file needs --listen");
+		return EXIT_USAGE;
+	}
+	o->http.listen = o->listen;
 	if (o->mode == MODE_LISTEN) {	/* before any kernel work: a typo costs no BPF load */
 		struct sockaddr_storage ss;
 		socklen_t sslen;
@@ -402,6 +494,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 static int run(struct export_opts *o)
 {
 	struct export_http *http = NULL;
+	struct web_config web = { 0 };
 	struct feed f = { .opt = o };
 	struct export_feed ef = { .latest = feed_latest, .ctx = &f };
 	char err[512];
@@ -411,8 +504,18 @@ static int run(struct export_opts *o)
 	pthread_mutex_init(&f.lock, NULL);
 	pthread_cond_init(&f.cond, NULL);
 	cli_install_signals();
+	if (o->web_config_file) {	/* before any kernel work: a bad file is a usage error */
+		if (web_config_load(o->web_config_file, &web, err, sizeof(err))) {
+			cli_error("%s", err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		o->http.web = &web;
+	}
+	if (o->mode == MODE_LISTEN)
+		fit_fd_limit(&o->http);
 	/* bind first: a port in use fails before any BPF is loaded */
-	if (o->mode == MODE_LISTEN && export_http_start(&http, o->listen, &ef, VMMEM_VERSION, err, sizeof(err))) {
+	if (o->mode == MODE_LISTEN && export_http_start(&http, &o->http, &ef, VMMEM_VERSION, err, sizeof(err))) {
 		cli_error("%s", err);
 		goto out;
 	}
@@ -431,7 +534,7 @@ static int run(struct export_opts *o)
 	}
 	f.running = true;
 	if (o->mode == MODE_LISTEN)
-		fprintf(stderr, "vmmemtop: serving http://%s/metrics (backend %s)\n", o->listen,
+		fprintf(stderr, "vmmemtop: serving %s://%s/metrics (backend %s)\n", web.tls ? "https" : "http", o->listen,
 			f.core ? "loaded" : "synthetic");
 	rc = EXIT_OK;
 	while (!cli_stop) {
@@ -460,6 +563,7 @@ out:
 	if (f.core)
 		core_close(f.core);
 	snapshot_free(&f.latest);
+	web_config_free(&web);
 	pthread_mutex_destroy(&f.lock);
 	pthread_cond_destroy(&f.cond);
 	return rc;
@@ -467,7 +571,9 @@ out:
 
 int cmd_export(int argc, char **argv)
 {
-	struct export_opts o = { .interval_s = 1, .core = { .backend = "auto" } };
+	struct export_opts o = { .interval_s = 1, .core = { .backend = "auto" },
+				 .http = { .max_requests = HTTP_DEF_MAX_REQUESTS, .max_connections = HTTP_DEF_MAX_CONNECTIONS,
+					   .max_per_ip = HTTP_DEF_MAX_PER_IP, .timeout_s = HTTP_DEF_TIMEOUT_S } };
 	int ret = parse_opts(argc, argv, &o);
 
 	if (ret >= 0)

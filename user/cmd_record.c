@@ -33,7 +33,8 @@ static void usage(FILE *f)
 	event_mask_format(event_all_mask(), all, sizeof(all));
 	fprintf(f,
 "usage: vmmemtop record -o FILE [--duration S] [--events LIST] [--interval S] [--slow-us US]\n"
-"                       [--track PID]... [--backend bpf|kmod|auto] [--level N] [-v]\n"
+"                       [--track PID]... [--backend bpf|kmod|auto] [--level N]\n"
+"                       [--syscall-tracepoints] [-v]\n"
 "\n"
 "Stream the kernel side's event records of every VM into FILE (zlib-compressed chunks with\n"
 "checksums; a file cut short still reads up to the cut), with a sample of every counter and\n"
@@ -54,6 +55,7 @@ static void usage(FILE *f)
 "  -B, --backend B     bpf, kmod or auto (default)\n"
 "  -L, --level N       zlib level 1 (fastest, default) .. 9 (smallest)\n"
 "  -v, --verbose       print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "exit status: 0 recorded, 1 runtime failure (backend, file), 2 usage error\n"
 "\n"
@@ -183,6 +185,7 @@ int cmd_record(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'B' },
 		{ "level", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -244,6 +247,9 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'v':
 			copt.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			copt.syscall_tracepoints = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -15,7 +15,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop snapshot [--interval S] [--json] [--pid PID] [--name TEXT] [--count N]\n"
-"                         [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto] [-v]\n"
+"                         [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto]\n"
+"                         [--syscall-tracepoints] [-v]\n"
 "\n"
 "Count every VMM's memory events for S seconds (default 1) and print a table, or JSON\n"
 "(schema vmmemtop.snapshot/1). Ctrl-C ends the interval early and still prints.\n"
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 "                     (-qmp unix:PATH,server=on sockets on qemu command lines are used anyway)\n"
 "  -B, --backend B    bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
 "  -v, --verbose      print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "examples:\n"
 "  vmmemtop snapshot --interval 5\n"
@@ -48,6 +50,7 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 		{ "count", required_argument, NULL, 'n' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -102,6 +105,9 @@ int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usa
 		}
 		case 'v':
 			o->core.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			o->core.syscall_tracepoints = true;
 			break;
 		case 'h':
 			usage_fn(stdout);

@@ -10,6 +10,7 @@ struct snapshot_opts {
 	bool json;
 	pid_t pid;			/* -p: only this VMM */
 	const char *name;		/* -N: only VMs whose name contains this */
+	bool totals;			/* the view: --totals (key t) */
 	long count;			/* snapshots to print; <= 0: until interrupted */
 	double replay_speed;		/* replay: 1, 10, INFINITY; 0: not a replay */
 	struct core_options core;
@@ -26,5 +27,6 @@ int cmd_advise(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_ksm_forecast(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ struct core_options {
 	const char *qmp[QMP_POLL_MAX_PATHS];	/* QMP sockets given with --qmp */
 	int nr_qmp;
 	bool verbose;
+	bool syscall_tracepoints;	/* --syscall-tracepoints: allow syscalls:* hooks (host-wide cost) */
 	/* Optional: called for every event record the backend delivers (recorder), of the
 	 * types in stream_mask (VMMEM_EV_BIT(); 0 with on_event set: VMMEM_EV_RARE_MASK). */
 	void (*on_event)(void *ctx, const struct vmmem_event *ev);

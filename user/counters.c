@@ -75,5 +75,6 @@ bool snapshot_vm_matches(const struct vm_snapshot *v, pid_t pid, const char *tex
 {
 	if (pid && v->info.pid != pid)
 		return false;
-	return !text || !*text || strstr(v->info.name, text);
+	return !text || !*text || strstr(v->info.name, text) || strstr(v->info.libvirt_domain, text) ||
+	       strstr(v->info.uuid, text);
 }

@@ -31,14 +31,31 @@ int export_scrape(struct strbuf *out, const struct export_feed *feed, enum expor
 int export_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, char *err, size_t errsz);
 
 struct export_http;
+struct web_config;
 
-/* Bind listen (done here, so it can happen before privileges are dropped) and serve
- * /metrics and /, one thread per connection. An exposition is rendered once per sample and
- * format and shared by every scrape of that sample. Returns 0, or negative errno with one
- * line in err. */
-int export_http_start(struct export_http **out, const char *listen, const struct export_feed *feed,
+struct export_http_opts {
+	const char *listen;		/* ADDR:PORT, as export_listen_parse() takes it */
+	unsigned int max_connections;	/* open at once, in total */
+	unsigned int max_per_ip;	/* open at once from one source address */
+	unsigned int max_requests;	/* being answered at once; above it, 503 */
+	unsigned int timeout_s;		/* idle connections, and the wait for a request's headers */
+	const struct web_config *web;	/* TLS and basic auth; NULL: plain HTTP, no auth */
+};
+
+/* Bind o->listen (done here, so it can happen before privileges are dropped) and serve
+ * /metrics and / from an epoll event loop, with the limits of o. An exposition is rendered
+ * once per sample and format (and compressed once, for clients accepting gzip) and shared
+ * by every scrape of that sample. Returns 0, or negative errno with one line in err. */
+int export_http_start(struct export_http **out, const struct export_http_opts *o, const struct export_feed *feed,
 		      const char *version, char *err, size_t errsz);
 void export_http_stop(struct export_http *h);
+/* Requests answered 503 so far. */
+unsigned long export_http_refused(const struct export_http *h);
+
+/* gzip (RFC 1952) of in: 0 and a malloc'd *out, or negative errno. */
+int export_gzip(const void *in, size_t len, void **out, size_t *out_len);
+/* Whether an Accept-Encoding header value accepts gzip (NULL: no). */
+bool export_accepts_gzip(const char *accept_encoding);
 
 /* Write the text exposition to path atomically: path.PID.tmp, fsync, rename (node_exporter's
  * textfile collector reads only *.prom, so it never sees a half-written file).

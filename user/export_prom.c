@@ -398,9 +398,10 @@ static const struct opt_field host_fields[] = {
 static const struct opt_field vm_fields[] = {
 	{ "vmmem_vm_vcpus", F_GAUGE, SC_ONE, VMI(vcpus), "virtual CPUs of the VM (command line or kvm-vcpu fds)" },
 	{ "vmmem_vm_memory_configured_bytes", F_GAUGE, SC_KB, VMI(mem_configured_kb), "guest RAM the VMM was started with (-m)" },
-	{ "vmmem_vm_rss_bytes", F_GAUGE, SC_KB, VMI(rss_kb), "resident memory of the VMM process (smaps_rollup Rss)" },
-	{ "vmmem_vm_swap_bytes", F_GAUGE, SC_KB, VMI(swap_kb), "swapped-out memory of the VMM process (smaps_rollup Swap)" },
-	{ "vmmem_vm_anon_huge_bytes", F_GAUGE, SC_KB, VMI(anon_huge_kb), "memory of the VMM process backed by THP (smaps_rollup AnonHugePages)" },
+	{ "vmmem_vm_rss_bytes", F_GAUGE, SC_KB, VMI(rss_kb), "resident memory of the VMM process (/proc/PID/status VmRSS)" },
+	{ "vmmem_vm_swap_bytes", F_GAUGE, SC_KB, VMI(swap_kb), "swapped-out memory of the VMM process (/proc/PID/status VmSwap)" },
+	{ "vmmem_vm_anon_huge_bytes", F_GAUGE, SC_KB, VMI(anon_huge_kb), "memory of the VMM process backed by THP (smaps_rollup AnonHugePages, read about once a minute per VM)" },
+	{ "vmmem_vm_anon_huge_timestamp_seconds", F_GAUGE, SC_ONE, VMI(anon_huge_time), "when vmmem_vm_anon_huge_bytes was read (unix time): smaps_rollup walks page tables, so it is read rarely" },
 	{ "vmmem_vm_ksm_rmap_items", F_GAUGE, SC_ONE, VMI(ksm.ksm_rmap_items), "KSM rmap_items of the VMM process (/proc/PID/ksm_stat)" },
 	{ "vmmem_vm_ksm_zero_pages", F_GAUGE, SC_ONE, VMI(ksm.ksm_zero_pages), "pages of the VM KSM merged with the zero page" },
 	{ "vmmem_vm_ksm_merging_pages", F_GAUGE, SC_ONE, VMI(ksm.ksm_merging_pages), "pages of the VM currently merged by KSM" },
@@ -566,7 +567,7 @@ static void render_vm_fields(struct render *r)
 			continue;
 		if (!any_qmp)
 			family(r, "vmmem_qmp_up", F_GAUGE,
-			       "1 if the VM's QMP socket answered in the last 10 s (guest-side balloon facts); 0 if not");
+			       "1 if the VM's QMP socket (or, for a libvirt domain, libvirtd) answered in the last 10 s (guest-side balloon facts); 0 if not");
 		any_qmp = true;
 		sample_u64(r, "vmmem_qmp_up", F_GAUGE, l, s->vms[i].info.qmp.up);
 	}
@@ -673,35 +674,105 @@ static void render_hists(struct render *r)
 	}
 }
 
-/* Escape every live VM's labels once: each is printed once per family. */
+/* A VM's series key: vm and uuid, not the pid, so a restarted VM (a new process with the
+ * same name or UUID) continues its series as a counter reset. */
+static int cmp_vm_key(const void *a, const void *b, void *ctx)
+{
+	const struct snapshot *s = ctx;
+	const struct vmm_info *x = &s->vms[*(const int *)a].info, *y = &s->vms[*(const int *)b].info;
+	int r = strcmp(x->name, y->name);
+
+	return r ? r : strcmp(x->uuid, y->uuid);
+}
+
+static void vm_comm(const struct vmm_info *i, char comm[sizeof(i->comm) + 1])
+{
+	/* comm is a fixed array that the kernel does not always NUL-terminate for us */
+	memcpy(comm, i->comm, sizeof(i->comm));
+	comm[sizeof(i->comm)] = 0;
+}
+
+/* Escape every live VM's labels once: each is printed once per family. Labels: vm, and
+ * uuid where the VM has one; two live VMs with the same vm and uuid (two unnamed VMMs, say)
+ * both carry pid too, so every series stays unique. */
 static int build_labels(struct render *r)
 {
 	const struct snapshot *s = r->s;
-	int live = 0;
+	int live = 0, *order;
 
 	r->label_off = calloc(s->nr_vms ? s->nr_vms : 1, sizeof(*r->label_off));
-	if (!r->label_off)
+	order = calloc(s->nr_vms ? s->nr_vms : 1, sizeof(*order));
+	if (!r->label_off || !order) {
+		free(order);
 		return -ENOMEM;
-	for (int i = 0; i < s->nr_vms; i++) {
-		const struct vm_snapshot *v = &s->vms[i];
-		char comm[sizeof(v->info.comm) + 1];
-
-		if (v->exited) {
-			r->label_off[i] = SIZE_MAX;
-			continue;
-		}
-		r->label_off[i] = r->labels.len;
-		strbuf_puts(&r->labels, "vm=\"");
-		export_label_escape(&r->labels, v->info.name);
-		strbuf_printf(&r->labels, "\",pid=\"%d\",vmm=\"", (int)v->info.pid);
-		/* comm is a fixed array that the kernel does not always NUL-terminate for us */
-		memcpy(comm, v->info.comm, sizeof(v->info.comm));
-		comm[sizeof(v->info.comm)] = 0;
-		export_label_escape(&r->labels, comm);
-		strbuf_put(&r->labels, "\"\0", 2);	/* keep the NUL: each label set is a C string */
-		live++;
 	}
+	for (int i = 0; i < s->nr_vms; i++) {
+		r->label_off[i] = SIZE_MAX;
+		if (!s->vms[i].exited)
+			order[live++] = i;
+	}
+	qsort_r(order, live, sizeof(*order), cmp_vm_key, (void *)s);
+	for (int k = 0; k < live; k++) {
+		const struct vmm_info *v = &s->vms[order[k]].info;
+		bool dup = (k > 0 && !cmp_vm_key(&order[k - 1], &order[k], (void *)s)) ||
+			   (k + 1 < live && !cmp_vm_key(&order[k], &order[k + 1], (void *)s));
+
+		r->label_off[order[k]] = r->labels.len;
+		strbuf_puts(&r->labels, "vm=\"");
+		export_label_escape(&r->labels, v->name);
+		strbuf_puts(&r->labels, "\"");
+		if (v->uuid[0]) {
+			strbuf_puts(&r->labels, ",uuid=\"");
+			strbuf_puts(&r->labels, v->uuid);	/* hex digits and dashes: nothing to escape */
+			strbuf_puts(&r->labels, "\"");
+		}
+		if (dup)
+			strbuf_printf(&r->labels, ",pid=\"%d\"", (int)v->pid);
+		strbuf_put(&r->labels, "\0", 1);	/* keep the NUL: each label set is a C string */
+	}
+	free(order);
 	return r->labels.oom ? -ENOMEM : live;
+}
+
+/* vmmem_vm_info{vm,uuid,pid,vmm,libvirt_domain,machine,vmid} 1: what the series key leaves
+ * out (a restart gives a new info series, as the pid changes). Empty facts are left out. */
+static void render_vm_info(struct render *r)
+{
+	const struct snapshot *s = r->s;
+	bool any = false;
+
+	for (int i = 0; i < s->nr_vms; i++) {
+		const struct vmm_info *v = &s->vms[i].info;
+		const char *l = vm_labels(r, i);
+		const struct { const char *label, *value; } facts[] = {
+			{ "libvirt_domain", v->libvirt_domain }, { "machine", v->machine }, { "vmid", v->vmid },
+		};
+		char comm[sizeof(v->comm) + 1];
+
+		if (!l)
+			continue;
+		if (!any)
+			family(r, "vmmem_vm", F_INFO,
+			       "one per VM: its series labels (vm, uuid) with the process and what else identifies it");
+		any = true;
+		sample_begin(r, "vmmem_vm", F_INFO);
+		strbuf_put(r->out, "{", 1);
+		strbuf_puts(r->out, l);
+		if (!strstr(l, ",pid=\""))
+			strbuf_printf(r->out, ",pid=\"%d\"", (int)v->pid);
+		vm_comm(v, comm);
+		strbuf_puts(r->out, ",vmm=\"");
+		export_label_escape(r->out, comm);
+		strbuf_puts(r->out, "\"");
+		for (size_t f = 0; f < sizeof(facts) / sizeof(facts[0]); f++) {
+			if (!facts[f].value[0])
+				continue;
+			strbuf_printf(r->out, ",%s=\"", facts[f].label);
+			export_label_escape(r->out, facts[f].value);
+			strbuf_puts(r->out, "\"");
+		}
+		strbuf_puts(r->out, "} 1\n");
+	}
 }
 
 /* One gauge per recommendation in force; value = severity (0 info, 1 warn, 2 crit). */
@@ -789,6 +860,7 @@ int export_prom_render(struct strbuf *out, const struct snapshot *s, const struc
 	render_host_counters(&r);
 	render_host_fields(&r);
 	render_thp_ksm_modes(&r);
+	render_vm_info(&r);
 	render_vm_counters(&r);
 	render_vm_fields(&r);
 	render_hists(&r);

@@ -9,9 +9,7 @@
 #include "host_state.h"
 #include "vmm_info.h"
 
-/* Parse a decimal integer (optionally negative: KSM's general_profit is signed, kept as
- * two's complement) that must make up the whole of s up to whitespace. */
-static int parse_i64_word(const char *s, struct opt_u64 *out)
+int sysfs_num_parse(const char *s, struct opt_u64 *out)
 {
 	char *end;
 	long long v;
@@ -95,7 +93,7 @@ static void read_num(const char *root, const char *path, struct opt_u64 *out)
 	out->present = false;
 	snprintf(full, sizeof(full), "%s%s", root, path);
 	if (read_small_file(full, buf, sizeof(buf)) > 0)
-		parse_i64_word(buf, out);
+		sysfs_num_parse(buf, out);
 }
 
 static void read_choice(const char *root, const char *path, char *out, size_t outsz)
@@ -108,48 +106,71 @@ static void read_choice(const char *root, const char *path, char *out, size_t ou
 		out[0] = 0;
 }
 
+void cpuinfo_vendor_parse(const char *text, char *out, size_t outsz)
+{
+	out[0] = 0;
+	if (strstr(text, "GenuineIntel"))
+		snprintf(out, outsz, "intel");
+	else if (strstr(text, "AuthenticAMD") || strstr(text, "HygonGenuine"))
+		snprintf(out, outsz, "amd");
+}
+
 static void read_vendor(const char *root, char *out, size_t outsz)
 {
 	char path[512], buf[4096];
 
 	out[0] = 0;
 	snprintf(path, sizeof(path), "%s/proc/cpuinfo", root);
-	if (read_small_file(path, buf, sizeof(buf)) <= 0)
-		return;
-	if (strstr(buf, "GenuineIntel"))
-		snprintf(out, outsz, "intel");
-	else if (strstr(buf, "AuthenticAMD") || strstr(buf, "HygonGenuine"))
-		snprintf(out, outsz, "amd");
+	if (read_small_file(path, buf, sizeof(buf)) > 0)
+		cpuinfo_vendor_parse(buf, out, outsz);
 }
 
-/* CPU time of the ksmd kernel thread: the real cost of KSM (its scans include sleeps). */
+int ksmd_stat_parse(const char *text, struct opt_u64 *out)
+{
+	unsigned long long ut, st;
+	const char *p;
+
+	if (!strstr(text, " (ksmd) "))
+		return -ENOENT;
+	p = strrchr(text, ')');
+	/* fields 14 and 15 (utime, stime); p points at the end of field 2, and p + 2 is
+	 * past the text's terminator when the ')' is its last character */
+	if (p && p[1] && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
+		out->v = ut + st;
+		out->present = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* CPU time of the ksmd kernel thread: the real cost of KSM (its scans include sleeps).
+ * Its pid is remembered, as a hint checked by the comm in its stat each time: a readdir of
+ * /proc instantiates the entry of every process it returns, thousands on a busy host. */
 static void read_ksmd_cpu(const char *root, struct opt_u64 *out)
 {
+	static __thread char hint[17];
 	char path[512], buf[1024];
 	struct dirent *de;
 	DIR *d;
 
 	out->present = false;
+	if (hint[0]) {
+		snprintf(path, sizeof(path), "%s/proc/%s/stat", root, hint);
+		if (read_small_file(path, buf, sizeof(buf)) > 0 && ksmd_stat_parse(buf, out) != -ENOENT)
+			return;
+	}
 	snprintf(path, sizeof(path), "%s/proc", root);
 	d = opendir(path);
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		unsigned long long ut, st;
-		const char *p;
-
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "%s/proc/%.16s/stat", root, de->d_name);
-		if (read_small_file(path, buf, sizeof(buf)) <= 0 || !strstr(buf, " (ksmd) "))
-			continue;
-		p = strrchr(buf, ')');
-		/* fields 14 and 15 (utime, stime); p points at the end of field 2 */
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
-			out->v = ut + st;
-			out->present = true;
+		if (read_small_file(path, buf, sizeof(buf)) > 0 && ksmd_stat_parse(buf, out) != -ENOENT) {
+			snprintf(hint, sizeof(hint), "%.16s", de->d_name);
+			break;
 		}
-		break;
 	}
 	closedir(d);
 }

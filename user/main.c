@@ -18,6 +18,7 @@ static void usage(FILE *f)
 "  record     write event records and counter samples to a file\n"
 "  report     summarise a recording: per VM, histograms, the slowest events\n"
 "  replay     play a recording in the interactive view (or as tables)\n"
+"  ksm-forecast  what KSM would save, from hashing each VM's resident pages (root)\n"
 "\n"
 "  vmmemtop COMMAND --help   shows each command's options\n"
 "  -V, --version             prints the version\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "replay"))
 		return cmd_replay(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "ksm-forecast"))
+		return cmd_ksm_forecast(argc - 1, argv + 1);
 	if (argc >= 2 && argv[1][0] != '-') {
 		cli_error("unknown command '%s' (see --help)", argv[1]);
 		return EXIT_USAGE;

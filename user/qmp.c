@@ -148,10 +148,8 @@ static int send_all(struct qmp_conn *q, const char *s, size_t len)
 			len -= n;
 			continue;
 		}
-		/* a peer that closed first gives EPIPE on send, ECONNRESET on the next read:
-		 * the same event, whichever of the two we hit first */
 		if (n < 0 && errno == EPIPE)
-			return -ECONNRESET;
+			return -ECONNRESET;	/* QEMU closed first: the same end as a read sees */
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
 		if (!left_ms(q))
@@ -234,6 +232,10 @@ int qmp_execute(struct qmp_conn *q, json_t *cmd, json_t **ret, char *err, size_t
 			const char *desc = json_string_value(json_object_get(v, "desc"));
 
 			snprintf(err, errsz, "%s: %s", exec ? exec : "qmp", desc ? desc : "error");
+			/* the description is the monitor's text: one line, no terminal controls */
+			for (char *c = err; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = ' ';
 			r = -EREMOTEIO;
 		} else if (json_object_get(msg, "event")) {
 			json_decref(msg);
@@ -257,6 +259,25 @@ void qmp_close(struct qmp_conn *q)
 	q->fd = -1;
 }
 
+int qmp_handshake(struct qmp_conn *q, const char *what, char *err, size_t errsz)
+{
+	json_t *msg = NULL, *ret = NULL, *cmd;
+	int r = recv_message(q, &msg);
+
+	if (r || !json_object_get(msg, "QMP")) {
+		r = r ? r : -EPROTO;
+		snprintf(err, errsz, "greeting on %s: %s", what, why(r));
+		json_decref(msg);
+		return r;
+	}
+	json_decref(msg);
+	cmd = json_pack("{s:s}", "execute", "qmp_capabilities");
+	r = qmp_execute(q, cmd, &ret, err, errsz);
+	json_decref(cmd);
+	json_decref(ret);
+	return r;
+}
+
 int qmp_open(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms, pid_t *peer,
 	     char *err, size_t errsz)
 {
@@ -265,7 +286,6 @@ int qmp_open(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms
 	socklen_t salen = offsetof(struct sockaddr_un, sun_path) + n + (abstract ? 1 : 0);
 	struct ucred cred;
 	socklen_t credlen = sizeof(cred);
-	json_t *msg = NULL, *ret = NULL, *cmd;
 	int r;
 
 	q->fd = -1;
@@ -298,18 +318,7 @@ int qmp_open(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms
 		goto fail;
 	}
 	*peer = cred.pid;
-	r = recv_message(q, &msg);
-	if (r || !json_object_get(msg, "QMP")) {
-		r = r ? r : -EPROTO;
-		snprintf(err, errsz, "greeting on %s: %s", path, why(r));
-		json_decref(msg);
-		goto fail;
-	}
-	json_decref(msg);
-	cmd = json_pack("{s:s}", "execute", "qmp_capabilities");
-	r = qmp_execute(q, cmd, &ret, err, errsz);
-	json_decref(cmd);
-	json_decref(ret);
+	r = qmp_handshake(q, path, err, errsz);
 	if (r)
 		goto fail;
 	return 0;
@@ -332,6 +341,8 @@ static int find_balloon(struct qmp_conn *q, char *path, size_t pathsz, char *err
 		json_decref(cmd);
 		if (!r)
 			r = qmp_find_balloon(ret, dirs[i], path, pathsz);
+		if (r == -EPROTO)	/* a reply that is no list: say so (qmp_execute did not) */
+			snprintf(err, errsz, "qom-list %s: not a list of properties", dirs[i]);
 		json_decref(ret);
 		if (r == 0 || (r != -ENOENT && r != -EREMOTEIO))
 			return r;
@@ -342,9 +353,6 @@ static int find_balloon(struct qmp_conn *q, char *path, size_t pathsz, char *err
 int qmp_read_vm(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms, pid_t *peer,
 		char balloon_path[QMP_QOM_PATH_MAX], struct vmm_qmp *out, char *err, size_t errsz)
 {
-	json_t *cmd, *ret = NULL;
-	char qerr[160] = "";
-	uint64_t poll_s = 0;
 	int r;
 
 	for (int k = 0; k < VMM_QMP_NR; k++)
@@ -353,6 +361,19 @@ int qmp_read_vm(struct qmp_conn *q, const char *path, bool abstract, int timeout
 	r = qmp_open(q, path, abstract, timeout_ms, peer, err, errsz);
 	if (r)
 		return r;
+	r = qmp_converse_vm(q, balloon_path, out, err, errsz);
+	qmp_close(q);
+	return r;
+}
+
+int qmp_converse_vm(struct qmp_conn *q, char balloon_path[QMP_QOM_PATH_MAX], struct vmm_qmp *out,
+		    char *err, size_t errsz)
+{
+	json_t *cmd, *ret = NULL;
+	char qerr[160] = "";
+	uint64_t poll_s = 0;
+	int r;
+
 	cmd = json_pack("{s:s}", "execute", "query-balloon");
 	r = qmp_execute(q, cmd, &ret, qerr, sizeof(qerr));
 	json_decref(cmd);
@@ -404,10 +425,8 @@ int qmp_read_vm(struct qmp_conn *q, const char *path, bool abstract, int timeout
 		goto failed;
 done:
 	out->up = true;
-	qmp_close(q);
 	return 0;
 failed:
 	snprintf(err, errsz, "%s", qerr);
-	qmp_close(q);
 	return r;
 }

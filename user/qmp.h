@@ -36,12 +36,20 @@ int qmp_execute(struct qmp_conn *q, json_t *cmd, json_t **ret, char *err, size_t
 
 void qmp_close(struct qmp_conn *q);
 
+/* On a connected q: read QEMU's greeting and enter command mode (what names the peer in
+ * err). qmp_open does this; the fuzzer calls it on a socketpair. Returns 0 or negative errno. */
+int qmp_handshake(struct qmp_conn *q, const char *what, char *err, size_t errsz);
+
 /* One whole conversation for one VM: query-balloon, then, if it has a balloon, its
  * guest-stats. balloon_path caches the device's QOM path between calls ("" at first; it is
  * looked up under /machine/peripheral and /machine/peripheral-anon). Fills out->v and sets
  * out->up. Returns 0, or negative errno with one line in err. */
 int qmp_read_vm(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms, pid_t *peer,
 		char balloon_path[QMP_QOM_PATH_MAX], struct vmm_qmp *out, char *err, size_t errsz);
+
+/* qmp_read_vm's conversation on a connection already in command mode (q stays open). */
+int qmp_converse_vm(struct qmp_conn *q, char balloon_path[QMP_QOM_PATH_MAX], struct vmm_qmp *out,
+		    char *err, size_t errsz);
 
 /* ---- parsers (no I/O) ---- */
 

@@ -1,6 +1,9 @@
 /* Recording writer: encodes records into a chunk buffer, compresses each chunk with one
- * reused deflate stream, and writes header and payload with one write(2) each, so a crash
- * leaves whole chunks and at most one partial one (which the reader reports as the cut).
+ * reused deflate stream, and writes each chunk (header and payload) with one write(2), the
+ * file header together with chunk 0, so a process killed at any moment leaves whole chunks
+ * and at most one partial one (which the reader reports as the cut). Nothing is buffered in
+ * user space past a flush; a killed process loses only the open chunk (the kernel keeps what
+ * write(2) took). Power loss is another matter: nothing here calls fsync.
  *
  * Record bodies (varint = LEB128; str = varint length + bytes; opt = u8 present + varint;
  * hist = u8 n, n x (u8 slot, varint count), varint sum_ns; lists are as long as the file's
@@ -37,7 +40,9 @@ struct rec_writer {
 	struct buf raw;			/* records of the open chunk */
 	struct buf ev;			/* body of the open EVENTS record, after its count */
 	uint64_t ev_n, ev_first_ts, ev_prev_ts;
-	struct buf out;			/* chunk header + compressed payload */
+	struct buf out;			/* [file header] chunk header + compressed payload */
+	uint8_t hdr[REC_HEADER_SIZE];	/* the file header, written with chunk 0 */
+	bool hdr_pending;
 	z_stream zs;
 	uint32_t chunk_index;
 	struct rec_writer_stats st;
@@ -151,7 +156,9 @@ static void close_events(struct rec_writer *w)
 
 int rec_writer_flush(struct rec_writer *w)
 {
+	uint8_t *ch;
 	uLong bound;
+	size_t pre;
 	int ret;
 
 	if (w->err)
@@ -162,27 +169,31 @@ int rec_writer_flush(struct rec_writer *w)
 	if (!w->raw.len)
 		return 0;
 	bound = deflateBound(&w->zs, w->raw.len);
+	pre = w->hdr_pending ? REC_HEADER_SIZE : 0;
 	w->out.len = 0;
-	buf_reserve(&w->out, REC_CHUNK_HEADER_SIZE + bound);
+	buf_reserve(&w->out, pre + REC_CHUNK_HEADER_SIZE + bound);
 	if (w->out.oom)
 		return w->err = -ENOMEM;
+	memcpy(w->out.p, w->hdr, pre);
+	ch = w->out.p + pre;
 	deflateReset(&w->zs);
 	w->zs.next_in = w->raw.p;
 	w->zs.avail_in = w->raw.len;
-	w->zs.next_out = w->out.p + REC_CHUNK_HEADER_SIZE;
+	w->zs.next_out = ch + REC_CHUNK_HEADER_SIZE;
 	w->zs.avail_out = bound;
 	if (deflate(&w->zs, Z_FINISH) != Z_STREAM_END)
 		return w->err = -EIO;
-	w->out.len = REC_CHUNK_HEADER_SIZE + w->zs.total_out;
-	rec_put_le32(w->out.p, REC_CHUNK_MAGIC);
-	rec_put_le32(w->out.p + 4, w->chunk_index);
-	rec_put_le32(w->out.p + 8, w->raw.len);
-	rec_put_le32(w->out.p + 12, w->zs.total_out);
-	rec_put_le32(w->out.p + 16, crc32(0, w->out.p + REC_CHUNK_HEADER_SIZE, w->zs.total_out));
-	rec_put_le32(w->out.p + 20, crc32(0, w->out.p, 20));
+	w->out.len = pre + REC_CHUNK_HEADER_SIZE + w->zs.total_out;
+	rec_put_le32(ch, REC_CHUNK_MAGIC);
+	rec_put_le32(ch + 4, w->chunk_index);
+	rec_put_le32(ch + 8, w->raw.len);
+	rec_put_le32(ch + 12, w->zs.total_out);
+	rec_put_le32(ch + 16, crc32(0, ch + REC_CHUNK_HEADER_SIZE, w->zs.total_out));
+	rec_put_le32(ch + 20, crc32(0, ch, 20));
 	ret = fd_write_all(w->fd, w->out.p, w->out.len);
 	if (ret)
 		return w->err = ret;
+	w->hdr_pending = false;
 	w->chunk_index++;
 	w->st.chunks++;
 	w->st.raw_bytes += w->raw.len;
@@ -221,7 +232,6 @@ static void put_names(struct buf *raw, uint8_t kind, const char *const *names, i
 int rec_writer_open(struct rec_writer **out, int fd, const struct rec_kv *meta, int nr_meta, int level)
 {
 	struct rec_writer *w = calloc(1, sizeof(*w));
-	uint8_t hdr[REC_HEADER_SIZE] = { 0 };
 	struct buf body = { 0 };
 	int ret;
 
@@ -232,15 +242,10 @@ int rec_writer_open(struct rec_writer **out, int fd, const struct rec_kv *meta, 
 		free(w);
 		return -ENOMEM;
 	}
-	memcpy(hdr, REC_MAGIC, 8);
-	rec_put_le16(hdr + 8, REC_VERSION);
-	rec_put_le16(hdr + 10, REC_HEADER_SIZE);
-	ret = fd_write_all(fd, hdr, sizeof(hdr));
-	if (ret) {
-		rec_writer_free(w);
-		return ret;
-	}
-	w->st.file_bytes = sizeof(hdr);
+	memcpy(w->hdr, REC_MAGIC, 8);
+	rec_put_le16(w->hdr + 8, REC_VERSION);
+	rec_put_le16(w->hdr + 10, REC_HEADER_SIZE);
+	w->hdr_pending = true;		/* goes out with chunk 0 (below), in one write */
 	if (nr_meta > REC_MAX_META)
 		nr_meta = REC_MAX_META;
 	put_u8(&body, nr_meta);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include "snapshot_json.h"
+#include "ksm_forecast_file.h"
 
 static json_t *opt(struct opt_u64 v)
 {
@@ -72,6 +73,7 @@ static json_t *host_json(const struct snapshot *s)
 		      "swap_free_kb", opt(h->mem.swap_free_kb), "cpu_vendor", str_or_null(h->cpu_vendor),
 		      "tdp_fault_name", tdp_fault_name(h->cpu_vendor));
 	json_object_set_new(o, "ksm", ksm);
+	json_object_set_new(o, "ksm_forecast", ksm_forecast_summary_json(&h->ksm_forecast));
 	json_object_set_new(o, "thp", thp);
 	json_object_set_new(o, "counters", counters);
 	json_object_set_new(o, "histograms", hists_json(s->host_hist_delta.h, VMMEM_NR_HOST_HISTS,
@@ -136,6 +138,16 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 		      "vcpus", opt(i->vcpus), "mem_configured_kb", opt(i->mem_configured_kb),
 		      "rss_kb", opt(i->rss_kb), "swap_kb", opt(i->swap_kb), "anon_huge_kb", opt(i->anon_huge_kb),
 		      "exited", v->exited, "seq", (json_int_t)v->seq);
+	/* identity: the same names as the Prometheus labels of vmmem_vm_info */
+	json_object_set_new(o, "uuid", str_or_null(i->uuid));
+	json_object_set_new(o, "libvirt_domain", str_or_null(i->libvirt_domain));
+	json_object_set_new(o, "machine", str_or_null(i->machine));
+	json_object_set_new(o, "vmid", str_or_null(i->vmid));
+	/* anon_huge_kb is a page-table walk done about once a minute per VM (user/core.c): its
+	 * age in seconds at this sample, null when unknown */
+	json_object_set_new(o, "anon_huge_age_s", i->anon_huge_kb.present && i->anon_huge_time.present &&
+			    s->wall_time >= (int64_t)i->anon_huge_time.v ?
+			    json_integer(s->wall_time - (int64_t)i->anon_huge_time.v) : json_null());
 	json_object_set_new(o, "counters", counters_json(s, &v->delta));
 	json_object_set_new(o, "totals", counters_json(s, &v->total));
 	json_object_set_new(o, "ksm_stat", ksm);

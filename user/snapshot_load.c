@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "ksm_forecast_file.h"
 #include "snapshot_load.h"
 
 #define MAX_KB		(1ull << 50)	/* an exbibyte: beyond it a memory figure is garbage */
@@ -192,6 +193,20 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 		out->host_delta.c[VMMEM_H_ksm_scan_ns] = v.v;
 		out->available.host[VMMEM_H_ksm_scan_ns] = v.present;
 	}
+	{
+		json_t *kf = host ? json_object_get(host, "ksm_forecast") : NULL;
+		char kerr[256];
+
+		if (kf && !json_is_null(kf) &&
+		    ksm_forecast_parse_json(kf, &out->host.ksm_forecast, kerr, sizeof(kerr)))
+			fail(&l, "field %s: %s", ".host.ksm_forecast", kerr);
+	}
+	{
+		json_t *t = json_object_get(root, "time");
+
+		if (json_is_integer(t) && json_integer_value(t) > 0)
+			out->wall_time = json_integer_value(t);
+	}
 	thp = host ? json_object_get(host, "thp") : NULL;
 	if (json_is_object(thp)) {
 		str(thp, "enabled", out->host.thp.enabled, sizeof(out->host.thp.enabled));
@@ -233,6 +248,16 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 			if (!o->info.name[0])
 				snprintf(o->info.name, sizeof(o->info.name), "pid-%d", (int)o->info.pid);
 			str(vm, "comm", o->info.comm, sizeof(o->info.comm));
+			str(vm, "libvirt_domain", o->info.libvirt_domain, sizeof(o->info.libvirt_domain));
+			str(vm, "machine", o->info.machine, sizeof(o->info.machine));
+			str(vm, "vmid", o->info.vmid, sizeof(o->info.vmid));
+			{
+				char u[64];
+
+				str(vm, "uuid", u, sizeof(u));
+				if (u[0] && vmm_uuid_parse(u, o->info.uuid))
+					fail(&l, "field %s.uuid: %s", path, "not a UUID");
+			}
 			num(&l, vm, path, "vcpus", &o->info.vcpus, 1 << 20, false, false);
 			num(&l, vm, path, "mem_configured_kb", &o->info.mem_configured_kb, MAX_KB, false, false);
 			num(&l, vm, path, "rss_kb", &o->info.rss_kb, MAX_KB, false, false);

@@ -44,6 +44,10 @@ struct source_ops {
 	int (*track)(struct source *src, pid_t tgid);
 	/* Read all counters. Returns 0 or negative errno. */
 	int (*read)(struct source *src, struct source_read *out);
+	/* Optional: only tgid, state and seq of every VM (no counters), cheap enough to call
+	 * every 100 ms so the core names a new VM soon after it appears. NULL: the core calls
+	 * read() instead. Returns 0 or negative errno. */
+	int (*list)(struct source *src, struct source_read *out);
 	/* Free the slot of an exited VMM after its final counters were read. */
 	int (*reap)(struct source *src, pid_t tgid, uint64_t seq);
 	/* Poll for event records (may be NULL); timeout_ms like poll(2). */
@@ -67,6 +71,8 @@ struct source_ops {
 
 struct source_options {
 	bool verbose;			/* print feature-probe verdicts */
+	bool syscall_tracepoints;	/* may enable syscalls:* tracepoints (every syscall of every
+					 * process on the host then takes the tracing slow path) */
 	uint64_t stream_mask;		/* VMMEM_EV_BIT()s to deliver (recorder); 0: counters only */
 	uint64_t slow_ns;		/* slow_fault/slow_exit threshold; 0: the default (1 ms) */
 };

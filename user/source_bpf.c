@@ -4,7 +4,9 @@
  * with a one-line notice, never the tool). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include "bpf_probe.h"
 #include "source.h"
+#include "tp_format.h"
 #include "vmmem.skel.h"
 
 enum hook_kind { HOOK_TP, HOOK_TP_BTF, HOOK_FUNC };
@@ -26,6 +29,8 @@ struct prog_spec {
 	const char *hook;		/* tracepoint or function name */
 	const char *group;		/* NULL: stands alone */
 	int rank;
+	const char *btf_struct;		/* HOOK_TP read through CO-RE: the record's struct */
+	bool fmt;			/* HOOK_TP read at offsets from tracefs' format file */
 	int vm_counters[10];		/* VMMEM_C_* + 1, 0-terminated */
 	int host_counters[3];		/* VMMEM_H_* + 1, 0-terminated */
 	int vm_hists[6];		/* VMMEM_HIST_* + 1, 0-terminated */
@@ -47,33 +52,45 @@ struct prog_spec {
 #define BTF(p, name) .prog = p, .kind = HOOK_TP_BTF, .hook = name
 #define FN(p, name) .prog = p, .kind = HOOK_FUNC, .hook = name
 #define ALT(g, r) .group = g, .rank = r
+#define CORE(st) .btf_struct = "trace_event_raw_" st
+#define FMT .fmt = true
 
 static const struct prog_spec specs[] = {
 	{ FN("vm_create_fexit", "kvm_arch_init_vm"), ALT("vm_create", 0) },
-	{ TP("vm_create_enter_tp", "syscalls", "sys_enter_ioctl"), ALT("vm_create", 1) },
-	{ TP("vm_create_exit_tp", "syscalls", "sys_exit_ioctl"), ALT("vm_create", 1) },
 	{ BTF("vm_exit_btf", "sched_process_exit"), ALT("vm_exit", 0) },
 	{ TP("vm_exit_tp", "sched", "sched_process_exit"), ALT("vm_exit", 1) },
 	{ BTF("tdp_fault_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
 	  .twin_streams = EV(tdp_fault) },
 	{ BTF("tdp_fault_rec_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
 	  .streams = EV(tdp_fault) },
-	{ TP("tdp_fault_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), .vm_counters = { C(tdp_faults) },
-	  .twin_streams = EV(tdp_fault) },
-	{ TP("tdp_fault_rec_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), .vm_counters = { C(tdp_faults) },
-	  .streams = EV(tdp_fault) },
-	{ TP("exit_tp", "kvm", "kvm_exit"), .vm_counters = { C(exits), C(exits_tdp_violation),
-	  C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr), C(exits_other) },
-	  .twin_streams = EV(exit) },
-	{ TP("exit_rec_tp", "kvm", "kvm_exit"), .vm_counters = { C(exits), C(exits_tdp_violation),
-	  C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr), C(exits_other) },
-	  .streams = EV(exit) },
+	{ TP("tdp_fault_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), CORE("kvm_page_fault"),
+	  .vm_counters = { C(tdp_faults) }, .twin_streams = EV(tdp_fault) },
+	{ TP("tdp_fault_rec_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), CORE("kvm_page_fault"),
+	  .vm_counters = { C(tdp_faults) }, .streams = EV(tdp_fault) },
+	{ TP("tdp_fault_fmt_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 2), FMT,
+	  .vm_counters = { C(tdp_faults) }, .twin_streams = EV(tdp_fault) },
+	{ TP("tdp_fault_fmt_rec_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 2), FMT,
+	  .vm_counters = { C(tdp_faults) }, .streams = EV(tdp_fault) },
+	{ TP("exit_tp", "kvm", "kvm_exit"), ALT("exit", 0), CORE("kvm_exit"), .vm_counters = { C(exits),
+	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
+	  C(exits_other) }, .twin_streams = EV(exit) },
+	{ TP("exit_rec_tp", "kvm", "kvm_exit"), ALT("exit", 0), CORE("kvm_exit"), .vm_counters = { C(exits),
+	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
+	  C(exits_other) }, .streams = EV(exit) },
+	{ TP("exit_fmt_tp", "kvm", "kvm_exit"), ALT("exit", 1), FMT, .vm_counters = { C(exits),
+	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
+	  C(exits_other) }, .twin_streams = EV(exit) },
+	{ TP("exit_fmt_rec_tp", "kvm", "kvm_exit"), ALT("exit", 1), FMT, .vm_counters = { C(exits),
+	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
+	  C(exits_other) }, .streams = EV(exit) },
 	/* the entry closes exit and fault spans: their histograms need it */
 	{ BTF("entry_btf", "kvm_entry"), ALT("entry", 0), .vm_hists = { VH(tdp_fault_ns), VH(exit_tdp_ns),
 	  VH(exit_io_ns), VH(exit_hlt_ns), VH(exit_other_ns) } },
 	{ TP("entry_tp", "kvm", "kvm_entry"), ALT("entry", 1), .vm_hists = { VH(tdp_fault_ns), VH(exit_tdp_ns),
 	  VH(exit_io_ns), VH(exit_hlt_ns), VH(exit_other_ns) } },
-	{ TP("tdp_map_tp", "kvmmmu", "kvm_mmu_spte_requested"),
+	{ TP("tdp_map_tp", "kvmmmu", "kvm_mmu_spte_requested"), ALT("tdp_map", 0), CORE("kvm_mmu_spte_requested"),
+	  .vm_counters = { C(tdp_map_4k), C(tdp_map_2m), C(tdp_map_1g) } },
+	{ TP("tdp_map_fmt_tp", "kvmmmu", "kvm_mmu_spte_requested"), ALT("tdp_map", 1), FMT,
 	  .vm_counters = { C(tdp_map_4k), C(tdp_map_2m), C(tdp_map_1g) } },
 	{ BTF("tlb_flush_btf", "tlb_flush"), ALT("tlb", 0),
 	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
@@ -90,7 +107,8 @@ static const struct prog_spec specs[] = {
 	{ FN("tlb_time_fentry", "flush_tlb_mm_range"), ALT("tlb_time", 0) },
 	{ FN("tlb_time_fexit", "flush_tlb_mm_range"), ALT("tlb_time", 0), .vm_hists = { VH(tlb_shootdown_ns) } },
 	{ FN("kvm_remote_flush_fentry", "kvm_flush_remote_tlbs"), .vm_counters = { C(kvm_remote_tlb_flushes) } },
-	{ TP("pv_tlb_flush_tp", "kvm", "kvm_pv_tlb_flush"), .vm_counters = { C(pv_tlb_flushes) } },
+	{ TP("pv_tlb_flush_tp", "kvm", "kvm_pv_tlb_flush"), CORE("kvm_pv_tlb_flush"),
+	  .vm_counters = { C(pv_tlb_flushes) } },
 	{ BTF("ksm_start_btf", "ksm_start_scan"), ALT("ksm_scan", 0) },
 	{ BTF("ksm_stop_btf", "ksm_stop_scan"), ALT("ksm_scan", 0),
 	  .host_counters = { H(ksm_scans), H(ksm_scan_ns) }, .host_hists = { HH(ksm_scan_ns) } },
@@ -161,6 +179,7 @@ struct bpf_priv {
 	void *ev_ctx;
 	uint64_t stream_mask;
 	struct vmmem_ev_lost *percpu_lost;	/* ncpus values, scratch for reads */
+	char refusal[NR_SPECS][64];		/* why the kernel refused a program at load */
 };
 
 /* The ring: minimal when nothing streams; for the rare types, room for a burst (a balloon
@@ -174,6 +193,21 @@ struct bpf_priv {
 
 static bool verbose;
 static char libbpf_last_error[256];
+static char libbpf_failed_prog[64];	/* the program libbpf last said it could not load */
+
+/* libbpf names the program it failed on: "prog 'NAME': BPF program load failed: ..." and
+ * "prog 'NAME': failed to load: -22" (libbpf 1.1, bpf_object_load_prog) */
+static void note_failed_prog(const char *msg)
+{
+	const char *a = strstr(msg, "prog '"), *b;
+
+	if (!a || !strstr(msg, "fail"))
+		return;
+	a += 6;
+	b = strchr(a, '\'');
+	if (b && b - a < (long)sizeof(libbpf_failed_prog))
+		snprintf(libbpf_failed_prog, sizeof(libbpf_failed_prog), "%.*s", (int)(b - a), a);
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -183,6 +217,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		va_copy(aq, ap);
 		vsnprintf(libbpf_last_error, sizeof(libbpf_last_error), fmt, aq);
 		va_end(aq);
+		note_failed_prog(libbpf_last_error);
 	}
 	/* -v: libbpf's warnings (a verifier log comes with them); VMMEM_DEBUG=1: everything */
 	if (getenv("VMMEM_DEBUG") || (verbose && level == LIBBPF_WARN))
@@ -217,23 +252,84 @@ static uint64_t ksm_scan_address(void)
 	return addr;
 }
 
-static bool hook_exists(const struct prog_spec *s)
+/* The fields the *_fmt_tp programs read, located in tracefs' format files (tp_format.c). */
+struct fmt_field {
+	const char *category, *event, *field;
+	size_t off_at, size_at;		/* offsetof the rodata knobs */
+};
+#define FMT_FIELD(cat, ev, f, knob) { cat, ev, f, offsetof(struct vmmem_bpf__rodata, knob##_off), \
+				      offsetof(struct vmmem_bpf__rodata, knob##_size) }
+static const struct fmt_field fmt_fields[] = {
+	FMT_FIELD("kvm", "kvm_page_fault", "fault_address", fmt_pf_addr),
+	FMT_FIELD("kvm", "kvm_page_fault", "error_code", fmt_pf_err),
+	FMT_FIELD("kvm", "kvm_exit", "exit_reason", fmt_exit_reason),
+	FMT_FIELD("kvm", "kvm_exit", "isa", fmt_exit_isa),
+	FMT_FIELD("kvmmmu", "kvm_mmu_spte_requested", "level", fmt_spte_level),
+};
+#define NR_FMT_FIELDS (int)(sizeof(fmt_fields) / sizeof(fmt_fields[0]))
+static uint32_t fmt_values[NR_FMT_FIELDS][2];
+static bool fmt_ok;
+static char fmt_why[128];
+
+/* Read every format field once; any missing one turns all *_fmt_tp programs off (simple,
+ * and they are only the last resort). */
+static void fmt_probe(void)
+{
+	const char *tracefs = probe_tracefs();
+
+	fmt_ok = true;
+	for (int i = 0; i < NR_FMT_FIELDS; i++) {
+		const struct fmt_field *f = &fmt_fields[i];
+		int ret = tracefs ? tp_format_read(tracefs, f->category, f->event, f->field, &fmt_values[i][0],
+						   &fmt_values[i][1]) : -ENOENT;
+
+		if (ret) {
+			snprintf(fmt_why, sizeof(fmt_why), "tracefs format of %s:%s has no usable field %s (%s)",
+				 f->category, f->event, f->field, strerror(-ret));
+			fmt_ok = false;
+			return;
+		}
+	}
+}
+
+static void fmt_set_rodata(struct vmmem_bpf__rodata *ro)
+{
+	if (!fmt_ok)
+		return;
+	for (int i = 0; i < NR_FMT_FIELDS; i++) {
+		memcpy((char *)ro + fmt_fields[i].off_at, &fmt_values[i][0], sizeof(uint32_t));
+		memcpy((char *)ro + fmt_fields[i].size_at, &fmt_values[i][1], sizeof(uint32_t));
+	}
+}
+
+/* Why a program's hook cannot be used here; NULL when it can. */
+static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoints)
 {
 	char name[128];
 
 	if (s->needs_ksm_scan && !ksm_scan_address())
-		return false;
+		return "no ksm_scan in /proc/kallsyms (CONFIG_KALLSYMS_ALL off, or not root): full scans cannot be told";
 
 	switch (s->kind) {
 	case HOOK_TP:
-		return probe_tracepoint(s->category, s->hook);
+		if (!strcmp(s->category, "syscalls") && !syscall_tracepoints)
+			return "off by default, as they slow every syscall on the host (--syscall-tracepoints)";
+		if (!probe_tracepoint(s->category, s->hook))
+			return "no such tracepoint";
+		if (s->btf_struct && !probe_btf_struct(s->btf_struct))
+			return "its record has no BTF (kvm.ko without module BTF)";
+		if (s->fmt && !fmt_ok)
+			return fmt_why;
+		return NULL;
 	case HOOK_TP_BTF:
 		snprintf(name, sizeof(name), "btf_trace_%s", s->hook);
-		return probe_btf_typedef(name);
+		return probe_btf_typedef(name) ? NULL : "no BTF for it (a module without BTF, or no such tracepoint)";
 	case HOOK_FUNC:
-		return probe_btf_function(s->hook) && probe_fentry_loads();
+		if (!probe_btf_function(s->hook))
+			return "no BTF for this function (absent, or in a module without BTF)";
+		return probe_fentry_loads() ? NULL : "this kernel refuses fentry/fexit programs";
 	}
-	return false;
+	return "unknown hook kind";
 }
 
 static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
@@ -243,20 +339,24 @@ static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
 	else if (s->kind == HOOK_TP_BTF)
 		snprintf(buf, sz, "tp_btf %s", s->hook);
 	else
-		snprintf(buf, sz, "%s %s()%s", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit",
-			 s->hook, s->needs_ksm_scan && !ksm_scan_address() ? " [no ksm_scan in /proc/kallsyms]" : "");
+		snprintf(buf, sz, "%s %s()", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit",
+			 s->hook);
 	return buf;
 }
 
 /* Decide which programs to load: per group, the best rank whose hooks all exist; of a
  * counting program and its *_rec twin, the twin when the recording streams its type. */
-static void choose_programs(bool chosen[NR_SPECS], uint64_t stream_mask)
+static void choose_programs(bool chosen[NR_SPECS], const char *why[NR_SPECS], uint64_t stream_mask,
+			    bool syscall_tracepoints)
 {
 	bool exists[NR_SPECS];
 	char desc[128];
 
-	for (int i = 0; i < NR_SPECS; i++)
-		exists[i] = hook_exists(&specs[i]);
+	for (int i = 0; i < NR_SPECS; i++) {
+		if (!why[i])
+			why[i] = hook_refusal(&specs[i], syscall_tracepoints);
+		exists[i] = !why[i];
+	}
 	for (int i = 0; i < NR_SPECS; i++) {
 		const struct prog_spec *s = &specs[i];
 
@@ -287,8 +387,8 @@ static void choose_programs(bool chosen[NR_SPECS], uint64_t stream_mask)
 	}
 	for (int i = 0; i < NR_SPECS; i++) {
 		if (verbose)
-			fprintf(stderr, "vmmemtop: probe: %-44s %s%s\n", hook_desc(&specs[i], desc, sizeof(desc)),
-				exists[i] ? "present" : "absent", chosen[i] ? ", using it" : "");
+			fprintf(stderr, "vmmemtop: probe: %-44s %-22s %s%s\n", hook_desc(&specs[i], desc, sizeof(desc)),
+				specs[i].prog, exists[i] ? "present" : why[i], chosen[i] ? ", using it" : "");
 	}
 }
 
@@ -304,21 +404,73 @@ static void mark_available(struct source *src, const struct prog_spec *s)
 		src->available.host_hist[s->host_hists[k] - 1] = true;
 }
 
-static void notice_missing(const struct source *src)
+static bool spec_feeds(const struct prog_spec *s, int k)
+{
+	if (s->streams)		/* a *_rec twin: the same hook as its counting program */
+		return false;
+	for (int j = 0; j < 10 && s->vm_counters[j]; j++)
+		if (s->vm_counters[j] == k + 1)
+			return true;
+	return false;
+}
+
+/* The hooks that could feed VM counter k and why each is not used, hooks with the same
+ * reason together: "fexit do_madvise(), fexit vfs_fallocate(): <why>; <hook>: <why>". */
+static void counter_reasons(int k, const char *const why[NR_SPECS], char *buf, size_t sz)
+{
+	bool done[NR_SPECS] = { false };
+	char desc[128];
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < NR_SPECS && off < sz; i++) {
+		const char *r = why[i] ? why[i] : "did not attach";
+
+		if (done[i] || !spec_feeds(&specs[i], k))
+			continue;
+		off += snprintf(buf + off, sz - off, "%s", off ? "; " : "");
+		for (int j = i; j < NR_SPECS && off < sz; j++) {
+			if (done[j] || !spec_feeds(&specs[j], k) || strcmp(r, why[j] ? why[j] : "did not attach"))
+				continue;
+			done[j] = true;
+			off += snprintf(buf + off, sz - off, "%s%s", j == i ? "" : ", ",
+					hook_desc(&specs[j], desc, sizeof(desc)));
+		}
+		if (off < sz)
+			off += snprintf(buf + off, sz - off, ": %s", r);
+	}
+}
+
+/* One notice per distinct cause: the unavailable counters it leaves and every hook tried. */
+static void notice_missing(const struct source *src, const char *const why[NR_SPECS])
 {
 	static const char *const names[] = {
 #define N(n, u, h) #n,
 		VMMEM_VM_COUNTERS(N)
 #undef N
 	};
-	char list[1024] = "";
-	size_t off = 0;
+	bool done[VMMEM_NR_VM_COUNTERS] = { false };
+	char reason[1024], other[1024], list[512];
 
-	for (int i = 0; i < VMMEM_NR_VM_COUNTERS; i++)
-		if (!src->available.vm[i] && off < sizeof(list) - 40)
-			off += snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "", names[i]);
-	if (off)
-		fprintf(stderr, "vmmemtop: notice: kernel lacks the hooks for: %s (shown as unavailable)\n", list);
+	for (int i = 0; i < VMMEM_NR_VM_COUNTERS; i++) {
+		size_t off = 0;
+
+		if (src->available.vm[i] || done[i])
+			continue;
+		counter_reasons(i, why, reason, sizeof(reason));
+		for (int j = i; j < VMMEM_NR_VM_COUNTERS; j++) {
+			if (src->available.vm[j] || done[j])
+				continue;
+			counter_reasons(j, why, other, sizeof(other));
+			if (strcmp(reason, other))
+				continue;
+			done[j] = true;
+			if (off < sizeof(list))
+				off += snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "", names[j]);
+		}
+		fprintf(stderr, "vmmemtop: notice: unavailable: %s (%s)\n", list,
+			reason[0] ? reason : "no hook in this build");
+	}
 }
 
 static uint32_t read_pid_max(void)
@@ -601,18 +753,71 @@ static void bpf_close(struct source *src)
 	probe_cleanup();
 }
 
+/* The slot table alone, from the mmap()ed .bss: no syscall, no counters. */
+static int bpf_list(struct source *src, struct source_read *out)
+{
+	struct vmmem_bpf__bss *bss = ((struct bpf_priv *)src->priv)->skel->bss;
+
+	out->nr_vms = 0;
+	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
+		uint64_t owner = __atomic_load_n(&bss->slot_owner[i], __ATOMIC_SEQ_CST);
+		uint32_t state = __atomic_load_n(&bss->slot_state[i], __ATOMIC_SEQ_CST);
+		struct source_vm *vm;
+
+		if (!owner || state == VMMEM_SLOT_FREE)
+			continue;
+		vm = &out->vms[out->nr_vms++];
+		vm->tgid = owner;
+		vm->state = state;
+		vm->seq = __atomic_load_n(&bss->slot_seq[i], __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
 static const struct source_ops bpf_ops = {
 	.track = bpf_track,
 	.read = bpf_read,
+	.list = bpf_list,
 	.reap = bpf_reap,
 	.poll_events = bpf_poll_events,
 	.close = bpf_close,
 };
 
+/* Open the skeleton, size its maps, set its knobs and choose its programs (why[] keeps the
+ * refusals of earlier attempts). Returns 0 or negative errno. */
+static int open_configured(struct bpf_priv *p, const struct source_options *opt, bool chosen[NR_SPECS],
+			   const char *why[NR_SPECS])
+{
+	p->skel = vmmem_bpf__open();
+	if (!p->skel)
+		return errno ? -errno : -ENOMEM;
+	p->skel->rodata->stream_mask = p->stream_mask;
+	fmt_set_rodata(p->skel->rodata);
+	if (opt && opt->slow_ns)
+		p->skel->rodata->slow_event_ns = opt->slow_ns;
+	bpf_map__set_max_entries(p->skel->maps.events, p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES :
+				 p->stream_mask ? RING_RARE_BYTES : RING_IDLE_BYTES);
+	/* nothing is lost where nothing streams (the emits are dead code): no per-slot table */
+	if (!p->stream_mask)
+		bpf_map__set_max_entries(p->skel->maps.ev_lost, 1);
+	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
+	bpf_map__set_max_entries(p->skel->maps.vm_hists, p->nr_hist_slots);
+
+	choose_programs(chosen, why, p->stream_mask, opt && opt->syscall_tracepoints);
+	for (int i = 0; i < NR_SPECS; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].prog);
+
+		if (prog)
+			bpf_program__set_autoload(prog, chosen[i]);
+	}
+	return 0;
+}
+
 int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
 {
 	struct bpf_priv *p;
 	bool chosen[NR_SPECS];
+	const char *why[NR_SPECS] = { NULL };
 	char desc[128];
 	int ret, attached = 0;
 
@@ -625,6 +830,18 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		return -ENOTSUP;
 	}
 	if (!probe_tracefs()) {
+		struct stat st;
+
+		/* tracefs is 0700 root: mounted but closed to this user is a privilege problem,
+		 * not a missing mount (fs/tracefs/inode.c creates it with mode 0700) */
+		if ((stat("/sys/kernel/tracing/events", &st) && errno == EACCES) ||
+		    (stat("/sys/kernel/debug/tracing/events", &st) && errno == EACCES)) {
+			snprintf(err, errsz, "tracefs (/sys/kernel/tracing) is mounted but not readable by uid %d: "
+				 "the BPF backend needs root, or CAP_BPF + CAP_PERFMON with CAP_DAC_READ_SEARCH "
+				 "(as the shipped unit grants); or use --backend kmod as a member of the group of "
+				 "/dev/vmmem", (int)geteuid());
+			return -EACCES;
+		}
 		snprintf(err, errsz, "tracefs is not mounted and cannot be mounted at /sys/kernel/tracing "
 			 "(need root; or: mount -t tracefs nodev /sys/kernel/tracing)");
 		return -ENOENT;
@@ -641,24 +858,14 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 	p->percpu = calloc(p->ncpus, sizeof(*p->percpu));
 	p->percpu_hists = calloc(p->ncpus, sizeof(*p->percpu_hists));
 	p->percpu_lost = calloc(p->ncpus, sizeof(*p->percpu_lost));
-	p->skel = vmmem_bpf__open();
-	if (!p->percpu || !p->percpu_hists || !p->percpu_lost || !p->skel) {
-		ret = errno ? -errno : -ENOMEM;
+	if (!p->percpu || !p->percpu_hists || !p->percpu_lost) {
+		ret = -ENOMEM;
 		snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
 		goto err_free;
 	}
 	p->skel->rodata->ksm_scan_addr = ksm_scan_address();
 	p->stream_mask = opt ? opt->stream_mask : 0;
-	p->skel->rodata->stream_mask = p->stream_mask;
-	if (opt && opt->slow_ns)
-		p->skel->rodata->slow_event_ns = opt->slow_ns;
-	bpf_map__set_max_entries(p->skel->maps.events, p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES :
-				 p->stream_mask ? RING_RARE_BYTES : RING_IDLE_BYTES);
-	/* nothing is lost where nothing streams (the emits are dead code): no per-slot table */
-	if (!p->stream_mask)
-		bpf_map__set_max_entries(p->skel->maps.ev_lost, 1);
 	p->max_tgid = read_pid_max();
-	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
 	/* histograms are large per CPU: keep them under 64 MiB of kernel memory; VMs in
 	 * slots beyond that have counters but no histograms */
 	p->nr_hist_slots = (64ull << 20) / (sizeof(struct vmmem_vm_hists) * p->ncpus);
@@ -666,27 +873,47 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		p->nr_hist_slots = VMMEM_MAX_VMS;
 	if (p->nr_hist_slots < 1)
 		p->nr_hist_slots = 1;
-	bpf_map__set_max_entries(p->skel->maps.vm_hists, p->nr_hist_slots);
 
-	choose_programs(chosen, p->stream_mask);
-	for (int i = 0; i < NR_SPECS; i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].prog);
+	fmt_probe();
+	/* Probing tells what should load; the verifier has the last word. A program the kernel
+	 * still refuses is turned off (its group falls back to the next rank) and the rest are
+	 * loaded again: libbpf cannot reload a failed object, so it is destroyed and reopened. */
+	for (int attempt = 0;; attempt++) {
+		int bad = -1;
 
-		if (prog)
-			bpf_program__set_autoload(prog, chosen[i]);
-	}
-	ret = vmmem_bpf__load(p->skel);
-	if (ret) {
-		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0))
+		ret = open_configured(p, opt, chosen, why);
+		if (ret) {
+			snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
+			goto err_free;
+		}
+		libbpf_failed_prog[0] = 0;
+		ret = vmmem_bpf__load(p->skel);
+		if (!ret)
+			break;
+		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0)) {
 			snprintf(err, errsz, "cannot load BPF programs: %s (need root or CAP_BPF+CAP_PERFMON; "
 				 "or use --backend kmod)", strerror(-ret));
-		else if (ret == -EACCES)
-			snprintf(err, errsz, "the kernel's verifier rejected a BPF program (run with -v for its log; "
-				 "or use --backend kmod): libbpf: %.120s", libbpf_last_error);
-		else
-			snprintf(err, errsz, "cannot load BPF programs: %s (libbpf: %.120s)", strerror(-ret),
-				 libbpf_last_error);
-		goto err_free;
+			goto err_free;
+		}
+		for (int i = 0; i < NR_SPECS && libbpf_failed_prog[0]; i++)
+			if (chosen[i] && !strcmp(specs[i].prog, libbpf_failed_prog))
+				bad = i;
+		if (bad < 0 || attempt >= NR_SPECS) {
+			if (ret == -EACCES)
+				snprintf(err, errsz, "the kernel's verifier rejected a BPF program (run with -v for "
+					 "its log; or use --backend kmod): libbpf: %.120s", libbpf_last_error);
+			else
+				snprintf(err, errsz, "cannot load BPF programs: %s (libbpf: %.120s)", strerror(-ret),
+					 libbpf_last_error);
+			goto err_free;
+		}
+		snprintf(p->refusal[bad], sizeof(p->refusal[bad]), "the kernel refused the program: %s",
+			 strerror(-ret));
+		why[bad] = p->refusal[bad];
+		fprintf(stderr, "vmmemtop: notice: the kernel refused program %s (%s): %s; loading the others "
+			"without it\n", specs[bad].prog, hook_desc(&specs[bad], desc, sizeof(desc)), strerror(-ret));
+		vmmem_bpf__destroy(p->skel);
+		p->skel = NULL;
 	}
 	for (int i = 0; i < NR_SPECS; i++) {
 		struct bpf_program *prog;
@@ -698,6 +925,7 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		if (!p->links[i]) {
 			fprintf(stderr, "vmmemtop: notice: cannot attach to %s: %s; its counters are unavailable\n",
 				hook_desc(&specs[i], desc, sizeof(desc)), strerror(errno));
+			why[i] = "attach failed";
 			continue;
 		}
 		p->prog_fds[i] = bpf_program__fd(prog);
@@ -715,13 +943,21 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		snprintf(err, errsz, "cannot open the BPF event ring: %s", strerror(-ret));
 		goto err_free;
 	}
+	for (int i = 0; i < NR_SPECS; i++) {
+		if (p->links[i] && specs[i].fmt) {
+			fprintf(stderr, "vmmemtop: notice: KVM's tracepoints are read at tracefs offsets here "
+				"(kvm.ko has no BTF): a VMM counts from the /proc scan that finds it, not from "
+				"its first KVM event\n");
+			break;
+		}
+	}
 	src->available.host[VMMEM_H_dropped_events] = true;
 	src->available.host[VMMEM_H_missed_runs] = true;
 	src->available.host[VMMEM_H_pool_exhausted] = true;
 	src->ops = &bpf_ops;
 	src->name = "bpf";
 	src->priv = p;
-	notice_missing(src);
+	notice_missing(src, why);
 	return 0;
 
 err_free:

@@ -29,6 +29,7 @@ struct tui {
 	enum tui_mode mode;
 	int sort;			/* enum tui_column */
 	bool reverse, paused, utf8, colour;
+	bool totals;			/* t: event columns as totals since start, not per second */
 	char filter[64];		/* / or -N: VM name text */
 	pid_t pid_filter;		/* -p: only this VMM (0: all) */
 	int selected;			/* row index in the visible (sorted, filtered) list */

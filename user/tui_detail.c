@@ -3,6 +3,8 @@
 #include <ncurses.h>
 #include <stdio.h>
 #include <string.h>
+#include "snapshot_table.h"
+#include "text_wrap.h"
 #include "tui.h"
 
 /* One line of guest-side facts from QMP, when the VM has a QMP socket. */
@@ -34,11 +36,9 @@ static void tui_draw_evict(const struct vmm_info *i, int y)
 	const struct vmm_cgroup *c = &i->cgroup;
 
 	move(y, 0);
-	printw("host swap:");
-	if (i->swap_kb.present)
-		printw(" %.1f MiB swapped out", i->swap_kb.v / 1024.0);
+	printw("host eviction:");
 	if (i->majflt.present)
-		printw("  majflt %llu", (unsigned long long)i->majflt.v);
+		printw(" majflt %llu", (unsigned long long)i->majflt.v);
 	if (!c->own) {
 		printw("  (no cgroup of its own)");
 		return;
@@ -57,7 +57,7 @@ void tui_draw_detail(struct tui *t)
 	const struct snapshot *s = &t->snap;
 	const struct vm_snapshot *v = NULL;
 	static const char *const res_names[] = { "5 min (1 s)", "1 h (10 s)", "24 h (1 min)" };
-	int y = 0, half = COLS / 2;
+	int y = 0, top, half = COLS / 2;
 
 	for (int i = 0; i < s->nr_vms; i++)
 		if (s->vms[i].info.pid == t->detail_pid && s->vms[i].seq == t->detail_seq)
@@ -73,8 +73,29 @@ void tui_draw_detail(struct tui *t)
 	if (v->info.vcpus.present)
 		printw("%llu", (unsigned long long)v->info.vcpus.v);
 	attroff(A_BOLD);
+	if (v->info.uuid[0] || v->info.libvirt_domain[0] || v->info.machine[0] || v->info.vmid[0]) {
+		char id[512];
+
+		/* what identifies the VM beyond this process (the Prometheus labels vm, uuid) */
+		snprintf(id, sizeof(id), "uuid %s  libvirt %s  machine %s  vmid %s",
+			 v->info.uuid[0] ? v->info.uuid : "-", v->info.libvirt_domain[0] ? v->info.libvirt_domain : "-",
+			 v->info.machine[0] ? v->info.machine : "-", v->info.vmid[0] ? v->info.vmid : "-");
+		mvaddnstr(y++, 0, id, COLS);
+	}
 	tui_draw_qmp(&v->info.qmp, y++);
+	{
+		char rss[16], swp[16], thp[16], age[48] = "";
+
+		/* AnonHugePages is a page-table walk done about once a minute: say how old it is */
+		if (v->info.anon_huge_kb.present && v->info.anon_huge_time.present &&
+		    s->wall_time >= (int64_t)v->info.anon_huge_time.v)
+			snprintf(age, sizeof(age), " (read %llds ago)",
+				 (long long)(s->wall_time - (int64_t)v->info.anon_huge_time.v));
+		mvprintw(y++, 0, "RSS %s  swap %s  THP %s%s", fmt_kb(v->info.rss_kb, rss, sizeof(rss)),
+			 fmt_kb(v->info.swap_kb, swp, sizeof(swp)), fmt_kb(v->info.anon_huge_kb, thp, sizeof(thp)), age);
+	}
 	tui_draw_evict(&v->info, y++);
+	top = y;
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-26s %12s %14s", "counter", "per second", "total");
 	attroff(A_REVERSE);
@@ -88,7 +109,7 @@ void tui_draw_detail(struct tui *t)
 	}
 	/* histograms in the right half */
 	{
-		int hy = 3;	/* below the title, QMP and eviction lines */
+		int hy = top;	/* beside the counters, below the lines above them */
 
 		attron(A_REVERSE);
 		mvprintw(hy++, half, "%-22s %10s %10s %10s", "latency", "count", "p50 us", "p99 us");
@@ -139,7 +160,23 @@ static void copy_advice(void *ctx)
 	memcpy(c->out, c->sh->advice, sizeof(*c->out) * c->n);
 }
 
-/* The advice pane: every recommendation in force with its evidence, commands and risk. */
+/* label (e.g. "  evidence: ") then text wrapped at the screen's width, continuation lines
+ * indented under the text; returns the next free row */
+static int draw_wrapped(int y, const char *label, const char *text)
+{
+	enum { MAX_LINES = 32 };
+	int start[MAX_LINES], len[MAX_LINES], ind = strlen(label), n;
+
+	n = text_wrap(text, COLS - ind, start, len, MAX_LINES);
+	for (int i = 0; i < n && i < MAX_LINES && y < LINES - 2; i++, y++) {
+		mvprintw(y, 0, "%-*s", ind, i ? "" : label);
+		addnstr(text + start[i], len[i]);
+	}
+	return y;
+}
+
+/* The advice pane: every recommendation in force with its evidence, commands and risk,
+ * wrapped at the screen's width (a cut evidence line hides the number that matters). */
 void tui_draw_advice(struct tui *t)
 {
 	static struct advice a[ADVISE_MAX];
@@ -160,21 +197,13 @@ void tui_draw_advice(struct tui *t)
 		snprintf(line, sizeof(line), "[%s] %s  %s", advice_severity_name(a[i].severity), a[i].id, a[i].target);
 		mvaddnstr(y++, 0, line, COLS);
 		attroff(COLOR_PAIR(1) | COLOR_PAIR(2) | COLOR_PAIR(3));
-		snprintf(line, sizeof(line), "  evidence: %s", a[i].evidence);
-		mvaddnstr(y++, 0, line, COLS);
-		snprintf(line, sizeof(line), "  action:   %s", a[i].action);
-		mvaddnstr(y++, 0, line, COLS);
+		y = draw_wrapped(y, "  evidence: ", a[i].evidence);
+		y = draw_wrapped(y, "  action:   ", a[i].action);
 		snprintf(line, sizeof(line), "%s", a[i].command);
-		for (cmd = strtok_r(line, "\n", &save); cmd && y < LINES - 2; cmd = strtok_r(NULL, "\n", &save)) {
-			char l2[1100];
-
-			snprintf(l2, sizeof(l2), "  $ %s", cmd);
-			mvaddnstr(y++, 0, l2, COLS);
-		}
-		if (a[i].risk[0] && y < LINES - 2) {
-			snprintf(line, sizeof(line), "  risk:     %s", a[i].risk);
-			mvaddnstr(y++, 0, line, COLS);
-		}
+		for (cmd = strtok_r(line, "\n", &save); cmd && y < LINES - 2; cmd = strtok_r(NULL, "\n", &save))
+			y = draw_wrapped(y, "  $ ", cmd);
+		if (a[i].risk[0])
+			y = draw_wrapped(y, "  risk:     ", a[i].risk);
 	}
 	attron(A_REVERSE);
 	mvhline(LINES - 1, 0, ' ', COLS);
@@ -190,6 +219,7 @@ void tui_draw_help(struct tui *t)
 		"  Up/Down, j/k     move the selection",
 		"  < > F6           choose the sort column (also the sparkline's metric)",
 		"  r                reverse the sort",
+		"  t                event columns and KSM scans: per second <-> totals since start",
 		"  /                filter rows by VM name (Enter to apply, Esc to clear)",
 		"  Enter            details of the selected VM: all counters, latencies, history",
 		"  d                change the refresh delay (seconds)",
@@ -201,8 +231,9 @@ void tui_draw_help(struct tui *t)
 		"",
 		"Columns: EPTV/s (Intel) or NPTV/s (AMD) = TDP faults handled by KVM per second;",
 		"2M% = share of KVM's TDP mappings installed at 2M; TLBIPI/s = shootdowns the VMM sent;",
-		"KSMPAGES = pages merged now (/proc/PID/ksm_stat); INFLATE/DEFLATE = balloon bytes",
-		"discarded / re-requested by the VMM this interval. '-' = not measurable on this kernel.",
+		"KSMPAGES = pages merged now (/proc/PID/ksm_stat); INFL/s, DEFL/s = balloon bytes per",
+		"second the VMM discarded / asked back (t: INFLATE, DEFLATE in total since vmmemtop saw the",
+		"VM: a finished inflate is 0/s but its size in total). '-' = not measurable on this kernel.",
 		"",
 		"Press any key to return.",
 	};

@@ -54,6 +54,13 @@ static double rate(const struct snapshot *s, const struct vm_snapshot *v, int id
 	return s->interval_s > 0 ? v->delta.c[id] / s->interval_s : 0;
 }
 
+/* An event column's value: per second over the last interval, or (t) the total since
+ * vmmemtop first saw the VM. A finished 128 MiB inflate is 0/s but 128M in total. */
+static double event_value(const struct snapshot *s, const struct vm_snapshot *v, int id, bool totals)
+{
+	return totals ? (double)v->total.c[id] : rate(s, v, id);
+}
+
 static double share_2m(const struct vm_snapshot *v)
 {
 	uint64_t m4 = v->total.c[VMMEM_C_tdp_map_4k], m2 = v->total.c[VMMEM_C_tdp_map_2m];
@@ -62,24 +69,42 @@ static double share_2m(const struct vm_snapshot *v)
 	return m4 + m2 + g1 ? 100.0 * m2 / (m4 + m2 + g1) : -1;
 }
 
-static double sort_key(const struct snapshot *s, const struct vm_snapshot *v, int col)
+static double sort_key(const struct snapshot *s, const struct vm_snapshot *v, int col, bool totals)
 {
 	switch (col) {
 	case COL_PID: return v->info.pid;
 	case COL_VCPU: return v->info.vcpus.present ? (double)v->info.vcpus.v : -1;
 	case COL_RSS: return v->info.rss_kb.present ? (double)v->info.rss_kb.v : -1;
-	case COL_TDPF: return rate(s, v, VMMEM_C_tdp_faults);
+	case COL_TDPF: return event_value(s, v, VMMEM_C_tdp_faults, totals);
 	case COL_2M: return share_2m(v);
-	case COL_TLB: return rate(s, v, VMMEM_C_tlb_shootdown_ipis);
+	case COL_TLB: return event_value(s, v, VMMEM_C_tlb_shootdown_ipis, totals);
 	case COL_KSM: return v->info.ksm.ksm_merging_pages.present ? (double)v->info.ksm.ksm_merging_pages.v : -1;
-	case COL_INFL: return v->delta.c[VMMEM_C_balloon_inflate_bytes];
-	case COL_DEFL: return v->delta.c[VMMEM_C_balloon_deflate_bytes];
+	case COL_INFL: return event_value(s, v, VMMEM_C_balloon_inflate_bytes, totals);
+	case COL_DEFL: return event_value(s, v, VMMEM_C_balloon_deflate_bytes, totals);
 	}
 	return 0;
 }
 
+/* The title of a column as the mode shows it: rates end in /s, totals do not. */
+static const char *column_title(const struct tui *t, int c)
+{
+	static const char *const rate_t[NR_COLUMNS] = {
+		[COL_TLB] = "TLBIPI/s", [COL_INFL] = "INFL/s", [COL_DEFL] = "DEFL/s" };
+	static const char *const total_t[NR_COLUMNS] = {
+		[COL_TLB] = "TLBIPI", [COL_INFL] = "INFLATE", [COL_DEFL] = "DEFLATE" };
+	const char *tdp = tdp_fault_name(t->snap.host.cpu_vendor);
+
+	if (c == COL_TDPF)
+		return tdp[0] == 'E' ? (t->totals ? "EPTV" : "EPTV/s") : tdp[0] == 'N' ? (t->totals ? "NPTV" : "NPTV/s") :
+		       (t->totals ? "TDPF" : "TDPF/s");
+	if (rate_t[c])
+		return t->totals ? total_t[c] : rate_t[c];
+	return tui_column_names[c];
+}
+
 static const struct snapshot *sort_snap;
 static int sort_col, sort_dir;
+static bool sort_totals;
 
 static int cmp_rows(const void *a, const void *b)
 {
@@ -89,7 +114,7 @@ static int cmp_rows(const void *a, const void *b)
 	if (sort_col == COL_NAME) {
 		r = strcmp(x->info.name, y->info.name);
 	} else {
-		double kx = sort_key(sort_snap, x, sort_col), ky = sort_key(sort_snap, y, sort_col);
+		double kx = sort_key(sort_snap, x, sort_col, sort_totals), ky = sort_key(sort_snap, y, sort_col, sort_totals);
 
 		/* numbers sort biggest first, like top */
 		r = kx < ky ? 1 : kx > ky ? -1 : 0;
@@ -108,6 +133,7 @@ void tui_order(struct tui *t)
 	sort_snap = &t->snap;
 	sort_col = t->sort;
 	sort_dir = t->reverse ? -1 : 1;
+	sort_totals = t->totals;
 	qsort(t->order, t->nr_rows, sizeof(int), cmp_rows);
 	if (t->selected >= t->nr_rows)
 		t->selected = t->nr_rows ? t->nr_rows - 1 : 0;
@@ -179,12 +205,15 @@ static void draw_header(struct tui *t)
 	}
 	mvaddnstr(y++, 0, line, COLS);
 	if (h->ksm.present)
-		snprintf(line, sizeof(line), "KSM %s  sharing %llu  profit %lld MiB  scans %s  ksmd %s%%   THP %s defrag %s",
+		snprintf(line, sizeof(line), "KSM %s  sharing %llu  profit %lld MiB  %s %s  ksmd %s%%   THP %s defrag %s",
 			 h->ksm.run.v == 1 ? "on" : h->ksm.run.v == 2 ? "unmerge" : "off",
 			 (unsigned long long)h->ksm.pages_sharing.v,
 			 h->ksm.general_profit.present ? (long long)(int64_t)h->ksm.general_profit.v / (1 << 20) : 0LL,
-			 s->available.host[VMMEM_H_ksm_scans] ?
-				(snprintf(a, sizeof(a), "%llu", (unsigned long long)s->host_delta.c[VMMEM_H_ksm_scans]), a) : "-",
+			 t->totals ? "scans" : "scans/s",
+			 !s->available.host[VMMEM_H_ksm_scans] ? "-" : t->totals ?
+				(snprintf(a, sizeof(a), "%llu", (unsigned long long)s->host_total.c[VMMEM_H_ksm_scans]), a) :
+				(snprintf(a, sizeof(a), "%.1f", s->interval_s > 0 ?
+					  s->host_delta.c[VMMEM_H_ksm_scans] / s->interval_s : 0), a),
 			 ksmd >= 0 ? (snprintf(b, sizeof(b), "%.1f", ksmd), b) : "-",
 			 h->thp.enabled[0] ? h->thp.enabled : "-", h->thp.defrag[0] ? h->thp.defrag : "-");
 	else
@@ -212,7 +241,6 @@ static void draw_header(struct tui *t)
 void tui_draw(struct tui *t)
 {
 	const struct snapshot *s = &t->snap;
-	const char *tdp = tdp_fault_name(s->host.cpu_vendor);
 	char line[1024], cell[32];
 	int y = 5, x = 0, rows = LINES - y - 2, spark_w;
 
@@ -221,8 +249,7 @@ void tui_draw(struct tui *t)
 	attron(A_REVERSE);
 	mvhline(4, 0, ' ', COLS);
 	for (int c = 0; c < NR_COLUMNS; c++) {
-		const char *name = c == COL_TDPF ? (tdp[0] == 'E' ? "EPTV/s" : tdp[0] == 'N' ? "NPTV/s" : "TDPF/s") :
-				   tui_column_names[c];
+		const char *name = column_title(t, c);
 
 		if (c == t->sort)
 			attron(A_BOLD | A_UNDERLINE);
@@ -249,14 +276,16 @@ void tui_draw(struct tui *t)
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_VCPU], v->info.vcpus.present ?
 				(snprintf(cell, sizeof(cell), "%llu", (unsigned long long)v->info.vcpus.v), cell) : "-");
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_RSS], fmt_kb(v->info.rss_kb, cell, sizeof(cell)));
-		cell_count(cell, sizeof(cell), s->available.vm[VMMEM_C_tdp_faults], rate(s, v, VMMEM_C_tdp_faults));
+		cell_count(cell, sizeof(cell), s->available.vm[VMMEM_C_tdp_faults],
+			   event_value(s, v, VMMEM_C_tdp_faults, t->totals));
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_TDPF], cell);
 		if (sh < 0 || !s->available.vm[VMMEM_C_tdp_map_2m])
 			snprintf(cell, sizeof(cell), "-");
 		else
 			snprintf(cell, sizeof(cell), "%.0f", sh);
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_2M], cell);
-		cell_count(cell, sizeof(cell), s->available.vm[VMMEM_C_tlb_shootdown_ipis], rate(s, v, VMMEM_C_tlb_shootdown_ipis));
+		cell_count(cell, sizeof(cell), s->available.vm[VMMEM_C_tlb_shootdown_ipis],
+			   event_value(s, v, VMMEM_C_tlb_shootdown_ipis, t->totals));
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_TLB], cell);
 		/* KSM: pages of this VM merged right now (/proc/PID/ksm_stat ksm_merging_pages) */
 		if (v->info.ksm.ksm_merging_pages.present)
@@ -264,12 +293,15 @@ void tui_draw(struct tui *t)
 		else
 			snprintf(cell, sizeof(cell), "-");
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_KSM], cell);
+		/* balloon bytes per second (K/s, M/s) or in total; 0 once a balloon change ended */
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_INFL],
 				s->available.vm[VMMEM_C_balloon_inflate_bytes] ? fmt_kb((struct opt_u64){
-				v->delta.c[VMMEM_C_balloon_inflate_bytes] / 1024, true }, cell, sizeof(cell)) : "-");
+				(uint64_t)(event_value(s, v, VMMEM_C_balloon_inflate_bytes, t->totals) / 1024), true },
+				cell, sizeof(cell)) : "-");
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_DEFL],
 				s->available.vm[VMMEM_C_balloon_deflate_bytes] ? fmt_kb((struct opt_u64){
-				v->delta.c[VMMEM_C_balloon_deflate_bytes] / 1024, true }, cell, sizeof(cell)) : "-");
+				(uint64_t)(event_value(s, v, VMMEM_C_balloon_deflate_bytes, t->totals) / 1024), true },
+				cell, sizeof(cell)) : "-");
 		if (r == t->selected)
 			attron(A_REVERSE);
 		if (v->exited && t->colour)
@@ -295,7 +327,7 @@ void tui_draw(struct tui *t)
 	attron(A_REVERSE);
 	mvhline(LINES - 1, 0, ' ', COLS);
 	mvaddnstr(LINES - 1, 0, t->replay ?
-		  " q quit  ? help  a advice  </> sort  r reverse  / filter  Enter details  d delay  p pause  +/- speed" :
-		  " q quit  ? help  a advice  </> sort  r reverse  / filter  Enter details  d delay  p pause", COLS);
+		  " q quit  ? help  a advice  </> sort  r reverse  / filter  Enter details  t totals  d delay  p pause  +/- speed" :
+		  " q quit  ? help  a advice  </> sort  r reverse  / filter  Enter details  t totals  d delay  p pause", COLS);
 	attroff(A_REVERSE);
 }

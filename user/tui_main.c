@@ -36,7 +36,7 @@ void tui_usage(FILE *f)
 {
 	fprintf(f,
 "usage: vmmemtop [-b] [-d SECS] [-n N] [-p PID] [-N TEXT] [--backend bpf|kmod|auto] [--track PID]...\n"
-"                [--qmp PATH]... [-v]\n"
+"                [--qmp PATH]... [--syscall-tracepoints] [-v]\n"
 "\n"
 "The live view of every VM's memory events. Keys: ? for help, q to quit.\n"
 "  -b, --batch          plain text tables, like top -b (also when stdout is not a terminal)\n"
@@ -49,7 +49,10 @@ void tui_usage(FILE *f)
 "  -t, --track PID      also count PID as a VMM\n"
 "  -q, --qmp PATH       a QEMU QMP socket for the guest-side balloon (those on qemu's command\n"
 "                       line are found)\n"
+"      --totals         start with the event columns as totals since start (key t), not\n"
+"                       per second\n"
 "  -v, --verbose        print the kernel feature probes\n"
+CLI_HELP_SYSCALL_TP
 "\n"
 "examples:\n"
 "  sudo vmmemtop\n"
@@ -140,6 +143,9 @@ static bool handle_key(struct tui *t, int ch)
 	case 'r':
 		t->reverse = !t->reverse;
 		break;
+	case 't':
+		t->totals = !t->totals;
+		break;
 	case 'p':
 		t->paused = !t->paused;
 		collector_set_paused(t->col, t->paused);
@@ -218,6 +224,7 @@ int tui_run(struct snapshot_opts *o)
 	t.shared = &shared;
 	t.delay_s = o->interval_s;
 	t.pid_filter = o->pid;
+	t.totals = o->totals;
 	if (o->name)
 		snprintf(t.filter, sizeof(t.filter), "%s", o->name);
 	t.replay = o->replay_speed > 0;
@@ -275,6 +282,7 @@ int tui_run(struct snapshot_opts *o)
 
 int cmd_top(int argc, char **argv)
 {
+	enum { OPT_TOTALS = 0x100 };
 	static const struct option longopts[] = {
 		{ "batch", no_argument, NULL, 'b' },
 		{ "delay", required_argument, NULL, 'd' },
@@ -285,7 +293,9 @@ int cmd_top(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'B' },
 		{ "track", required_argument, NULL, 't' },
 		{ "qmp", required_argument, NULL, 'q' },
+		{ "totals", no_argument, NULL, OPT_TOTALS },
 		{ "verbose", no_argument, NULL, 'v' },
+		CLI_LONGOPT_SYSCALL_TP,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -339,8 +349,14 @@ int cmd_top(int argc, char **argv)
 			if (cli_add_qmp(&o.core, optarg))
 				return EXIT_USAGE;
 			break;
+		case OPT_TOTALS:
+			o.totals = true;
+			break;
 		case 'v':
 			o.core.verbose = true;
+			break;
+		case CLI_OPT_SYSCALL_TP:
+			o.core.syscall_tracepoints = true;
 			break;
 		case 'h':
 			tui_usage(stdout);

@@ -1,4 +1,4 @@
-/* VM facts from a VMM's command line: name, vCPUs, configured memory, QMP socket. QEMU
+/* VM facts from a VMM's command line: name, UUID, vCPUs, configured memory, QMP socket. QEMU
  * option syntax (util/qemu-option.c): comma-separated key=value lists, ",," is a literal
  * comma, a bare "key" is key=on and "nokey" key=off for booleans. */
 #include <errno.h>
@@ -239,10 +239,30 @@ static int parse_qemu_smp(const char *v, struct vmm_info *out)
 	return 0;
 }
 
+/* "-smbios type=1,...,uuid=U" (hw/smbios/smbios.c, the System Information table): what
+ * Proxmox VE passes instead of -uuid. 1 if it carried a valid UUID, 0 if not type 1. */
+static int smbios_uuid(const char *v, char uuid[VMM_UUID_LEN + 1])
+{
+	char type[8], u[64];
+
+	if (!opt_get(v, "type", false, type, sizeof(type)) || strcmp(type, "1") ||
+	    !opt_get(v, "uuid", false, u, sizeof(u)))
+		return 0;
+	return vmm_uuid_parse(u, uuid) ? -EINVAL : 1;
+}
+
+/* libvirt keeps each domain's private files under .../libvirt/qemu/domain-ID-NAME/ (the
+ * master key secret, older monitors) or /run/libvirt/: src/qemu/qemu_domain.c */
+static bool libvirt_path(const char *a)
+{
+	return strstr(a, "/libvirt/qemu/") || strstr(a, "/run/libvirt/");
+}
+
 int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 {
-	const char *args[512];
-	char copy[8192], val[256];
+	static __thread const char *args[2048];	/* libvirt's command lines run to 10+ KiB */
+	static __thread char copy[32768];
+	char val[256];
 	struct qmp_scan qmp = { .nr_mon = 0 };
 	enum { QEMU, FIRECRACKER, CLOUD_HYPERVISOR, CROSVM } kind = QEMU;
 	int argc = 0, ret = 0;
@@ -252,7 +272,7 @@ int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 		len = sizeof(copy) - 1;
 	memcpy(copy, buf, len);
 	copy[len] = 0;		/* the last argument may lack its NUL */
-	for (size_t i = 0; i < len && argc < 512; i += strlen(copy + i) + 1)
+	for (size_t i = 0; i < len && argc < (int)(sizeof(args) / sizeof(args[0])); i += strlen(copy + i) + 1)
 		args[argc++] = copy + i;
 	if (argc == 0)
 		return 0;
@@ -268,13 +288,36 @@ int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 
 		if (a[0] == '-' && a[1] == '-' && kind == QEMU)
 			a++;		/* QEMU takes -opt and --opt alike */
+		if (kind == QEMU && libvirt_path(args[i]))
+			out->libvirt_hint = true;
 		if (!v)
 			break;
 		switch (kind) {
 		case QEMU:
 			if (!strcmp(a, "-name")) {
-				if (opt_get(v, "guest", true, val, sizeof(val)) && val[0])
+				if (opt_get(v, "guest", true, val, sizeof(val)) && val[0]) {
 					snprintf(out->name, sizeof(out->name), "%.*s", (int)sizeof(out->name) - 1, val);
+					out->named = true;
+				}
+			} else if (!strcmp(a, "-uuid")) {
+				if (vmm_uuid_parse(v, out->uuid))
+					ret = -EINVAL;
+			} else if (!strcmp(a, "-smbios")) {
+				char u[VMM_UUID_LEN + 1];
+				int r = smbios_uuid(v, u);
+
+				if (r < 0)
+					ret = -EINVAL;
+				else if (r && !out->uuid[0])	/* -uuid wins: QEMU uses it for SMBIOS too */
+					memcpy(out->uuid, u, sizeof(u));
+			} else if (!strcmp(a, "-id")) {
+				/* Proxmox VE's qemu-server passes the VMID as -id (a patch of its QEMU) */
+				uint64_t id;
+
+				if (parse_count(v, 999999999, &id))
+					ret = -EINVAL;
+				else
+					snprintf(out->vmid, sizeof(out->vmid), "%llu", (unsigned long long)id);
 			} else if (!strcmp(a, "-smp")) {
 				ret |= parse_qemu_smp(v, out);
 			} else if (!strcmp(a, "-m")) {
@@ -290,10 +333,12 @@ int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 			}
 			break;
 		case FIRECRACKER:
-			if (!strcmp(a, "--id") && v[0])
-				snprintf(out->name, sizeof(out->name), "%s", v);
-			else
+			if (!strcmp(a, "--id") && v[0]) {
+				snprintf(out->name, sizeof(out->name), "%.*s", (int)sizeof(out->name) - 1, v);
+				out->named = true;
+			} else {
 				continue;
+			}
 			break;
 		case CLOUD_HYPERVISOR:
 			if (!strcmp(a, "--cpus")) {
@@ -301,6 +346,10 @@ int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 					ret = -EINVAL;
 				else
 					out->vcpus = (struct opt_u64){ x, true };
+			} else if (!strcmp(a, "--platform")) {
+				/* vmm/src/config.rs PlatformConfig: uuid= is the SMBIOS system UUID */
+				if (opt_get(v, "uuid", false, val, sizeof(val)) && vmm_uuid_parse(val, out->uuid))
+					ret = -EINVAL;
 			} else if (!strcmp(a, "--memory")) {
 				if (!opt_get(v, "size", false, val, sizeof(val)) || parse_size_kb(val, 1, &x))
 					ret = -EINVAL;
@@ -332,4 +381,131 @@ int vmm_cmdline_parse(const char *buf, size_t len, struct vmm_info *out)
 	if (kind == QEMU)
 		qmp_scan_pick(&qmp, &out->qmp);
 	return ret ? -EINVAL : 0;
+}
+
+int vmm_uuid_parse(const char *s, char out[VMM_UUID_LEN + 1])
+{
+	char u[VMM_UUID_LEN + 1];
+
+	if (strlen(s) != VMM_UUID_LEN)
+		return -EINVAL;
+	for (int i = 0; i < VMM_UUID_LEN; i++) {
+		char c = s[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return -EINVAL;
+		} else if (c >= '0' && c <= '9') {
+		} else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+			c |= 0x20;
+		} else {
+			return -EINVAL;
+		}
+		u[i] = c;
+	}
+	u[VMM_UUID_LEN] = 0;
+	memcpy(out, u, sizeof(u));
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int cgroup_machine_parse(const char *text, char *out, size_t outsz)
+{
+	/* "HIERARCHY:CONTROLLERS:PATH" lines; systemd puts a machine's processes in
+	 * machine.slice/machine-NAME.scope (src/machine/machined-dbus.c, unit_name_escape) */
+	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *end = strchr(line, '\n'), *p;
+
+		if (!end)
+			end = line + strlen(line);
+		for (p = line; (p = strstr(p, "/machine-")) && p < end; p++) {
+			const char *name = p + 9, *stop = name;
+			size_t o = 0;
+
+			while (stop < end && *stop != '/')
+				stop++;
+			if (stop - name < 7 || strncmp(stop - 6, ".scope", 6))
+				continue;
+			for (const char *q = name; q < stop - 6; q++) {
+				int c = (unsigned char)*q;
+
+				if (c == '\\') {
+					int h, l;
+
+					if (stop - 6 - q < 4 || q[1] != 'x' || (h = hexval(q[2])) < 0 ||
+					    (l = hexval(q[3])) < 0)
+						return -EINVAL;
+					c = h << 4 | l;
+					q += 3;
+				}
+				if (!c || o + 1 >= outsz)
+					return -EINVAL;
+				out[o++] = c;
+			}
+			out[o] = 0;
+			return 0;
+		}
+	}
+	/* without systemd, libvirt makes the cgroup itself: machine/qemu-ID-NAME.libvirt-qemu
+	 * (virCgroupNewMachineManual, src/util/vircgroup.c; a leading '_' escapes the name) */
+	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *end = strchr(line, '\n'), *p = strstr(line, "/machine/"), *name, *stop;
+		size_t n;
+
+		if (!end)
+			end = line + strlen(line);
+		if (!p || p > end)
+			continue;
+		name = p + 9;
+		if (*name == '_')
+			name++;
+		for (stop = name; stop < end && *stop != '/'; stop++)
+			;
+		n = stop - name;
+		if (n <= 13 || strncmp(stop - 13, ".libvirt-qemu", 13))
+			continue;
+		n -= 13;
+		if (n + 1 > outsz || memchr(name, 0, n))
+			return -EINVAL;
+		memcpy(out, name, n);
+		out[n] = 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void vmm_identity_finish(struct vmm_info *out)
+{
+	const char *m = out->machine, *dash;
+
+	/* libvirt registers each QEMU domain with machined as "qemu-ID-NAME"
+	 * (virDomainDriverGenerateMachineName, src/hypervisor/domain_driver.c); NAME may be
+	 * shortened there, so the full -name guest= wins */
+	bool libvirt_machine = !strncmp(m, "qemu-", 5) && m[5] >= '0' && m[5] <= '9' &&
+			       (dash = strchr(m + 5, '-')) && dash[1];
+
+	if (libvirt_machine || out->libvirt_hint) {
+		if (out->named)
+			snprintf(out->libvirt_domain, sizeof(out->libvirt_domain), "%s", out->name);
+		else if (libvirt_machine)
+			snprintf(out->libvirt_domain, sizeof(out->libvirt_domain), "%s", strchr(m + 5, '-') + 1);
+	}
+	if (out->named)
+		return;
+	if (out->libvirt_domain[0])
+		snprintf(out->name, sizeof(out->name), "%s", out->libvirt_domain);
+	else if (out->machine[0])
+		snprintf(out->name, sizeof(out->name), "%s", out->machine);
+	else if (out->vmid[0])
+		snprintf(out->name, sizeof(out->name), "vmid-%s", out->vmid);
+	else
+		return;
+	out->named = true;
 }

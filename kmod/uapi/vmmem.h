@@ -262,8 +262,10 @@ struct vmmem_track_req {
  * Context: process; the caller must hold the stream (VMMEM_IOC_SET_STREAM).
  * poll() reports EPOLLIN while records are pending.  Records that found the ring
  * full were counted in the host counter dropped_events.
- * Return: 0 with @count set; -EFAULT on a bad pointer; -EINVAL if @max is 0 or above
- * VMMEM_EVENTS_REQ_MAX or @count is not 0; -EPERM if this file does not hold the stream.
+ * Return: 0 with @count set; -EFAULT on a bad pointer (@buf is written, and so checked,
+ * only when records are pending: records copied to a bad @buf are lost); -EINVAL if @max
+ * is 0 or above VMMEM_EVENTS_REQ_MAX or @count is not 0; -EPERM if this file does not
+ * hold the stream.
  */
 #define VMMEM_IOC_GET_EVENTS	_IOWR(VMMEM_IOC_MAGIC, 0x03, struct vmmem_events_req)
 /**
@@ -279,7 +281,8 @@ struct vmmem_track_req {
  * VMMEM_IOC_TRACK - count a process that has not hit a KVM event yet (found in /proc).
  * Context: process; needs CAP_SYS_ADMIN.
  * Return: 0; -EEXIST if it is counted already; -ESRCH if no such live process;
- * -ENOSPC if every slot is used; -EINVAL if @reserved is not 0; -EPERM; -EFAULT.
+ * -ENOSPC if every slot is used; -EINVAL if @reserved is not 0 or @tgid is 0 or above
+ * PID_MAX_LIMIT; -EPERM; -EFAULT.
  */
 #define VMMEM_IOC_TRACK		_IOW(VMMEM_IOC_MAGIC, 0x05, struct vmmem_track_req)
 

@@ -1,25 +1,55 @@
 #!/usr/bin/env bash
-# Runs the recording-reader fuzzer (build/fuzz/fuzz_record) for SECONDS over the committed seed
-# corpus (tests/fuzz/corpus, left untouched: new inputs go to build/fuzz/corpus). A crash,
-# sanitizer report, leak or hang fails the run and leaves the input in build/fuzz/.
-# usage: tests/fuzz/run.sh SECONDS
+# Runs each libFuzzer target (build/fuzz/fuzz_NAME, from tests/fuzz/fuzz_NAME.c) for SECONDS
+# over its committed seed corpus (tests/fuzz/corpus/NAME, left untouched: new inputs go to
+# build/fuzz/corpus/NAME). A crash, sanitizer report, leak or hang fails the run and leaves
+# the input in build/fuzz/NAME-crash-* (reproduce: build/fuzz/fuzz_NAME FILE).
+# Prints one line per target: inputs run, coverage, seconds.
+# usage: tests/fuzz/run.sh SECONDS [NAME...]   (default: every target)
 set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-60}
-bin=build/fuzz/fuzz_record
-work=build/fuzz/corpus
-mkdir -p "$work"
-[ -x "$bin" ] || { echo "fuzz: $bin not built (make $bin)" >&2; exit 1; }
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-log=build/fuzz/last.log
-"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-	-artifact_prefix=build/fuzz/ "$work" tests/fuzz/corpus > "$log" 2>&1
-rc=$?
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
-if [ $rc -ne 0 ]; then
-	tail -n 40 "$log"
-	echo "fuzz: the reader failed after ${execs:-?} inputs (rc $rc); input saved under build/fuzz/" >&2
-	exit 1
+shift || true
+if [ $# -gt 0 ]; then
+	targets=("$@")
+else
+	targets=()
+	for f in tests/fuzz/fuzz_*.c; do
+		n=${f#tests/fuzz/fuzz_}
+		targets+=("${n%.c}")
+	done
 fi
-echo "fuzz: ${execs:-?} inputs in ${secs} s, ${cov:-cov ?}, no crash, leak or hang ($(ls "$work" | wc -l) inputs in build/fuzz/corpus)"
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+rc=0
+for t in "${targets[@]}"; do
+	bin=build/fuzz/fuzz_$t
+	seeds=tests/fuzz/corpus/$t
+	work=build/fuzz/corpus/$t
+	log=build/fuzz/$t.log
+	if [ ! -x "$bin" ]; then
+		echo "fuzz: $bin not built (make $bin)" >&2
+		rc=1
+		continue
+	fi
+	if [ ! -d "$seeds" ] || [ -z "$(ls -A "$seeds")" ]; then
+		echo "fuzz: $t has no seed corpus in $seeds" >&2
+		rc=1
+		continue
+	fi
+	mkdir -p "$work"
+	start=$(date +%s)
+	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+		-print_final_stats=1 -artifact_prefix="build/fuzz/$t-" "$work" "$seeds" > "$log" 2>&1
+	r=$?
+	took=$(( $(date +%s) - start ))
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
+	if [ $r -ne 0 ]; then
+		tail -n 40 "$log"
+		echo "fuzz: $t FAILED after ${execs:-?} inputs (rc $r); input saved as build/fuzz/$t-*" >&2
+		rc=1
+		continue
+	fi
+	printf 'fuzz: %-14s %9s inputs in %3d s, %s, no crash, leak or hang\n' "$t" "${execs:-?}" "$took" \
+		"${cov:-cov ?}"
+done
+exit $rc

@@ -49,12 +49,18 @@ trace_overruns() {
 	echo $total
 }
 
-# wait_bpf_attached: until vmmemtop's programs are loaded (bpftool lists them)
+# wait_vmmem_loaded [PID]: until the vmmemtop started last (or PID) has attached its programs:
+# its own attachment fds (perf_event links of tracepoints, bpf-links of the others), not
+# programs by name, since other vmmemtops may run on this host at the same time
 wait_vmmem_loaded() {
-	local i
-	for i in $(seq 1 50); do
-		bpftool prog show 2>/dev/null | grep -q 'name tlb_flush_' && { sleep 0.3; return 0; }
-		sleep 0.1
+	local pid=${1:-$!} i n last=-1
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		n=$(ls -l /proc/$pid/fd 2>/dev/null | grep -c 'perf_event\|bpf-link\|bpf_link')
+		# attached one by one after the load: done when the count stops growing
+		[ "$n" -ge 3 ] && [ "$n" = "$last" ] && { sleep 0.3; return 0; }
+		last=$n
+		sleep 0.2
 	done
 	return 1
 }

@@ -2,7 +2,8 @@
 # The command line as an operator meets it. Oracles: the getopt tables in user/*.c (one
 # meaning per short option across commands), every command's --help against the man page,
 # jq on `advise --json` for the exit status of `advise --check`, -v's probe lines for "no
-# kernel work before the arguments are checked", and /proc/PID/comm for the view's filters.
+# kernel work before the arguments are checked", /proc/PID/comm for the view's filters, and an
+# unprivileged user (nobody) for the privilege message.
 . "$(dirname "$0")/lib.sh"
 make_tmp
 ok=1
@@ -36,7 +37,7 @@ grep -q -- '-b --batch' "$TMP/shorts" && grep -q -- '-B --backend' "$TMP/shorts"
 
 # 2. the man page names every long option of every command's --help, and every subcommand
 man=$TOPDIR/doc/vmmemtop.8
-for cmd in "" snapshot export advise record report replay; do
+for cmd in "" snapshot export advise record report replay ksm-forecast; do
 	opts=$("$VMMEMTOP" $cmd --help | grep -oE -- '(^|[ ,[(])--[a-z][a-z0-9.-]*' | grep -oE -- '--[a-z][a-z0-9.-]*' | sort -u)
 	for o in $opts; do
 		grep -qF -- "$(sed 's/-/\\-/g' <<< "$o")" "$man" || bad "man page lacks ${cmd:-view} $o"
@@ -92,6 +93,25 @@ echo "view rows: all=[$all] -N alpha=[$alpha] -p $b=[$beta] -N nosuchvm=[$none]"
 [ -z "$none" ] || bad "view -N nosuchvm shows [$none]"
 "$VMMEMTOP" -b -n 1 -p nope > /dev/null 2>&1; rc=$?
 [ $rc = 2 ] || bad "view -p nope: exit $rc, want 2"
+
+# 6. an unprivileged user with tracefs mounted (0700 root) is told which privilege is missing,
+#    not that tracefs is unmounted; oracle: tracefs is mounted (mountpoint) and the user is nobody
+need_tracefs
+if mountpoint -q /sys/kernel/tracing && command -v setpriv > /dev/null; then
+	for b in bpf auto; do
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$VMMEMTOP" snapshot --backend $b \
+			> /dev/null 2> "$TMP/unpriv.err"; rc=$?
+		msg=$(cat "$TMP/unpriv.err")
+		[ $rc = 1 ] && [ "$(wc -l < "$TMP/unpriv.err")" = 1 ] || bad "unprivileged --backend $b: exit $rc, stderr: $msg"
+		grep -q "cannot be mounted" <<< "$msg" && bad "unprivileged --backend $b says tracefs cannot be mounted: $msg"
+		for w in "not readable by uid 65534" root "CAP_BPF + CAP_PERFMON" "--backend kmod" "group of /dev/vmmem"; do
+			grep -qF -- "$w" <<< "$msg" || bad "unprivileged --backend $b: the message lacks '$w': $msg"
+		done
+	done
+	echo "unprivileged (nobody, tracefs mounted): $(cut -c1-160 "$TMP/unpriv.err")..."
+else
+	bad "tracefs is not mounted or setpriv is missing: cannot test the unprivileged message"
+fi
 
 [ $ok = 1 ] || exit 1
 echo "PASS"

@@ -103,5 +103,24 @@ make -s BUILD="$TMP/build2" VMLINUX_BTF=/nonexistent/vmlinux "$TMP/build2/vmlinu
 	bad "a missing VMLINUX_BTF did not fail"
 grep -q 'VMLINUX_BTF=' "$TMP/btf.err" || bad "a missing VMLINUX_BTF does not say what to pass: $(cat "$TMP/btf.err")"
 
+# make run installs only what running needs: every library the build links (pkg-config
+# modules) comes from a package of `tests/deps.sh run`, as do the compilers; and no kernel image,
+# QEMU, Prometheus or bpftrace is among them (oracle: dpkg -S on each module's .pc file)
+run_pkgs=" $(bash tests/deps.sh run --list | xargs) "
+for m in $(make -s print-PKGS); do
+	pc=$(pkg-config --path "$m") || { bad "pkg-config knows no $m"; continue; }
+	pkg=$(dpkg -S "$pc" 2>/dev/null | head -1 | cut -d: -f1)
+	[[ "$run_pkgs" == *" $pkg "* ]] || bad "the build links $m ($pc, package $pkg), which 'tests/deps.sh run' does not install"
+done
+for tool in make gcc clang bpftool pkg-config; do
+	pkg=$(dpkg -S "$(readlink -f "$(command -v $tool)")" 2>/dev/null | head -1 | cut -d: -f1)
+	[ -n "$pkg" ] || continue
+	[[ "$run_pkgs" == *" $pkg "* ]] || [[ "$run_pkgs" == *" $tool "* ]] || bad "$tool (package $pkg) is not in 'tests/deps.sh run'"
+done
+for p in $run_pkgs; do
+	case $p in linux-image*|qemu*|prometheus*|bpftrace|busybox*) bad "'tests/deps.sh run' installs the test-only $p" ;; esac
+done
+echo "make run's packages ($(wc -w <<< "$run_pkgs")): every linked library ($(make -s print-PKGS | wc -w) pkg-config modules) and compiler among them; no kernel image, QEMU, Prometheus, bpftrace"
+
 [ $ok = 1 ] || exit 1
 echo "PASS"

@@ -35,7 +35,7 @@ echo 'reason == 4' > "$T/events/tlb/tlb_flush/filter"
 echo 1 > "$T/events/tlb/tlb_flush/enable"
 
 REC=$TMP/all.rec
-"$VMMEMTOP" record -o "$REC" --events default,tlb_shootdown,ksm_merge --track $W --track $D --track $A \
+"$VMMEMTOP" record --syscall-tracepoints -o "$REC" --events default,tlb_shootdown,ksm_merge --track $W --track $D --track $A \
 	--track $B 2> "$TMP/rec.err" &
 R=$!
 at_exit "kill -INT $R"

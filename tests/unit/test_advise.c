@@ -205,6 +205,44 @@ static void test_ksm_advisor_preferred(void **state)
 	assert_null(find(a, n, "ksm-enable"));
 }
 
+/* A fresh KSM forecast decides ksm-enable: under 1 % of RAM it vetoes it even under pressure,
+ * at 10 % or more it advises it (info) without pressure; a stale one decides nothing. */
+static void test_ksm_forecast(void **state)
+{
+	struct advice a[ADVISE_MAX];
+	const struct advice *e;
+	struct snapshot s;
+	int n;
+
+	(void)state;
+	make(&s, 12);	/* pressure: KSM would be advised */
+	s.wall_time = 1000000;
+	s.host.ksm = (struct host_ksm){ .present = true, .run = { 0, true }, .pages_to_scan = { 100, true } };
+	s.host.ksm_forecast = (struct host_ksm_forecast){ .present = true, .time = s.wall_time - 60,
+		.scanned_bytes = 12ULL << 30, .saved_bytes = 16ULL << 20, .saved_bytes_uzp = 16ULL << 20,
+		.vms = 2, .seconds = 120, .cpu_seconds = 8, .rate_mib = 100 };
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	assert_null(find(a, n, "ksm-enable"));
+	s.host.ksm_forecast.time = s.wall_time - 2 * 86400;	/* stale: the old rule decides */
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "ksm-enable");
+	assert_non_null(e);
+	assert_non_null(strstr(e->evidence, "stale: not used"));
+	make(&s, 60);	/* plenty free: ksmtuned would leave KSM off */
+	s.wall_time = 1000000;
+	s.host.ksm = (struct host_ksm){ .present = true, .run = { 0, true }, .pages_to_scan = { 100, true } };
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	assert_null(find(a, n, "ksm-enable"));
+	s.host.ksm_forecast = (struct host_ksm_forecast){ .present = true, .time = s.wall_time - 60,
+		.scanned_bytes = 12ULL << 30, .saved_bytes = 4ULL << 30, .saved_bytes_uzp = 4ULL << 30,
+		.vms = 2, .seconds = 120, .cpu_seconds = 8, .rate_mib = 100 };
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "ksm-enable");
+	assert_non_null(e);
+	assert_int_equal(e->severity, ADVICE_INFO);
+	assert_non_null(strstr(e->evidence, "KSM would save ~4.0 GiB across 2 VMs (forecast, 60 s old)"));
+}
+
 /* A VM name is one shell word in the commands, whatever it contains. */
 static void test_vm_name_quoted(void **state)
 {
@@ -216,6 +254,14 @@ static void test_vm_name_quoted(void **state)
 	(void)state;
 	make(&s, 12);
 	snprintf(vms[1].info.name, sizeof(vms[1].info.name), "a b'c;\nrm");
+	/* not a libvirt domain: no virsh command (virsh knows no such VM), QMP only */
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "balloon-inflate");
+	assert_non_null(e);
+	assert_null(strstr(e->command, "virsh"));
+	assert_non_null(strstr(e->command, "qmp: {\"execute\":\"balloon\""));
+	/* a libvirt domain: virsh names the domain, quoted */
+	snprintf(vms[1].info.libvirt_domain, sizeof(vms[1].info.libvirt_domain), "a b'c;\nrm");
 	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
 	e = find(a, n, "balloon-inflate");
 	assert_non_null(e);
@@ -395,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_single_snapshot_and_in_place),
 		cmocka_unit_test(test_in_place_clears_at_once),
 		cmocka_unit_test(test_ksm_advisor_preferred),
+		cmocka_unit_test(test_ksm_forecast),
 		cmocka_unit_test(test_vm_name_quoted),
 		cmocka_unit_test(test_grid_invariants),
 		cmocka_unit_test(test_loader_accepts_nulls),

@@ -116,7 +116,7 @@ static void test_odd_vm_name_in_output(void **state)
 	snprintf(s.vms[0].info.name, sizeof(s.vms[0].info.name), "%s", odd_name);
 	text = render(&s, EXPORT_FMT_TEXT, true);
 	snprintf(want, sizeof(want),
-		 "vmmem_tdp_faults_total{vm=\"web \\\"prod\\\" C:\\\\vm\\nline2 \xc3\xa9t\xc3\xa9 \xe2\x9c\x93\",pid=\"100\",vmm=\"qemu-system-x86\"}");
+		 "vmmem_tdp_faults_total{vm=\"web \\\"prod\\\" C:\\\\vm\\nline2 \xc3\xa9t\xc3\xa9 \xe2\x9c\x93\"}");
 	assert_value(sample_value(text, want), (double)s.vms[0].total.c[VMMEM_C_tdp_faults]);
 	/* no raw newline inside any label set: every line is a comment or a sample */
 	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
@@ -239,15 +239,13 @@ static void test_values_match_snapshot(void **state)
 
 			assert_int_equal(export_counter_family(name, sizeof(name), vm_counter_names[k],
 							       vm_counter_units[k], &scale), 0);
-			snprintf(prefix, sizeof(prefix), "%s_total{vm=\"vm%d\",pid=\"%d\",vmm=\"qemu-system-x86\"}",
-				 name, i, 100 + i);
+			snprintf(prefix, sizeof(prefix), "%s_total{vm=\"vm%d\"}", name, i);
 			got = sample_value(text, prefix);
 			if (got != (double)s.vms[i].total.c[k] * scale)
 				fail_msg("%s: exported %.0f, snapshot total %llu", prefix, got,
 					 (unsigned long long)s.vms[i].total.c[k]);
 		}
-		snprintf(prefix, sizeof(prefix), "vmmem_vm_rss_bytes{vm=\"vm%d\",pid=\"%d\",vmm=\"qemu-system-x86\"}",
-			 i, 100 + i);
+		snprintf(prefix, sizeof(prefix), "vmmem_vm_rss_bytes{vm=\"vm%d\"}", i);
 		assert_value(sample_value(text, prefix), (double)s.vms[i].info.rss_kb.v * 1024);
 	}
 	assert_non_null(strstr(text, "\nvmmem_ksm_scan_seconds_total 1.500000004\n"));
@@ -323,11 +321,66 @@ static void test_exited_vm_absent(void **state)
 	snapshot_free(&s);
 }
 
+/* Series are keyed by vm and uuid, not pid: a restart (same name and UUID, new pid) renders
+ * the same label sets; vmmem_vm_info carries pid, vmm and the rest; VMs that share a key both
+ * get pid so that no series is duplicated. */
+static void test_vm_identity_labels(void **state)
+{
+	struct snapshot s;
+	char *text, *again;
+
+	(void)state;
+	make_snapshot(&s, 4);
+	strcpy(s.vms[0].info.uuid, "4c4c4544-0042-3010-8057-b4c04f4b4e31");
+	strcpy(s.vms[0].info.libvirt_domain, "vm0");
+	strcpy(s.vms[0].info.machine, "qemu-3-vm0");
+	strcpy(s.vms[1].info.vmid, "101");
+	strcpy(s.vms[3].info.name, "vm2");	/* two VMs named vm2, no UUID */
+	text = render(&s, EXPORT_FMT_TEXT, true);
+	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm0\",uuid=\"4c4c4544-0042-3010-8057-b4c04f4b4e31\"}"),
+		     (double)s.vms[0].total.c[VMMEM_C_exits]);
+	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm1\"}"), (double)s.vms[1].total.c[VMMEM_C_exits]);
+	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm2\",pid=\"102\"}"), (double)s.vms[2].total.c[VMMEM_C_exits]);
+	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm2\",pid=\"103\"}"), (double)s.vms[3].total.c[VMMEM_C_exits]);
+	assert_value(sample_value(text, "vmmem_vm_info{vm=\"vm0\",uuid=\"4c4c4544-0042-3010-8057-b4c04f4b4e31\",pid=\"100\","
+				  "vmm=\"qemu-system-x86\",libvirt_domain=\"vm0\",machine=\"qemu-3-vm0\"}"), 1);
+	assert_value(sample_value(text, "vmmem_vm_info{vm=\"vm1\",pid=\"101\",vmm=\"qemu-system-x86\",vmid=\"101\"}"), 1);
+	assert_value(sample_value(text, "vmmem_vm_info{vm=\"vm2\",pid=\"102\",vmm=\"qemu-system-x86\"}"), 1);
+	assert_null(strstr(text, ",pid=\"102\",pid="));	/* pid once, also for a shared key */
+	assert_non_null(strstr(text, "# TYPE vmmem_vm_info gauge\n"));
+	free(text);
+	text = render(&s, EXPORT_FMT_OPENMETRICS, true);
+	assert_non_null(strstr(text, "# TYPE vmmem_vm info\n"));
+	free(text);
+
+	/* vm0 restarts: a new pid, counters from zero; its series keep their labels */
+	text = render(&s, EXPORT_FMT_TEXT, true);
+	s.vms[0].info.pid = 4242;
+	memset(&s.vms[0].total, 0, sizeof(s.vms[0].total));
+	again = render(&s, EXPORT_FMT_TEXT, true);
+	assert_value(sample_value(again, "vmmem_exits_total{vm=\"vm0\",uuid=\"4c4c4544-0042-3010-8057-b4c04f4b4e31\"}"), 0);
+	assert_non_null(strstr(again, "pid=\"4242\",vmm="));
+	assert_null(strstr(again, "pid=\"100\""));
+	free(text);
+	free(again);
+
+	/* the restart seen in one sample: the old process exited, the new one runs; one series */
+	free(s.vms);
+	make_snapshot(&s, 2);
+	strcpy(s.vms[1].info.name, "vm0");
+	s.vms[0].exited = true;
+	text = render(&s, EXPORT_FMT_TEXT, true);
+	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm0\"}"), (double)s.vms[1].total.c[VMMEM_C_exits]);
+	assert_null(strstr(text, "_total{vm=\"vm0\",pid="));
+	free(text);
+	snapshot_free(&s);
+}
+
 static void test_histogram(void **state)
 {
 	struct snapshot s;
 	char *text;
-	const char *l = "vm=\"vm0\",pid=\"100\",vmm=\"qemu-system-x86\"";
+	const char *l = "vm=\"vm0\"";
 	char prefix[256];
 	uint64_t total = 0;
 
@@ -380,12 +433,12 @@ static void test_qmp_values(void **state)
 	for (int f = EXPORT_FMT_TEXT; f <= EXPORT_FMT_OPENMETRICS; f++) {
 		text = render(&s, f, true);
 		check_families(text, f);
-		assert_value(sample_value(text, "vmmem_balloon_actual_bytes{vm=\"vm0\",pid=\"100\",vmm=\"qemu-system-x86\"}"),
+		assert_value(sample_value(text, "vmmem_balloon_actual_bytes{vm=\"vm0\"}"),
 			     268435456);
-		assert_value(sample_value(text, "vmmem_guest_swap_in_bytes_total{vm=\"vm0\",pid=\"100\",vmm=\"qemu-system-x86\"}"),
+		assert_value(sample_value(text, "vmmem_guest_swap_in_bytes_total{vm=\"vm0\"}"),
 			     8192);
-		assert_value(sample_value(text, "vmmem_qmp_up{vm=\"vm0\",pid=\"100\",vmm=\"qemu-system-x86\"}"), 1);
-		assert_value(sample_value(text, "vmmem_qmp_up{vm=\"vm1\",pid=\"101\",vmm=\"qemu-system-x86\"}"), 0);
+		assert_value(sample_value(text, "vmmem_qmp_up{vm=\"vm0\"}"), 1);
+		assert_value(sample_value(text, "vmmem_qmp_up{vm=\"vm1\"}"), 0);
 		assert_null(strstr(text, "vmmem_qmp_up{vm=\"vm2\""));
 		assert_null(strstr(text, "vmmem_balloon_actual_bytes{vm=\"vm1\""));
 		assert_null(strstr(text, "vmmem_guest_mem_free_bytes"));	/* nobody has it: no family */
@@ -459,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_counter_names),
 		cmocka_unit_test(test_unavailable_counter_absent),
 		cmocka_unit_test(test_exited_vm_absent),
+		cmocka_unit_test(test_vm_identity_labels),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_qmp_values),
 		cmocka_unit_test(test_no_sample_yet),

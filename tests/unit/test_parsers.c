@@ -12,6 +12,8 @@
 #include <cmocka.h>
 #include "host_state.h"
 #include "vmm_info.h"
+#include "libvirt_poll.h"
+#include "snapshot.h"
 #include "source.h"
 
 #include "source_kmod.h"
@@ -46,6 +48,34 @@ static void test_sysfs_choice(void **state)
 	assert_int_equal(sysfs_choice_parse("[unterminated", out, sizeof(out)), -EINVAL);
 	assert_int_equal(sysfs_choice_parse("[waytoolongforthebuffer]", out, sizeof(out)), -EINVAL);
 	assert_int_equal(sysfs_choice_parse("[a b]", out, sizeof(out)), -EINVAL);
+}
+
+/* The host_state parsers that used to read files by path (now shared with the fuzzer). */
+static void test_host_text_parsers(void **state)
+{
+	struct opt_u64 v = { 0 };
+	char vendor[16], *tail;
+
+	(void)state;
+	assert_int_equal(sysfs_num_parse("-2048\n", &v), 0);
+	assert_int_equal((int64_t)v.v, -2048);
+	assert_int_equal(sysfs_num_parse("12 34\n", &v), -EINVAL);
+	assert_int_equal(sysfs_num_parse("", &v), -EINVAL);
+	cpuinfo_vendor_parse("vendor_id\t: AuthenticAMD\n", vendor, sizeof(vendor));
+	assert_string_equal(vendor, "amd");
+	cpuinfo_vendor_parse("vendor_id\t: Other\n", vendor, sizeof(vendor));
+	assert_string_equal(vendor, "");
+	v = (struct opt_u64){ 0 };
+	assert_int_equal(ksmd_stat_parse("31 (ksmd) S 2 0 0 0 -1 2129984 0 0 0 0 57 120 0 0 25 5 1 0 7\n", &v), 0);
+	assert_int_equal(v.v, 177);
+	assert_int_equal(ksmd_stat_parse("31 (kswapd0) S 2 0 0 0 -1 0 0 0 0 0 57 120\n", &v), -ENOENT);
+	/* the last ')' ends the text: nothing after it may be read (it was, one byte past
+	 * the terminator); the text sits at the very end of its buffer */
+	tail = malloc(10);
+	assert_non_null(tail);
+	memcpy(tail, " (ksmd) )", 10);
+	assert_int_equal(ksmd_stat_parse(tail, &v), -EINVAL);
+	free(tail);
 }
 
 static void test_proc_stat(void **state)
@@ -168,6 +198,190 @@ static void test_qemu_cmdline(void **state)
 	assert_int_equal(cmdline_parse_str("", 0, &v), 0);
 }
 
+/* Stable identity: UUIDs, libvirt, machined scopes, Proxmox VMIDs, with malformed input. */
+static void test_vm_identity(void **state)
+{
+	struct vmm_info v;
+	char u[VMM_UUID_LEN + 1], m[64];
+	/* as libvirt 9 starts a domain (src/qemu/qemu_command.c), shortened */
+	static const char lv[] = "/usr/bin/qemu-system-x86_64\0-name\0guest=web1,debug-threads=on\0-S\0-object\0"
+		"{\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":\"raw\",\"file\":"
+		"\"/var/lib/libvirt/qemu/domain-3-web1/master-key.aes\"}\0-uuid\0"
+		"8F2B8E1A-7C1D-4B8E-9A39-2D7E5E0B9C11\0-smp\0" "2\0";
+	static const char pve[] = "/usr/bin/kvm\0-id\0" "101\0-name\0vm101,debug-threads=on\0-smbios\0"
+		"type=1,uuid=0b3a6c2e-55f4-4a57-9b0e-2f6b0d1c7a10\0-m\0" "2048\0";
+	static const char plain[] = "qemu-system-x86_64\0-m\0" "256\0";
+	static const char ch[] = "cloud-hypervisor\0--platform\0num_pci_segments=1,uuid=11111111-2222-3333-4444-555555555555\0";
+	static const char bad_uuid[] = "qemu-system-x86_64\0-uuid\0not-a-uuid\0-name\0guest=x\0";
+	static const char bad_uuid2[] = "qemu-system-x86_64\0-uuid\0" "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c1\0";	/* 35 */
+	static const char bad_uuid3[] = "qemu-system-x86_64\0-uuid\0" "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c1g\0";
+	static const char bad_smbios[] = "qemu-system-x86_64\0-smbios\0type=1,uuid=zz\0";
+	static const char smbios2[] = "qemu-system-x86_64\0-smbios\0type=2,uuid=zz\0";
+	static const char bad_id[] = "/usr/bin/kvm\0-id\0-5\0";
+	static const char bad_id2[] = "/usr/bin/kvm\0-id\0" "99999999999999999999\0";
+	static const char both[] = "qemu-system-x86_64\0-uuid\0aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa\0-smbios\0"
+		"type=1,uuid=bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb\0";
+
+	(void)state;
+	assert_int_equal(vmm_uuid_parse("8F2B8E1A-7C1D-4B8E-9A39-2D7E5E0B9C11", u), 0);
+	assert_string_equal(u, "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c11");
+	assert_int_equal(vmm_uuid_parse("", u), -EINVAL);
+	assert_int_equal(vmm_uuid_parse("8f2b8e1a7c1d4b8e9a392d7e5e0b9c11", u), -EINVAL);	/* no dashes */
+	assert_int_equal(vmm_uuid_parse("8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c11x", u), -EINVAL);
+	assert_int_equal(vmm_uuid_parse("8f2b8e1a-7c1d-4b8e-9a39_2d7e5e0b9c11", u), -EINVAL);
+
+	/* libvirt: name, UUID, and the domain from the state-directory hint */
+	assert_int_equal(cmdline_parse_str(lv, sizeof(lv) - 1, &v), 0);
+	vmm_identity_finish(&v);
+	assert_string_equal(v.name, "web1");
+	assert_string_equal(v.uuid, "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c11");
+	assert_string_equal(v.libvirt_domain, "web1");
+	/* Proxmox: -id and the SMBIOS UUID; not libvirt */
+	assert_int_equal(cmdline_parse_str(pve, sizeof(pve) - 1, &v), 0);
+	vmm_identity_finish(&v);
+	assert_string_equal(v.name, "vm101");
+	assert_string_equal(v.vmid, "101");
+	assert_string_equal(v.uuid, "0b3a6c2e-55f4-4a57-9b0e-2f6b0d1c7a10");
+	assert_string_equal(v.libvirt_domain, "");
+	/* nothing: no name of its own, no UUID */
+	assert_int_equal(cmdline_parse_str(plain, sizeof(plain) - 1, &v), 0);
+	vmm_identity_finish(&v);
+	assert_false(v.named);
+	assert_string_equal(v.uuid, "");
+	assert_int_equal(cmdline_parse_str(ch, sizeof(ch) - 1, &v), 0);
+	assert_string_equal(v.uuid, "11111111-2222-3333-4444-555555555555");
+	assert_int_equal(cmdline_parse_str(both, sizeof(both) - 1, &v), 0);
+	assert_string_equal(v.uuid, "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa");	/* -uuid wins */
+	/* malformed: -EINVAL, no UUID or VMID made up, the rest still parsed */
+	assert_int_equal(cmdline_parse_str(bad_uuid, sizeof(bad_uuid) - 1, &v), -EINVAL);
+	assert_string_equal(v.uuid, "");
+	assert_string_equal(v.name, "x");
+	assert_int_equal(cmdline_parse_str(bad_uuid2, sizeof(bad_uuid2) - 1, &v), -EINVAL);
+	assert_string_equal(v.uuid, "");
+	assert_int_equal(cmdline_parse_str(bad_uuid3, sizeof(bad_uuid3) - 1, &v), -EINVAL);
+	assert_string_equal(v.uuid, "");
+	assert_int_equal(cmdline_parse_str(bad_smbios, sizeof(bad_smbios) - 1, &v), -EINVAL);
+	assert_string_equal(v.uuid, "");
+	assert_int_equal(cmdline_parse_str(smbios2, sizeof(smbios2) - 1, &v), 0);	/* not the system table */
+	assert_int_equal(cmdline_parse_str(bad_id, sizeof(bad_id) - 1, &v), -EINVAL);
+	assert_string_equal(v.vmid, "");
+	assert_int_equal(cmdline_parse_str(bad_id2, sizeof(bad_id2) - 1, &v), -EINVAL);
+	assert_string_equal(v.vmid, "");
+
+	/* systemd machine scopes in /proc/PID/cgroup (v2 and v1 lines) */
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-qemu\\x2d3\\x2dweb1.scope/libvirt/emulator\n",
+					      m, sizeof(m)), 0);
+	assert_string_equal(m, "qemu-3-web1");
+	assert_int_equal(cgroup_machine_parse("12:pids:/user.slice\n1:name=systemd:/machine.slice/machine-alpha.scope\n",
+					      m, sizeof(m)), 0);
+	assert_string_equal(m, "alpha");
+	assert_int_equal(cgroup_machine_parse("0::/user.slice/user-0.slice/session-1.scope\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-.scope\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-x.service\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\x2.scope\n", m, sizeof(m)), -EINVAL);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\xzz.scope\n", m, sizeof(m)), -EINVAL);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\x00b.scope\n", m, sizeof(m)), -EINVAL);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-abcdefghijklmnop.scope\n", m, 8), -EINVAL);
+	assert_int_equal(cgroup_machine_parse("", m, sizeof(m)), -ENOENT);
+	/* libvirt without systemd makes the cgroup itself */
+	assert_int_equal(cgroup_machine_parse("4:memory:/machine/qemu-2-web1.libvirt-qemu\n"
+					      "0::/machine/qemu-2-web1.libvirt-qemu/emulator\n", m, sizeof(m)), 0);
+	assert_string_equal(m, "qemu-2-web1");
+	assert_int_equal(cgroup_machine_parse("0::/machine/_qemu-3-x.libvirt-qemu/emulator\n", m, sizeof(m)), 0);
+	assert_string_equal(m, "qemu-3-x");
+	assert_int_equal(cgroup_machine_parse("0::/machine/.libvirt-qemu\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine/qemu-1-a.libvirt-lxc\n", m, sizeof(m)), -ENOENT);
+	assert_int_equal(cgroup_machine_parse("0::/machine/qemu-1-averyveryverylongname.libvirt-qemu\n", m, 8), -EINVAL);
+	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a", m, sizeof(m)), -ENOENT);	/* cut */
+
+	/* a libvirt machine without -name (hypothetical) names the domain; -name wins otherwise */
+	memset(&v, 0, sizeof(v));
+	strcpy(v.machine, "qemu-12-db");
+	vmm_identity_finish(&v);
+	assert_string_equal(v.libvirt_domain, "db");
+	assert_string_equal(v.name, "db");
+	memset(&v, 0, sizeof(v));
+	strcpy(v.machine, "qemu-12-a-long-name-c");	/* libvirt shortens long names here */
+	strcpy(v.name, "a-long-name-cut-short-by-libvirt");
+	v.named = true;
+	vmm_identity_finish(&v);
+	assert_string_equal(v.libvirt_domain, "a-long-name-cut-short-by-libvirt");
+	memset(&v, 0, sizeof(v));
+	strcpy(v.machine, "alpha");	/* systemd-nspawn/vmspawn or another manager: not libvirt */
+	vmm_identity_finish(&v);
+	assert_string_equal(v.libvirt_domain, "");
+	assert_string_equal(v.name, "alpha");
+	memset(&v, 0, sizeof(v));
+	strcpy(v.vmid, "105");
+	vmm_identity_finish(&v);
+	assert_string_equal(v.name, "vmid-105");
+}
+
+/* The view's -p/-N filters: pid, and text in the name, libvirt domain or UUID */
+static void test_vm_filter(void **state)
+{
+	struct vm_snapshot v;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.info.pid = 42;
+	strcpy(v.info.name, "web-prod-1");
+	strcpy(v.info.libvirt_domain, "web-prod-1.example");
+	strcpy(v.info.uuid, "8f2b8e1a-7c1d-4b8e-9a39-2d7e5e0b9c11");
+	assert_true(snapshot_vm_matches(&v, 0, NULL));
+	assert_true(snapshot_vm_matches(&v, 0, ""));
+	assert_true(snapshot_vm_matches(&v, 42, NULL));
+	assert_false(snapshot_vm_matches(&v, 43, NULL));
+	assert_true(snapshot_vm_matches(&v, 0, "prod"));
+	assert_true(snapshot_vm_matches(&v, 0, "example"));	/* the libvirt domain */
+	assert_true(snapshot_vm_matches(&v, 0, "7c1d-4b8e"));	/* the UUID */
+	assert_false(snapshot_vm_matches(&v, 0, "db"));
+	assert_false(snapshot_vm_matches(&v, 43, "prod"));	/* both must hold */
+}
+
+/* libvirt's balloon stats (KiB) become the QMP values (bytes); guest stats only while fresh */
+static void test_libvirt_balloon(void **state)
+{
+	struct vmm_qmp q;
+	const struct libvirt_field f[] = {
+		{ "balloon.current", 393216 }, { "balloon.maximum", 524288 }, { "balloon.available", 336000 },
+		{ "balloon.unused", 300000 }, { "balloon.usable", 299000 }, { "balloon.disk_caches", 2216 },
+		{ "balloon.swap_in", 3 }, { "balloon.swap_out", 4 }, { "balloon.major_fault", 5 },
+		{ "balloon.minor_fault", 1880 }, { "balloon.last-update", 1000 }, { "balloon.rss", 219752 },
+		{ "balloon.unknown-future-field", 7 },
+	};
+	const struct libvirt_field huge[] = { { "balloon.current", 18446744073709551615ull } };
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	libvirt_balloon_to_qmp(f, sizeof(f) / sizeof(f[0]), 1010, 30, &q);
+	assert_true(q.v[VMM_QMP_balloon_actual_bytes].present);
+	assert_int_equal(q.v[VMM_QMP_balloon_actual_bytes].v, 393216ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_mem_total_bytes].v, 336000ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_mem_free_bytes].v, 300000ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_mem_available_bytes].v, 299000ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_mem_cached_bytes].v, 2216ull * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_swap_in_bytes].v, 3 * 1024);
+	assert_int_equal(q.v[VMM_QMP_guest_major_faults].v, 5);
+	assert_int_equal(q.v[VMM_QMP_guest_minor_faults].v, 1880);
+	assert_int_equal(q.v[VMM_QMP_guest_stats_last_update_timestamp_seconds].v, 1000);
+	/* stale guest stats (last-update 100 s ago): the balloon size only */
+	libvirt_balloon_to_qmp(f, sizeof(f) / sizeof(f[0]), 1100, 30, &q);
+	assert_true(q.v[VMM_QMP_balloon_actual_bytes].present);
+	assert_false(q.v[VMM_QMP_guest_mem_total_bytes].present);
+	assert_false(q.v[VMM_QMP_guest_stats_last_update_timestamp_seconds].present);
+	/* no last-update at all (no stats period): the same; nothing at all: nothing */
+	libvirt_balloon_to_qmp(f, 1, 1010, 30, &q);
+	assert_true(q.v[VMM_QMP_balloon_actual_bytes].present);
+	assert_false(q.v[VMM_QMP_guest_minor_faults].present);
+	libvirt_balloon_to_qmp(NULL, 0, 1010, 30, &q);
+	for (int i = 0; i < VMM_QMP_NR; i++)
+		assert_false(q.v[i].present);
+	/* a size that cannot be in KiB: left out, not wrapped */
+	libvirt_balloon_to_qmp(huge, 1, 1010, 30, &q);
+	assert_false(q.v[VMM_QMP_balloon_actual_bytes].present);
+}
+
 static void test_other_vmms(void **state)
 {
 	struct vmm_info v;
@@ -188,6 +402,111 @@ static void test_other_vmms(void **state)
 	assert_true(vmm_comm_is_known("cloud-hypervis"));
 	assert_false(vmm_comm_is_known("qemu-img"));
 	assert_false(vmm_comm_is_known("bash"));
+}
+
+/* Per-sample counters: status through an fd bound to one process instance (start time). */
+static void test_status_counters(void **state)
+{
+	char root[] = "/tmp/vmmem-fakestatus.XXXXXX", p[512];
+	struct vmm_info v;
+	int ksm_fd = -1;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(proc_status_parse("Name:\tqemu\nVmRSS:\t  524288 kB\nVmSwap:\t12 kB\n", &v), 0);
+	assert_int_equal(v.rss_kb.v, 524288);
+	assert_int_equal(v.swap_kb.v, 12);
+	assert_int_equal(proc_status_parse("Name:\tkthreadd\nState:\tS\n", &v), -EINVAL);	/* no mm */
+	assert_false(v.rss_kb.present);
+	assert_int_equal(proc_status_parse("VmRSS:\t-5 kB\n", &v), -EINVAL);
+	assert_int_equal(proc_status_parse("VmRSSx:\t5 kB\n", &v), -EINVAL);
+	assert_int_equal(proc_status_parse("VmRSS:\t99999999999999999999999 kB\n", &v), -EINVAL);
+	assert_int_equal(proc_status_parse("", &v), -EINVAL);
+
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/100", root); mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/100/stat", root);
+	f = fopen(p, "w"); fputs("100 (qemu) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 777 1\n", f); fclose(f);
+	snprintf(p, sizeof(p), "%s/100/status", root);
+	f = fopen(p, "w"); fputs("Name:\tqemu\nVmRSS:\t2048 kB\nVmSwap:\t4 kB\n", f); fclose(f);
+	snprintf(p, sizeof(p), "%s/100/smaps_rollup", root);
+	f = fopen(p, "w"); fputs("Rss: 2048 kB\nAnonHugePages:\t1024 kB\n", f); fclose(f);
+	/* another instance under the same pid (start time 778): refused */
+	assert_int_equal(vmm_status_open(root, 100, 778), -ENOENT);
+	assert_int_equal(vmm_status_open(root, 300, 777), -ENOENT);
+	fd = vmm_status_open(root, 100, 777);
+	assert_true(fd >= 0);
+	strcpy(v.comm, "qemu");
+	assert_int_equal(vmm_counters_read(fd, &ksm_fd, root, 100, &v), 0);
+	assert_int_equal(v.rss_kb.v, 2048);
+	assert_int_equal(v.swap_kb.v, 4);
+	assert_int_equal(ksm_fd, VMM_FD_ABSENT);	/* no ksm_stat file: not asked again */
+	strcpy(v.comm, "bash");		/* the comm it had when identified: it exec'd since */
+	assert_int_equal(vmm_counters_read(fd, &ksm_fd, root, 100, &v), 1);
+	assert_false(v.ksm.present);
+	assert_int_equal(vmm_thp_read(root, 100, &v.anon_huge_kb), 0);
+	assert_int_equal(v.anon_huge_kb.v, 1024);
+	assert_int_equal(vmm_thp_read(root, 300, &v.anon_huge_kb), -ENOENT);
+	close(fd);
+	snprintf(p, sizeof(p), "rm -rf %s", root);
+	assert_int_equal(system(p), 0);
+}
+
+static void put(const char *root, const char *rel, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Discovery between full scans: only the pids handed out since (loadavg's last pid), threads
+ * skipped, a young process looked at again, too many new pids or a wrap: a full scan. */
+static void test_discovery_new_pids(void **state)
+{
+	char root[] = "/tmp/vmmem-fakenew.XXXXXX", p[512];
+	struct vmm_scan_cache *cache;
+	pid_t pids[8];
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_int_equal(vmm_scan_cache_new(&cache), 0);
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), -EAGAIN);		/* no full scan yet */
+	put(root, "loadavg", "0.00 0.01 0.05 1/120 100\n");
+	assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 0);
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), 0);		/* nothing new */
+	/* 101: a qemu; 102: a thread of it (Tgid 101); 103: not a VMM (yet) */
+	for (int pid = 101; pid <= 103; pid++) {
+		snprintf(p, sizeof(p), "%s/%d", root, pid); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/%d/fd", root, pid); mkdir(p, 0755);
+	}
+	put(root, "101/status", "Name:\tqemu-system-x86\nUmask:\t0022\nState:\tS\nTgid:\t101\n");
+	put(root, "102/status", "Name:\tqemu-system-x86\nUmask:\t0022\nState:\tS\nTgid:\t101\n");
+	put(root, "103/status", "Name:\tlibvirtd\nTgid:\t103\n");
+	put(root, "loadavg", "0.00 0.01 0.05 1/120 103\n");
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), 1);
+	assert_int_equal(pids[0], 101);
+	/* 103 exec'd a VMM (or opened its kvm-vm fd) a moment later: still young, found */
+	snprintf(p, sizeof(p), "%s/103/fd/7", root);
+	assert_int_equal(symlink("anon_inode:kvm-vm", p), 0);
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), 1);
+	assert_int_equal(pids[0], 103);
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), 0);		/* said once */
+	put(root, "loadavg", "0.00 0.01 0.05 1/120 5000\n");			/* a fork storm */
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), -EAGAIN);
+	put(root, "loadavg", "0.00 0.01 0.05 1/120 50\n");			/* wrapped */
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), -EAGAIN);
+	put(root, "loadavg", "garbage\n");
+	assert_int_equal(vmm_scan_new(cache, root, pids, 8), -EAGAIN);
+	vmm_scan_cache_free(cache);
+	snprintf(p, sizeof(p), "rm -rf %s", root);
+	assert_int_equal(system(p), 0);
 }
 
 /* A fake /proc: pid 100 holds a kvm-vm fd and two vcpu fds, 200 is an ordinary process. */
@@ -227,6 +546,47 @@ static void test_discovery_fake_proc(void **state)
 	assert_false(v.rss_kb.present);
 	assert_int_equal(vmm_info_read(root, 300, &v, false), -ENOENT);
 	assert_int_equal(vmm_scan("/nonexistent-proc", pids, 8) < 0, 1);
+
+	/* the cached scan: a verdict stands while the process (its /proc inode) stays */
+	{
+		struct vmm_scan_cache *cache;
+		char q[512];
+
+		assert_int_equal(vmm_scan_cache_new(&cache), 0);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 1);
+		assert_int_equal(pids[0], 100);
+		/* the same process 200 opening a kvm-vm fd later: not looked at again (the
+		 * kernel side's VM-creation hook is what finds it) */
+		snprintf(p, sizeof(p), "%s/200/fd/3", root); unlink(p);
+		assert_int_equal(symlink("anon_inode:kvm-vm", p), 0);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 0);	/* 100: told once */
+		/* a new process under pid 200 (a new directory, so a new inode): examined */
+		snprintf(p, sizeof(p), "%s/200.new", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/200.new/fd", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/200.new/stat", root);
+		f = fopen(p, "w"); fputs("200 (vmm2) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 999 1\n", f); fclose(f);
+		snprintf(p, sizeof(p), "%s/200.new/fd/3", root);
+		assert_int_equal(symlink("anon_inode:kvm-vm", p), 0);
+		snprintf(p, sizeof(p), "rm -rf %s/200", root);
+		assert_int_equal(system(p), 0);
+		snprintf(p, sizeof(p), "%s/200.new", root);
+		snprintf(q, sizeof(q), "%s/200", root);
+		assert_int_equal(rename(p, q), 0);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 1);
+		assert_int_equal(pids[0], 200);
+		/* a process gone: gone from the verdicts too */
+		snprintf(p, sizeof(p), "rm -rf %s/100", root);
+		assert_int_equal(system(p), 0);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 0);
+		/* and back under pid 100, a new process: told again */
+		snprintf(p, sizeof(p), "%s/100", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/100/stat", root);
+		f = fopen(p, "w"); fputs("100 (qemu-kvm) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 1000 1\n", f); fclose(f);
+		assert_int_equal(vmm_scan_cached(cache, root, pids, 8), 1);
+		assert_int_equal(pids[0], 100);
+		assert_int_equal(vmm_scan_cached(cache, "/nonexistent-proc", pids, 8) < 0, 1);
+		vmm_scan_cache_free(cache);
+	}
 	snprintf(p, sizeof(p), "rm -rf %s", root);
 	assert_int_equal(system(p), 0);
 }
@@ -313,11 +673,17 @@ int main(void)
 		cmocka_unit_test(test_meminfo),
 		cmocka_unit_test(test_sysfs_choice),
 		cmocka_unit_test(test_proc_stat),
+		cmocka_unit_test(test_host_text_parsers),
 		cmocka_unit_test(test_ksm_stat_and_smaps),
 		cmocka_unit_test(test_evict_facts),
 		cmocka_unit_test(test_qemu_cmdline),
+		cmocka_unit_test(test_vm_identity),
+		cmocka_unit_test(test_libvirt_balloon),
+		cmocka_unit_test(test_vm_filter),
 		cmocka_unit_test(test_other_vmms),
+		cmocka_unit_test(test_status_counters),
 		cmocka_unit_test(test_discovery_fake_proc),
+		cmocka_unit_test(test_discovery_new_pids),
 		cmocka_unit_test(test_kmod_parse),
 	};
 

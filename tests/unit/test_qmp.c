@@ -459,6 +459,51 @@ static void test_poller(void **state)
 	fake_stop(&hung);
 }
 
+/* One VM's conversation with a monitor whose whole side is script (as the fuzzer runs it):
+ * returns qmp_converse_vm's result (or the handshake's), err gets the error line. */
+#define GREETING "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n{\"return\": {}}\r\n"
+static int converse(const char *script, struct vmm_qmp *out, char *err, size_t errsz)
+{
+	static struct qmp_conn q;
+	char balloon[QMP_QOM_PATH_MAX] = "";
+	int sv[2], r;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(write(sv[1], script, strlen(script)), (ssize_t)strlen(script));
+	shutdown(sv[1], SHUT_WR);
+	q.fd = sv[0];
+	q.len = 0;
+	q.deadline = mono_s() + 5;
+	memset(out, 0, sizeof(*out));
+	err[0] = 0;
+	r = qmp_handshake(&q, "test", err, errsz);
+	if (!r)
+		r = qmp_converse_vm(&q, balloon, out, err, errsz);
+	close(sv[0]);
+	close(sv[1]);
+	return r;
+}
+
+/* Replies a hostile or broken monitor sends: each refused with one non-empty line. */
+static void test_hostile_replies(void **state)
+{
+	struct vmm_qmp q;
+	char err[256];
+
+	(void)state;
+	/* qom-list answered with something other than a list (found by fuzz_qmp) */
+	assert_int_equal(converse(GREETING "{\"return\": {\"actual\": 1}}\r\n{\"return\": []}\r\n"
+				  "{\"return\": 0}\r\n", &q, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "qom-list"));
+	assert_null(strchr(err, '\n'));
+	/* an error description with a newline and an escape: still one line */
+	assert_int_equal(converse(GREETING "{\"error\": {\"class\": \"X\", \"desc\": \"a\\nb\\u001b[2J\"}}\r\n",
+				  &q, err, sizeof(err)), 0);	/* no balloon: not an error */
+	assert_int_equal(converse("{\"QMP\": {}}\r\n{\"error\": {\"class\": \"X\", "
+				  "\"desc\": \"line1\\nline2\\u001b[2J\"}}\r\n", &q, err, sizeof(err)), -EREMOTEIO);
+	assert_string_equal(err, "qmp_capabilities: line1 line2 [2J");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_conversations),
 		cmocka_unit_test(test_poller),
+		cmocka_unit_test(test_hostile_replies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

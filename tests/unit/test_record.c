@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
@@ -395,6 +396,45 @@ static void test_cut_everywhere(void **state)
 	free(f.p);
 }
 
+/* What a SIGKILL can leave: the writer's every write(2) is one whole chunk, and the first
+ * is the file header with chunk 0 (so no file is ever just a header). A SOCK_SEQPACKET
+ * socket keeps each write(2) as one message, so the test sees the writes themselves. */
+static void test_writes_whole_chunks(void **state)
+{
+	static const struct rec_kv meta[] = { { "host", "t" } };
+	static uint8_t msg[1 << 20];
+	struct vmmem_event ev = { .ts_ns = 1, .type = 7, .tgid = 5 };
+	struct rec_writer *w;
+	int sv[2], nmsg = 0;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(rec_writer_open(&w, sv[0], meta, 1, 1), 0);
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < 100; i++)
+			assert_int_equal(rec_writer_event(w, &ev), 0);
+		assert_int_equal(rec_writer_flush(w), 0);
+	}
+	assert_int_equal(rec_writer_finish(w, 2), 0);
+	rec_writer_free(w);
+	close(sv[0]);
+	while ((n = recv(sv[1], msg, sizeof(msg), 0)) > 0) {
+		size_t off = nmsg == 0 ? 16 : 0;
+
+		if (nmsg == 0)
+			assert_memory_equal(msg, "VMMEMREC", 8);
+		assert_true((size_t)n >= off + 24);
+		assert_int_equal(msg[off] | msg[off + 1] << 8 | msg[off + 2] << 16 | (uint32_t)msg[off + 3] << 24,
+				 0x4b435256u);				/* "VRCK" */
+		assert_int_equal(msg[off + 4], nmsg);			/* chunk index */
+		assert_int_equal((size_t)n, off + 24 + (msg[off + 12] | msg[off + 13] << 8 | msg[off + 14] << 16));
+		nmsg++;
+	}
+	assert_int_equal(nmsg, 5);	/* chunk 0, three flushes, the end */
+	close(sv[1]);
+}
+
 static void test_bit_flips(void **state)
 {
 	size_t ends[64];
@@ -707,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_report_reconciles),
 		cmocka_unit_test(test_cut_everywhere),
+		cmocka_unit_test(test_writes_whole_chunks),
 		cmocka_unit_test(test_bit_flips),
 		cmocka_unit_test(test_many_minimal_vms),
 		cmocka_unit_test(test_wrong_version),

@@ -9,7 +9,7 @@ VMMEMTOP=$TOPDIR/build/vmmemtop
 . "$TOPDIR/tests/vm/lib/initramfs.sh"
 . "$TOPDIR/tests/vm/lib/qemu.sh"
 [ "$(id -u)" -eq 0 ] || { echo "demo: needs root (BPF, KSM settings)" >&2; exit 1; }
-[ -n "$(guest_kernel)" ] || { echo "demo: no /boot/vmlinuz-6.1* (make deps installs linux-image-amd64)" >&2; exit 1; }
+kernel_fetch || { echo "demo: no guest kernel (make deps installs linux-image-amd64)" >&2; exit 1; }
 at_exit vm_stop_all
 K=/sys/kernel/mm/ksm
 for f in run pages_to_scan sleep_millisecs; do at_exit "echo $(cat $K/$f) > $K/$f"; done
@@ -26,7 +26,7 @@ echo "demo: KSM on; in 10 s the balloon takes 128 MiB from 'db', 15 s later give
   sleep 15; qmp db '{"execute":"balloon","arguments":{"value":536870912}}' >/dev/null ) &
 at_exit "kill $! 2>/dev/null"
 if [ -t 0 ] && [ -t 1 ]; then
-	"$VMMEMTOP"
+	"$VMMEMTOP" --syscall-tracepoints
 else
-	"$VMMEMTOP" -b -d 2 -n ${DEMO_ROUNDS:-15}
+	"$VMMEMTOP" --syscall-tracepoints -b -d 2 -n ${DEMO_ROUNDS:-15}
 fi

@@ -33,11 +33,11 @@ vm_wait g VMSTAT 30 || fail "guest prints no VMSTAT line"
 QPID=${VM_PID[g]}
 
 
-"$VMMEMTOP" snapshot --interval 60 --json --pid "$QPID" > "$TMP/snap.json" 2> "$TMP/err" &
+"$VMMEMTOP" snapshot --syscall-tracepoints --interval 60 --json --pid "$QPID" > "$TMP/snap.json" 2> "$TMP/err" &
 SNAP=$!
 at_exit "kill -INT $SNAP"
 wait_vmmem_loaded || fail "vmmemtop did not load: $(cat "$TMP/err")"
-"$VMMEMTOP" record -o "$TMP/balloon.rec" 2> "$TMP/rec.err" &	# default events: balloon among them
+"$VMMEMTOP" record --syscall-tracepoints -o "$TMP/balloon.rec" 2> "$TMP/rec.err" &	# default events: balloon among them
 REC=$!
 at_exit "kill -INT $REC"
 for i in $(seq 1 100); do grep -q "recording to" "$TMP/rec.err" && break; sleep 0.1; done

@@ -20,7 +20,7 @@ at_exit "kill $D"
 sleep 0.5
 kill -USR1 $D
 
-"$VMMEMTOP" snapshot --json --interval 1.5 > "$TMP/s1.json" 2> "$TMP/err" || fail "snapshot: $(cat "$TMP/err")"
+"$VMMEMTOP" snapshot --syscall-tracepoints --json --interval 1.5 > "$TMP/s1.json" 2> "$TMP/err" || fail "snapshot: $(cat "$TMP/err")"
 got=$(jq -c --argjson p "$QPID" '.vms[] | select(.pid == $p) | {name, vcpus, mem_configured_kb, comm}' "$TMP/s1.json")
 echo "qemu $QPID: $got"
 [ "$(echo "$got" | jq -r .name)" = alpha ] || fail "name is not alpha"

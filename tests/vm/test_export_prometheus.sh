@@ -5,7 +5,8 @@
 #    the exporter serves once the balloon settled (the same number, scraped by Prometheus),
 #    and its growth equals the guest's own /proc/vmstat balloon_inflate x 4096 (the oracle,
 #    printed by the guest on its console; within 2 % as tests/vm/test_balloon.sh);
-#  - the VM is labelled with its qemu -name, pid and process name;
+#  - the VM's series are labelled with its qemu -name (no pid: see test_identity.sh), and
+#    vmmem_vm_info carries its pid and process name;
 #  - guest side over QMP (the socket vmmemtop found on the qemu command line): guest stats
 #    absent while the balloon's stats polling is off, present once it is on;
 #    vmmem_balloon_actual_bytes equals QMP query-balloon's actual (268435456) and the
@@ -50,18 +51,20 @@ tqmp() { printf '{"execute":"qmp_capabilities"}\n%s\n' "$1" | socat -t 1 - "UNIX
 	 grep -E '"(return|error)"' | tail -n 1; }
 
 EPORT=$(free_port)
-"$VMMEMTOP" export --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
+"$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
 EXP=$!
 at_exit "kill $EXP; wait $EXP"
-LABELS="vm=\"exporttest\",pid=\"$QPID\",vmm=\"qemu-system-x86\""
+LABELS="vm=\"exporttest\""
 metrics() { curl -sf "http://127.0.0.1:$EPORT/metrics"; }
 series() { metrics | grep -F "$1{$LABELS} " | awk '{ print $NF }'; }
 has() { [ -n "$(series "$1")" ]; }
 if ! wait_for 60 has vmmem_balloon_inflate_bytes_total; then
 	kill -0 $EXP 2>/dev/null || fail "the exporter exited"
-	fail "no vmmem_balloon_inflate_bytes_total{$LABELS} (the VM's labels: $(metrics | grep -o 'vm="[^"]*",pid="'$QPID'",vmm="[^"]*"' | head -1))"
+	fail "no vmmem_balloon_inflate_bytes_total{$LABELS} (the VM's labels: $(metrics | grep -o 'vmmem_vm_info{[^}]*pid="'$QPID'"[^}]*}' | head -1))"
 fi
-echo "exporter labels the VM: $LABELS"
+metrics | grep -qF "vmmem_vm_info{vm=\"exporttest\",pid=\"$QPID\",vmm=\"qemu-system-x86\"} 1" ||
+	fail "no vmmem_vm_info with pid $QPID: $(metrics | grep vmmem_vm_info)"
+echo "exporter labels the VM: $LABELS; vmmem_vm_info{...,pid=\"$QPID\",vmm=\"qemu-system-x86\"} 1"
 
 # the QMP socket from the command line answers; with guest-stats polling off QEMU holds
 # only what the driver sent once at load: not exported. The test turns polling on.
@@ -105,11 +108,11 @@ awk -v a="$got" -v b="$oracle" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <
 
 # Prometheus stored the same number the exporter serves
 prom_value() { promql "vmmem_balloon_inflate_bytes_total{vm=\"exporttest\"}" | jq -r '.[0].value[1] // empty'; }
-prom_labels() { promql "vmmem_balloon_inflate_bytes_total{vm=\"exporttest\"}" | jq -r '.[0].metric | "\(.vm) \(.pid) \(.vmm)"'; }
+prom_labels() { promql "vmmem_vm_info{vm=\"exporttest\"}" | jq -r '.[0].metric | "\(.vm) \(.pid) \(.vmm)"'; }
 wait_for 15 eval '[ "$(prom_value)" = "$B1" ]' ||
 	fail "prometheus vmmem_balloon_inflate_bytes_total{vm=\"exporttest\"}=$(prom_value), exporter $B1"
 [ "$(prom_labels)" = "exporttest $QPID qemu-system-x86" ] || fail "prometheus labels: $(prom_labels)"
-echo "prometheus: vmmem_balloon_inflate_bytes_total{vm=\"exporttest\",pid=\"$QPID\"} = $(prom_value) = exporter $B1"
+echo "prometheus: vmmem_balloon_inflate_bytes_total{vm=\"exporttest\"} = $(prom_value) = exporter $B1 (vmmem_vm_info pid $QPID)"
 
 # guest side over QMP: balloon size, and the guest's own stats, against QMP and the guest
 wait_for 15 eval '[ "$(series vmmem_balloon_actual_bytes)" = "$actual" ]' ||
@@ -142,7 +145,7 @@ prom_stop
 kill $EXP; wait $EXP 2>/dev/null
 
 # a socket given by hand (the test's own), mapped to the qemu that listens on it
-"$VMMEMTOP" snapshot --interval 2 --json --pid "$QPID" --qmp "$TQMP" > "$TMP/snap.json" 2> "$TMP/snap.log" ||
+"$VMMEMTOP" snapshot --syscall-tracepoints --interval 2 --json --pid "$QPID" --qmp "$TQMP" > "$TMP/snap.json" 2> "$TMP/snap.log" ||
 	fail "vmmemtop snapshot --qmp failed: $(cat "$TMP/snap.log")"
 sock=$(jq_vm "$TMP/snap.json" "$QPID" '.qmp.socket')
 up=$(jq_vm "$TMP/snap.json" "$QPID" '.qmp.up')

@@ -25,7 +25,7 @@ guest_kmod
 echo "vmmem.ko built against $(guest_kver)'s headers in $(( $(date +%s) - start )) s"
 
 extra=("$VMMEMTOP:/bin/vmmemtop" "$(command -v jq):/bin/jq" "$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner"
-       "$TOOLS/tlb_worker:/bin/tlb_worker" "$TOOLS/thp_collapse:/bin/thp_collapse" "$TOOLS/vmmem_poll:/bin/vmmem_poll" "$TOPDIR/vmmem.ko:/vmmem.ko")
+       "$TOOLS/tlb_worker:/bin/tlb_worker" "$TOOLS/thp_collapse:/bin/thp_collapse" "$TOOLS/vmmem_poll:/bin/vmmem_poll" "$GUEST_KO:/vmmem.ko")
 INITRD=$TOPDIR/build/vm/nested.cpio.gz
 build_initramfs "$INITRD" "$(dirname "$0")/guest/nested-init.sh" "kvm-amd" "${extra[@]}" ||
 	fail "cannot build the initramfs"

@@ -23,7 +23,7 @@ start=$(date +%s)
 guest_kmod
 INITRD=$TOPDIR/build/vm/record-nested.cpio.gz
 build_initramfs "$INITRD" "$(dirname "$0")/guest/record-init.sh" "kvm-amd" "$VMMEMTOP:/bin/vmmemtop" \
-	"$(command -v jq):/bin/jq" "$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner" "$TOPDIR/vmmem.ko:/vmmem.ko" ||
+	"$(command -v jq):/bin/jq" "$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner" "$GUEST_KO:/vmmem.ko" ||
 	fail "cannot build the initramfs"
 vm_start n "$INITRD" 1024 -smp 2
 vm_wait n ALLDONE 300 || fail "the nested guest did not finish; console: $(tail -20 "${VM_LOG[n]}")"

@@ -218,7 +218,11 @@ if [ -e /vmmem.ko ]; then
 	while ! grep -q done /tmp/hold.out; do usleep 100000; done
 	sleep 2.5
 	echo 0 > $T/tracing_on
-	m=$(wget -q -O - http://127.0.0.1:9477/metrics | grep "^vmmem_tdp_faults_total{.*pid=\"$hp\"" | awk '{ print $NF }')
+	# series are keyed by vm (and uuid), not pid: vmmem_vm_info names the runner's vm label
+	# (a pid label is added only while another VM shares the name)
+	wget -q -O - http://127.0.0.1:9477/metrics > /tmp/metrics.txt
+	vm=$(grep "^vmmem_vm_info{.*pid=\"$hp\"" /tmp/metrics.txt | sed 's/^vmmem_vm_info{vm="\([^"]*\)".*/\1/')
+	m=$(grep -E "^vmmem_tdp_faults_total\{vm=\"$vm\"(,uuid=\"[^\"]*\")?(,pid=\"$hp\")?\} " /tmp/metrics.txt | awk '{ print $NF }')
 	echo "RESULT case=kmod-export backend=kmod user=mon json_backend=kmod pid=$hp tdp_faults=${m:-none}/$(count_oracle kvm_page_fault $hp) overruns=$(overruns)"
 	kill $hp; wait $hp 2>/dev/null
 	killall vmmemtop; wait $ep

@@ -3,7 +3,8 @@
 #   vm_wait ID PATTERN TIMEOUT_S              wait for PATTERN on the guest's serial console
 #   qmp ID JSON                               send one QMP command, print its reply line
 #   vm_stop ID                                kill it (vm_stop_all runs at exit if trapped)
-#   need_vm_rig                               SKIP (exit 77) unless root, QEMU and the 6.1 kernel are here
+#   need_vm_rig                               SKIP (exit 77) unless root, QEMU and the guest kernel are here
+# The guest boots the kernel of $GUEST_VER (kernels.sh: guest_use VER before vm_start).
 # VM_APPEND adds kernel parameters (debugging: VM_APPEND="loglevel=7 softlockup_all_cpu_backtrace=1").
 declare -A VM_PID VM_LOG VM_QMP
 VM_DIR=${VM_DIR:-$(mktemp -d /tmp/vmmem-vm.XXXXXX)}
@@ -60,5 +61,5 @@ vm_stop_all() {
 need_vm_rig() {
 	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 	command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86 not installed"; exit 77; }
-	[ -n "$(guest_kernel)" ] || { echo "SKIP: no /boot/vmlinuz-6.1* (linux-image-amd64)"; exit 77; }
+	kernel_fetch || { echo "SKIP: no guest kernel $GUEST_VER (see above)"; exit 77; }
 }

@@ -1,0 +1,1 @@
+[.advice[] | select(.id == "ksm-enable") | .evidence | contains("stale: not used")] == [true]
