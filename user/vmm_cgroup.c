@@ -58,7 +58,7 @@ int proc_cgroup_parse(const char *text, char *path, size_t sz)
 /* Where cgroup2 is mounted (/sys/fs/cgroup on systemd hosts), from /proc/self/mountinfo. */
 static const char *cgroup2_root(void)
 {
-	static char root[128];
+	static char root[256];
 	static int done;
 	char line[512], mnt[256], fstype[32];
 	FILE *f;
@@ -87,7 +87,7 @@ static const char *cgroup2_root(void)
 /* True if the cgroup's cgroup.procs lists pid and no other process. */
 static bool alone_in(const char *dir, pid_t pid)
 {
-	char path[600], buf[4096];
+	char path[800], buf[4096];
 	long first;
 	char *end;
 
@@ -102,7 +102,7 @@ void vmm_cgroup_read(const char *proc_root, pid_t pid, struct vmm_info *out)
 {
 	struct vmm_cgroup *cg = &out->cgroup;
 	const char *root = cgroup2_root();
-	char path[512], buf[8192], rel[160];
+	char path[700], buf[8192], rel[160];
 	struct opt_u64 swap = { 0 };
 	char *end;
 
