@@ -792,6 +792,7 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 	if (!p->skel)
 		return errno ? -errno : -ENOMEM;
 	p->skel->rodata->stream_mask = p->stream_mask;
+	p->skel->rodata->ksm_scan_addr = ksm_scan_address();
 	fmt_set_rodata(p->skel->rodata);
 	if (opt && opt->slow_ns)
 		p->skel->rodata->slow_event_ns = opt->slow_ns;
@@ -863,7 +864,6 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		snprintf(err, errsz, "cannot open BPF object: %s", strerror(-ret));
 		goto err_free;
 	}
-	p->skel->rodata->ksm_scan_addr = ksm_scan_address();
 	p->stream_mask = opt ? opt->stream_mask : 0;
 	p->max_tgid = read_pid_max();
 	/* histograms are large per CPU: keep them under 64 MiB of kernel memory; VMs in

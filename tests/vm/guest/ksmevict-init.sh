@@ -88,7 +88,7 @@ evict_case() {
 	R=$(head -n 1 /tmp/runner.out)
 	[ -n "$R" ] || { echo "CASEFAIL $b: evict_runner did not start: $(cat /tmp/runner.err)"; dmesg | tail -20; return; }
 	echo $R > /sys/fs/cgroup/vm/cgroup.procs
-	snap_start $b || return
+	snap_start $b || { kill $wr; wait $wr; return; }
 	pin=$(vmstat pswpin) pout=$(vmstat pswpout)
 	cgmaj=$(awk '$1 == "pgmajfault" { print $2 }' /sys/fs/cgroup/vm/memory.stat)
 	maj=$(awk '{ print $12 }' /proc/$R/stat)
