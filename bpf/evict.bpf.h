@@ -127,22 +127,20 @@ int BPF_PROG(swapin_page_fentry, struct page *page)
 
 /* void swap_read_folio(struct folio *folio, struct swap_iocb **plug) (mm/page_io.c, 6.10+) */
 struct folio___sz {
+	unsigned long flags;		/* memdesc_flags_t from 6.18: then this flavour does not match */
 	unsigned long _flags_1;
 } __attribute__((preserve_access_index));
 
 SEC("fentry/swap_read_folio")
-int BPF_PROG(swapin_folio_fentry, struct folio *folio)
+int BPF_PROG(swapin_folio_fentry, struct folio___sz *folio)
 {
 	__u64 order = 0;
+
 	/* a large folio (mTHP swap-in) is read whole; include/linux/mm.h folio_order(): the
 	 * order is the low byte of _flags_1 when the folio's PG_head is set */
-	unsigned long fl = 0;
-
-	/* folio->flags is an unsigned long, or memdesc_flags_t holding one (6.18): read the word */
-	bpf_probe_read_kernel(&fl, sizeof(fl), (void *)folio + bpf_core_field_offset(folio->flags));
-	if (bpf_core_field_exists(struct folio___sz, _flags_1) &&
-	    (fl & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
-		order = BPF_CORE_READ((struct folio___sz *)folio, _flags_1) & 0xff;
+	if (bpf_core_field_exists(folio->flags) && bpf_core_field_exists(folio->_flags_1) &&
+	    (BPF_CORE_READ(folio, flags) & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
+		order = BPF_CORE_READ(folio, _flags_1) & 0xff;
 	swapin(4096ull << (order & 31));
 	return 0;
 }

@@ -23,7 +23,10 @@ echo never > /sys/kernel/mm/transparent_hugepage/enabled
 
 K=/sys/kernel/mm/ksm
 merging() { cat /proc/$1/ksm_merging_pages 2>/dev/null || awk '/^ksm_merging_pages/ { print $2 }' /proc/$1/ksm_stat; }
-vmstat() { awk -v k=$1 '$1 == k { print $2 }' /proc/vmstat; }
+vmstat() { awk -v k=$1 '$1 == k { n = $2 } END { print n + 0 }' /proc/vmstat; }
+# swapped pages: written/read, and (6.12+) zero-filled ones kept in the swap zeromap, which
+# take no I/O (swpout_zero/swpin_zero) but are swapped out and in all the same
+swapped() { echo $(( $(vmstat pswp$1) + $(vmstat swp${1}_zero) )); }
 # snap_start BACKEND: a snapshot window (ended by snap_end); SNAP is its pid
 snap_start() {
 	rm -f /tmp/snap.json /tmp/snap.err
@@ -89,7 +92,7 @@ evict_case() {
 	[ -n "$R" ] || { echo "CASEFAIL $b: evict_runner did not start: $(cat /tmp/runner.err)"; dmesg | tail -20; return; }
 	echo $R > /sys/fs/cgroup/vm/cgroup.procs
 	snap_start $b || { kill $wr; wait $wr; return; }
-	pin=$(vmstat pswpin) pout=$(vmstat pswpout)
+	pin=$(swapped in) pout=$(swapped out)
 	cgmaj=$(awk '$1 == "pgmajfault" { print $2 }' /sys/fs/cgroup/vm/memory.stat)
 	maj=$(awk '{ print $12 }' /proc/$R/stat)
 	for pass in 1 2; do
@@ -97,7 +100,7 @@ evict_case() {
 		i=0; while ! grep -q "^pass $pass" /tmp/runner.out && [ $i -lt 1200 ]; do usleep 100000; i=$((i + 1)); done
 	done
 	sleep 1
-	dpin=$(( $(vmstat pswpin) - pin )) dpout=$(( $(vmstat pswpout) - pout ))
+	dpin=$(( $(swapped in) - pin )) dpout=$(( $(swapped out) - pout ))
 	dcgmaj=$(( $(awk '$1 == "pgmajfault" { print $2 }' /sys/fs/cgroup/vm/memory.stat) - cgmaj ))
 	dmaj=$(( $(awk '{ print $12 }' /proc/$R/stat) - maj ))
 	snap_end $b
