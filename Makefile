@@ -154,7 +154,8 @@ FUZZ_FLAGS   := -g -O1 -std=gnu11 -Wall -Wextra $(WERROR)
 # (not the BPF loader and the TUI: no parser there, and they need the skeleton and ncurses)
 FUZZ_OBJ     := $(patsubst user/%.c,$(BUILD)/fuzzobj/%.o,$(filter-out user/main.c user/source_bpf.c \
 		  user/bpf_probe.c user/tui_%.c,$(USER_SRC)))
-SEED_SRC     := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/counters.c user/events.c user/qmp.c
+SEED_SRC     := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/counters.c user/events.c user/qmp.c \
+		user/guest_ram.c
 
 $(BUILD)/fuzzobj/%.o: user/%.c $(wildcard user/*.h) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)

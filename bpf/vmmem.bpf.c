@@ -10,6 +10,7 @@
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
 #include "latency.bpf.h"
+#include "guest_ram.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -29,8 +30,10 @@ char LICENSE[] SEC("license") = "GPL";
 SEC("fexit/kvm_arch_init_vm")
 int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
 {
-	if (ret == 0)
+	if (ret == 0) {
 		claim_slot(current_tgid());
+		mark_vm_created();
+	}
 	return 0;
 }
 
@@ -492,7 +495,6 @@ static __always_inline void handle_ksm_stop(__u32 rmap_entries)
 	h->c[VMMEM_H_ksm_scans]++;
 	if (!start)
 		return;
-	h->c[VMMEM_H_ksm_scan_ns] += now - start;
 	hh = bpf_map_lookup_elem(&host_hists, &zero);
 	if (hh)
 		hist_add(&hh->h[VMMEM_HHIST_ksm_scan_ns], now - start);
@@ -645,10 +647,21 @@ int thp_collapse_tp(struct trace_event_raw_mm_collapse_huge_page *ctx)
 #define MADV_DONTNEED_LOCKED	24
 #define FALLOC_FL_PUNCH_HOLE	0x02
 
-/* dur_ns is 0 where the hook gives no start time */
-static __always_inline void balloon_madvise(__u64 len, int behavior, __u64 dur_ns)
+/*
+ * A discard splits along the VM's guest RAM (bpf/guest_ram.bpf.h): what frees guest memory
+ * for its backing is balloon_inflate_bytes, what lies outside guest RAM is
+ * vmm_own_discard_bytes, and the rest (MADV_DONTNEED of shared guest RAM) is QEMU's second
+ * half of a discard whose PUNCH_HOLE already counted: ram_block_discard_range()
+ * (softmmu/physmem.c, QEMU 7.2) punches the file, then madvise(MADV_DONTNEED)s the mapping,
+ * which frees nothing more. A VMM whose guest RAM is not known counts nothing here: user
+ * space reports its balloon counters as unavailable.
+ * dur_ns is 0 where the hook gives no start time.
+ */
+static __always_inline void balloon_madvise(__u64 start, __u64 len, int behavior, __u64 dur_ns)
 {
 	struct vmmem_vm_counters *c = current_vm();
+	struct vmmem_guest_ram *g;
+	__u64 inside = 0, freeing = 0;
 
 	if (!c)
 		return;
@@ -657,32 +670,59 @@ static __always_inline void balloon_madvise(__u64 len, int behavior, __u64 dur_n
 	case MADV_DONTNEED_LOCKED:
 	case MADV_FREE:
 	case MADV_REMOVE:
-		c->c[VMMEM_C_balloon_inflate_bytes] += len;
-		if (dur_ns)
-			vm_hist_add(current_tgid(), VMMEM_HIST_balloon_discard_ns, dur_ns);
-		break;
 	case MADV_WILLNEED:
-		c->c[VMMEM_C_balloon_deflate_bytes] += len;
 		break;
 	default:
 		return;
 	}
-	emit_timed_event(VMMEM_EV_balloon, current_tgid(), len, behavior, dur_ns);
+	g = guest_ram_of_current();
+	if (!g)
+		return;
+	/* MADV_REMOVE frees shared memory (mm/madvise.c madvise_remove: it punches the file);
+	 * DONTNEED/FREE free private memory; WILLNEED asks any guest RAM back */
+	freeing = guest_split_hva(g, start, len, behavior == MADV_WILLNEED ? -1 : behavior == MADV_REMOVE, &inside);
+	if (behavior == MADV_WILLNEED) {
+		if (!inside)
+			return;
+		c->c[VMMEM_C_balloon_deflate_bytes] += inside;
+		emit_timed_event(VMMEM_EV_balloon, current_tgid(), inside, behavior, dur_ns);
+		return;
+	}
+	c->c[VMMEM_C_vmm_own_discard_bytes] += len - inside;
+	if (!freeing)
+		return;
+	c->c[VMMEM_C_balloon_inflate_bytes] += freeing;
+	if (dur_ns)
+		vm_hist_add(current_tgid(), VMMEM_HIST_balloon_discard_ns, dur_ns);
+	emit_timed_event(VMMEM_EV_balloon, current_tgid(), freeing, behavior, dur_ns);
 }
 
-static __always_inline void balloon_fallocate(__u64 len, int mode, __u64 dur_ns)
+static __always_inline void balloon_fallocate(struct file *file, __u64 off, __u64 len, int mode, __u64 dur_ns)
 {
 	struct vmmem_vm_counters *c;
+	struct vmmem_guest_ram *g;
+	__u64 ino = 0, inside = 0;
+	__u32 dev = 0;
 
 	if (!(mode & FALLOC_FL_PUNCH_HOLE))
 		return;
 	c = current_vm();
 	if (!c)
 		return;
-	c->c[VMMEM_C_balloon_inflate_bytes] += len;
+	g = guest_ram_of_current();
+	if (!g)
+		return;
+	if (file) {
+		file_identity(file, &dev, &ino);
+		inside = guest_split_file(g, dev, ino, off, len);
+	}
+	c->c[VMMEM_C_vmm_own_discard_bytes] += len - inside;
+	if (!inside)
+		return;
+	c->c[VMMEM_C_balloon_inflate_bytes] += inside;
 	if (dur_ns)
 		vm_hist_add(current_tgid(), VMMEM_HIST_balloon_discard_ns, dur_ns);
-	emit_timed_event(VMMEM_EV_balloon, current_tgid(), len, 0x100 | mode, dur_ns);
+	emit_timed_event(VMMEM_EV_balloon, current_tgid(), inside, 0x100 | mode, dur_ns);
 }
 
 SEC("fentry/do_madvise")
@@ -705,7 +745,7 @@ int BPF_PROG(madvise_fexit, struct mm_struct *mm, unsigned long start, size_t le
 	     int behavior, int ret)
 {
 	if (ret == 0)
-		balloon_madvise(len_in, behavior, span_end(&discard_start));
+		balloon_madvise(start, len_in, behavior, span_end(&discard_start));
 	return 0;
 }
 
@@ -713,16 +753,19 @@ SEC("fexit/vfs_fallocate")
 int BPF_PROG(fallocate_fexit, struct file *file, int mode, loff_t offset, loff_t len, long ret)
 {
 	if (ret == 0)
-		balloon_fallocate(len, mode, span_end(&discard_start));
+		balloon_fallocate(file, offset, len, mode, span_end(&discard_start));
 	return 0;
 }
 
 /* Fallback where fexit is missing: syscall tracepoints, arguments stashed per thread. */
 struct syscall_args {
 	__u64 start_ns;
+	__u64 start;		/* madvise: address; fallocate: offset */
 	__u64 len;
 	__s32 op;
 	__u32 is_fallocate;
+	__s32 fd;
+	__u32 pad;
 };
 
 struct {
@@ -736,7 +779,8 @@ SEC("tracepoint/syscalls/sys_enter_madvise")
 int madvise_enter_tp(struct sys_enter_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .len = ctx->args[1], .op = (int)ctx->args[2] };
+	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .start = ctx->args[0], .len = ctx->args[1],
+				  .op = (int)ctx->args[2] };
 
 	if (!current_vm())
 		return 0;
@@ -748,8 +792,8 @@ SEC("tracepoint/syscalls/sys_enter_fallocate")
 int fallocate_enter_tp(struct sys_enter_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .len = ctx->args[3], .op = (int)ctx->args[1],
-				  .is_fallocate = 1 };
+	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .start = ctx->args[2], .len = ctx->args[3],
+				  .op = (int)ctx->args[1], .is_fallocate = 1, .fd = (int)ctx->args[0] };
 
 	if (!current_vm())
 		return 0;
@@ -771,10 +815,11 @@ static __always_inline void syscall_exit(long ret)
 	if (ret == 0) {
 		__u64 d = bpf_ktime_get_ns() - a->start_ns;
 
+		/* the fd still names the file: the syscall has not returned to user space */
 		if (a->is_fallocate)
-			balloon_fallocate(a->len, a->op, d);
+			balloon_fallocate(current_fd_file(a->fd), a->start, a->len, a->op, d);
 		else
-			balloon_madvise(a->len, a->op, d);
+			balloon_madvise(a->start, a->len, a->op, d);
 	}
 	bpf_map_delete_elem(&inflight, &id);
 }

@@ -53,6 +53,10 @@ bool vmmem_table_busy(void);
 struct vmmem_slot *vmmem_slot_find(pid_t tgid);
 /* Probe context: find, or claim without allocating; NULL when every slot is used. */
 struct vmmem_slot *vmmem_slot_claim(pid_t tgid, u32 origin);
+/* The slot's index in the table (0 .. vmmem_max_vms - 1). */
+unsigned int vmmem_slot_index(const struct vmmem_slot *s);
+/* The tgid of slot i if it is LIVE with that seq, else 0. */
+pid_t vmmem_slot_tgid(unsigned int i, u64 seq);
 /* Probe context: the last thread of tgid is exiting. */
 void vmmem_slot_exit(pid_t tgid);
 /* Process context: TRACK ioctl.  0, -EEXIST, -ENOSPC. */
@@ -64,6 +68,15 @@ size_t vmmem_snapshot_size(bool max);
 void vmmem_table_reset(void);
 /* Process context, may sleep: free slots that exited VMMEM_EXIT_LINGER_S ago. */
 void vmmem_table_reap(void);
+
+/* ---- guest RAM of each VMM, for the balloon split (vmmem_guest_ram.c) ---- */
+int vmmem_guest_ram_init(void);
+void vmmem_guest_ram_exit(void);
+void vmmem_guest_ram_work(void);
+bool vmmem_guest_ram_known(struct vmmem_slot *s);
+bool vmmem_guest_ram_split(struct vmmem_slot *s, u64 start, u64 len, int want_shared, u64 *inside, u64 *freeing);
+struct file;
+bool vmmem_guest_ram_split_file(struct vmmem_slot *s, struct file *file, u64 off, u64 len, u64 *inside);
 
 static inline void vmmem_vm_add(struct vmmem_slot *s, int id, u64 v)
 {

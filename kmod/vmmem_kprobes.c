@@ -20,6 +20,8 @@
 struct call {
 	u64 start_ns;
 	u64 len;
+	u64 start;		/* madvise: address; fallocate: file offset */
+	struct file *file;	/* fallocate: the file, alive until the call returns */
 	int op;		/* madvise behavior or fallocate mode */
 };
 
@@ -36,25 +38,30 @@ static int begin(struct kretprobe_instance *ri, u64 len, int op)
 	return 0;
 }
 
-static void count_discard(struct vmmem_slot *s, const struct call *c, int counter, u32 op_tag)
+/* bytes: the part of the call inside guest RAM that frees (or re-requests) memory */
+static void count_discard(struct vmmem_slot *s, const struct call *c, int counter, u64 bytes, u32 op_tag)
 {
 	u64 d = ktime_get_ns() - c->start_ns;
 
-	vmmem_vm_add(s, counter, c->len);
+	vmmem_vm_add(s, counter, bytes);
 	if (counter == VMMEM_C_balloon_inflate_bytes)
 		vmmem_hist_add(s, VMMEM_HIST_balloon_discard_ns, d);
-	vmmem_event_emit(VMMEM_EV_balloon, current->tgid, c->len, op_tag, d);
+	vmmem_event_emit(VMMEM_EV_balloon, current->tgid, bytes, op_tag, d);
 }
 
 /* mm/madvise.c: int do_madvise(struct mm_struct *mm, unsigned long start, size_t len_in, int behavior) */
 static int madvise_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	struct call *c = (struct call *)ri->data;
+
+	c->start = regs_get_kernel_argument(regs, 1);
 	return begin(ri, regs_get_kernel_argument(regs, 2), (int)regs_get_kernel_argument(regs, 3));
 }
 
 static int madvise_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	const struct call *c = (const struct call *)ri->data;
+	u64 inside, freeing;
 	struct vmmem_slot *s;
 
 	if (regs_return_value(regs) != 0)
@@ -62,15 +69,22 @@ static int madvise_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	s = vmmem_slot_find(current->tgid);
 	if (!s)
 		return 0;
+	/* split along guest RAM as bpf/vmmem.bpf.c balloon_madvise() does: MADV_REMOVE frees
+	 * shared guest RAM, DONTNEED/FREE private; the rest is the VMM's own */
 	switch (c->op) {
 	case MADV_DONTNEED:
 	case MADV_DONTNEED_LOCKED:
 	case MADV_FREE:
 	case MADV_REMOVE:
-		count_discard(s, c, VMMEM_C_balloon_inflate_bytes, c->op);
+		if (!vmmem_guest_ram_split(s, c->start, c->len, c->op == MADV_REMOVE, &inside, &freeing))
+			break;
+		vmmem_vm_add(s, VMMEM_C_vmm_own_discard_bytes, c->len - inside);
+		if (freeing)
+			count_discard(s, c, VMMEM_C_balloon_inflate_bytes, freeing, c->op);
 		break;
 	case MADV_WILLNEED:
-		count_discard(s, c, VMMEM_C_balloon_deflate_bytes, c->op);
+		if (vmmem_guest_ram_split(s, c->start, c->len, -1, &inside, &freeing) && inside)
+			count_discard(s, c, VMMEM_C_balloon_deflate_bytes, inside, c->op);
 		break;
 	}
 	return 0;
@@ -81,8 +95,12 @@ static int fallocate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	int mode = (int)regs_get_kernel_argument(regs, 1);
 
+	struct call *c = (struct call *)ri->data;
+
 	if (!(mode & FALLOC_FL_PUNCH_HOLE))
 		return 1;
+	c->file = (struct file *)regs_get_kernel_argument(regs, 0);
+	c->start = regs_get_kernel_argument(regs, 2);
 	return begin(ri, regs_get_kernel_argument(regs, 3), mode);
 }
 
@@ -90,12 +108,16 @@ static int fallocate_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	const struct call *c = (const struct call *)ri->data;
 	struct vmmem_slot *s;
+	u64 inside;
 
 	if (regs_return_value(regs) != 0)
 		return 0;
 	s = vmmem_slot_find(current->tgid);
-	if (s)
-		count_discard(s, c, VMMEM_C_balloon_inflate_bytes, 0x100 | c->op);
+	if (!s || !vmmem_guest_ram_split_file(s, c->file, c->start, c->len, &inside))
+		return 0;
+	vmmem_vm_add(s, VMMEM_C_vmm_own_discard_bytes, c->len - inside);
+	if (inside)
+		count_discard(s, c, VMMEM_C_balloon_inflate_bytes, inside, 0x100 | c->op);
 	return 0;
 }
 
@@ -130,7 +152,7 @@ struct hook {
 
 static struct hook hooks[] = {
 	HOOK("do_madvise", madvise_entry, madvise_return,
-	     C(balloon_inflate_bytes) | C(balloon_deflate_bytes), H(balloon_discard_ns)),
+	     C(balloon_inflate_bytes) | C(balloon_deflate_bytes) | C(vmm_own_discard_bytes), H(balloon_discard_ns)),
 	HOOK("vfs_fallocate", fallocate_entry, fallocate_return, 0, 0),
 	HOOK("flush_tlb_mm_range", tlb_entry, tlb_return, 0, H(tlb_shootdown_ns)),
 };

@@ -77,7 +77,6 @@ void vmmem_ksm_scan_stop(u32 rmap_entries)
 		return;
 	d = ktime_get_ns() - start;
 	WRITE_ONCE(scan_start_ns, 0);
-	vmmem_host_add(VMMEM_H_ksm_scan_ns, d);
 	h = this_cpu_ptr(&vmmem_host->h.h[VMMEM_HHIST_ksm_scan_ns]);
 	i = d ? ilog2(d) : 0;
 	h->slot[min_t(unsigned int, i, VMMEM_HIST_SLOTS - 1)]++;
@@ -204,7 +203,7 @@ void vmmem_ksm_kprobes_available(u64 avail[4])
 	if (append_on)
 		avail[0] |= BIT_ULL(VMMEM_C_ksm_merged_pages);
 	if (scan_on) {
-		avail[1] |= BIT_ULL(VMMEM_H_ksm_scans) | BIT_ULL(VMMEM_H_ksm_scan_ns);
+		avail[1] |= BIT_ULL(VMMEM_H_ksm_scans);
 		avail[3] |= BIT_ULL(VMMEM_HHIST_ksm_scan_ns);
 	}
 }

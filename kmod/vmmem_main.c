@@ -59,6 +59,7 @@ static void tick_fn(struct work_struct *w)
 		wake_up_interruptible(&vmmem_event_wait);
 	if (++ticks % 10 == 0)
 		vmmem_table_reap();
+	vmmem_guest_ram_work();
 	schedule_delayed_work(&tick_work, TICK);
 }
 
@@ -278,6 +279,8 @@ static int __init vmmem_init(void)
 	ret = vmmem_probes_init();
 	if (ret)
 		goto out_device;
+	if (vmmem_guest_ram_init())
+		pr_warn(VMMEM_PFX "no memory for guest RAM tables: balloon counters unavailable\n");
 	vmmem_kprobes_init(tlb_latency);
 	/* KSM: the tracepoints where the kernel has them (6.4+), else kprobes */
 	vmmem_ksm_kprobes_init(!vmmem_probes_attached("ksm_merge_with_ksm_page"),
@@ -309,6 +312,7 @@ static void __exit vmmem_exit(void)
 	vmmem_kprobes_exit();
 	vmmem_probes_exit();	/* returns when no probe of ours runs any more */
 	cancel_delayed_work_sync(&tick_work);
+	vmmem_guest_ram_exit();
 	vmmem_events_exit();
 	vmmem_spans_exit();
 	vmmem_table_exit();

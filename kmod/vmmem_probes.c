@@ -230,7 +230,7 @@ static struct probe probes[] = {
 	{ "sched_process_exit", probe_sched_process_exit, false },
 	{ "ksm_start_scan", probe_ksm_start_scan, false },
 	{ "ksm_stop_scan", probe_ksm_stop_scan, false, 0, 0,
-	  BIT_ULL(VMMEM_H_ksm_scans) | BIT_ULL(VMMEM_H_ksm_scan_ns), BIT_ULL(VMMEM_HHIST_ksm_scan_ns) },
+	  BIT_ULL(VMMEM_H_ksm_scans), BIT_ULL(VMMEM_HHIST_ksm_scan_ns) },
 	{ "ksm_merge_with_ksm_page", probe_ksm_merge_with_ksm_page, false, C(ksm_merged_pages) },
 	{ "ksm_merge_one_page", probe_ksm_merge_one_page, false, C(ksm_merged_pages) },
 };

@@ -146,6 +146,20 @@ struct vmmem_slot *vmmem_slot_claim(pid_t tgid, u32 origin)
 	return s;
 }
 
+unsigned int vmmem_slot_index(const struct vmmem_slot *s)
+{
+	return s - slots;
+}
+
+pid_t vmmem_slot_tgid(unsigned int i, u64 seq)
+{
+	struct vmmem_slot *s = &slots[i];
+
+	if (i >= vmmem_max_vms || smp_load_acquire(&s->state) != VMMEM_SLOT_LIVE || READ_ONCE(s->seq) != seq)
+		return 0;
+	return READ_ONCE(s->tgid);
+}
+
 void vmmem_slot_exit(pid_t tgid)
 {
 	struct vmmem_slot *s;
@@ -276,6 +290,9 @@ ssize_t vmmem_table_snapshot(void *buf, size_t len, const u64 avail[4])
 		r[n].state = state;
 		r[n].seq = s->seq;
 		sum_slot(&r[n], s);
+		/* discards split along guest RAM only once it is known (vmmem_guest_ram.c) */
+		if (!vmmem_guest_ram_known(s))
+			r[n].unavailable = VMMEM_BALLOON_COUNTERS_MASK;
 		n++;
 		cond_resched();
 	}

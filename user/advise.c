@@ -142,7 +142,7 @@ static double opt(struct opt_u64 v, double dflt)
 
 static double vm_rate(const struct snapshot *s, const struct vm_snapshot *v, int id)
 {
-	if (!s->available.vm[id] || s->interval_s <= 0)
+	if (!vm_counter_available(s, v, id) || s->interval_s <= 0)
 		return NAN;
 	return v->delta.c[id] / s->interval_s;
 }

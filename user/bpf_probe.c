@@ -49,6 +49,36 @@ bool probe_tracepoint(const char *category, const char *name)
 	return is_dir(path);
 }
 
+/* kprobes need CONFIG_KPROBES (tracefs then has kprobe_events) and the symbol in kallsyms
+ * (module symbols too: "name [kvm]"); a static or inlined function is not there. */
+bool probe_kprobe(const char *symbol)
+{
+	const char *root = probe_tracefs();
+	char path[256], line[512];
+	size_t n = strlen(symbol);
+	bool found = false;
+	FILE *f;
+
+	if (!root)
+		return false;
+	snprintf(path, sizeof(path), "%s/kprobe_events", root);
+	if (access(path, F_OK))
+		return false;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *name = strchr(line, ' ');
+
+		/* "ADDR T name [module]" */
+		if (name && (name = strchr(name + 1, ' ')) && !strncmp(name + 1, symbol, n) &&
+		    (name[n + 1] == '\n' || name[n + 1] == '\t' || name[n + 1] == ' '))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
 bool probe_kernel_btf(void)
 {
 	return access("/sys/kernel/btf/vmlinux", R_OK) == 0;

@@ -24,6 +24,9 @@ bool probe_btf_struct(const char *name);
 /* True if the kernel lets us load fentry/fexit programs at all (tried once). */
 bool probe_fentry_loads(void);
 
+/* True if a kprobe can attach to this kernel function (kprobes on, symbol in kallsyms). */
+bool probe_kprobe(const char *symbol);
+
 /* True if the kernel exposes its own BTF (CO-RE needs it). */
 bool probe_kernel_btf(void);
 

@@ -197,6 +197,13 @@ static int synthetic_next(struct feed *f, struct snapshot *s)
 		s->host_delta.c[k] = k + 1;
 	}
 	s->host_total.c[VMMEM_H_dropped_events] = s->host_delta.c[VMMEM_H_dropped_events] = 0;
+	for (int k = 0; k < VMMEM_NR_HOST_HISTS; k++) {	/* every family present: strict parsers see all */
+		s->available.host_hist[k] = true;
+		s->host_hist_total.h[k].slot[30] = f->round;
+		s->host_hist_total.h[k].sum_ns = f->round * 1500000000ull;
+		s->host_hist_delta.h[k].slot[30] = 1;
+		s->host_hist_delta.h[k].sum_ns = 1500000000ull;
+	}
 	s->vms = calloc(n + 1, sizeof(*s->vms));
 	if (!s->vms)
 		return -ENOMEM;

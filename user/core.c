@@ -45,6 +45,7 @@ struct core_vm {
 	struct vmmem_vm_counters last;
 	struct vmmem_vm_hists prev_hists, last_hists;
 	struct vmmem_ev_lost lost;
+	uint64_t unavailable;		/* per-VM unavailable counters (source_vm.unavailable) */
 };
 
 struct core {
@@ -103,8 +104,11 @@ static void discover(struct core *c)
 	}
 	if (n > VMMEM_MAX_VMS)
 		n = VMMEM_MAX_VMS;
+	/* a VMM already exiting is not claimed again: its exit was (or is being) counted, and
+	 * a new slot would report it exited twice, the second time with nothing */
 	for (int i = 0; i < n; i++)
-		c->src.ops->track(&c->src, pids[i]);
+		if (!vmm_exiting(proc_root(c), pids[i]))
+			c->src.ops->track(&c->src, pids[i]);
 	for (int i = 0; i < c->opt.nr_track; i++)
 		if (!c->tracked_extra[i] && c->src.ops->track(&c->src, c->opt.track[i]) != -EINVAL)
 			c->tracked_extra[i] = true;
@@ -199,6 +203,7 @@ static int tick(struct core *c)
 		v->last = sv->counters;
 		v->last_hists = sv->hists;
 		v->lost = sv->lost;
+		v->unavailable = sv->unavailable;
 		v->state = sv->state;
 		if (c->src.ops->vm_info) {
 			v->have_info = c->src.ops->vm_info(&c->src, sv->tgid, sv->seq, &v->info) == 0;
@@ -225,6 +230,10 @@ static void qmp_register(struct core *c)
 		info = v->info;
 		if (c->qmp)
 			qmp_poll_lookup(c->qmp, &info);
+		/* QEMU's RAM blocks: guest RAM for the balloon split where KVM has no memslots */
+		if (c->src.ops->guest_ram_hint && info.qmp.up && info.qmp.nr_ramblocks)
+			c->src.ops->guest_ram_hint(&c->src, c->key[i].tgid, info.qmp.ramblock_size,
+						   info.qmp.nr_ramblocks);
 		if (c->libvirt)		/* starts libvirt's poller at the first libvirt domain */
 			libvirt_poll_lookup(c->libvirt, &info);
 	}
@@ -459,13 +468,27 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bo
 		hist_delta(&v->last_hists.h[k], &v->prev_hists.h[k], &o->hist_delta.h[k]);
 	o->hist_total = v->last_hists;
 	o->ev_lost = v->lost;
+	o->unavailable = v->unavailable;
+}
+
+/* Record that source name was read for out, since t0_ns (now_ns()), and whether it all
+ * answered. Names that are not sources (a replay backend) are skipped. */
+static void source_done(struct snapshot *out, const char *name, bool ok, uint64_t t0_ns)
+{
+	for (int i = 0; i < SNAP_NR_SOURCES; i++)
+		if (!strcmp(snap_source_names[i], name)) {
+			out->sources[i].used = true;
+			out->sources[i].ok = ok;
+			out->sources[i].seconds = (now_ns() - t0_ns) / 1e9;
+		}
 }
 
 int core_next(struct core *c, double interval_s, const volatile int *stop, struct snapshot *out,
 	      char *err, size_t errsz)
 {
 	struct core_vm *thp;
-	uint64_t start, end;
+	uint64_t start, end, t0;
+	bool proc_ok;
 	int ret, n = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -495,14 +518,20 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		if (t < end)
 			wait_tick(c, (end - t) / 1000000 < TICK_MS ? (int)((end - t) / 1000000) + 1 : TICK_MS);
 	}
+	t0 = now_ns();
 	ret = tick(c);
 	if (ret)
 		goto read_failed;
+	source_done(out, c->src.name, true, t0);
 
+	t0 = now_ns();
 	if (c->src.ops->host_state)
 		c->src.ops->host_state(&c->src, &out->host);
 	else
 		host_state_read("", &out->host);
+	/* KSM and THP (sysfs) and MemTotal: what the host families are made of */
+	source_done(out, "sysfs", out->host.ksm.present && out->host.thp.present &&
+		    out->host.mem.mem_total_kb.present, t0);
 	/* the forecast is made by `vmmemtop ksm-forecast` (minutes of reading at a bounded rate),
 	 * never here: a sample only stats its result file */
 	if (!c->src.ops->host_state) {
@@ -539,12 +568,16 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 	}
 	thp = c->src.ops->vm_info ? NULL : thp_due(c);
 	n = 0;
+	proc_ok = true;
+	t0 = now_ns();
 	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
 		struct core_vm *v = &c->vms[i];
 
 		if (!c->key[i].used)
 			continue;
 		fill_vm(c, v, &out->vms[n++], v == thp);
+		if (!out->vms[n - 1].exited && !out->vms[n - 1].info.rss_kb.present)
+			proc_ok = false;	/* its /proc/PID/status could not be read */
 		v->prev = v->last;
 		v->prev_hists = v->last_hists;
 		if (out->vms[n - 1].exited) {
@@ -553,6 +586,15 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		}
 	}
 	out->nr_vms = n;
+	if (!c->src.ops->vm_info)	/* a recording carries its VMs' /proc values */
+		source_done(out, "proc", proc_ok, t0);
+	if (c->qmp) {
+		struct source_status *q = &out->sources[SNAP_SRC_qmp];
+
+		q->used = true;
+		if (!qmp_poll_round(c->qmp, &q->seconds, &q->ok))
+			q->ok = false;	/* no round finished yet */
+	}
 	c->host_prev = c->host_last;
 	c->host_hists_prev = c->host_hists_last;
 	c->prev_ts_ns = c->rd.ts_ns;

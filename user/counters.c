@@ -78,3 +78,6 @@ bool snapshot_vm_matches(const struct vm_snapshot *v, pid_t pid, const char *tex
 	return !text || !*text || strstr(v->info.name, text) || strstr(v->info.libvirt_domain, text) ||
 	       strstr(v->info.uuid, text);
 }
+
+#define SNAP_SRC_NAME(name) #name,
+const char *const snap_source_names[SNAP_NR_SOURCES] = { SNAPSHOT_SOURCES(SNAP_SRC_NAME) };

@@ -537,7 +537,7 @@ static void render_vm_counters(struct render *r)
 		for (int i = 0; i < s->nr_vms; i++) {
 			const char *l = vm_labels(r, i);
 
-			if (!l)
+			if (!l || !vm_counter_available(s, &s->vms[i], k))
 				continue;
 			if (!any)
 				family(r, name, F_COUNTER, vm_counter_help[k]);
@@ -826,6 +826,36 @@ static void render_self(struct render *r, const struct export_meta *m, int live)
 	(void)m;
 }
 
+/* vmmem_scrape_source_{success,duration_seconds}{source}: whether each data source of the
+ * sample served answered in full, and what reading it took. A failing source leaves its own
+ * series out (or stale), never the scrape. */
+static void render_sources(struct render *r)
+{
+	const struct snapshot *s = r->s;
+	bool any = false;
+
+	for (int i = 0; i < SNAP_NR_SOURCES; i++)
+		any |= s->sources[i].used;
+	if (!any)
+		return;
+	family(r, "vmmem_scrape_source_success", F_GAUGE,
+	       "1 if the data source answered in full for the sample served (bpf, kmod, proc, sysfs, qmp), else 0");
+	for (int i = 0; i < SNAP_NR_SOURCES; i++)
+		if (s->sources[i].used)
+			sample_label1(r, "vmmem_scrape_source_success", "source", snap_source_names[i], s->sources[i].ok);
+	family(r, "vmmem_scrape_source_duration_seconds", F_GAUGE,
+	       "time spent reading the data source for the sample served (qmp: the poller's last round)");
+	for (int i = 0; i < SNAP_NR_SOURCES; i++) {
+		if (!s->sources[i].used)
+			continue;
+		strbuf_puts(r->out, "vmmem_scrape_source_duration_seconds{source=\"");
+		strbuf_puts(r->out, snap_source_names[i]);
+		strbuf_puts(r->out, "\"} ");
+		put_double(r->out, s->sources[i].seconds);
+		strbuf_put(r->out, "\n", 1);
+	}
+}
+
 int export_prom_render(struct strbuf *out, const struct snapshot *s, const struct export_meta *m,
 		       enum export_format fmt)
 {
@@ -857,6 +887,7 @@ int export_prom_render(struct strbuf *out, const struct snapshot *s, const struc
 			   (size_t)live * 40 * (VMMEM_NR_VM_COUNTERS + 10 + VMM_QMP_NR + VMMEM_NR_VM_HISTS * HIST_LINES)) == false)
 		goto out;
 	render_self(&r, m, live);
+	render_sources(&r);
 	render_host_counters(&r);
 	render_host_fields(&r);
 	render_thp_ksm_modes(&r);

@@ -143,7 +143,7 @@ void history_push(struct history *h, const struct snapshot *s, double now_s)
 		if (!v)
 			continue;
 		for (int m = 0; m < HISTORY_NR_METRICS; m++)
-			rates[m] = s->available.vm[history_metric_counter[m]] ?
+			rates[m] = vm_counter_available(s, vs, history_metric_counter[m]) ?
 				vs->delta.c[history_metric_counter[m]] / secs : NAN;
 		/* one 1 s point per second of the interval: a 5 s interval gives 5 points */
 		steps = (int)lround(secs);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "qmp.h"
+#include "guest_ram.h"
 
 const char *const vmm_qmp_names[VMM_QMP_NR] = {
 #define X(name, key, kind, help) #name,
@@ -350,6 +351,28 @@ static int find_balloon(struct qmp_conn *q, char *path, size_t pathsz, char *err
 	return -ENOENT;
 }
 
+/* The RAM blocks, for the balloon split of a QEMU without KVM memslots. QEMU 7.2's text has
+ * no host addresses (softmmu/physmem.c ram_block_format), only sizes. Asked last and never
+ * fatal: a QEMU that does not answer it only leaves them unknown (and its balloon bytes
+ * unavailable), its balloon values stand. */
+static void read_ramblocks(struct qmp_conn *q, struct vmm_qmp *out)
+{
+	json_t *cmd, *ret = NULL;
+	char qerr[160];
+	int r;
+
+	cmd = json_pack("{s:s,s:{s:s}}", "execute", "human-monitor-command", "arguments",
+			"command-line", "info ramblock");
+	r = qmp_execute(q, cmd, &ret, qerr, sizeof(qerr));
+	json_decref(cmd);
+	if (!r && json_is_string(ret)) {
+		int n = gr_parse_ramblock_text(json_string_value(ret), out->ramblock_size, VMM_QMP_RAMBLOCKS);
+
+		out->nr_ramblocks = n > 0 ? n : 0;
+	}
+	json_decref(ret);
+}
+
 int qmp_read_vm(struct qmp_conn *q, const char *path, bool abstract, int timeout_ms, pid_t *peer,
 		char balloon_path[QMP_QOM_PATH_MAX], struct vmm_qmp *out, char *err, size_t errsz)
 {
@@ -358,6 +381,7 @@ int qmp_read_vm(struct qmp_conn *q, const char *path, bool abstract, int timeout
 	for (int k = 0; k < VMM_QMP_NR; k++)
 		out->v[k] = (struct opt_u64){ 0 };
 	out->up = false;
+	out->nr_ramblocks = 0;
 	r = qmp_open(q, path, abstract, timeout_ms, peer, err, errsz);
 	if (r)
 		return r;
@@ -424,6 +448,7 @@ int qmp_converse_vm(struct qmp_conn *q, char balloon_path[QMP_QOM_PATH_MAX], str
 	if (r)
 		goto failed;
 done:
+	read_ramblocks(q, out);
 	out->up = true;
 	return 0;
 failed:

@@ -43,6 +43,9 @@ struct qmp_poll {
 	pthread_t thread;
 	bool running, start_failed, stop, kick;
 	int nr_explicit;		/* --qmp targets: slots 0 .. nr_explicit-1, never freed */
+	double round_s;			/* the last round: its time, and whether every socket answered */
+	bool round_ok;
+	uint64_t rounds;
 	char proc_root[64];
 	struct target t[QMP_TARGETS];
 	struct work work[QMP_TARGETS];	/* the poller's copy of one round's targets */
@@ -97,6 +100,8 @@ static void poll_one(struct qmp_poll *p, struct work *w)
 		t->last_ok = !ret;
 		if (!ret) {
 			memcpy(t->result.v, r.v, sizeof(r.v));
+			t->result.nr_ramblocks = r.nr_ramblocks;
+			memcpy(t->result.ramblock_size, r.ramblock_size, sizeof(r.ramblock_size));
 			t->result.error[0] = 0;
 			t->result_at = mono_s();
 			if (t->is_explicit)
@@ -137,6 +142,12 @@ static void *poller_main(void *arg)
 				break;
 		}
 		pthread_mutex_lock(&p->lock);
+		p->round_s = mono_s() - now;
+		p->round_ok = true;
+		for (int i = 0; i < n; i++)
+			if (p->t[p->work[i].idx].gen == p->work[i].gen && !p->t[p->work[i].idx].last_ok)
+				p->round_ok = false;
+		p->rounds++;
 		while (!p->stop && !p->kick && mono_s() < next) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += 100 * 1000000;
@@ -239,6 +250,8 @@ void qmp_poll_lookup(struct qmp_poll *p, struct vmm_info *info)
 			 p->start_failed ? "cannot start the QMP thread" : "no answer yet");
 		for (int k = 0; k < VMM_QMP_NR; k++)
 			q->v[k] = fresh ? use->result.v[k] : (struct opt_u64){ 0 };
+		q->nr_ramblocks = fresh ? use->result.nr_ramblocks : 0;
+		memcpy(q->ramblock_size, use->result.ramblock_size, sizeof(q->ramblock_size));
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -256,4 +269,16 @@ void qmp_poll_free(struct qmp_poll *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);
+}
+
+bool qmp_poll_round(struct qmp_poll *p, double *seconds, bool *ok)
+{
+	bool any;
+
+	pthread_mutex_lock(&p->lock);
+	any = p->rounds > 0;
+	*seconds = p->round_s;
+	*ok = p->round_ok;
+	pthread_mutex_unlock(&p->lock);
+	return any;
 }

@@ -22,5 +22,8 @@ int qmp_poll_new(struct qmp_poll **out, const char *const *paths, int nr_paths, 
 void qmp_poll_lookup(struct qmp_poll *p, struct vmm_info *info);
 
 void qmp_poll_free(struct qmp_poll *p);
+/* The poller's last round: its duration, and whether every socket polled answered.
+ * false before the first round. */
+bool qmp_poll_round(struct qmp_poll *p, double *seconds, bool *ok);
 
 #endif

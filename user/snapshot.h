@@ -29,6 +29,8 @@ struct vm_snapshot {
 	struct vmmem_vm_hists hist_delta;	/* latency histograms over the interval */
 	struct vmmem_vm_hists hist_total;	/* since first seen (Prometheus histograms) */
 	struct vmmem_ev_lost ev_lost;	/* event records lost since first seen (recorder) */
+	uint64_t unavailable;		/* bit k: VM counter k is unavailable for this VM only
+					 * (e.g. balloon bytes while its guest RAM is unknown) */
 };
 
 /* A recommendation in force (from the advisor, with its hysteresis) as views export it. */
@@ -39,6 +41,21 @@ struct advice_gauge {
 };
 
 #define SNAPSHOT_MAX_ADVICE 32
+
+/* Where a sample's data comes from, each reported by the exporter as
+ * vmmem_scrape_source_{success,duration_seconds}{source}. Adding a source is one X() here
+ * and filling its entry where core_next() reads it. */
+#define SNAPSHOT_SOURCES(X) X(bpf) X(kmod) X(proc) X(sysfs) X(qmp)
+#define SNAP_SRC_ENTRY(name) SNAP_SRC_##name,
+enum snap_source { SNAPSHOT_SOURCES(SNAP_SRC_ENTRY) SNAP_NR_SOURCES };
+#undef SNAP_SRC_ENTRY
+extern const char *const snap_source_names[SNAP_NR_SOURCES];
+
+struct source_status {
+	bool used;			/* read for this sample (a backend not loaded is not) */
+	bool ok;			/* everything asked of it answered */
+	double seconds;			/* time spent reading it */
+};
 
 struct snapshot {
 	double interval_s;
@@ -54,6 +71,7 @@ struct snapshot {
 	double ksmd_cpu;		/* share of one CPU ksmd used over the interval; NAN if unknown */
 	int nr_vms;
 	struct vm_snapshot *vms;	/* nr_vms entries, owned by the snapshot */
+	struct source_status sources[SNAP_NR_SOURCES];
 	int nr_advice;			/* filled by long-running views that run the advisor */
 	struct advice_gauge advice[SNAPSHOT_MAX_ADVICE];
 };
@@ -63,6 +81,12 @@ void snapshot_free(struct snapshot *s);
 /* The view filters (-p PID, -N TEXT, the view's /): pid 0 and an empty or NULL text match
  * any VM; text matches anywhere in the VM's name, libvirt domain or UUID. */
 bool snapshot_vm_matches(const struct vm_snapshot *v, pid_t pid, const char *text);
+
+/* Counter k of VM v means something: its hook is attached and it applies to this VM. */
+static inline bool vm_counter_available(const struct snapshot *s, const struct vm_snapshot *v, int k)
+{
+	return s->available.vm[k] && !(v && (v->unavailable >> k & 1));
+}
 
 /* Counter names, units and help, generated from the ABI tables. */
 extern const char *const vm_counter_names[VMMEM_NR_VM_COUNTERS];

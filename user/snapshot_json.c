@@ -57,8 +57,6 @@ static json_t *host_json(const struct snapshot *s)
 			    json_real(round(s->ksmd_cpu * 1e4) / 1e4) : json_null());
 	json_object_set_new(ksm, "scans", s->available.host[VMMEM_H_ksm_scans] ?
 			    json_integer(s->host_delta.c[VMMEM_H_ksm_scans]) : json_null());
-	json_object_set_new(ksm, "scan_ns", s->available.host[VMMEM_H_ksm_scan_ns] ?
-			    json_integer(s->host_delta.c[VMMEM_H_ksm_scan_ns]) : json_null());
 	thp = json_pack("{s:o,s:o,s:o}", "enabled", str_or_null(h->thp.enabled),
 			"defrag", str_or_null(h->thp.defrag),
 			"khugepaged_pages_collapsed", opt(h->thp.khugepaged_pages_collapsed));
@@ -81,13 +79,14 @@ static json_t *host_json(const struct snapshot *s)
 	return o;
 }
 
-static json_t *counters_json(const struct snapshot *s, const struct vmmem_vm_counters *c)
+static json_t *counters_json(const struct snapshot *s, const struct vm_snapshot *v,
+			     const struct vmmem_vm_counters *c)
 {
 	json_t *o = json_object();
 
 	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++)
 		json_object_set_new(o, vm_counter_names[k],
-				    s->available.vm[k] ? json_integer((json_int_t)c->c[k]) : json_null());
+				    vm_counter_available(s, v, k) ? json_integer((json_int_t)c->c[k]) : json_null());
 	return o;
 }
 
@@ -148,8 +147,8 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 	json_object_set_new(o, "anon_huge_age_s", i->anon_huge_kb.present && i->anon_huge_time.present &&
 			    s->wall_time >= (int64_t)i->anon_huge_time.v ?
 			    json_integer(s->wall_time - (int64_t)i->anon_huge_time.v) : json_null());
-	json_object_set_new(o, "counters", counters_json(s, &v->delta));
-	json_object_set_new(o, "totals", counters_json(s, &v->total));
+	json_object_set_new(o, "counters", counters_json(s, v, &v->delta));
+	json_object_set_new(o, "totals", counters_json(s, v, &v->total));
 	json_object_set_new(o, "ksm_stat", ksm);
 	json_object_set_new(o, "majflt", opt(i->majflt));
 	json_object_set_new(o, "cgroup", cgroup_json(&i->cgroup));

@@ -189,9 +189,8 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 		num(&l, ksm, ".host.ksm", "scans", &v, MAX_COUNT, false, false);
 		out->host_delta.c[VMMEM_H_ksm_scans] = v.v;
 		out->available.host[VMMEM_H_ksm_scans] = v.present;
-		num(&l, ksm, ".host.ksm", "scan_ns", &v, MAX_COUNT, false, false);
-		out->host_delta.c[VMMEM_H_ksm_scan_ns] = v.v;
-		out->available.host[VMMEM_H_ksm_scan_ns] = v.present;
+		/* "scan_ns" (before the host counter was dropped: the ksm_scan_ns histogram's
+		 * sum carries it) is ignored in older files */
 	}
 	{
 		json_t *kf = host ? json_object_get(host, "ksm_forecast") : NULL;

@@ -24,16 +24,17 @@ const char *fmt_kb(struct opt_u64 kb, char *buf, size_t sz)
 static const char *fmt_rate(const struct snapshot *s, int id, const struct vm_snapshot *v,
 			    char *buf, size_t sz)
 {
-	if (!s->available.vm[id])
+	if (!vm_counter_available(s, v, id))
 		snprintf(buf, sz, "-");
 	else
 		snprintf(buf, sz, "%.0f", s->interval_s > 0 ? v->delta.c[id] / s->interval_s : 0.0);
 	return buf;
 }
 
-static const char *fmt_count(const struct snapshot *s, int id, uint64_t val, bool bytes, char *buf, size_t sz)
+static const char *fmt_count(const struct snapshot *s, const struct vm_snapshot *v, int id, uint64_t val,
+			     bool bytes, char *buf, size_t sz)
 {
-	if (!s->available.vm[id])
+	if (!vm_counter_available(s, v, id))
 		snprintf(buf, sz, "-");
 	else if (bytes)
 		fmt_kb((struct opt_u64){ val / 1024, true }, buf, sz);
@@ -82,9 +83,9 @@ void snapshot_print_table(const struct snapshot *s, FILE *f)
 			fmt_rate(s, VMMEM_C_exits, v, d, sizeof(d)),
 			fmt_share_2m(s, v, e, sizeof(e)),
 			fmt_rate(s, VMMEM_C_tlb_shootdown_ipis, v, g, sizeof(g)),
-			fmt_count(s, VMMEM_C_ksm_merged_pages, v->delta.c[VMMEM_C_ksm_merged_pages], false, i2, sizeof(i2)),
-			fmt_count(s, VMMEM_C_balloon_inflate_bytes, v->delta.c[VMMEM_C_balloon_inflate_bytes], true, j, sizeof(j)),
-			fmt_count(s, VMMEM_C_balloon_deflate_bytes, v->delta.c[VMMEM_C_balloon_deflate_bytes], true, k, sizeof(k)),
+			fmt_count(s, v, VMMEM_C_ksm_merged_pages, v->delta.c[VMMEM_C_ksm_merged_pages], false, i2, sizeof(i2)),
+			fmt_count(s, v, VMMEM_C_balloon_inflate_bytes, v->delta.c[VMMEM_C_balloon_inflate_bytes], true, j, sizeof(j)),
+			fmt_count(s, v, VMMEM_C_balloon_deflate_bytes, v->delta.c[VMMEM_C_balloon_deflate_bytes], true, k, sizeof(k)),
 			v->exited ? " (exited)" : "");
 	}
 	if (!s->nr_vms)

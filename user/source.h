@@ -18,6 +18,7 @@ struct source_vm {
 	struct vmmem_vm_counters counters;	/* cumulative since the slot was claimed */
 	struct vmmem_vm_hists hists;		/* cumulative, likewise */
 	struct vmmem_ev_lost lost;		/* event records lost, cumulative (0 if unknown) */
+	uint64_t unavailable;			/* bit k: counter k means nothing for this VM */
 };
 
 struct source_read {
@@ -54,6 +55,9 @@ struct source_ops {
 	int (*poll_events)(struct source *src, int timeout_ms,
 			   void (*cb)(void *ctx, const struct vmmem_event *ev), void *ctx);
 	void (*close)(struct source *src);
+	/* Optional: QEMU's RAM block sizes (QMP) for a VMM, so a backend can learn the guest
+	 * RAM of a QEMU that has no KVM memslots (TCG). */
+	void (*guest_ram_hint)(struct source *src, pid_t tgid, const uint64_t *sizes, int n);
 	/* Optional (NULL for live backends, which use /proc and sysfs): a source that
 	 * carries its own process and host facts, such as a recording being replayed.
 	 * vm_info returns 0 or -ENOENT; host_state returns 0 or negative errno. */

@@ -14,11 +14,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_probe.h"
+#include "guest_ram_bpf.h"
 #include "source.h"
 #include "tp_format.h"
 #include "vmmem.skel.h"
 
-enum hook_kind { HOOK_TP, HOOK_TP_BTF, HOOK_FUNC };
+enum hook_kind { HOOK_TP, HOOK_TP_BTF, HOOK_FUNC, HOOK_KPROBE };
 
 /* One program, its hook, and the counters it feeds. Programs sharing a group are
  * alternatives: the lowest rank whose every hook exists is loaded, the others are not. */
@@ -51,12 +52,14 @@ struct prog_spec {
 #define TP(p, cat, name) .prog = p, .kind = HOOK_TP, .category = cat, .hook = name
 #define BTF(p, name) .prog = p, .kind = HOOK_TP_BTF, .hook = name
 #define FN(p, name) .prog = p, .kind = HOOK_FUNC, .hook = name
+#define KP(p, name) .prog = p, .kind = HOOK_KPROBE, .hook = name
 #define ALT(g, r) .group = g, .rank = r
 #define CORE(st) .btf_struct = "trace_event_raw_" st
 #define FMT .fmt = true
 
 static const struct prog_spec specs[] = {
 	{ FN("vm_create_fexit", "kvm_arch_init_vm"), ALT("vm_create", 0) },
+	{ KP("vm_create_kretprobe", "kvm_arch_init_vm"), ALT("vm_create", 1) },
 	{ BTF("vm_exit_btf", "sched_process_exit"), ALT("vm_exit", 0) },
 	{ TP("vm_exit_tp", "sched", "sched_process_exit"), ALT("vm_exit", 1) },
 	{ BTF("tdp_fault_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
@@ -111,10 +114,10 @@ static const struct prog_spec specs[] = {
 	  .vm_counters = { C(pv_tlb_flushes) } },
 	{ BTF("ksm_start_btf", "ksm_start_scan"), ALT("ksm_scan", 0) },
 	{ BTF("ksm_stop_btf", "ksm_stop_scan"), ALT("ksm_scan", 0),
-	  .host_counters = { H(ksm_scans), H(ksm_scan_ns) }, .host_hists = { HH(ksm_scan_ns) } },
+	  .host_counters = { H(ksm_scans) }, .host_hists = { HH(ksm_scan_ns) } },
 	{ TP("ksm_start_tp", "ksm", "ksm_start_scan"), ALT("ksm_scan", 1) },
 	{ TP("ksm_stop_tp", "ksm", "ksm_stop_scan"), ALT("ksm_scan", 1),
-	  .host_counters = { H(ksm_scans), H(ksm_scan_ns) }, .host_hists = { HH(ksm_scan_ns) } },
+	  .host_counters = { H(ksm_scans) }, .host_hists = { HH(ksm_scan_ns) } },
 	{ BTF("ksm_merge_ksm_btf", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 0),
 	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
 	{ BTF("ksm_merge_ksm_rec_btf", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 0),
@@ -138,7 +141,7 @@ static const struct prog_spec specs[] = {
 	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
 	{ FN("ksm_scan_start_fentry", "lru_add_drain_all"), ALT("ksm_scan", 2), .needs_ksm_scan = true },
 	{ FN("ksm_batch_end_fentry", "__msecs_to_jiffies"), ALT("ksm_scan", 2), .needs_ksm_scan = true,
-	  .host_counters = { H(ksm_scans), H(ksm_scan_ns) }, .host_hists = { HH(ksm_scan_ns) } },
+	  .host_counters = { H(ksm_scans) }, .host_hists = { HH(ksm_scan_ns) } },
 	/* eviction of guest memory: KVM's MMU notifier, KVM's page lookups, swap-in */
 	{ FN("mmu_inval_fentry", "kvm_mmu_notifier_invalidate_range_start"),
 	  .vm_counters = { C(mmu_inval_reclaim_bytes), C(mmu_inval_migrate_bytes), C(mmu_inval_numa_bytes),
@@ -152,16 +155,24 @@ static const struct prog_spec specs[] = {
 	  .vm_counters = { C(thp_collapses) } },
 	{ FN("madvise_fentry", "do_madvise"), ALT("madvise", 0) },
 	{ FN("madvise_fexit", "do_madvise"), ALT("madvise", 0),
-	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) }, .vm_hists = { VH(balloon_discard_ns) } },
+	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes), C(vmm_own_discard_bytes) },
+	  .vm_hists = { VH(balloon_discard_ns) } },
 	{ TP("madvise_enter_tp", "syscalls", "sys_enter_madvise"), ALT("madvise", 1) },
 	{ TP("madvise_exit_tp", "syscalls", "sys_exit_madvise"), ALT("madvise", 1),
-	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes) }, .vm_hists = { VH(balloon_discard_ns) } },
+	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes), C(vmm_own_discard_bytes) },
+	  .vm_hists = { VH(balloon_discard_ns) } },
 	{ FN("fallocate_fentry", "vfs_fallocate"), ALT("fallocate", 0) },
-	{ FN("fallocate_fexit", "vfs_fallocate"), ALT("fallocate", 0), .vm_counters = { C(balloon_inflate_bytes) },
+	{ FN("fallocate_fexit", "vfs_fallocate"), ALT("fallocate", 0),
+	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) },
 	  .vm_hists = { VH(balloon_discard_ns) } },
 	{ TP("fallocate_enter_tp", "syscalls", "sys_enter_fallocate"), ALT("fallocate", 1) },
 	{ TP("fallocate_exit_tp", "syscalls", "sys_exit_fallocate"), ALT("fallocate", 1),
-	  .vm_counters = { C(balloon_inflate_bytes) } },
+	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) } },
+	/* guest RAM for the balloon split: memslot updates as they happen (the kvm-vm iterator,
+	 * loaded apart, lists them where struct kvm is in BTF; bpf/guest_ram.bpf.h) */
+	{ FN("memslot_fexit", "__kvm_set_memory_region"), ALT("memslot", 0) },
+	{ KP("memslot_kprobe", "__kvm_set_memory_region"), ALT("memslot", 1) },
+	{ KP("memslot_kretprobe", "__kvm_set_memory_region"), ALT("memslot", 1) },
 };
 #define NR_SPECS (int)(sizeof(specs) / sizeof(specs[0]))
 
@@ -179,6 +190,8 @@ struct bpf_priv {
 	void *ev_ctx;
 	uint64_t stream_mask;
 	struct vmmem_ev_lost *percpu_lost;	/* ncpus values, scratch for reads */
+	struct gr_tracker *gr;			/* guest RAM of each VMM, for the balloon split */
+	bool iter_ok;				/* the kvm-vm memslot iterator can load */
 	char refusal[NR_SPECS][64];		/* why the kernel refused a program at load */
 };
 
@@ -328,6 +341,8 @@ static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoi
 		if (!probe_btf_function(s->hook))
 			return "no BTF for this function (absent, or in a module without BTF)";
 		return probe_fentry_loads() ? NULL : "this kernel refuses fentry/fexit programs";
+	case HOOK_KPROBE:
+		return probe_kprobe(s->hook) ? NULL : "no kprobes here (CONFIG_KPROBES), or no such symbol in kallsyms";
 	}
 	return "unknown hook kind";
 }
@@ -338,6 +353,8 @@ static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
 		snprintf(buf, sz, "tracepoint %s:%s", s->category, s->hook);
 	else if (s->kind == HOOK_TP_BTF)
 		snprintf(buf, sz, "tp_btf %s", s->hook);
+	else if (s->kind == HOOK_KPROBE)
+		snprintf(buf, sz, "%s %s()", strstr(s->prog, "kretprobe") ? "kretprobe" : "kprobe", s->hook);
 	else
 		snprintf(buf, sz, "%s %s()", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit",
 			 s->hook);
@@ -601,6 +618,7 @@ static int bpf_read(struct source *src, struct source_read *out)
 	 * at or before it was counted in this read (bpf_ktime_get_ns runs after the increment),
 	 * so a recording's window matches its counters up to the microseconds the next few
 	 * lookups take. Everything slower (histograms, host counters, program info) comes after. */
+	gr_tracker_refresh(p->gr, false);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	out->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	out->nr_vms = 0;
@@ -631,6 +649,8 @@ static int bpf_read(struct source *src, struct source_read *out)
 		vm->state = state;
 		vm->seq = bss->slot_seq[i];
 		sum_percpu(p, &vm->counters);
+		/* guest RAM not learned (yet): the kernel side counted none of its discards */
+		vm->unavailable = gr_tracker_known(p->gr, i) ? 0 : VMMEM_BALLOON_COUNTERS_MASK;
 		slots[out->nr_vms - 1] = i;
 	}
 	for (int v = 0; v < out->nr_vms; v++) {
@@ -692,6 +712,7 @@ static int bpf_reap(struct source *src, pid_t tgid, uint64_t seq)
 		bpf_map_update_elem(cfd, &i, zeroes, BPF_ANY);
 		zero_hists(p, i);
 		zero_lost(p, i);
+		gr_tracker_forget(p->gr, i);
 		__atomic_store_n(&bss->slot_state[i], VMMEM_SLOT_FREE, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&bss->slot_owner[i], 0, __ATOMIC_SEQ_CST);
 		return 0;
@@ -742,6 +763,7 @@ static void bpf_close(struct source *src)
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
+	gr_tracker_free(p->gr);
 	for (int i = 0; i < NR_SPECS; i++)
 		bpf_link__destroy(p->links[i]);
 	vmmem_bpf__destroy(p->skel);
@@ -753,10 +775,14 @@ static void bpf_close(struct source *src)
 	probe_cleanup();
 }
 
-/* The slot table alone, from the mmap()ed .bss: no syscall, no counters. */
+/* The slot table alone, from the mmap()ed .bss: no counters. (The guest RAM tables are kept
+ * up to date here too, at most once a second, so that a VM's discards count from the moment
+ * its guest RAM is known, not from the end of the interval.) */
 static int bpf_list(struct source *src, struct source_read *out)
 {
 	struct vmmem_bpf__bss *bss = ((struct bpf_priv *)src->priv)->skel->bss;
+
+	gr_tracker_refresh(((struct bpf_priv *)src->priv)->gr, false);
 
 	out->nr_vms = 0;
 	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
@@ -774,7 +800,15 @@ static int bpf_list(struct source *src, struct source_read *out)
 	return 0;
 }
 
+static void bpf_guest_ram_hint(struct source *src, pid_t tgid, const uint64_t *sizes, int n)
+{
+	struct bpf_priv *p = src->priv;
+
+	gr_tracker_hint(p->gr, tgid, sizes, n);
+}
+
 static const struct source_ops bpf_ops = {
+	.guest_ram_hint = bpf_guest_ram_hint,
 	.track = bpf_track,
 	.read = bpf_read,
 	.list = bpf_list,
@@ -811,6 +845,7 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 		if (prog)
 			bpf_program__set_autoload(prog, chosen[i]);
 	}
+	bpf_program__set_autoload(p->skel->progs.kvm_memslots_iter, p->iter_ok);
 	return 0;
 }
 
@@ -875,6 +910,14 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 		p->nr_hist_slots = 1;
 
 	fmt_probe();
+	/* guest RAM for the balloon split: KVM's memslots read by an iterator over kvm-vm files,
+	 * which needs task_file iterators and struct kvm in the kernel's BTF (kvm built in, or
+	 * module BTF) */
+	p->iter_ok = probe_btf_struct("bpf_iter__task_file") && probe_btf_struct("kvm_memslots");
+	if (verbose)
+		fprintf(stderr, "vmmemtop: probe: %-44s %s\n", "iter task_file over kvm-vm (memslots)",
+			p->iter_ok ? "present, using it: guest RAM refreshed every 1 s" :
+			"absent (no struct kvm in BTF): guest RAM from the memslot hook or QEMU's RAM blocks");
 	/* Probing tells what should load; the verifier has the last word. A program the kernel
 	 * still refuses is turned off (its group falls back to the next rank) and the rest are
 	 * loaded again: libbpf cannot reload a failed object, so it is destroyed and reopened. */
@@ -949,6 +992,18 @@ int source_bpf_open(struct source *src, const struct source_options *opt, char *
 				"(kvm.ko has no BTF): a VMM counts from the /proc scan that finds it, not from "
 				"its first KVM event\n");
 			break;
+		}
+	}
+	{
+		bool memslot_hook = false;
+
+		for (int i = 0; i < NR_SPECS; i++)
+			memslot_hook |= p->links[i] && (!strcmp(specs[i].prog, "memslot_fexit") ||
+							!strcmp(specs[i].prog, "memslot_kretprobe"));
+		ret = gr_tracker_new(&p->gr, p->skel, p->iter_ok, memslot_hook, verbose);
+		if (ret) {
+			snprintf(err, errsz, "out of memory");
+			goto err_free;
 		}
 	}
 	src->available.host[VMMEM_H_dropped_events] = true;

@@ -70,6 +70,7 @@ int source_kmod_parse(const void *data, size_t len, struct source_read *out, str
 		vm->counters = r->counters;
 		vm->hists = r->hists;
 		vm->lost = r->lost;
+		vm->unavailable = r->unavailable;
 		out->nr_vms++;
 	}
 	if (avail) {

@@ -100,7 +100,7 @@ void tui_draw_detail(struct tui *t)
 	mvprintw(y++, 0, "%-26s %12s %14s", "counter", "per second", "total");
 	attroff(A_REVERSE);
 	for (int k = 0; k < VMMEM_NR_VM_COUNTERS && y < LINES - 12; k++) {
-		if (!s->available.vm[k]) {
+		if (!vm_counter_available(s, v, k)) {
 			mvprintw(y++, 0, "%-26s %12s %14s", vm_counter_names[k], "-", "-");
 			continue;
 		}

@@ -295,11 +295,11 @@ void tui_draw(struct tui *t)
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_KSM], cell);
 		/* balloon bytes per second (K/s, M/s) or in total; 0 once a balloon change ended */
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_INFL],
-				s->available.vm[VMMEM_C_balloon_inflate_bytes] ? fmt_kb((struct opt_u64){
+				vm_counter_available(s, v, VMMEM_C_balloon_inflate_bytes) ? fmt_kb((struct opt_u64){
 				(uint64_t)(event_value(s, v, VMMEM_C_balloon_inflate_bytes, t->totals) / 1024), true },
 				cell, sizeof(cell)) : "-");
 		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_DEFL],
-				s->available.vm[VMMEM_C_balloon_deflate_bytes] ? fmt_kb((struct opt_u64){
+				vm_counter_available(s, v, VMMEM_C_balloon_deflate_bytes) ? fmt_kb((struct opt_u64){
 				(uint64_t)(event_value(s, v, VMMEM_C_balloon_deflate_bytes, t->totals) / 1024), true },
 				cell, sizeof(cell)) : "-");
 		if (r == t->selected)

@@ -309,7 +309,7 @@ int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids
 	pid_t self = getpid(), pid, last = 0;
 	size_t nr = 0, hint = 0;
 	bool sorted = true;
-	double uptime_s = -1;
+	double uptime_s = -1, now = mono_s();
 	struct timespec ts;
 	int n = 0;
 	DIR *d = opendir(proc_root);
@@ -360,6 +360,11 @@ int vmm_scan_cached(struct vmm_scan_cache *c, const char *proc_root, pid_t *pids
 			e->comm[0] = 0;
 			examine(proc_root, e, uptime_s, c->clk_tck, false);
 		}
+		/* young and no VMM yet (a fork before its KVM_CREATE_VM): the next looks at new
+		 * pids look at it again, as they do for the pids they find themselves; the young
+		 * list was emptied above and the next full scan is 10 s away */
+		if (e->young && !e->vmm && c->nr_young < NEW_MAX)
+			c->young[c->nr_young++] = (struct young){ pid, now + YOUNG_S };
 		sorted &= pid > last;
 		last = pid;
 		if (e->vmm && !e->told) {

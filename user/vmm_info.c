@@ -73,6 +73,43 @@ int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time)
 	return 0;
 }
 
+int proc_stat_exiting(const char *text)
+{
+	const char *p = strrchr(text, ')');
+	unsigned long long flags;
+	char *end;
+
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	p += 2;
+	if (*p == 'Z' || *p == 'X' || *p == 'x')
+		return 1;
+	/* fields 4..8 (ppid, pgrp, session, tty_nr, tpgid), then 9: flags */
+	for (int field = 3; field < 9; field++) {
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return -EINVAL;
+	}
+	errno = 0;
+	flags = strtoull(p, &end, 10);
+	if (errno || end == p)
+		return -EINVAL;
+	return (flags & 0x4) != 0;	/* PF_EXITING (include/linux/sched.h) */
+}
+
+bool vmm_exiting(const char *proc_root, pid_t pid)
+{
+	char path[256], buf[1024];
+
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
+		return true;		/* gone already */
+	return proc_stat_exiting(buf) == 1;
+}
+
 int proc_stat_field(const char *text, int n, uint64_t *out)
 {
 	const char *close = strrchr(text, ')'), *p;

@@ -92,6 +92,15 @@ int proc_cgroup_parse(const char *text, char *path, size_t sz);
 /* Fill out->cgroup for pid (a no-op without cgroup v2). */
 void vmm_cgroup_read(const char *proc_root, pid_t pid, struct vmm_info *out);
 
+/* From /proc/PID/stat text: 1 if the process is exiting (PF_EXITING in its flags, or a
+ * zombie), 0 if not, -EINVAL if malformed. */
+int proc_stat_exiting(const char *text);
+
+/* True if pid is exiting or gone: do_exit() sets PF_EXITING before sched_process_exit, and
+ * since 6.16 that event comes before exit_mm() and exit_files(), so an exiting VMM still
+ * shows its kvm-vm fd in /proc after its exit was counted (kernel/exit.c do_exit). */
+bool vmm_exiting(const char *proc_root, pid_t pid);
+
 /* Parse /proc/PID/smaps_rollup (Rss, Swap, AnonHugePages). Returns 0 or -EINVAL. */
 int smaps_rollup_parse(const char *text, struct vmm_info *out);
 

@@ -44,6 +44,7 @@ enum vmm_qmp_field {
 };
 
 #define VMM_QMP_PATH_MAX 108	/* sizeof(sockaddr_un.sun_path) */
+#define VMM_QMP_RAMBLOCKS 32	/* QEMU RAM blocks remembered (guest RAM for the balloon filter) */
 
 struct vmm_qmp {
 	char socket[VMM_QMP_PATH_MAX];	/* -qmp unix:PATH,server, -chardev+-mon, or --qmp; "" none */
@@ -51,6 +52,8 @@ struct vmm_qmp {
 	bool up;			/* a QMP conversation succeeded in the last few seconds */
 	char error[96];			/* why not, when !up ("" before the first attempt) */
 	struct opt_u64 v[VMM_QMP_NR];	/* from the last successful conversation */
+	int nr_ramblocks;		/* HMP info ramblock: blocks' max_length; 0 unknown */
+	uint64_t ramblock_size[VMM_QMP_RAMBLOCKS];
 };
 
 extern const char *const vmm_qmp_names[VMM_QMP_NR];

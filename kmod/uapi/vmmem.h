@@ -17,8 +17,9 @@
 #endif
 
 /* 2: /dev/vmmem header gained availability masks and histograms, records gained
- * histograms; GET_EVENTS, SET_STREAM and TRACK ioctls. */
-#define VMMEM_ABI_VERSION	2
+ * histograms; GET_EVENTS, SET_STREAM and TRACK ioctls.
+ * 3: records gained unavailable (per-VM counters), the counter vmm_own_discard_bytes. */
+#define VMMEM_ABI_VERSION	3
 
 /* Maximum VMM processes tracked at once (slots); exited ones are reaped by user space. */
 #define VMMEM_MAX_VMS		1024
@@ -49,8 +50,9 @@
 	X(kvm_remote_tlb_flushes, events, "KVM remote TLB flushes of this VM (kvm_flush_remote_tlbs)") \
 	X(pv_tlb_flushes,      events, "paravirtual TLB flushes requested by the guest (kvm:kvm_pv_tlb_flush)") \
 	X(ksm_merged_pages,    pages,  "pages of this VM merged by ksmd (ksm:ksm_merge_*, err 0)") \
-	X(balloon_inflate_bytes, bytes, "guest RAM discarded by the VMM (MADV_DONTNEED/FREE/REMOVE, FALLOC_FL_PUNCH_HOLE)") \
-	X(balloon_deflate_bytes, bytes, "guest RAM re-requested by the VMM (MADV_WILLNEED)") \
+	X(balloon_inflate_bytes, bytes, "guest RAM the VMM gave back to the host: MADV_DONTNEED/FREE of private, FALLOC_FL_PUNCH_HOLE/MADV_REMOVE of shared guest RAM") \
+	X(balloon_deflate_bytes, bytes, "guest RAM re-requested by the VMM (MADV_WILLNEED inside guest RAM)") \
+	X(vmm_own_discard_bytes, bytes, "discards by the VMM outside guest RAM: its heap trims, thread stacks, hole punches in other files") \
 	X(thp_collapses,       events, "huge pages khugepaged collapsed in this VM (huge_memory:mm_collapse_huge_page)") \
 	X(swapin_bytes,        bytes,  "memory the VMM's threads read back from swap (swap_readpage / swap_read_folio)") \
 	X(kvm_major_faults,    events, "major faults KVM took to map guest memory (hva_to_pfn: the vCPU thread's maj_flt rose)") \
@@ -64,7 +66,6 @@
 /* Host-wide counters. */
 #define VMMEM_HOST_COUNTERS(X)						\
 	X(ksm_scans,      events, "ksmd full scans completed (ksm:ksm_stop_scan)") \
-	X(ksm_scan_ns,    ns,     "wall time of the full scans whose start was seen (ksm_start_scan..ksm_stop_scan)") \
 	X(dropped_events, events, "event records lost because the event ring was full") \
 	X(missed_runs,    events, "probe runs the kernel skipped (BPF recursion, bpf_prog_active held, kretprobe instances exhausted): counts may be short by this much") \
 	X(pool_exhausted, events, "probe-time allocations refused because a preallocated pool was full (VM slots, latency spans): that VM or sample went uncounted")
@@ -185,6 +186,65 @@ struct vmmem_event {
 	__u64 dur_ns;		/* duration for timed events, else 0 */
 };
 
+/*
+ * Guest RAM of one VMM, as the balloon filter sees it: the host virtual ranges the VMM
+ * registered with KVM_SET_USER_MEMORY_REGION(2) (or, for QEMU without KVM, its RAM blocks),
+ * sorted, merged (aliases such as the SMM address space or isa-bios map the same host
+ * memory twice) and classified by backing; and the file ranges behind the shared ones.
+ * A discard is split exactly along these ranges: inside counts as balloon bytes when it
+ * frees memory for that backing, outside goes to vmm_own_discard_bytes.
+ */
+#define VMMEM_GUEST_RANGES	32
+#define VMMEM_GUEST_FILES	16
+
+#define VMMEM_GR_UNKNOWN	0	/* not learned yet: balloon counters unavailable */
+#define VMMEM_GR_KNOWN		1
+
+#define VMMEM_GR_SHARED		1	/* shared mapping (memfd, shmem, file): freed by PUNCH_HOLE/MADV_REMOVE */
+
+struct vmmem_guest_range {
+	__u64 start;		/* host virtual address */
+	__u64 len;
+	__u32 flags;		/* VMMEM_GR_SHARED */
+	__u32 reserved;
+};
+
+struct vmmem_guest_file {
+	__u64 ino;
+	__u32 dev;		/* kernel dev_t (MKDEV: major << 20 | minor) */
+	__u32 reserved;
+	__u64 off;		/* file offset of the guest RAM range */
+	__u64 len;
+};
+
+struct vmmem_guest_ram {
+	__u32 state;		/* VMMEM_GR_* */
+	__u32 nr;		/* ranges used */
+	__u32 nr_files;
+	__u32 reserved;
+	__u64 gen;		/* user space bumps it on every rewrite */
+	struct vmmem_guest_range r[VMMEM_GUEST_RANGES];
+	struct vmmem_guest_file f[VMMEM_GUEST_FILES];
+};
+
+/* The VM counters that are unavailable for one VM while its guest RAM is unknown
+ * (struct vmmem_vm_record.unavailable; user space's per-VM mask likewise). */
+#define VMMEM_BALLOON_COUNTERS_MASK	((1ull << VMMEM_C_balloon_inflate_bytes) | \
+					 (1ull << VMMEM_C_balloon_deflate_bytes) | \
+					 (1ull << VMMEM_C_vmm_own_discard_bytes))
+
+/* One memslot as the BPF iterator over kvm-vm files reports it (bpf/guest_ram.bpf.h). */
+struct vmmem_kvm_slot {
+	__u32 tgid;
+	__u32 as_id_slot;	/* address space << 16 | slot id, as KVM_SET_USER_MEMORY_REGION's slot */
+	__u64 kvm;		/* which VM of the process (the struct kvm address, an opaque id) */
+	__u64 gpa;
+	__u64 size;
+	__u64 hva;
+	__u32 flags;		/* KVM_MEM_* */
+	__u32 reserved;
+};
+
 /* ---- /dev/vmmem (kmod backend) ---- */
 
 /*
@@ -222,6 +282,7 @@ struct vmmem_vm_record {
 	struct vmmem_vm_counters counters;
 	struct vmmem_vm_hists hists;
 	struct vmmem_ev_lost lost;	/* event records the ring had no room for */
+	__u64 unavailable;	/* bit i: VM counter i means nothing for this VM (guest RAM unknown) */
 };
 
 /* Argument of VMMEM_IOC_GET_EVENTS. */

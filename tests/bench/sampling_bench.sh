@@ -12,5 +12,18 @@ BIG_N=${BIG_N:-$([ "$avail_kb" -ge $((20 << 20)) ] && echo 2 || echo 1)}
 ulimit -n 65536 2>/dev/null || true
 export BIG_N
 run=(build/bench/sampling_bench build/tools/fake_vmm "${SAMPLES:-10}")
-# BENCH_LOCKED=1: the caller holds the lock already (flock would wait for itself)
-if [ -n "${BENCH_LOCKED:-}" ]; then "${run[@]}"; else flock /tmp/vmmem-host.lock "${run[@]}"; fi
+# already under the lock (flock /tmp/vmmem-host.lock make bench, or BENCH_LOCKED=1)? Then
+# flock here would wait for ourselves: the holder /proc/locks names is one of our ancestors
+lock=/tmp/vmmem-host.lock
+held_by_us() {
+	local ino holder p=$$
+	ino=$(stat -c %i "$lock" 2>/dev/null) || return 1
+	holder=$(awk -v i=":$ino " 'index($0, i) && $0 !~ /->/ { print $5 }' /proc/locks | head -n 1)
+	[ -n "$holder" ] || return 1
+	while [ "$p" -gt 1 ]; do
+		[ "$p" = "$holder" ] && return 0
+		p=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || return 1
+	done
+	return 1
+}
+if [ -n "${BENCH_LOCKED:-}" ] || held_by_us; then "${run[@]}"; else flock "$lock" "${run[@]}"; fi

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = 0;
 	memset(&info, 0, sizeof(info));
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0:		/* /proc/PID/stat */
 		if (proc_stat_parse(text, comm, &st) == 0 && !memchr(comm, 0, sizeof(comm)))
 			__builtin_trap();
@@ -57,6 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 7:		/* /proc/PID/stat of the ksmd kthread: its CPU time */
 		ksmd_stat_parse(text, &v);
+		break;
+	case 8:		/* /proc/PID/stat: is the process exiting? */
+		if (proc_stat_exiting(text) > 1)
+			__builtin_trap();
 		break;
 	}
 	free(text);

@@ -67,3 +67,31 @@ wait_vmmem_loaded() {
 
 # jq_vm FILE PID EXPR: EXPR of the VM with that pid in a snapshot JSON
 jq_vm() { jq -r --argjson p "$2" ".vms[] | select(.pid == \$p) | $3" "$1"; }
+
+# wait_guest_ram ERRFILE PID [HOW]: until vmmemtop -v said it learned PID's guest RAM (HOW: a
+# substring of where from, e.g. "KVM memslots" or "QEMU RAM blocks"); its balloon counters
+# count from then on
+wait_guest_ram() {
+	local i
+	for i in $(seq 1 150); do
+		grep -q "guest RAM of pid $2: ${3:-}.*range(s)" "$1" && ! grep "guest RAM of pid $2: " "$1" | tail -1 | grep -q unknown &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# host_lock: hold /tmp/vmmem-host.lock (KSM, swap, sysctls: host-wide state) for the rest of
+# the test. When an ancestor already holds it (`flock /tmp/vmmem-host.lock make test`), taking
+# it again through another open file would wait for ourselves forever: then it is ours already.
+host_lock() {
+	local lock=/tmp/vmmem-host.lock ino holder p=$$
+	ino=$(stat -c %i "$lock" 2>/dev/null)
+	holder=${ino:+$(awk -v i=":$ino " 'index($0, i) && $0 !~ /->/ { print $5 }' /proc/locks | head -n 1)}
+	while [ -n "$holder" ] && [ "$p" -gt 1 ]; do
+		[ "$p" = "$holder" ] && return 0
+		p=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || break
+	done
+	exec 9> "$lock"
+	flock 9
+}

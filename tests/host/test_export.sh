@@ -58,6 +58,29 @@ curl -sf -H 'Accept: application/openmetrics-text; version=1.0.0' -D "$tmp/om.hd
 grep -qi '^content-type: application/openmetrics-text; version=1.0.0' "$tmp/om.hdr" || fail "no OpenMetrics content type"
 [ "$(tail -n1 "$tmp/om.txt")" = "# EOF" ] || fail "OpenMetrics body does not end in # EOF"
 grep -q '^# TYPE vmmem_tdp_faults counter$' "$tmp/om.txt" || fail "OpenMetrics counter family should have no _total"
+# strict parsers of both formats, on output with every counter, histogram and gauge family
+# available: promtool (above) for text; python3-prometheus-client's OpenMetrics parser, which
+# rejects a family declared twice, plus a check that no series (name and labels) repeats
+/usr/bin/python3 - "$tmp/om.txt" "$tmp/metrics.txt" > "$tmp/om-parse.log" 2>&1 <<'PYEOF' || fail "OpenMetrics parser: $(tail -3 "$tmp/om-parse.log")"
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+from prometheus_client.parser import text_string_to_metric_families as text_families
+for path, parse in ((sys.argv[1], text_string_to_metric_families), (sys.argv[2], text_families)):
+    fams, seen, n = set(), set(), 0
+    for f in parse(open(path, encoding="utf-8").read()):
+        if f.name in fams:
+            sys.exit(f"{path}: family {f.name} appears twice")
+        fams.add(f.name)
+        for smp in f.samples:
+            key = (smp.name, tuple(sorted(smp.labels.items())))
+            if key in seen:
+                sys.exit(f"{path}: series {key} appears twice")
+            seen.add(key)
+            n += 1
+    print(f"{path.rsplit('/', 1)[1]}: {len(fams)} families, {n} series, all unique")
+PYEOF
+echo "strict parsers: $(tr '\n' ';' < "$tmp/om-parse.log")"
+grep -q '^vmmem_ksm_scan_seconds_sum ' "$tmp/metrics.txt" || fail "no ksm scan histogram: the check did not see every family"
 curl -sf "http://127.0.0.1:$EPORT/" | grep -q '/metrics' || fail "index page"
 # gzip: the compressed body of a sample is the identity body of that sample (both are cached
 # per sample, so two fetches within one sample are byte-equal; retried across a sample change)

@@ -11,8 +11,7 @@ need_root
 command -v mkswap > /dev/null && command -v swapon > /dev/null || skip "mkswap/swapon not installed"
 make_tmp
 
-exec 9> /tmp/vmmem-host.lock
-flock 9
+host_lock
 SW=$(mktemp /var/tmp/vmmem-swap.XXXXXX)
 at_exit "rm -f '$SW'"
 fallocate -l 128M "$SW" && chmod 600 "$SW" && mkswap -q "$SW" > /dev/null ||

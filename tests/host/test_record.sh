@@ -19,7 +19,7 @@ for f in run pages_to_scan sleep_millisecs; do at_exit "echo $(cat $K/$f) > $K/$
 echo 0 > $K/run
 
 "$TOOLS/tlb_worker" 2 & W=$!; at_exit "kill $W"
-"$TOOLS/discard_loop" 3000 64 "$TMP/discarded" & D=$!; at_exit "kill $D"
+"$TOOLS/discard_loop" 3000 64 "$TMP/discarded" kvm & D=$!; at_exit "kill $D"	# its chunk is guest RAM
 "$TOOLS/ksm_worker" 1000 100 > "$TMP/a.pid" & at_exit "kill $!"
 "$TOOLS/ksm_worker" 1000 100 > "$TMP/b.pid" & at_exit "kill $!"
 sleep 0.5

@@ -1,11 +1,16 @@
 /* A stand-in for a VMM's balloon: waits for SIGUSR1, then discards guest-like memory with
  * madvise(MADV_DONTNEED) ROUNDS times CHUNK_KB each, and writes the exact number of bytes it
  * discarded to OUT (the oracle for balloon_inflate_bytes). Then sleeps until killed.
- * usage: discard_loop ROUNDS CHUNK_KB OUT */
+ * With "kvm" it is a VMM: the memory is guest RAM of a KVM VM (KVM_SET_USER_MEMORY_REGION),
+ * which is what makes its discards balloon bytes; without, a plain process.
+ * usage: discard_loop ROUNDS CHUNK_KB OUT [kvm] */
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -24,9 +29,9 @@ int main(int argc, char **argv)
 	char *mem;
 	FILE *f;
 
-	if (argc != 4 || (rounds = atol(argv[1])) <= 0 || (chunk = atol(argv[2]) * 1024) <= 0 ||
+	if ((argc != 4 && (argc != 5 || strcmp(argv[4], "kvm"))) || (rounds = atol(argv[1])) <= 0 || (chunk = atol(argv[2]) * 1024) <= 0 ||
 	    chunk % 4096) {
-		fprintf(stderr, "usage: discard_loop ROUNDS CHUNK_KB(multiple of 4) OUT\n");
+		fprintf(stderr, "usage: discard_loop ROUNDS CHUNK_KB(multiple of 4) OUT [kvm]\n");
 		return 2;
 	}
 	signal(SIGUSR1, on_usr1);
@@ -34,6 +39,16 @@ int main(int argc, char **argv)
 	if (mem == MAP_FAILED) {
 		perror("mmap");
 		return 1;
+	}
+	if (argc == 5) {
+		struct kvm_userspace_memory_region r = { .slot = 0, .memory_size = chunk,
+							 .userspace_addr = (unsigned long)mem };
+		int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+
+		if (vm < 0 || ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r)) {
+			perror("discard_loop: KVM guest memory");
+			return 1;
+		}
 	}
 	while (!go)
 		pause();

@@ -50,6 +50,18 @@ static void test_sysfs_choice(void **state)
 	assert_int_equal(sysfs_choice_parse("[a b]", out, sizeof(out)), -EINVAL);
 }
 
+/* An exiting VMM (PF_EXITING, or a zombie) is not discovered again (found by the soak). */
+static void test_proc_stat_exiting(void **state)
+{
+	(void)state;
+	assert_int_equal(proc_stat_exiting("12 (qemu-system-x86) S 1 12 12 0 -1 4194560 5 0 0 0 1 2 0 0 20 0 1 0 9"), 0);
+	assert_int_equal(proc_stat_exiting("12 (qemu-system-x86) R 1 12 12 0 -1 4194564 5 0 0 0 1 2 0 0 20 0 1 0 9"), 1);
+	assert_int_equal(proc_stat_exiting("12 (a) b) Z 1 12 12 0 -1 4194560 5 0 0 0 1 2 0 0 20 0 1 0 9"), 1);
+	assert_int_equal(proc_stat_exiting("12 (x) S 1 12"), -EINVAL);
+	assert_int_equal(proc_stat_exiting("12 (x)"), -EINVAL);
+	assert_int_equal(proc_stat_exiting("no paren"), -EINVAL);
+}
+
 /* The host_state parsers that used to read files by path (now shared with the fuzzer). */
 static void test_host_text_parsers(void **state)
 {
@@ -674,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_sysfs_choice),
 		cmocka_unit_test(test_proc_stat),
 		cmocka_unit_test(test_host_text_parsers),
+		cmocka_unit_test(test_proc_stat_exiting),
 		cmocka_unit_test(test_ksm_stat_and_smaps),
 		cmocka_unit_test(test_evict_facts),
 		cmocka_unit_test(test_qemu_cmdline),

@@ -257,6 +257,11 @@ static void serve(struct fake *f, int fd)
 			put(fd, "{\"error\": {\"class\": \"DeviceNotActive\", \"desc\": \"No balloon device has been activated\"}}\r\n");
 		else if (strstr(line, "query-balloon"))
 			put(fd, "{\"return\": {\"actual\": 268435456}}\r\n");
+		else if (strstr(line, "human-monitor-command") && strstr(line, "info ramblock"))	/* QEMU 7.2 */
+			put(fd, "{\"return\": \"              Block Name    PSize              Offset               Used"
+			     "              Total\\r\\n                  pc.ram    4 KiB  0x0000000000000000 "
+			     "0x0000000004000000 0x0000000004000000\\r\\n    /rom@etc/acpi/tables    4 KiB  "
+			     "0x0000000004080000 0x0000000000020000 0x0000000000200000\\r\\n\"}\r\n");
 		else if (strstr(line, "qom-list") && strstr(line, "\"/machine/peripheral\""))
 			put(fd, "{\"return\": [{\"name\": \"type\", \"type\": \"string\"}]}\r\n");
 		else if (strstr(line, "qom-list"))
@@ -343,6 +348,9 @@ static void test_conversations(void **state)
 	assert_string_equal(bp, "/machine/peripheral-anon/device[0]");
 	assert_int_equal(q.v[VMM_QMP_guest_mem_total_bytes].v, 500000000);
 	assert_false(q.v[VMM_QMP_guest_mem_free_bytes].present);
+	assert_int_equal(q.nr_ramblocks, 2);		/* info ramblock: each block's Total */
+	assert_int_equal(q.ramblock_size[0], 0x4000000);
+	assert_int_equal(q.ramblock_size[1], 0x200000);
 	assert_int_equal(conn.fd, -1);			/* closed after each conversation */
 	fake_stop(&f);
 

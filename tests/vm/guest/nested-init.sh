@@ -44,6 +44,15 @@ madvise_bytes() {
 		END { printf "%d\n", n }' $T/trace
 }
 
+# guest_discards TGID: that tgid's MADV_DONTNEED calls of exactly kvm_guest_runner's balloon
+# chunk (64 KiB = 0x10000; 6.1 prints it without 0x): its discards of guest RAM; glibc's of
+# dead vCPU threads' stacks are megabytes
+guest_discards() {
+	awk -v t="$1" 'index($0, "sys_madvise(") && $0 ~ /len_in: (0x)?10000, behavior: (0x)?4\)/ &&
+		match($0, /\( *[0-9]+\)/) { g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ }
+		END { print n + 0 }' $T/trace
+}
+
 # madvise_calls TGID BEHAVIOR: that tgid's madvise calls with BEHAVIOR
 madvise_calls() {
 	awk -v t="$1" -v b="behavior: $2)" 'index($0, "sys_madvise(") && index($0, b) && match($0, /\( *[0-9]+\)/) {
@@ -110,17 +119,23 @@ run_case() {
 		req4=$(count_oracle kvm_mmu_spte_requested $p ' level 1$')
 		set4=$(count_oracle kvm_mmu_set_spte $p ' level 1 ')
 		if [ "$jb" = kmod ]; then map4=$set4; else map4=$req4; fi
+		# both backends split discards along guest RAM: the runner's 64 KiB chunks are balloon
+		# bytes, the rest (glibc's stacks of exited vCPU threads) vmm_own_discard_bytes
+		gd=$(guest_discards $p) all=$(madvise_bytes $p 4)
+		infl=$((gd * 65536)) infl_calls=$gd own="vmm_own_discard_bytes=$(vm .counters.vmm_own_discard_bytes $p)/$((all - gd * 65536))"
 		echo "RESULT case=$name backend=$backend user=$user json_backend=$jb pid=$p k=$k vcpus=$vc chunks=$ch" \
 			"tdp_faults=$(vm .counters.tdp_faults $p)/$(count_oracle kvm_page_fault $p)" \
 			"exits=$(vm .counters.exits $p)/$(count_oracle kvm_exit $p)" \
 			"tdp_map_4k=$(vm .counters.tdp_map_4k $p)/$map4" \
 			"hist_tdp_fault_ns=$(vm .histograms.tdp_fault_ns.count $p)/$(vm .counters.tdp_faults $p)" \
-			"balloon_inflate_bytes=$(vm .counters.balloon_inflate_bytes $p)/$(madvise_bytes $p 4)" \
+			"balloon_inflate_bytes=$(vm .counters.balloon_inflate_bytes $p)/$infl" $own \
 			"balloon_deflate_bytes=$(vm .counters.balloon_deflate_bytes $p)/$(madvise_bytes $p 3)" \
-			"hist_balloon_discard_ns=$(vm .histograms.balloon_discard_ns.count $p)/$(madvise_calls $p 4)" \
+			"hist_balloon_discard_ns=$(vm .histograms.balloon_discard_ns.count $p)/$infl_calls" \
 			"exited=$(vm .exited $p) overruns=$(overruns) info_spte_requested_4k=$req4 info_set_spte_4k=$set4"
 	done < /tmp/runners
 	grep -i "notice\|error" /tmp/snap.err | head -5
+	# how guest RAM was learned on this kernel, with which hooks
+	echo "GUESTRAM case=$name backend=$backend $(grep -E 'guest RAM of pid|kvm-vm \(memslots\)|__kvm_set_memory_region' /tmp/snap.err | tr -s ' ' | tr '\n' ';')"
 	phase "$name"
 }
 
@@ -216,14 +231,16 @@ if [ -e /vmmem.ko ]; then
 	oracle_start 'kvm:kvm_page_fault'
 	kill -USR1 $hp
 	while ! grep -q done /tmp/hold.out; do usleep 100000; done
-	sleep 2.5
 	echo 0 > $T/tracing_on
 	# series are keyed by vm (and uuid), not pid: vmmem_vm_info names the runner's vm label
 	# (a pid label is added only while another VM shares the name)
 	wget -q -O - http://127.0.0.1:9477/metrics > /tmp/metrics.txt
 	vm=$(grep "^vmmem_vm_info{.*pid=\"$hp\"" /tmp/metrics.txt | sed 's/^vmmem_vm_info{vm="\([^"]*\)".*/\1/')
 	m=$(grep -E "^vmmem_tdp_faults_total\{vm=\"$vm\"(,uuid=\"[^\"]*\")?(,pid=\"$hp\")?\} " /tmp/metrics.txt | awk '{ print $NF }')
-	echo "RESULT case=kmod-export backend=kmod user=mon json_backend=kmod pid=$hp tdp_faults=${m:-none}/$(count_oracle kvm_page_fault $hp) overruns=$(overruns)"
+	# the exporter's effective capabilities, every thread, while it serves through the group
+	xp=$(pidof vmmemtop)
+	caps=$(for t in /proc/$xp/task/*; do sed -n 's/^CapEff:[[:space:]]*//p' $t/status; done | sort -u | tr '\n' ',')
+	echo "RESULT case=kmod-export backend=kmod user=mon json_backend=kmod pid=$hp tdp_faults=${m:-none}/$(count_oracle kvm_page_fault $hp) overruns=$(overruns) capeff=${caps%,} threads=$(ls /proc/$xp/task | wc -l)"
 	kill $hp; wait $hp 2>/dev/null
 	killall vmmemtop; wait $ep
 	grep -v "^vmmemtop: counting" /tmp/export.err | head -3
