@@ -7,6 +7,8 @@
  * RAM (inflate), then MADV_WILLNEED the same (deflate), as QEMU's virtio-balloon does.
  * With RUNNER_HOLD=1 in the environment it stays alive after "done" until killed (so a
  * scrape can still see it), else it exits 200 ms after.
+ * With RUNNER_CREATE_EARLY=1 it creates the VM before SIGUSR1, so that /proc discovery finds
+ * it before its first KVM event (kernels where vmmem counts a VMM only from its discovery).
  * usage: kvm_guest_runner K [NVCPUS [CHUNKS]] */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -107,14 +109,17 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_usr1);
 	printf("%d\n", getpid());
 	fflush(stdout);
-	while (!go)
-		pause();
+	if (!getenv("RUNNER_CREATE_EARLY"))
+		while (!go)
+			pause();
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)
 		die("open /dev/kvm");
 	vm_fd = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm_fd < 0)
 		die("KVM_CREATE_VM");
+	while (!go)
+		pause();
 	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	size = DATA_GPA + nvcpus * k_pages * 4096;
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -2,7 +2,9 @@
  * sits in poll() and drains records until SECONDS pass or SIGTERM, then prints one line of
  * totals by type with the module's dropped_events. It is the "reader blocked in poll" of
  * the unload test, and an oracle-free check that the ring delivers what the counters count.
- * usage: vmmem_poll SECONDS */
+ * With PID, the line also gives that VMM's tdp_faults as the module counts them ("faults=N",
+ * "faults=none" when it has no slot): the stress rig's cheap per-cycle count.
+ * usage: vmmem_poll SECONDS [PID] */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,11 +38,12 @@ int main(int argc, char **argv)
 	struct vmmem_stream_req sreq = { .mask = VMMEM_EV_RARE_MASK };
 	unsigned long long by_type[VMMEM_NR_EV_TYPES] = { 0 }, balloon_bytes = 0, total = 0;
 	const struct vmmem_snapshot_header *h = (const void *)snap;
-	int secs = argc == 2 ? atoi(argv[1]) : 0, fd;
+	int secs = argc >= 2 && argc <= 3 ? atoi(argv[1]) : 0, fd;
+	long pid = argc == 3 ? atol(argv[2]) : 0;
 	time_t end;
 
 	if (secs <= 0) {
-		fprintf(stderr, "usage: vmmem_poll SECONDS\n");
+		fprintf(stderr, "usage: vmmem_poll SECONDS [PID]\n");
 		return 2;
 	}
 	signal(SIGTERM, on_term);
@@ -81,8 +84,25 @@ int main(int argc, char **argv)
 	for (int t = 1; t < VMMEM_NR_EV_TYPES; t++)
 		if (names[t])
 			printf(" %s=%llu", names[t], by_type[t]);
-	printf(" balloon_bytes=%llu dropped=%llu\n", balloon_bytes,
+	printf(" balloon_bytes=%llu dropped=%llu", balloon_bytes,
 	       (unsigned long long)h->host.c[VMMEM_H_dropped_events]);
+	if (pid > 0) {
+		long long faults = -1;
+
+		for (unsigned int i = 0; i < h->nr_vms && i < VMMEM_MAX_VMS; i++) {
+			const struct vmmem_vm_record *r = (const void *)(snap + h->header_size + (size_t)i * h->record_size);
+
+			if (h->header_size + (size_t)(i + 1) * h->record_size > sizeof(snap))
+				break;
+			if (r->tgid == (unsigned long)pid)
+				faults = r->counters.c[VMMEM_C_tdp_faults];
+		}
+		if (faults < 0)
+			printf(" faults=none");
+		else
+			printf(" faults=%lld", faults);
+	}
+	printf("\n");
 	close(fd);
 	return 0;
 }

@@ -1,11 +1,14 @@
 #!/bin/sh
-# /init of the nested-KVM guest (Debian's 6.1 kernel under TCG, -cpu max: SVM with NPT).
+# /init of the nested-KVM guest (one of tests/vm/lib/kernels.sh's kernels under TCG, -cpu max:
+# SVM with NPT).
 # Loads KVM, then runs each case with kvm_guest_runner (a tiny VMM) under `vmmemtop
 # snapshot` while a private tracefs instance records the oracle events, and prints one
 # RESULT line per runner: "name=vmmem/oracle" pairs the host compares (test_nested_kvm.sh).
 # Cases run with the BPF backend, then with vmmem.ko (kmod backend), as root and as an
 # unprivileged member of the device's group, and end with the module's unload tests.
-# Every phase prints "TIME <phase> <seconds since boot>". Ends with ALLDONE and powers off.
+# Every phase prints "TIME <phase> <seconds since boot>". A case the kernel cannot run prints
+# "NOTRUN case=NAME reason=..."; the kernel log is checked against /etc/denylist at the end
+# ("DENY <line>" for each hit, then "DMESG_BAD=N"). Ends with ALLDONE and powers off.
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -14,6 +17,12 @@ mount -t debugfs nodev /sys/kernel/debug
 mkdir -p /tmp && mount -t tmpfs -o mode=1777 tmp /tmp
 for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
 echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
+# 5.10: vmmem's BPF counts a VMM from the /proc scan that finds it (no in-kernel claim there,
+# see bpf/vmmem.bpf.c fmt_field): the runners create their VM before they are started
+case $(uname -r) in 5.10.*) export RUNNER_CREATE_EARLY=1 ;; esac
+# THP as 6.1 defaults it on every kernel (6.12's Debian build says always): a runner's 2 MiB
+# memslot backed by a host huge page would take one NPT fault for all of its 512 pages
+echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
 [ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
 ip link set lo up
 # a monitoring user in the device's group, and one outside it
@@ -134,6 +143,8 @@ run_case() {
 			"exited=$(vm .exited $p) overruns=$(overruns) info_spte_requested_4k=$req4 info_set_spte_4k=$set4"
 	done < /tmp/runners
 	grep -i "notice\|error" /tmp/snap.err | head -5
+	# the programs this kernel took (README's kernel table)
+	[ "$name" = bpf-64 ] && echo "HOOKS $(grep 'using it' /tmp/snap.err | sed 's/ *present, using it//' | awk '{ print $NF }' | tr '\n' ' ')"
 	# how guest RAM was learned on this kernel, with which hooks
 	echo "GUESTRAM case=$name backend=$backend $(grep -E 'guest RAM of pid|kvm-vm \(memslots\)|__kvm_set_memory_region' /tmp/snap.err | tr -s ' ' | tr '\n' ';')"
 	phase "$name"
@@ -165,10 +176,12 @@ thp_case() {
 	snapshot_start $2 root "--track $w" || { kill $w; return; }
 	oracle_start 'huge_memory:mm_collapse_huge_page'
 	kill -USR1 $w
-	while ! grep -q collapsed /tmp/thp.out; do usleep 100000; done
+	while ! grep -q collapsed /tmp/thp.out && kill -0 $w 2>/dev/null; do usleep 100000; done
 	echo 0 > $T/tracing_on
 	snapshot_stop
 	kill $w; wait $w 2>/dev/null
+	# MADV_COLLAPSE came with Linux 6.1 (mm/khugepaged.c madvise_collapse)
+	grep -q "collapsed [1-9]" /tmp/thp.out || { echo "NOTRUN case=$1 reason=no_MADV_COLLAPSE $(tr '\n' ' ' < /tmp/thp.out)"; phase "$1"; return; }
 	echo "RESULT case=$1 backend=$2 user=root json_backend=$(jq -r .backend /tmp/snap.json) pid=$w" \
 		"thp_collapses=$(vm .counters.thp_collapses $w)/$(count_oracle mm_collapse_huge_page $w 'status=succeeded')" \
 		"own=$(awk '/collapsed/ { print $2 }' /tmp/thp.out) overruns=$(overruns)"
@@ -190,8 +203,9 @@ remote_flush_case() {
 	req=$(cat $d/remote_tlb_flush_requests) done=$(cat $d/remote_tlb_flush)
 	snapshot_stop
 	kill $r; wait $r 2>/dev/null
-	if [ "$2" = kmod ]; then
-		# the module has no hook for it: unavailable (null), never a made-up 0
+	if [ "$2" = kmod ] || [ "$(vm .counters.kvm_remote_tlb_flushes $r)" = null ]; then
+		# no hook for it (the module; BPF where kvm.ko has no BTF for fentry): unavailable
+		# (null), never a made-up 0
 		echo "RESULT case=$1 backend=$2 user=root json_backend=$(jq -r .backend /tmp/snap.json) pid=$r" \
 			"unavailable_kvm_remote_tlb_flushes=$(vm .counters.kvm_remote_tlb_flushes $r) info_debugfs_requests=$req"
 	else
@@ -280,9 +294,11 @@ if [ -e /vmmem.ko ]; then
 	run_case kmod-kvm-reloaded kmod root "64:1"
 	rmmod vmmem; echo "LAST_UNLOAD rc=$?"
 	phase unload
-	echo "DMESG_BAD=$(dmesg | grep -cE 'WARNING|BUG:|Oops|Call Trace|general protection|soft lockup|rcu.*stall')"
-	dmesg | grep -E 'WARNING|BUG:|Oops|Call Trace|general protection|soft lockup|rcu.*stall' | head -5
 	dmesg | grep "vmmem:" | head -12
 fi
+# the kernel log against the denylist (tests/vm/guest/denylist, libbpf CI's kind)
+dmesg > /tmp/dmesg
+grep -E -f /etc/denylist /tmp/dmesg | head -20 | sed 's/^/DENY /'
+echo "DMESG_BAD=$(grep -cE -f /etc/denylist /tmp/dmesg)"
 echo ALLDONE
 poweroff -f

@@ -1,5 +1,5 @@
 #!/bin/sh
-# /init of the record rig's guest (Debian's 6.1 kernel under TCG, -cpu max: SVM with NPT).
+# /init of the record rig's guest (a kernels.sh kernel under TCG, -cpu max: SVM with NPT).
 # For each backend (bpf, then kmod when /vmmem.ko is there), runs two kvm_guest_runner VMMs
 # under `vmmemtop record --events default,tdp_fault,exit --slow-us 100` while a
 # private tracefs instance records kvm:kvm_page_fault and kvm:kvm_exit (the oracle), then prints
@@ -13,6 +13,9 @@ mkdir -p /tmp && mount -t tmpfs tmp /tmp
 for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
 echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
 [ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
+# as in nested-init.sh: 5.10 counts a VMM from its discovery; 4 KiB NPT faults everywhere
+case $(uname -r) in 5.10.*) export RUNNER_CREATE_EARLY=1 ;; esac
+echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
 
 T=/sys/kernel/tracing/instances/oracle
 mkdir $T

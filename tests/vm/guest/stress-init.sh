@@ -1,0 +1,67 @@
+#!/bin/sh
+# /init of the module lifecycle stress guest (6.1 or 6.12 under TCG, -cpu max): CYCLES cycles
+# of insmod vmmem.ko -> a reader blocked in poll() on /dev/vmmem -> count one kvm_guest_runner
+# through the module (the reader reads its count from /dev/vmmem) against tracefs -> a second runner
+# firing probes while the reader closes and rmmod runs; every 10th cycle kvm.ko is unloaded
+# and reloaded under the loaded module first. One line per cycle:
+#   CYCLE n=N faults=VMMEM/ORACLE rmmod=RC poll=LINE kvm_reload=RC
+# then the kernel log against /etc/denylist (DENY lines, DMESG_BAD=N), LEFT=<modules named
+# vmmem still loaded>, ALLDONE.
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tracefs nodev /sys/kernel/tracing
+mkdir -p /tmp && mount -t tmpfs -o mode=1777 tmp /tmp
+for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
+echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
+[ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
+echo madvise > /sys/kernel/mm/transparent_hugepage/enabled	# 4 KiB NPT faults on every kernel
+[ -n "${STRESS_TRACE:-}" ] && set -x
+CYCLES=$(sed -n 's/.*vmmem_cycles=\([0-9]*\).*/\1/p' /proc/cmdline)
+T=/sys/kernel/tracing/instances/oracle
+mkdir $T
+echo 1 > $T/options/record-tgid
+echo 'kvm:kvm_page_fault' > $T/set_event
+
+count_oracle() {
+	awk -v t="$1" 'index($0, "kvm_page_fault:") && match($0, /\( *[0-9]+\)/) {
+		g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } END { print n + 0 }' $T/trace
+}
+
+i=1
+while [ $i -le ${CYCLES:-50} ]; do
+	insmod /vmmem.ko || echo "CASEFAIL insmod cycle $i"
+	krc=-
+	if [ $((i % 10)) = 0 ]; then
+		# kvm.ko goes and comes back under the loaded module (its notifier re-attaches probes)
+		rmmod kvm_amd && rmmod kvm; krc=$?
+		for m in $(cat /etc/modules.order); do case $m in *kvm*) insmod "$m";; esac; done
+		echo 'kvm:kvm_page_fault' > $T/set_event	# the oracle's event went with kvm.ko
+	fi
+	rm -f /tmp/poll.out
+	kvm_guest_runner 32 1 > /dev/null &
+	r=$!
+	# the reader sits in poll() all cycle long; at its end it reads the runner's count
+	vmmem_poll 120 $r > /tmp/poll.out &
+	pp=$!
+	while ! grep -q polling /tmp/poll.out 2>/dev/null; do usleep 20000; done
+	echo 0 > $T/tracing_on; echo > $T/trace; echo 1 > $T/tracing_on
+	kill -USR1 $r; wait $r
+	echo 0 > $T/tracing_on
+	# probes fire while the reader closes and the module goes
+	kvm_guest_runner 512 1 > /dev/null &
+	r2=$!
+	kill -USR1 $r2
+	kill -TERM $pp; wait $pp
+	f=$(sed -n 's/.* faults=\([^ ]*\).*/\1/p' /tmp/poll.out)
+	rmmod vmmem; rc=$?
+	wait $r2
+	echo "CYCLE n=$i faults=$f/$(count_oracle $r) rmmod=$rc kvm_reload=$krc poll=$(tail -n 1 /tmp/poll.out | tr ' ' ',')"
+	i=$((i + 1))
+done
+dmesg > /tmp/dmesg
+grep -E -f /etc/denylist /tmp/dmesg | head -20 | sed 's/^/DENY /'
+echo "DMESG_BAD=$(grep -cE -f /etc/denylist /tmp/dmesg)"
+echo "LEFT=$(grep -c '^vmmem ' /proc/modules)"
+echo ALLDONE
+poweroff -f

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# vmmem.ko lifecycle under stress, on 6.1 and 6.12 (tests/vm/lib/kernels.sh; the module is
+# built against each kernel's headers): STRESS_CYCLES (default 50) cycles of load -> a reader
+# blocked in poll() -> count a KVM runner through the module -> unload while a second runner's
+# probes fire; kvm.ko unloaded and reloaded under the module every 10 cycles.
+# Oracle: the guest's tracefs kvm:kvm_page_fault by pid (every cycle's count must equal it).
+# Also: every rmmod succeeds once the reader closed, no module is left loaded, and the
+# guest's kernel log has no line of tests/vm/guest/denylist.
+set -u
+. "$(dirname "$0")/../host/lib.sh"
+. "$(dirname "$0")/lib/initramfs.sh"
+. "$(dirname "$0")/lib/qemu.sh"
+need_vm_rig
+make_tmp
+at_exit vm_stop_all
+cycles=${STRESS_CYCLES:-50}
+ok=1
+for v in ${STRESS_KERNELS:-6.1 6.12}; do
+	start=$(date +%s)
+	guest_use "$v"
+	kernel_fetch || fail "cannot fetch guest kernel $v"
+	guest_kmod "$v"
+	INITRD=$TOPDIR/build/vm/stress-$v.cpio.gz
+	build_initramfs "$INITRD" "$(dirname "$0")/guest/stress-init.sh" "kvm-amd" \
+		"$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner" "$TOOLS/vmmem_poll:/bin/vmmem_poll" \
+		"$GUEST_KO:/vmmem.ko" "$(dirname "$0")/guest/denylist:/etc/denylist" || fail "cannot build the initramfs"
+	VM_APPEND="vmmem_cycles=$cycles ${VM_APPEND:-}" vm_start "s$v" "$INITRD" 1024 -smp 2
+	vm_wait "s$v" ALLDONE $((120 + cycles * 12)) || { tail -20 "${VM_LOG[s$v]}"; fail "the $v stress guest did not finish"; }
+	vm_stop "s$v"
+	log=$TMP/stress-$v
+	tr -d '\r' < "${VM_LOG[s$v]}" > "$log"
+	grep -E "^(NPT|NOKVM|CASEFAIL|DENY|DMESG|LEFT)|insmod .* failed" "$log"
+	bad() { echo "  BAD($v): $*"; ok=0; }
+	grep -q "^CASEFAIL" "$log" && bad "a cycle could not run"
+	n=$(grep -c "^CYCLE " "$log")
+	[ "$n" = "$cycles" ] || bad "$n of $cycles cycles ran"
+	while read -r line; do
+		f=$(sed -n 's/.* faults=\([^ ]*\).*/\1/p' <<< "$line")
+		[ "${f%%/*}" = "${f#*/}" ] && [ "${f#*/}" -ge 33 ] 2>/dev/null || bad "count: $line"
+		grep -q " rmmod=0 " <<< "$line" || bad "rmmod failed: $line"
+		grep -qE "kvm_reload=(-|0) " <<< "$line" || bad "kvm.ko did not unload under the module: $line"
+		grep -q "poll=EVENTS" <<< "$line" || bad "the poll reader did not end cleanly: $line"
+	done < <(grep "^CYCLE " "$log")
+	grep -q "^DMESG_BAD=0$" "$log" || bad "denylisted kernel log lines (DENY above)"
+	grep -q "^LEFT=0$" "$log" || bad "vmmem.ko left loaded"
+	echo "$v: $n cycles, faults $(grep "^CYCLE " "$log" | head -1 | sed 's/.*faults=\([^ ]*\).*/\1/') each (vmmem/tracefs), kvm.ko reloaded $(grep -c 'kvm_reload=0' "$log") times, $(( $(date +%s) - start )) s"
+done
+[ $ok = 1 ] || fail "see BAD lines above"
+echo "PASS: $cycles load/count/unload cycles per kernel, counts equal tracefs, kvm.ko reloads, no denylisted log line, nothing left loaded"
