@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every source file names its license in an SPDX line, the one LICENSE gives its directory
 # (kmod/, bpf/, *.bpf.c, Kbuild: GPL-2.0; the ABI header: GPL-2.0 WITH Linux-syscall-note;
 # the rest: MIT). Oracle: tests/spdx.py's rules over `git ls-files`. ~1 s.
