@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Advisor rules. Every threshold is named here and tabled in README.md with its source:
  * ksmtuned (committed vs free memory, ±300/−50 steps), oVirt MoM (host free fraction 0.20,
  * 5 % balloon steps), the kernel's KSM advisor, and vmmem's own fault and TLB measurements. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Snapshot -> Prometheus text 0.0.4 / OpenMetrics 1.0.0. Family names come from the ABI
  * counter tables (tdp_faults -> vmmem_tdp_faults_total); a counter the backend cannot count
  * and a VM that has exited are absent, never 0. */

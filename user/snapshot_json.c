@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Snapshot -> JSON. Unavailable values (absent file, missing kernel hook) are null, never 0. */
 #include <errno.h>
 #include <math.h>

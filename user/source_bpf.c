@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* BPF backend: loads bpf/vmmem.bpf.c (CO-RE), attaches what the running kernel has, and
  * reads the per-CPU counters. The lifecycle follows libbpf-tools: open, size maps, choose
  * programs by probing, load, attach one by one (a missing hook disables its counters

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Drill-down: every counter of one VM (rate and total), its latency histograms, and longer
  * history graphs (5 min at 1 s, 1 h at 10 s, 24 h at 1 min) of the selected metric. */
 #include <ncurses.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Reading one VMM's facts from /proc: identity (stat, cmdline, fds: once per process instance),
  * memory counters (status, every sample), KSM (ksm_stat), and the page-table walk of smaps_rollup
  * (AnonHugePages: rarely, see core.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What /proc says about one VMM process: identity, name, size, memory, KSM state. */
 #ifndef VMMEM_VMM_INFO_H
 #define VMMEM_VMM_INFO_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The advisor's rules on fixed scenarios. Oracle: the hand-written expectations beside each
 # snapshot. tests/advise/NAME.json must give exactly the "id target" lines of NAME.expect
 # (and, if NAME.jq exists, that jq filter must print true on the output: exact commands);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # KSM attribution, real ksmd on the host kernel.
 # Oracles: /proc/PID/ksm_stat ksm_merging_pages (per process), and a tracefs count of
 # ksm:ksm_stop_scan (host-wide scan batches) over the same window.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* KSM workload: N_IDENTICAL pages with a content every ksm_worker shares (never zero, so
  * use_zero_pages plays no part) and N_UNIQUE pages of random content, all MADV_MERGEABLE.
  * Prints its pid, then waits until killed. With "kvm" it also creates a KVM VM (and keeps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: advisor hysteresis (no flip-flop), contradiction guard, never what is in place,
  * and the snapshot loader on malformed input. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: /proc and sysfs parsers and the QEMU/VMM command-line parser, with malformed input. */
 #include <errno.h>
 #include <stdarg.h>
