@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The aggregation core: discovers VMMs, drives the backend, and turns cumulative kernel
  * counters into per-interval snapshots. Exited VMMs are reported once with their final
  * counters, then their kernel slots are reaped.

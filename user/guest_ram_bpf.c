@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The BPF backend's guest RAM tables (bpf/guest_ram.bpf.h): learned once a second for every
  * tracked VMM, from its KVM memslots (the kvm-vm file iterator) or, for a QEMU without KVM,
  * from its RAM blocks (QMP sizes matched to its MADV_DONTFORK mappings), with the backing

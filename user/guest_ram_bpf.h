@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The BPF backend's guest RAM tables (see guest_ram_bpf.c). */
 #ifndef VMMEM_GUEST_RAM_BPF_H
 #define VMMEM_GUEST_RAM_BPF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A backend ("source") delivers raw kernel counters to the aggregation core.
  * Backends: source_bpf.c (BPF programs), source_kmod.c (/dev/vmmem). Same interface. */
 #ifndef VMMEM_SOURCE_H

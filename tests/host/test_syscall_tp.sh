@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # No host-wide slow path by default: vmmemtop in its default mode attaches no syscalls:*
 # tracepoint (oracle: the kernel's own list of BPF perf attachments, `bpftool perf`, and
 # tracefs' enabled syscall events); where the kernel refuses fexit (this host), the balloon

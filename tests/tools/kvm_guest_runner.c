@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A minimal VMM for the nested rig: after SIGUSR1 it creates a KVM VM with NVCPUS vCPUs in
  * 32-bit flat protected mode; each vCPU writes one byte to each of K distinct 4 KiB guest
  * pages (its own range), then halts. Every first touch is an EPT/NPT violation, so
