@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Churn soak: SOAK_ROUNDS rounds of SOAK_VMS short-lived VMMs (tests/tools/churn_vmm: real
 # processes holding a kvm-vm fd, guest RAM registered with KVM_SET_USER_MEMORY_REGION, at
 # most SOAK_CONC alive at once), each discarding exactly SOAK_DISCARD_KB of its guest RAM and
