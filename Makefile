@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vmmem: `make run` installs, builds and starts vmmemtop; `make test` installs, builds and
 # runs every test. Everything is built under build/.
 

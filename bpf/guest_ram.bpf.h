@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Guest RAM of each VMM, for the balloon counters: which bytes of a discard fall inside the
  * VM's memory and free memory there (balloon_inflate_bytes), and which are the VMM's own
  * (vmm_own_discard_bytes). The table per VMM slot is written by user space

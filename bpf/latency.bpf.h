@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Latency histograms (log2 ns) per VMM, and per-thread start times for the timed spans:
  * VM exit -> next entry, TDP fault -> next entry, discard syscall, TLB shootdown. */
 #ifndef VMMEM_LATENCY_BPF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* The VMM table shared by every program: which tgids are VMMs, and their per-CPU counters.
  *
  * The hot-path filter is one array lookup indexed by tgid (inlined by the verifier, no

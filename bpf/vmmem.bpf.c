@@ -606,6 +606,9 @@ int ksm_merge_one_rec_tp(struct trace_event_raw_ksm_merge_one_page *ctx)
 	return 0;
 }
 
+#include "ksm_fn.bpf.h"
+#include "evict.bpf.h"
+
 /* ---------------- THP ---------------- */
 
 #define SCAN_SUCCEED 1	/* mm/khugepaged.c enum scan_result */

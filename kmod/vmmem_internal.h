@@ -11,6 +11,8 @@
 #include <linux/percpu.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+
+struct mm_struct;
 #include "uapi/vmmem.h"
 
 #define VMMEM_PFX "vmmem: "
@@ -133,5 +135,22 @@ int vmmem_kprobes_init(bool tlb_latency);
 void vmmem_kprobes_exit(void);
 void vmmem_kprobes_available(u64 avail[4]);
 u64 vmmem_kprobes_missed(void);
+/* True if the named tracepoint has a probe of ours attached now. */
+bool vmmem_probes_attached(const char *name);
+
+/* ---- KSM (vmmem_ksm.c): tracepoints on 6.4+, kprobes before ---- */
+void vmmem_ksm_merged(struct mm_struct *mm);
+void vmmem_ksm_scan_start(void);
+void vmmem_ksm_scan_stop(u32 rmap_entries);
+void vmmem_ksm_kprobes_init(bool merges, bool scans);
+void vmmem_ksm_kprobes_exit(void);
+void vmmem_ksm_kprobes_available(u64 avail[4]);
+u64 vmmem_ksm_kprobes_missed(void);
+
+/* ---- eviction of guest memory (vmmem_evict.c): kprobes ---- */
+void vmmem_evict_init(void);
+void vmmem_evict_exit(void);
+void vmmem_evict_available(u64 avail[4]);
+u64 vmmem_evict_missed(void);
 
 #endif

@@ -68,7 +68,9 @@ static void available(u64 avail[4])
 	avail[0] = avail[1] = avail[2] = avail[3] = 0;
 	vmmem_probes_available(avail);
 	vmmem_kprobes_available(avail);
-	avail[1] = BIT_ULL(VMMEM_H_dropped_events) | BIT_ULL(VMMEM_H_missed_runs) |
+	vmmem_ksm_kprobes_available(avail);
+	vmmem_evict_available(avail);
+	avail[1] |= BIT_ULL(VMMEM_H_dropped_events) | BIT_ULL(VMMEM_H_missed_runs) |
 		   BIT_ULL(VMMEM_H_pool_exhausted);
 }
 
@@ -95,7 +97,8 @@ retry:
 		goto retry;
 	}
 	if (n > 0) {
-		h->host.c[VMMEM_H_missed_runs] += vmmem_kprobes_missed();
+		h->host.c[VMMEM_H_missed_runs] += vmmem_kprobes_missed() + vmmem_ksm_kprobes_missed() +
+					      vmmem_evict_missed();
 		if ((size_t)n > len)
 			n = -EMSGSIZE;	/* the caller's buffer must hold the whole snapshot */
 		else if (copy_to_user(ubuf, h, n))
@@ -279,6 +282,10 @@ static int __init vmmem_init(void)
 	if (vmmem_guest_ram_init())
 		pr_warn(VMMEM_PFX "no memory for guest RAM tables: balloon counters unavailable\n");
 	vmmem_kprobes_init(tlb_latency);
+	/* KSM: the tracepoints where the kernel has them (6.4+), else kprobes */
+	vmmem_ksm_kprobes_init(!vmmem_probes_attached("ksm_merge_with_ksm_page"),
+			       !vmmem_probes_attached("ksm_stop_scan"));
+	vmmem_evict_init();
 	INIT_DELAYED_WORK(&tick_work, tick_fn);
 	schedule_delayed_work(&tick_work, TICK);
 	pr_info(VMMEM_PFX "loaded: ABI %d, %u VM slots, %u events per CPU, /dev/vmmem group %u\n",
@@ -300,6 +307,8 @@ static void __exit vmmem_exit(void)
 {
 	/* no file is open (the module would be pinned): no new ones from here */
 	device_remove_node();
+	vmmem_evict_exit();
+	vmmem_ksm_kprobes_exit();
 	vmmem_kprobes_exit();
 	vmmem_probes_exit();	/* returns when no probe of ours runs any more */
 	cancel_delayed_work_sync(&tick_work);

@@ -176,12 +176,43 @@ static void probe_sched_process_exit(void *data, struct task_struct *p)
 		vmmem_slot_exit(p->tgid);
 }
 
+/* ---- KSM (6.4+): include/trace/events/ksm.h ---- */
+
+/* TP_PROTO(int seq, u32 rmap_entries) */
+static void probe_ksm_start_scan(void *data, int seq, u32 rmap_entries)
+{
+	vmmem_ksm_scan_start();
+}
+
+static void probe_ksm_stop_scan(void *data, int seq, u32 rmap_entries)
+{
+	vmmem_ksm_scan_stop(rmap_entries);
+}
+
+/* TP_PROTO(void *ksm_page, unsigned long pfn, void *rmap_item, void *mm, int err):
+ * try_to_merge_with_ksm_page() (mm/ksm.c) */
+static void probe_ksm_merge_with_ksm_page(void *data, void *ksm_page, unsigned long pfn,
+					  void *rmap_item, void *mm, int err)
+{
+	if (!err)
+		vmmem_ksm_merged(mm);
+}
+
+/* TP_PROTO(unsigned long pfn, void *rmap_item, void *mm, int err) */
+static void probe_ksm_merge_one_page(void *data, unsigned long pfn, void *rmap_item, void *mm, int err)
+{
+	if (!err)
+		vmmem_ksm_merged(mm);
+}
+
 struct probe {
 	const char *name;
 	void *func;
 	bool in_kvm;			/* defined in kvm.ko */
 	u64 counters;			/* VM counters it feeds */
 	u64 hists;			/* VM histograms it feeds */
+	u64 host_counters;		/* host counters it feeds */
+	u64 host_hists;			/* host histograms it feeds */
 	struct tracepoint *tp;		/* attached to, or NULL */
 };
 
@@ -197,6 +228,11 @@ static struct probe probes[] = {
 	  C(tlb_shootdown_ipis) | C(tlb_flush_pages) | C(tlb_full_flushes) },
 	{ "mm_collapse_huge_page", probe_mm_collapse_huge_page, false, C(thp_collapses) },
 	{ "sched_process_exit", probe_sched_process_exit, false },
+	{ "ksm_start_scan", probe_ksm_start_scan, false },
+	{ "ksm_stop_scan", probe_ksm_stop_scan, false, 0, 0,
+	  BIT_ULL(VMMEM_H_ksm_scans), BIT_ULL(VMMEM_HHIST_ksm_scan_ns) },
+	{ "ksm_merge_with_ksm_page", probe_ksm_merge_with_ksm_page, false, C(ksm_merged_pages) },
+	{ "ksm_merge_one_page", probe_ksm_merge_one_page, false, C(ksm_merged_pages) },
 };
 static DEFINE_MUTEX(probes_lock);
 
@@ -242,6 +278,16 @@ static bool attached(const char *name)
 	return false;
 }
 
+bool vmmem_probes_attached(const char *name)
+{
+	bool ret;
+
+	mutex_lock(&probes_lock);
+	ret = attached(name);
+	mutex_unlock(&probes_lock);
+	return ret;
+}
+
 static void attach_core(struct tracepoint *tp, void *priv)
 {
 	attach(tp, false);
@@ -282,7 +328,9 @@ void vmmem_probes_available(u64 avail[4])
 		if (!probes[i].tp)
 			continue;
 		avail[0] |= probes[i].counters;
+		avail[1] |= probes[i].host_counters;
 		avail[2] |= probes[i].hists;
+		avail[3] |= probes[i].host_hists;
 	}
 	mutex_unlock(&probes_lock);
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages vmmem needs. Idempotent; silent when all are present.
 #   tests/deps.sh run    what building and running vmmemtop needs (make run): toolchain, libraries
 #   tests/deps.sh test   that plus what the tests, benchmarks and demo need (make test/bench/demo)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the cmocka unit-test binaries (built with ASan/UBSan) given as arguments.
 set -u
 rc=0

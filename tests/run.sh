@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every end-to-end test (tests/host/test_*.sh, then tests/vm/test_*.sh) and prints one
 # closing line "N passed, N failed, N skipped". A test script exits 0 (pass), 77 (skip, after
 # printing "SKIP: reason") or anything else (fail). In CI (CI=true) a skip counts as a failure:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Advisor rules. Every threshold is named here and tabled in README.md with its source:
  * ksmtuned (committed vs free memory, ±300/−50 steps), oVirt MoM (host free fraction 0.20,
  * 5 % balloon steps), the kernel's KSM advisor, and vmmem's own fault and TLB measurements. */
@@ -22,6 +23,8 @@
 #define BALLOON_STEP		0.95	/* MoM: shrink to 95 % per step */
 #define SWAP_RESERVE_FRACTION	0.10	/* host reserve for swap sizing: 10 % of RAM, at least 1 GiB */
 #define KSMD_CPU_CHURN		0.05	/* ksmd share worth questioning when it mostly meets churn */
+#define SWAPIN_BYTES_HIGH	(1024.0 * 1024)	/* bytes/s of guest memory read back from swap */
+#define KVM_MAJFLT_HIGH		100.0	/* major faults/s KVM takes on evicted guest memory */
 #define FORECAST_MIN_FRACTION	0.01	/* a KSM forecast saving < 1 % of RAM: not worth ksmd */
 #define FORECAST_BIG_FRACTION	0.10	/* >= 10 % of RAM: worth saying even without pressure */
 #define FORECAST_MAX_AGE_S	86400	/* older forecasts are reported but decide nothing */
@@ -29,7 +32,7 @@
 const char *const advice_ids[] = {
 	"ksm-enable", "ksm-disable", "ksm-scan-faster", "ksm-scan-slower", "ksm-exclude-vm",
 	"thp-enable", "thp-defrag", "hugepages-vm", "balloon-inflate", "balloon-deflate",
-	"swap-increase", "healthy", NULL,
+	"swap-increase", "vm-host-swapped", "healthy", NULL,
 };
 
 const char *advice_severity_name(enum advice_severity s)
@@ -452,6 +455,14 @@ static void rules_thp(struct ctx *x)
 	}
 }
 
+/* The host reads this VM's memory back from swap (at least the relaxed thresholds). */
+static bool vm_swapped(const struct snapshot *s, const struct vm_snapshot *v, double scale)
+{
+	double sin = vm_rate(s, v, VMMEM_C_swapin_bytes), maj = vm_rate(s, v, VMMEM_C_kvm_major_faults);
+
+	return (sin == sin && sin >= SWAPIN_BYTES_HIGH * scale) || (maj == maj && maj >= KVM_MAJFLT_HIGH * scale);
+}
+
 /* ---- balloons ---- */
 
 static void rules_balloon(struct ctx *x)
@@ -486,7 +497,9 @@ static void rules_balloon(struct ctx *x)
 			}
 			continue;
 		}
-		if (r == r && r < IDLE_FAULTS && v->info.rss_kb.present && v->info.rss_kb.v > idlest_rss) {
+		/* a VM stalled in host swap takes few TDP faults, but it is not idle */
+		if (r == r && r < IDLE_FAULTS && !vm_swapped(x->s, v, RELAX) && v->info.rss_kb.present &&
+		    v->info.rss_kb.v > idlest_rss) {
 			idlest = v;
 			idlest_rss = v->info.rss_kb.v;
 		}
@@ -515,6 +528,93 @@ static void rules_balloon(struct ctx *x)
 			balloon_command(a, idlest, target);
 			snprintf(a->risk, sizeof(a->risk),
 				 "the guest may swap or drop caches; needs a balloon driver in the guest");
+		}
+	}
+}
+
+/* ---- a VM the host is swapping ---- */
+
+/* esxtop users look at SWR/s first: a guest whose memory the host swaps stalls in KVM's own
+ * page faults (hva_to_pfn -> get_user_pages -> do_swap_page), invisible to the guest. */
+static void rules_vm_swapped(struct ctx *x)
+{
+	char tg[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3], q2[VMM_NAME_MAX * 4 + 3];
+	const struct host_meminfo *m = &x->s->host.mem;
+	struct advice *a;
+
+	for (int i = 0; i < x->s->nr_vms; i++) {
+		const struct vm_snapshot *v = &x->s->vms[i], *idle = NULL;
+		double sin = vm_rate(x->s, v, VMMEM_C_swapin_bytes);
+		double maj = vm_rate(x->s, v, VMMEM_C_kvm_major_faults);
+		double rec = vm_rate(x->s, v, VMMEM_C_mmu_inval_reclaim_bytes);
+		uint64_t inflated = v->total.c[VMMEM_C_balloon_inflate_bytes];
+		uint64_t deflated = v->total.c[VMMEM_C_balloon_deflate_bytes];
+		double idle_rss = 0;
+		size_t o = 0;
+
+		if (v->exited)
+			continue;
+		a = add(x, "vm-host-swapped", vm_target(v, tg, sizeof(tg)),
+			x->free_fraction < CRIT_FREE_FRACTION ? ADVICE_CRIT : ADVICE_WARN,
+			vm_swapped(x->s, v, 1), vm_swapped(x->s, v, RELAX));
+		if (!a)
+			continue;
+		/* the idlest other VM with memory to give */
+		for (int j = 0; j < x->s->nr_vms; j++) {
+			const struct vm_snapshot *w = &x->s->vms[j];
+			double r = vm_rate(x->s, w, VMMEM_C_tdp_faults), wm = vm_rate(x->s, w, VMMEM_C_kvm_major_faults);
+
+			if (w == v || w->exited || !(r == r && r < IDLE_FAULTS) || (wm == wm && wm > 0) ||
+			    vm_swapped(x->s, w, RELAX) ||
+			    !w->info.rss_kb.present || w->info.rss_kb.v <= idle_rss)
+				continue;
+			idle = w;
+			idle_rss = w->info.rss_kb.v;
+		}
+		o = snprintf(a->evidence, sizeof(a->evidence), "the host reads this VM's memory back from swap:");
+		if (sin == sin)
+			o += snprintf(a->evidence + o, sizeof(a->evidence) - o, " %.1f MiB/s swapped in,", sin / 1048576);
+		if (o < sizeof(a->evidence) && maj == maj)
+			o += snprintf(a->evidence + o, sizeof(a->evidence) - o, " %.0f KVM major faults/s", maj);
+		if (o < sizeof(a->evidence) && rec == rec)
+			o += snprintf(a->evidence + o, sizeof(a->evidence) - o, ", reclaim unmapped %.1f MiB/s of it",
+				      rec / 1048576);
+		if (o < sizeof(a->evidence) && v->info.swap_kb.present)
+			o += snprintf(a->evidence + o, sizeof(a->evidence) - o, ", %.0f MiB in swap now",
+				      v->info.swap_kb.v / 1024.0);
+		if (o < sizeof(a->evidence))
+			snprintf(a->evidence + o, sizeof(a->evidence) - o, " (thresholds %.0f MiB/s, %.0f faults/s)",
+				 SWAPIN_BYTES_HIGH / 1048576, KVM_MAJFLT_HIGH);
+		if (inflated > deflated) {
+			double give_kb = (inflated - deflated) / 1024.0;
+			double cfg_kb = opt(v->info.mem_configured_kb, 0);
+
+			snprintf(a->action, sizeof(a->action), "deflate its balloon (%.0f MiB held): the guest "
+				 "then uses its own memory instead of host swap", give_kb / 1024);
+			snprintf(a->command, sizeof(a->command), "virsh setmem %s %.0fK --live\n"
+				 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
+				 shq(v->info.name, q, sizeof(q)), cfg_kb, cfg_kb * 1024);
+			snprintf(a->risk, sizeof(a->risk), "host free memory drops by %.0f MiB; free it elsewhere first",
+				 give_kb / 1024);
+		} else if (idle) {
+			double cur = opt(idle->info.mem_configured_kb, idle_rss);
+			double target = floor(cur * BALLOON_STEP);
+
+			snprintf(a->action, sizeof(a->action), "inflate the balloon of the idle %.60s (%.1f TDP faults/s, "
+				 "%.0f MiB resident) by 5%% so the host stops swapping this VM",
+				 idle->info.name, vm_rate(x->s, idle, VMMEM_C_tdp_faults), idle_rss / 1024);
+			snprintf(a->command, sizeof(a->command), "virsh setmem %s %.0fK --live\n"
+				 "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":%.0f}}",
+				 shq(idle->info.name, q2, sizeof(q2)), target, target * 1024);
+			snprintf(a->risk, sizeof(a->risk), "the idle guest may swap or drop caches; needs its balloon driver");
+		} else {
+			double have = opt(m->swap_total_kb, 0), left = opt(m->swap_free_kb, 0);
+
+			snprintf(a->action, sizeof(a->action), "no idle VM to shrink: add RAM or move a VM away; "
+				 "host swap is %.0f MiB, %.0f MiB free", have / 1024, left / 1024);
+			snprintf(a->command, sizeof(a->command), "virsh migrate --live %s qemu+ssh://OTHER-HOST/system",
+				 shq(v->info.name, q, sizeof(q)));
+			snprintf(a->risk, sizeof(a->risk), "live migration copies the VM's memory over the network");
 		}
 	}
 }
@@ -553,7 +653,7 @@ static bool contradicts(const struct advice *a, const struct advice *b)
 	static const char *const pairs[][2] = {
 		{ "ksm-enable", "ksm-disable" }, { "ksm-scan-faster", "ksm-scan-slower" },
 		{ "ksm-disable", "ksm-scan-faster" }, { "ksm-disable", "ksm-scan-slower" },
-		{ "balloon-inflate", "balloon-deflate" },
+		{ "balloon-inflate", "balloon-deflate" }, { "balloon-inflate", "vm-host-swapped" },
 	};
 
 	if (strcmp(a->target, b->target))
@@ -646,6 +746,7 @@ int advise_evaluate(const struct snapshot *s, struct advise_state *st, struct ad
 		rules_ksm(&x);
 		rules_thp(&x);
 		rules_balloon(&x);
+		rules_vm_swapped(&x);
 		rules_swap(&x);
 	}
 	for (int i = 0; i < x.n && n < max; i++) {

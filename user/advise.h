@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The advisor: KSM, THP, balloon and swap recommendations from one snapshot, each with its
  * evidence, the exact command and the risk. Rules are documented in README.md. */
 #ifndef VMMEM_ADVISE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Feature probes for the BPF backend: tracefs, tracepoints, BTF functions (vmlinux and modules). */
 #include <dirent.h>
 #include <errno.h>

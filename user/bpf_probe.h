@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Feature probes for the BPF backend: which hooks does the running kernel have? */
 #ifndef VMMEM_BPF_PROBE_H
 #define VMMEM_BPF_PROBE_H

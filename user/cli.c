@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Command-line helpers: every number goes through strto* with an end pointer and errno. */
 #include <errno.h>
 #include <limits.h>

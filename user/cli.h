@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Command-line helpers shared by the subcommands: strict number parsing, exit codes. */
 #ifndef VMMEM_CLI_H
 #define VMMEM_CLI_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `vmmemtop advise`: recommendations from a live sample or a snapshot file. */
 #include <errno.h>
 #include <getopt.h>

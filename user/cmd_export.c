@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `vmmemtop export`: serve /metrics, keep a node_exporter textfile, or stream JSON lines.
  * The backend is loaded first (as root), then privileges may be dropped (--user), and only
  * then the sampling thread starts: it inherits the reduced credentials. That order is why

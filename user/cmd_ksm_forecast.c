@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `vmmemtop ksm-forecast`: what KSM would save if it ran to convergence, measured by hashing
  * every resident mergeable page of each VMM, before KSM is turned on. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `vmmemtop record`: a view that writes what the core delivers (event records, and a counter
  * sample every interval) to a recording file (record_writer.c). Ctrl-C, SIGTERM or the end of
  * --duration finish the last interval, drain the ring once more and write the end marker. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `vmmemtop replay FILE`: a recording played back through the core (source_replay.c) into the
  * interactive view, or as the tables/JSON of `vmmemtop -b` / `snapshot --json`. The file is
  * checked end to end first: damage is reported at once, and what precedes it still plays. */

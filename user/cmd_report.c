@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `vmmemtop report FILE`: a recording summarised per VM (events by type beside the counters'
  * increase over the same window, lost records, latency histograms printed like bcc's tools)
  * and its slowest events; or the same as JSON (schema vmmemtop.report/1). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `vmmemtop snapshot`: count for an interval and print one table or JSON object. Also the
  * repeating plain-text mode used until stdout is a terminal view. */
 #include <errno.h>

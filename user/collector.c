@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The collector thread: core_next() in a loop, publishing each complete snapshot under a
  * mutex. Readers copy the snapshot out, so a slow reader never holds up sampling. */
 #include <errno.h>

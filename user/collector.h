@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collector: a thread that samples the core every interval and keeps the last complete
  * snapshot (and the history) for long-running views, so that drawing and scraping never
  * block collection and always see a whole sample. */

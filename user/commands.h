@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The subcommands of vmmemtop, dispatched from main.c. Each returns an exit code (cli.h). */
 #ifndef VMMEM_COMMANDS_H
 #define VMMEM_COMMANDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The aggregation core: the one place that turns a backend's raw counters and /proc into
  * snapshots (per-VM deltas over an interval). Views only read what it produces. */
 #ifndef VMMEM_CORE_H

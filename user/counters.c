@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Counter name tables, generated from the ABI X-macros so every view uses one name. */
 #include <string.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Event type names from the ABI's VMMEM_EVENTS table, and the --events list parser. */
 #include <errno.h>
 #include <stdio.h>

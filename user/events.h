@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event type names, generated from the ABI table (VMMEM_EVENTS in kmod/uapi/vmmem.h), and the
  * --events list parser. One name per concept: `--events tdp_fault,exit,balloon`. */
 #ifndef VMMEM_EVENTS_H

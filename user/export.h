@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The export view's outputs: the /metrics HTTP server and the node_exporter textfile writer.
  * Both read snapshots only through a feed, so neither ever waits for a sample to be taken. */
 #ifndef VMMEM_EXPORT_H

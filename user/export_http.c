@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* /metrics over HTTP(S) with libmicrohttpd: an epoll event loop on a small pool of worker
  * threads, so idle or slow clients cost a little memory each and no thread.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Snapshot -> Prometheus text exposition 0.0.4 or OpenMetrics 1.0.0. Pure functions into a
  * growable buffer, so the HTTP server, the textfile writer and the unit tests share them. */
 #ifndef VMMEM_EXPORT_PROM_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* node_exporter textfile collector output: the text exposition written to a temporary file
  * in the same directory, fsync'd, then renamed over PATH, so a reader sees the old file or
  * the new one, never a torn one, even across a crash. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Small file helpers shared by the writers (recorder, textfile exporter). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small file helpers shared by the writers (recorder, textfile exporter). */
 #ifndef VMMEM_FILEIO_H
 #define VMMEM_FILEIO_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Guest RAM table for the balloon filter (see guest_ram.h). */
 #include <errno.h>
 #include <inttypes.h>

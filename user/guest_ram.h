@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guest RAM of a VMM for the balloon filter: from the memslots KVM reports (or QEMU's RAM
  * block list) and the process's mappings, build the sorted, merged, classified table the
  * kernel side splits discards with (struct vmmem_guest_ram). Pure functions, no I/O except

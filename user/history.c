@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* History rings. A finer ring rolls up into the next one by averaging: ten 1 s points make
  * one 10 s point, six 10 s points one 60 s point. Rates come from the core's deltas, which
  * already treat a counter reset as a restart from zero. */

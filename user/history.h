@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bounded, multi-resolution history of each VM's rates: 1 s × 300 (5 min), 10 s × 360 (1 h),
  * 60 s × 1440 (24 h). Memory is allocated once per VM; VMs that exit are kept for a grace
  * period, then freed. Fed from snapshots; read by the TUI (sparklines, drill-down graphs). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Host-wide state from /proc/meminfo, /proc/cpuinfo and /sys/kernel/mm (no tracing needed).
  * A missing file or field leaves its value absent (present=false), never an error. */
 #include <dirent.h>

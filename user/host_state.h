@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Host-wide memory state read from /proc/meminfo and /sys/kernel/mm (no tracing needed). */
 #ifndef VMMEM_HOST_STATE_H
 #define VMMEM_HOST_STATE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* KSM forecast arithmetic. What the kernel does, and what is counted here:
  * - KSM merges every group of identical anonymous pages into one KSM page: the group's
  *   c pages become 1 (pages_shared) plus c - 1 mappings of it (pages_sharing), so a group

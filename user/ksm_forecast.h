@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* KSM forecast arithmetic: from the hashes of every scanned page, what KSM would save once
  * converged, per VM and for the host. Pure logic (no I/O): unit-tested. */
 #ifndef VMMEM_KSM_FORECAST_H

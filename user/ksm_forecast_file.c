@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The KSM forecast's result file. It holds totals only (bytes, seconds, counts, names): no
  * page contents and no hashes ever reach it. */
 #include <errno.h>

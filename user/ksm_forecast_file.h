@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The KSM forecast's result file: written by `vmmemtop ksm-forecast` (totals only), read by
  * the collector for the snapshot and the advisor. */
 #ifndef VMMEM_KSM_FORECAST_FILE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Reading one VMM's resident anonymous memory for the KSM forecast.
  * Never faults anything in: a page is read only when /proc/PID/pagemap says it is present
  * (PM_PRESENT) and anonymous (no PM_FILE: KSM only merges anonymous pages, mm/ksm.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading one VMM's resident anonymous memory for the KSM forecast: which areas KSM may
  * merge (/proc/PID/smaps), which pages are present (/proc/PID/pagemap), their contents
  * (process_vm_readv, present pages only) reduced at once to a hash key. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The libvirt poller: a read-only connection and one virConnectGetAllDomainStats() per
  * round (balloon group, active domains), results kept under a mutex never held during a
  * libvirt call. libvirt's own numbers come from QEMU's query-balloon and the balloon

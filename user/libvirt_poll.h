@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guest-side balloon facts and identity from libvirt, for the domains libvirtd runs: one
  * read-only connection, virConnectGetAllDomainStats() with the balloon group about once a
  * second in a thread of its own, so no second QMP socket is needed (libvirt keeps QEMU's

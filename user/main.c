@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* vmmemtop: per-VM view of what the host's memory machinery does to each KVM guest. */
 #include <stdio.h>
 #include <string.h>

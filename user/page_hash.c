@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Page hash for the KSM forecast: four independent multiply-rotate lanes over 64-bit words
  * (the round shape of the well-known xxHash64 family, written from its description), merged
  * and passed through a 64-bit finaliser so that every input bit reaches every output bit.

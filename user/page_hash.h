@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A seeded 64-bit hash of one page's contents, and a zero-page test: the only two things
  * the KSM forecast ever computes from guest memory. */
 #ifndef VMMEM_PAGE_HASH_H

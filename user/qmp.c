@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A small QMP client: see qmp.h. QEMU answers one client per monitor at a time (a second
  * connection waits in the listen backlog), so conversations are kept short: connect, a few
  * commands, close. */

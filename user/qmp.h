@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small QMP client (QEMU Machine Protocol, QEMU docs/interop/qmp-spec.rst): short
  * conversations over a unix socket, every read and write bounded by one deadline, every
  * message bounded in size and parsed with jansson. The pure parsers are separate so the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The QMP poller: one thread, one short conversation per socket per round (qmp.c), results
  * kept per target under a mutex that is never held during I/O. A hung QEMU costs the
  * poller one timeout per round and the sampler nothing. */

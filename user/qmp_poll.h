@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guest-side balloon facts over QMP, read off the sampling path: a poller thread talks to
  * each known QMP socket about once a second (each conversation bounded by a timeout), and
  * the core copies the last result into a VM's facts without waiting for any QEMU. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The recording file format (vmmemtop record / report / replay), shared by the writer and the
  * reader: constants, record types, limits, and the byte-level encoders. Documented in README
  * ("Recording file format"). Everything is little-endian; integers inside records are LEB128

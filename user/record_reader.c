@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Recording reader. The input is hostile: a chunk's lengths are checked against fixed limits
  * and the bytes left before anything is allocated, its checksum before it is inflated, and every
  * field of a record through a cursor that cannot pass the record's end. Counts (VMs, events)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reads a recording (format: record_format.h) as a stream of items. Every file is treated as
  * hostile: each length and count is checked against the bytes that hold it and against fixed
  * limits before anything is allocated or looped over. A damaged file yields every item before

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Recording writer: encodes records into a chunk buffer, compresses each chunk with one
  * reused deflate stream, and writes each chunk (header and payload) with one write(2), the
  * file header together with chunk 0, so a process killed at any moment leaves whole chunks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Writes a recording (format: record_format.h): events, counter samples, vCPU thread names,
  * in zlib-compressed, checksummed chunks. Single-threaded: the recorder calls it from the
  * core's event callback and after each sample. */

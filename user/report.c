@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Aggregates a recording for `vmmemtop report` (see report.h). Events name only a tgid; the VM
  * (pid, seq) an event belongs to is the one with that pid that is live when it comes, or the
  * next one sampled with that pid, so a pid reused inside a recording stays two VMs. */

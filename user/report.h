@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a recording says, aggregated (vmmemtop report): per VM, the events recorded by type
  * beside the counters' increase over the same window, the lost records, the latency
  * histograms, and the slowest events. Built in two passes over the file: the first finds the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The aggregation core's product: one complete sample of the host and every VM over an
  * interval. Every view (table, JSON, advisor, exporter, TUI) reads only this. */
 #ifndef VMMEM_SNAPSHOT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Snapshot -> JSON. Unavailable values (absent file, missing kernel hook) are null, never 0. */
 #include <errno.h>
 #include <math.h>
@@ -108,6 +109,20 @@ static json_t *qmp_json(const struct vmm_qmp *q)
 	return o;
 }
 
+/* The VMM's own cgroup and its eviction counts; null when it shares its cgroup. */
+static json_t *cgroup_json(const struct vmm_cgroup *c)
+{
+	json_t *o;
+
+	if (!c->own)
+		return json_null();
+	o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "path", c->path, "pswpin", opt(c->pswpin),
+		      "pswpout", opt(c->pswpout), "pgmajfault", opt(c->pgmajfault),
+		      "workingset_refault_anon", opt(c->workingset_refault_anon),
+		      "swap_current_bytes", opt(c->swap_current));
+	return o ? o : json_null();	/* a path that is not UTF-8 */
+}
+
 static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 {
 	const struct vmm_info *i = &v->info;
@@ -136,6 +151,8 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 	json_object_set_new(o, "counters", counters_json(s, v, &v->delta));
 	json_object_set_new(o, "totals", counters_json(s, v, &v->total));
 	json_object_set_new(o, "ksm_stat", ksm);
+	json_object_set_new(o, "majflt", opt(i->majflt));
+	json_object_set_new(o, "cgroup", cgroup_json(&i->cgroup));
 	json_object_set_new(o, "qmp", qmp_json(&i->qmp));
 	json_object_set_new(o, "histograms", hists_json(v->hist_delta.h, VMMEM_NR_VM_HISTS,
 							s->available.vm_hist, vm_hist_names));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Snapshot -> JSON (schema vmmemtop.snapshot/1). Fields may be added, never renamed. */
 #ifndef VMMEM_SNAPSHOT_JSON_H
 #define VMMEM_SNAPSHOT_JSON_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Reading a snapshot JSON back (advise --from). The file is outside input: every value is
  * type- and range-checked; the first problem is reported by its JSON path. */
 #include <errno.h>

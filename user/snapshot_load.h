@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JSON (schema vmmemtop.snapshot/1, as `snapshot --json` writes it) -> struct snapshot. */
 #ifndef VMMEM_SNAPSHOT_LOAD_H
 #define VMMEM_SNAPSHOT_LOAD_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Snapshot -> text table. An unavailable counter prints "-", never 0. */
 #include <stdio.h>
 #include <string.h>

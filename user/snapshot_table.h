@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Snapshot -> a plain text table (for `snapshot` without --json and for batch mode). */
 #ifndef VMMEM_SNAPSHOT_TABLE_H
 #define VMMEM_SNAPSHOT_TABLE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* BPF backend: loads bpf/vmmem.bpf.c (CO-RE), attaches what the running kernel has, and
  * reads the per-CPU counters. The lifecycle follows libbpf-tools: open, size maps, choose
  * programs by probing, load, attach one by one (a missing hook disables its counters
@@ -40,6 +41,7 @@ struct prog_spec {
 	 * twin streams; the twin is loaded instead only when the stream mask has that type */
 	int twin_streams;		/* VMMEM_EV_* + 1 (counting program) */
 	int streams;			/* VMMEM_EV_* + 1 (the *_rec twin) */
+	bool needs_ksm_scan;		/* reads ksm_scan.seqnr: needs its kallsyms address */
 };
 
 #define C(x) (VMMEM_C_##x + 1)
@@ -133,6 +135,22 @@ static const struct prog_spec specs[] = {
 	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
 	{ TP("ksm_merge_one_rec_tp", "ksm", "ksm_merge_one_page"), ALT("ksm_merge_one", 1),
 	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
+	/* before 6.4 (no ksm:* tracepoints): function hooks, see bpf/ksm_fn.bpf.h */
+	{ FN("ksm_append_fentry", "stable_tree_append"), ALT("ksm_merge_ksm", 2),
+	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
+	{ FN("ksm_append_rec_fentry", "stable_tree_append"), ALT("ksm_merge_ksm", 2),
+	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
+	{ FN("ksm_scan_start_fentry", "lru_add_drain_all"), ALT("ksm_scan", 2), .needs_ksm_scan = true },
+	{ FN("ksm_batch_end_fentry", "__msecs_to_jiffies"), ALT("ksm_scan", 2), .needs_ksm_scan = true,
+	  .host_counters = { H(ksm_scans) }, .host_hists = { HH(ksm_scan_ns) } },
+	/* eviction of guest memory: KVM's MMU notifier, KVM's page lookups, swap-in */
+	{ FN("mmu_inval_fentry", "kvm_mmu_notifier_invalidate_range_start"),
+	  .vm_counters = { C(mmu_inval_reclaim_bytes), C(mmu_inval_migrate_bytes), C(mmu_inval_numa_bytes),
+			   C(mmu_inval_ksm_bytes), C(mmu_inval_vmm_bytes), C(mmu_inval_other_bytes) } },
+	{ FN("kvm_pfn_fentry", "hva_to_pfn"), ALT("kvm_majflt", 0) },
+	{ FN("kvm_pfn_fexit", "hva_to_pfn"), ALT("kvm_majflt", 0), .vm_counters = { C(kvm_major_faults) } },
+	{ FN("swapin_folio_fentry", "swap_read_folio"), ALT("swapin", 0), .vm_counters = { C(swapin_bytes) } },
+	{ FN("swapin_page_fentry", "swap_readpage"), ALT("swapin", 1), .vm_counters = { C(swapin_bytes) } },
 	{ BTF("thp_collapse_btf", "mm_collapse_huge_page"), ALT("thp", 0), .vm_counters = { C(thp_collapses) } },
 	{ TP("thp_collapse_tp", "huge_memory", "mm_collapse_huge_page"), ALT("thp", 1),
 	  .vm_counters = { C(thp_collapses) } },
@@ -225,6 +243,33 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+/* &ksm_scan (static in mm/ksm.c) from /proc/kallsyms: listed with CONFIG_KALLSYMS_ALL, and
+ * readable as non-zero by root only (kptr_restrict). 0 when absent. */
+static uint64_t ksm_scan_address(void)
+{
+	static int done;
+	static uint64_t addr;
+	char line[256], sym[128], type;
+	unsigned long long a;
+	FILE *f;
+
+	if (done)
+		return addr;
+	done = 1;
+	f = fopen("/proc/kallsyms", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %127s", &a, &type, sym) != 3 || strcmp(sym, "ksm_scan"))
+			continue;
+		if (type == 'b' || type == 'B' || type == 'd' || type == 'D')
+			addr = a;
+		break;
+	}
+	fclose(f);
+	return addr;
+}
+
 /* The fields the *_fmt_tp programs read, located in tracefs' format files (tp_format.c). */
 struct fmt_field {
 	const char *category, *event, *field;
@@ -280,6 +325,9 @@ static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoi
 {
 	char name[128];
 
+	if (s->needs_ksm_scan && !ksm_scan_address())
+		return "no ksm_scan in /proc/kallsyms (CONFIG_KALLSYMS_ALL off, or not root): full scans cannot be told";
+
 	switch (s->kind) {
 	case HOOK_TP:
 		if (!strcmp(s->category, "syscalls") && !syscall_tracepoints)
@@ -313,7 +361,8 @@ static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
 	else if (s->kind == HOOK_KPROBE)
 		snprintf(buf, sz, "%s %s()", strstr(s->prog, "kretprobe") ? "kretprobe" : "kprobe", s->hook);
 	else
-		snprintf(buf, sz, "%s %s()", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit", s->hook);
+		snprintf(buf, sz, "%s %s()", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit",
+			 s->hook);
 	return buf;
 }
 
@@ -756,11 +805,11 @@ static int bpf_list(struct source *src, struct source_read *out)
 	return 0;
 }
 
-static void bpf_guest_ram_hint(struct source *src, pid_t tgid, const uint64_t *sizes, int n)
+static void bpf_guest_ram_hint(struct source *src, pid_t tgid, const uint64_t *sizes, int n, const char *from)
 {
 	struct bpf_priv *p = src->priv;
 
-	gr_tracker_hint(p->gr, tgid, sizes, n);
+	gr_tracker_hint(p->gr, tgid, sizes, n, from);
 }
 
 static const struct source_ops bpf_ops = {
@@ -782,6 +831,7 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 	if (!p->skel)
 		return errno ? -errno : -ENOMEM;
 	p->skel->rodata->stream_mask = p->stream_mask;
+	p->skel->rodata->ksm_scan_addr = ksm_scan_address();
 	fmt_set_rodata(p->skel->rodata);
 	if (opt && opt->slow_ns)
 		p->skel->rodata->slow_event_ns = opt->slow_ns;

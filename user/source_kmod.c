@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Kernel-module backend: reads the versioned binary snapshot from /dev/vmmem
  * (kmod/uapi/vmmem.h), asks the module to track VMMs found in /proc, and drains its event
  * stream. Every size and count from the device is checked before use. */

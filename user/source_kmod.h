@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The kernel-module backend's parser of /dev/vmmem snapshots, exposed for unit tests. */
 #ifndef VMMEM_SOURCE_KMOD_H
 #define VMMEM_SOURCE_KMOD_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Extra sources selectable by --backend prefix (see struct source_factory in source.h).
  * Add an entry here when a new file-backed or synthetic source is written. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Replay backend (--backend replay:FILE, vmmemtop replay): serves a recording's counter samples
  * as if they were read live, on the recording's own clock, so the core and every view work
  * unchanged. The clock runs at 1x or 10x the host's, or at "max" (one recorded sample per read),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Word wrapping for the views (the advice pane's evidence, actions and commands). */
 #include <string.h>
 #include "text_wrap.h"

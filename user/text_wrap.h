@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Word wrapping for the views: where each line of a text starts and how long it is. */
 #ifndef VMMEM_TEXT_WRAP_H
 #define VMMEM_TEXT_WRAP_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Parses tracefs format files (kernel/trace/trace_events.c, f_show: one
  * "\tfield:TYPE NAME;\toffset:N;\tsize:M;\tsigned:S;" line per field). */
 #include <errno.h>

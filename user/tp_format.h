@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Field offsets of classic tracepoints, from tracefs' events/<category>/<name>/format: what
  * the BPF backend's *_fmt_tp programs read where the event's struct has no BTF. */
 #ifndef VMMEM_TP_FORMAT_H

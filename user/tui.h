@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The interactive view (ncurses appears only in tui*.c). It reads snapshots and history
  * from the collector; it never talks to a backend. */
 #ifndef VMMEM_TUI_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Drill-down: every counter of one VM (rate and total), its latency histograms, and longer
  * history graphs (5 min at 1 s, 1 h at 10 s, 24 h at 1 min) of the selected metric. */
 #include <ncurses.h>
@@ -30,12 +31,34 @@ static void tui_draw_qmp(const struct vmm_qmp *q, int y)
 	}
 }
 
+/* One line of host eviction facts from /proc and the VM's own cgroup (no tracing needed). */
+static void tui_draw_evict(const struct vmm_info *i, int y)
+{
+	const struct vmm_cgroup *c = &i->cgroup;
+
+	move(y, 0);
+	printw("host eviction:");
+	if (i->majflt.present)
+		printw(" majflt %llu", (unsigned long long)i->majflt.v);
+	if (!c->own) {
+		printw("  (no cgroup of its own)");
+		return;
+	}
+	printw("  cgroup %.40s:", c->path);
+	if (c->pswpin.present && c->pswpout.present)
+		printw(" pswpin %llu pswpout %llu", (unsigned long long)c->pswpin.v, (unsigned long long)c->pswpout.v);
+	if (c->pgmajfault.present)
+		printw(" pgmajfault %llu", (unsigned long long)c->pgmajfault.v);
+	if (c->workingset_refault_anon.present)
+		printw(" refault_anon %llu", (unsigned long long)c->workingset_refault_anon.v);
+}
+
 void tui_draw_detail(struct tui *t)
 {
 	const struct snapshot *s = &t->snap;
 	const struct vm_snapshot *v = NULL;
 	static const char *const res_names[] = { "5 min (1 s)", "1 h (10 s)", "24 h (1 min)" };
-	int y = 0, half = COLS / 2;
+	int y = 0, top, half = COLS / 2;
 
 	for (int i = 0; i < s->nr_vms; i++)
 		if (s->vms[i].info.pid == t->detail_pid && s->vms[i].seq == t->detail_seq)
@@ -72,6 +95,8 @@ void tui_draw_detail(struct tui *t)
 		mvprintw(y++, 0, "RSS %s  swap %s  THP %s%s", fmt_kb(v->info.rss_kb, rss, sizeof(rss)),
 			 fmt_kb(v->info.swap_kb, swp, sizeof(swp)), fmt_kb(v->info.anon_huge_kb, thp, sizeof(thp)), age);
 	}
+	tui_draw_evict(&v->info, y++);
+	top = y;
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-26s %12s %14s", "counter", "per second", "total");
 	attroff(A_REVERSE);
@@ -85,7 +110,7 @@ void tui_draw_detail(struct tui *t)
 	}
 	/* histograms in the right half */
 	{
-		int hy = 2;
+		int hy = top;	/* beside the counters, below the lines above them */
 
 		attron(A_REVERSE);
 		mvprintw(hy++, half, "%-22s %10s %10s %10s", "latency", "count", "p50 us", "p99 us");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Drawing the main table: header (host, KSM, THP, advice), one row per VM, sparklines. */
 #include <math.h>
 #include <ncurses.h>

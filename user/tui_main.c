@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `vmmemtop` (the default command): the interactive loop, keys, and batch mode. */
 #include <getopt.h>
 #include <langinfo.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* VM facts from a VMM's command line: name, UUID, vCPUs, configured memory, QMP socket. QEMU
  * option syntax (util/qemu-option.c): comma-separated key=value lists, ",," is a literal
  * comma, a bare "key" is key=on and "nokey" key=off for booleans. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Finding VMM processes in /proc: a process holding an anon_inode:kvm-vm fd
  * (virt/kvm/kvm_main.c kvm_dev_ioctl_create_vm names it so), or one with a known VMM comm. */
 #include <dirent.h>

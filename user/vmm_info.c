@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Reading one VMM's facts from /proc: identity (stat, cmdline, fds: once per process instance),
  * memory counters (status, every sample), KSM (ksm_stat), and the page-table walk of smaps_rollup
  * (AnonHugePages: rarely, see core.c). */
@@ -110,6 +111,34 @@ bool vmm_exiting(const char *proc_root, pid_t pid)
 	return proc_stat_exiting(buf) == 1;
 }
 
+int proc_stat_field(const char *text, int n, uint64_t *out)
+{
+	const char *close = strrchr(text, ')'), *p;
+	unsigned long long v;
+	char *end;
+
+	if (!close || n < 3)
+		return -EINVAL;
+	/* field 3 (state) follows the comm's closing parenthesis */
+	p = close + 1;
+	for (int field = 3; field < n; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return -EINVAL;
+		while (*p && *p != ' ')
+			p++;
+	}
+	while (*p == ' ')
+		p++;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno || end == p || *p == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* "Key:   123 kB" lines: sets *v if key found with a valid number. */
 static void kv_parse(const char *text, const char *key, struct opt_u64 *v, bool is_signed)
 {
@@ -188,6 +217,39 @@ int vmm_identity_read(const char *proc_root, pid_t pid, uint64_t *start_time)
 	return proc_stat_parse(buf, comm, start_time);
 }
 
+/* Per sample, beside status: the merged count where ksm_stat lacks it, major faults, and
+ * the VMM's own cgroup (user/vmm_cgroup.c). */
+static void vmm_evict_facts_read(const char *proc_root, pid_t pid, struct vmm_info *out)
+{
+	char path[256], buf[1024];
+	uint64_t start;
+
+	/* 5.19-6.5 keep the merged count in a file of its own (6.1's ksm_stat has
+	 * ksm_rmap_items only): fs/proc/base.c proc_pid_ksm_merging_pages */
+	if (!out->ksm.ksm_merging_pages.present) {
+		struct opt_u64 v = { 0 };
+		char *end;
+
+		snprintf(path, sizeof(path), "%s/%d/ksm_merging_pages", proc_root, (int)pid);
+		if (read_small_file(path, buf, sizeof(buf)) > 0 && buf[0] >= '0' && buf[0] <= '9') {
+			errno = 0;
+			v.v = strtoull(buf, &end, 10);
+			v.present = !errno && (*end == '\n' || !*end);
+		}
+		if (v.present) {
+			out->ksm.ksm_merging_pages = v;
+			out->ksm.present = true;
+		}
+	}
+	/* majflt by path: a pid handed to another process since is told by its start time */
+	out->majflt = (struct opt_u64){ 0 };
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) > 0 && proc_stat_field(buf, 22, &start) == 0 &&
+	    (!out->start_time || start == out->start_time) && proc_stat_field(buf, 12, &out->majflt.v) == 0)
+		out->majflt.present = true;
+	vmm_cgroup_read(proc_root, pid, out);
+}
+
 int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool full)
 {
 	static __thread char cmdline[32768];	/* as vmm_cmdline_parse() takes */
@@ -204,6 +266,8 @@ int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool f
 	ret = proc_stat_parse(buf, out->comm, &out->start_time);
 	if (ret)
 		return ret;
+	if (proc_stat_field(buf, 12, &out->majflt.v) == 0)
+		out->majflt.present = true;
 	snprintf(path, sizeof(path), "%s/%d/cmdline", proc_root, (int)pid);
 	n = read_small_file(path, cmdline, sizeof(cmdline));
 	if (n > 0)
@@ -223,6 +287,7 @@ int vmm_info_read(const char *proc_root, pid_t pid, struct vmm_info *out, bool f
 	snprintf(path, sizeof(path), "%s/%d/ksm_stat", proc_root, (int)pid);
 	if (read_small_file(path, buf, sizeof(buf)) > 0)
 		ksm_stat_parse(buf, &out->ksm);
+	vmm_evict_facts_read(proc_root, pid, out);
 	return 0;
 }
 
@@ -280,20 +345,17 @@ int vmm_counters_read(int status_fd, int *ksm_fd, const char *proc_root, pid_t p
 		if (len != strlen(out->comm) || strncmp(buf + 6, out->comm, len))
 			return 1;
 	}
-	if (*ksm_fd == VMM_FD_ABSENT)
-		return 0;
-	if (*ksm_fd < 0) {
+	if (*ksm_fd != VMM_FD_ABSENT && *ksm_fd < 0) {
 		/* opened after status answered for this process: the same one, held from now on */
 		snprintf(path, sizeof(path), "%s/%d/ksm_stat", proc_root, (int)pid);
 		*ksm_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (*ksm_fd < 0) {
-			/* the kernel has no ksm_stat (before 6.1): never ask again */
+		/* the kernel has no ksm_stat (before 6.1): never ask again */
+		if (*ksm_fd < 0)
 			*ksm_fd = errno == ENOENT ? VMM_FD_ABSENT : -1;
-			return 0;
-		}
 	}
-	if (pread_text(*ksm_fd, buf, sizeof(buf)) > 0)
+	if (*ksm_fd >= 0 && pread_text(*ksm_fd, buf, sizeof(buf)) > 0)
 		ksm_stat_parse(buf, &out->ksm);
+	vmm_evict_facts_read(proc_root, pid, out);
 	return 0;
 }
 

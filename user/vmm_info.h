@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What /proc says about one VMM process: identity, name, size, memory, KSM state. */
 #ifndef VMMEM_VMM_INFO_H
 #define VMMEM_VMM_INFO_H
@@ -15,6 +16,17 @@
 struct ksm_stat {
 	bool present;			/* /proc/PID/ksm_stat exists and parsed */
 	struct opt_u64 ksm_rmap_items, ksm_zero_pages, ksm_merging_pages, ksm_process_profit;
+};
+
+/* The VMM's own cgroup (v2), where it has one: a libvirt or systemd machine scope, or any
+ * cgroup holding no other process. Its memory.stat counts the VM's eviction exactly. */
+struct vmm_cgroup {
+	bool own;			/* found, and no other process in it */
+	char path[160];			/* relative to the cgroup2 mount, e.g. /machine.slice/... */
+	struct opt_u64 pswpin, pswpout;	/* pages swapped in/out (memory.stat, 6.x kernels that have them) */
+	struct opt_u64 pgmajfault;	/* major faults charged to the cgroup (do_swap_page etc.) */
+	struct opt_u64 workingset_refault_anon;	/* evicted anon pages faulted back soon after */
+	struct opt_u64 swap_current;	/* memory.swap.current, bytes */
 };
 
 struct vmm_info {
@@ -37,6 +49,9 @@ struct vmm_info {
 	struct opt_u64 anon_huge_kb;	/* smaps_rollup AnonHugePages: a page-table walk, read rarely */
 	struct opt_u64 anon_huge_time;	/* when anon_huge_kb was read: unix time, seconds */
 	struct ksm_stat ksm;
+	struct opt_u64 majflt;		/* /proc/PID/stat field 12: major faults of all its threads,
+					 * KVM's get_user_pages faults included (mm_account_fault) */
+	struct vmm_cgroup cgroup;
 	struct vmm_qmp qmp;		/* socket from the command line; values from qmp_poll */
 };
 
@@ -65,6 +80,18 @@ void vmm_identity_finish(struct vmm_info *out);
 
 /* Parse /proc/PID/stat text: comm and start_time. Returns 0 or -EINVAL. */
 int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time);
+
+/* Field n (1-based, as proc(5) numbers them, n > 2) of /proc/PID/stat text. 0 or -EINVAL. */
+int proc_stat_field(const char *text, int n, uint64_t *out);
+
+/* Parse a cgroup's memory.stat into the counters of out (absent keys stay unavailable). */
+void cgroup_memory_stat_parse(const char *text, struct vmm_cgroup *out);
+
+/* The cgroup v2 path of pid from /proc/PID/cgroup text ("0::/path"): 0 or -EINVAL. */
+int proc_cgroup_parse(const char *text, char *path, size_t sz);
+
+/* Fill out->cgroup for pid (a no-op without cgroup v2). */
+void vmm_cgroup_read(const char *proc_root, pid_t pid, struct vmm_info *out);
 
 /* From /proc/PID/stat text: 1 if the process is exiting (PF_EXITING in its flags, or a
  * zombie), 0 if not, -EINVAL if malformed. */

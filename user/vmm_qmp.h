@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What QMP tells about one VM: the balloon's size (query-balloon) and, where the guest's
  * balloon driver sends them, the guest's own memory statistics (qom-get guest-stats).
  * One table names each value everywhere: JSON .qmp.NAME, Prometheus vmmem_NAME[_total]. */

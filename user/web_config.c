@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The exporter-toolkit web config (docs/web-configuration.md of prometheus/exporter-toolkit):
  *
  *   tls_server_config:

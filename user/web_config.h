@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* --web.config.file: TLS and basic authentication for the exporter, in the Prometheus
  * exporter-toolkit format (tls_server_config, basic_auth_users), so one file serves
  * node_exporter and vmmemtop alike. */

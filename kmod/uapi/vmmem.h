@@ -53,7 +53,15 @@
 	X(balloon_inflate_bytes, bytes, "guest RAM the VMM gave back to the host: MADV_DONTNEED/FREE of private, FALLOC_FL_PUNCH_HOLE/MADV_REMOVE of shared guest RAM") \
 	X(balloon_deflate_bytes, bytes, "guest RAM re-requested by the VMM (MADV_WILLNEED inside guest RAM)") \
 	X(vmm_own_discard_bytes, bytes, "discards by the VMM outside guest RAM: its heap trims, thread stacks, hole punches in other files") \
-	X(thp_collapses,       events, "huge pages khugepaged collapsed in this VM (huge_memory:mm_collapse_huge_page)")
+	X(thp_collapses,       events, "huge pages khugepaged collapsed in this VM (huge_memory:mm_collapse_huge_page)") \
+	X(swapin_bytes,        bytes,  "memory the VMM's threads read back from swap (swap_readpage / swap_read_folio)") \
+	X(kvm_major_faults,    events, "major faults KVM took to map guest memory (hva_to_pfn: the vCPU thread's maj_flt rose)") \
+	X(mmu_inval_reclaim_bytes, bytes, "guest mappings KVM's MMU notifier dropped for reclaim (kswapd, direct or memory.reclaim)") \
+	X(mmu_inval_migrate_bytes, bytes, "guest mappings dropped for compaction/migration (kcompactd, MMU_NOTIFY_MIGRATE)") \
+	X(mmu_inval_numa_bytes, bytes,  "guest mappings dropped by NUMA balancing's scan (MMU_NOTIFY_PROTECTION_VMA)") \
+	X(mmu_inval_ksm_bytes, bytes,  "guest mappings dropped by ksmd (write-protect and merge)") \
+	X(mmu_inval_vmm_bytes, bytes,  "mappings dropped by the VMM's own threads (munmap, MADV_DONTNEED, balloon)") \
+	X(mmu_inval_other_bytes, bytes, "mappings dropped by any other task (khugepaged, another process)")
 
 /* Host-wide counters. */
 #define VMMEM_HOST_COUNTERS(X)						\

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Loads and attaches every program of a BPF object, then waits for SIGTERM (bench baseline). */
 #include <signal.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Exporter scrape cost at 1000 synthetic VMs (no kernel path), with one and with two clients
 # scraping back to back, beside a baseline of the same server with 0 VMs measured in this run.
 # An exposition is rendered once per sample and format and shared by every scrape of that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* History benchmark: 1000 synthetic VMs updated at 1 Hz for 24 simulated hours. Prints the
  * CPU per update (and as a share of one core at 1 Hz) and the resident memory added, beside
  * the cost of building the same snapshot without history (the baseline). */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds and runs the history benchmark (tests/bench/history_bench.c).
 set -eu
 cd "$(dirname "$0")/../.."

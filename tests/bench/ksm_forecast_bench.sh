@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # KSM forecast cost: MiB/s and CPU seconds per GiB read, unlimited and at the default rate,
 # over two workers of 256 MiB each; baseline in the same run: cksum over the same number of
 # bytes from a tmpfs file (a plain read + checksum of the data, no page tables, no sorting).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Recording writer and reader throughput on a synthetic event storm (no kernel): a TDP fault
  * storm of 4 vCPUs (sequential guest pages, a few exits between), written by the real writer
  * at zlib levels 1 and 6, against a baseline measured in the same run: the same records

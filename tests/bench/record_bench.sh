@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Recording costs, measured in one run:
 #  1. the writer and reader on a synthetic fault storm (tests/bench/record_bench.c), against the
 #     same records written raw: events/s written, bytes/event after compression;

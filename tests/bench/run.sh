@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make bench: vmmem's costs measured in one run, printed as ratios against baselines measured
 # in the same run (no absolute goals are asserted: machines differ).
 #  1. per-event in-kernel cost (bpf_stats run_time_ns / run_cnt) of vmmem's hot programs,

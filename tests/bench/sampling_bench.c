@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Sampling-loop benchmark: the CPU the sampler (core_next(), everything one 1 s sample reads
  * from the backend and /proc) spends per sample, on real VMM processes (fake_vmm: a kvm-vm fd
  * and touched memory), for N = 10, 100, 400 small VMs, for a set of 8 GiB 4 KiB-mapped VMs

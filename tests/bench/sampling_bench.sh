@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the sampling-loop benchmark (tests/bench/sampling_bench.c, built by make bench) under
 # the host lock: it starts hundreds of real VMM processes and up to 16 GiB of touched memory.
 set -eu

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Host-wide syscall cost of running vmmemtop in its default mode: ns per getppid() of an
 # unrelated process with and without `vmmemtop snapshot` loaded, alternated three times in
 # one run (best of 5 x 1M calls each, then the best round of each side), as a ratio (goal <= 1.03). A syscalls:* tracepoint

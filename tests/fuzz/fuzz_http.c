@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* libFuzzer target: the HTTP request headers the exporter interprets itself (MHD parses the
  * request line and header framing): Accept, for the exposition format, and Accept-Encoding,
  * for gzip. The input is the two values separated by a NUL byte. The choice must be one of

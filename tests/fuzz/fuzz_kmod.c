@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* libFuzzer target: what /dev/vmmem hands to user space (kmod/uapi/vmmem.h). The input is
  * one read() of the device, decoded by source_kmod_parse() (user/source_kmod.c) exactly as
  * the kmod backend does; the same bytes, taken as the struct vmmem_event records that

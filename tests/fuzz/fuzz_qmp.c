@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* libFuzzer target: QMP replies. The input is everything a QEMU monitor says on one
  * connection (greeting, replies, events, garbage), written to the far end of a socketpair and
  * closed; vmmemtop's side runs the whole conversation qmp_poll has with each VM (user/qmp.c:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* libFuzzer target: the recording reader and the report built on it, fed arbitrary bytes.
  * Anything but a clean return (a crash, a sanitizer report, a leak, a hang) is a bug: the
  * reader must treat every file as hostile (user/record_reader.c).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* libFuzzer target: `advise --from FILE`, i.e. the snapshot JSON loader (user/snapshot_load.c)
  * and the advisor's rules run on whatever it accepts. The loader must accept or refuse with
  * one line naming the problem; the advisor must not crash on anything the loader let in

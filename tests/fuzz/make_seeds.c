@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Writes the binary seed corpora (tests/fuzz/corpus/): for the recording reader (record/),
  * small recordings made by the real writer, covering every record type, a cut one, and one
  * without the end marker; for the /dev/vmmem decoder (kmod/), device reads as the module

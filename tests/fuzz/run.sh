@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs each libFuzzer target (build/fuzz/fuzz_NAME, from tests/fuzz/fuzz_NAME.c) for SECONDS
 # over its committed seed corpus (tests/fuzz/corpus/NAME, left untouched: new inputs go to
 # build/fuzz/corpus/NAME). A crash, sanitizer report, leak or hang fails the run and leaves

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared helpers for tests/host/*.sh (sourced). Each test names its oracle and prints both
 # numbers on failure; SKIP exits 77.
 TOPDIR=${TOPDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}

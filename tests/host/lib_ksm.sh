@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # KSM helpers for the forecast tests (sourced after lib.sh). The caller holds
 # /tmp/vmmem-host.lock; ksm_save_settings restores the settings at exit.
 K=/sys/kernel/mm/ksm

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A throwaway Prometheus server for the exporter tests (sourced): Debian's prometheus on
 # loopback only, a temporary config and TSDB, a 1 s scrape interval.
 #   prom_start DIR EXPORTER_PORT LOG  start it (sets PPORT, PROM_PID); 1 if not ready in 30 s

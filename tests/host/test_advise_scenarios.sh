@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The advisor's rules on fixed scenarios. Oracle: the hand-written expectations beside each
 # snapshot. tests/advise/NAME.json must give exactly the "id target" lines of NAME.expect
 # (and, if NAME.jq exists, that jq filter must print true on the output: exact commands);
@@ -33,7 +34,7 @@ for f in "$dir"/*.json; do
 	seen="$seen $(jq -r '.advice[].id' <<< "$out")"
 done
 for id in ksm-enable ksm-disable ksm-scan-faster ksm-scan-slower ksm-exclude-vm thp-enable thp-defrag \
-	  hugepages-vm balloon-inflate balloon-deflate swap-increase healthy; do
+	  hugepages-vm balloon-inflate balloon-deflate swap-increase vm-host-swapped healthy; do
 	[[ " $seen " == *" $id "* ]] || { echo "FAIL: no scenario produces $id"; ok=0; }
 done
 for f in "$dir"/bad-*.json; do

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Balloon bytes are guest RAM only. A minimal VMM (tests/tools/mini_vmm: KVM_CREATE_VM and
 # KVM_SET_USER_MEMORY_REGION of 64 MiB) gives back 8 MiB of its guest RAM, asks 4 MiB back,
 # retires a thread (glibc madvises its stack away) and trims its heap (malloc_trim), once

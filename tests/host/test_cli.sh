@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The command line as an operator meets it. Oracles: the getopt tables in user/*.c (one
 # meaning per short option across commands), every command's --help against the man page,
 # jq on `advise --json` for the exit status of `advise --check`, -v's probe lines for "no

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # vmmemtop export without a kernel path:
 #  1. 1000 synthetic VMs: promtool check metrics, OpenMetrics framing, label escaping, exited
 #     VM absent, a real Prometheus server scraping it (the odd VM name read back through its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The exporter under hostile clients (issue 17 item 1), synthetic VMs, loopback only:
 #  1. 1000 idle connections plus 100 clients sending a request's headers one byte a second,
 #     re-opened as soon as the server closes them, from 100 loopback addresses; meanwhile a

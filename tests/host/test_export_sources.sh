@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The exporter on the real BPF backend, as root dropping to --user nobody:
 #  1. per-source gauges: with a --qmp socket nobody answers on, vmmem_scrape_source_success
 #     is 0 for qmp and 1 for bpf, proc and sysfs, each with a duration, and the scrape is

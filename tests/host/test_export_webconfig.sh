@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # vmmemtop export --web.config.file (the exporter-toolkit format), synthetic VMs:
 #  1. TLS + basic auth: 200 with the right password, 401 with a wrong one, an unknown user or
 #     none; an unknown user takes as long as a known one (bcrypt against a dummy hash);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make install / uninstall into a DESTDIR, and the packaging knobs. Oracles: the expected file
 # list below, man's own warnings, systemd-analyze and systemd-sysusers on the staged tree,
 # dkms building the staged module source for the 6.1 headers, readelf for LDFLAGS (-z now),

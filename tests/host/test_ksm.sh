@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # KSM attribution, real ksmd on the host kernel.
 # Oracles: /proc/PID/ksm_stat ksm_merging_pages (per process), and a tracefs count of
 # ksm:ksm_stop_scan (host-wide scan batches) over the same window.
@@ -26,10 +27,12 @@ merging() { awk '/^ksm_merging_pages/ { print $2 }' /proc/$1/ksm_stat; }
 declare -A base
 for p in $A $B $U; do base[$p]=$(merging $p); done
 
-"$VMMEMTOP" snapshot --interval 12 --json --track $A --track $B --track $U > "$TMP/snap.json" 2> "$TMP/err" &
+"$VMMEMTOP" snapshot -v --interval 12 --json --track $A --track $B --track $U > "$TMP/snap.json" 2> "$TMP/err" &
 SNAP=$!
 at_exit "kill $SNAP"
-wait_vmmem_loaded || fail "vmmemtop did not load its programs: $(cat "$TMP/err")"
+# its own "counting" line: another vmmemtop's programs already loaded must not start the work early
+for i in $(seq 1 300); do grep -q "^vmmemtop: counting" "$TMP/err" && break; sleep 0.1; done
+grep -q "^vmmemtop: counting" "$TMP/err" || fail "vmmemtop did not start counting: $(grep -v '^vmmemtop: probe' "$TMP/err")"
 
 T=$(trace_instance vmmem_ksm)
 echo 'ksm:ksm_stop_scan' > "$T/set_event"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The KSM forecast never faults in swapped memory. A worker whose 32 MiB of random pages are
 # pushed to a temporary swapfile (MADV_PAGEOUT), forecast at full speed.
 # Oracles: the worker's VmSwap (/proc/PID/status) and majflt (/proc/PID/stat field 12), and

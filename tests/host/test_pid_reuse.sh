@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A VMM's identity is read once per process instance (pid + start time), and a new process
 # under an old pid is a new VM. Pids are reused on purpose with clone3(set_tid)
 # (tests/tools/spawn_at_pid), so nothing else on the host can take them first.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # vmmemtop record / report / replay on the host kernel, with per-event types streamed.
 # Oracles: tracefs tlb:tlb_flush reason 4 by tgid (shootdowns), the bytes discard_loop itself
 # discarded (balloon), /proc/PID/ksm_stat ksm_merging_pages (KSM merges). Checks, per VM:

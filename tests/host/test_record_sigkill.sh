@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Crash-safe recordings: `vmmemtop record` of a busy TLB worker (a record per shootdown,
 # samples every 0.2 s) is killed with SIGKILL at KILLS random moments: every fifth 0-2.5 s
 # after it starts (mostly while the backend loads: an empty file), the others 0-2.5 s after

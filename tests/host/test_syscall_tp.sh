@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # No host-wide slow path by default: vmmemtop in its default mode attaches no syscalls:*
 # tracepoint (oracle: the kernel's own list of BPF perf attachments, `bpftool perf`, and
 # tracefs' enabled syscall events); where the kernel refuses fexit (this host), the balloon
@@ -16,7 +17,7 @@ make_tmp
 run_case() {
 	local name=$1; shift
 	rm -f "$TMP/discarded"
-	"$TOOLS/discard_loop" 40 64 "$TMP/discarded" & D=$!
+	"$TOOLS/discard_loop" 40 64 "$TMP/discarded" kvm & D=$!	# kvm: its chunk is guest RAM (balloon bytes)
 	"$VMMEMTOP" snapshot -v --interval 60 --json --track $D "$@" > "$TMP/$name.json" 2> "$TMP/$name.err" & S=$!
 	# (other vmmemtops may run on this host: wait for ours, and look at its attachments only)
 	for i in $(seq 1 100); do grep -q "vmmemtop: counting" "$TMP/$name.err" && break; sleep 0.1; done

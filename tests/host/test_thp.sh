@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # THP collapses in a VMM's memory (thp_collapses). The workload collapses N 2 MiB ranges with
 # MADV_COLLAPSE, the synchronous form of what khugepaged does, through the same
 # collapse_huge_page() (mm/khugepaged.c). Oracles: tracefs huge_memory:mm_collapse_huge_page

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # TLB shootdowns sent by a VMM's threads. Oracle: tracefs tlb:tlb_flush with reason 4
 # (TLB_REMOTE_SEND_IPI), recorded with the tgid, in a private trace instance.
 . "$(dirname "$0")/lib.sh"

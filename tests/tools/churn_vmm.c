@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Churn of short-lived VMMs for the soak test: starts N processes, at most CONC alive at a
  * time, each a real VMM to the kernel and to discovery (it holds a kvm-vm fd from
  * KVM_CREATE_VM and registers its "guest RAM" with KVM_SET_USER_MEMORY_REGION), and each

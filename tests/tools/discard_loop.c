@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A stand-in for a VMM's balloon: waits for SIGUSR1, then discards guest-like memory with
  * madvise(MADV_DONTNEED) ROUNDS times CHUNK_KB each, and writes the exact number of bytes it
  * discarded to OUT (the oracle for balloon_inflate_bytes). Then sleeps until killed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A real VMM process for scale tests and benchmarks: it holds an anon_inode:kvm-vm fd
  * (KVM_CREATE_VM on /dev/kvm, as QEMU does), touches some memory, says "ready" and sleeps
  * until killed. Its command line carries whatever identity the test wants (-name guest=X,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Host-wide syscall cost: ns per getppid() (the raw syscall: glibc does not cache it), the
  * best of REPS runs of N calls each (the minimum is the least disturbed by other load).
  * usage: getppid_loop [N [REPS]] */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A bounded connection flood against the exporter, on loopback only, with a scraper
  * measuring /metrics meanwhile.
  *

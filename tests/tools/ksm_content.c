@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Memory of known content for the KSM forecast tests, all MADV_MERGEABLE:
  *   ZERO pages written with zeros (real pages), SHARED pages whose content depends only on KEY
  *   and the index (identical in every worker given the same KEY, distinct from each other),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A minimal VMM for the balloon split: a real KVM VM (KVM_CREATE_VM) with GUEST_MB of guest
  * RAM registered with KVM_SET_USER_MEMORY_REGION, private anonymous, or shared memfd with
  * "memfd". On SIGUSR1 it does what QEMU does around a balloon, and what glibc does behind

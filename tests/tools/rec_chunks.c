@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* An oracle for crash tests of `vmmemtop record`: walks a recording's chunks with its own
  * CRC-32 (not zlib's, not the reader's code) and prints how much of the file is whole:
  *   size=BYTES header=0|1 chunks=N end=OFFSET

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Bounded HTTP load for the exporter: THREADS clients scrape http://ADDR:PORT/metrics in a
  * loop for SECONDS, each response checked (status 200, complete body, vmmem_up 1).
  * Prints one line: scrapes, errors, scrapes/s, latency p50/p99/max, bytes per scrape, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Start a command under a chosen pid (clone3 with set_tid, Linux 5.5+, needs
  * CAP_SYS_ADMIN): the way tests force pid reuse without racing the rest of the host.
  * usage: spawn_at_pid PID CMD [ARGS...]; prints nothing, exits 0 once the child runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A VMM-like process whose memory khugepaged would collapse, done on demand: after SIGUSR1 it
  * faults N 2 MiB-aligned ranges in as 4 KiB pages and collapses each into a huge page with
  * madvise(MADV_COLLAPSE) (Linux 6.1+), which fires huge_memory:mm_collapse_huge_page with its

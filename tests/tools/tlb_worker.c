@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* TLB shootdown workload: two threads pinned to different CPUs share an address space; one
  * repeatedly changes protections of memory both have touched, which makes the kernel send
  * TLB shootdown IPIs to the other CPU. Waits for SIGUSR1, works SECONDS, then sleeps until

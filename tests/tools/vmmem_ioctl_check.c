@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Calls every /dev/vmmem ioctl (and read) with what a confused or hostile caller passes:
  * sizes and directions the command numbers do not encode, unknown numbers and magics,
  * unknown flag bits, reserved fields set, out-of-range counts, bad pointers. Each call must

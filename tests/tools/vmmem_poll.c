@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A bare /dev/vmmem event consumer for the nested rig: takes the stream (rare event types),
  * sits in poll() and drains records until SECONDS pass or SIGTERM, then prints one line of
  * totals by type with the module's dropped_events. It is the "reader blocked in poll" of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: advisor hysteresis (no flip-flop), contradiction guard, never what is in place,
  * and the snapshot loader on malformed input. */
 #include <errno.h>
@@ -74,6 +75,43 @@ static void test_hysteresis(void **state)
 	}
 	n = advise_evaluate(&s, &st, a, ADVISE_MAX);
 	assert_true(has(a, n, "healthy"));
+}
+
+/* A VM the host swaps: advised with the eviction evidence; never without the counters (an
+ * unavailable counter is not a 0 that clears it, nor a rate that raises it); the idle neighbour
+ * is the one to shrink, and the swapped VM is not also told to inflate its own balloon. */
+static void test_vm_host_swapped(void **state)
+{
+	struct advice a[ADVISE_MAX];
+	struct snapshot s;
+	int n;
+
+	(void)state;
+	make(&s, 12);				/* pressure: balloon-inflate would pick "idle" */
+	vms[0].delta.c[VMMEM_C_tdp_faults] = 0;	/* a swapped VM stalls: it looks idle too */
+	vms[0].delta.c[VMMEM_C_kvm_major_faults] = 20000;	/* 2000/s */
+	vms[0].info.rss_kb.v = 7 << 20;		/* and is the larger one */
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	assert_false(has(a, n, "vm-host-swapped"));	/* the counter is unavailable */
+	s.available.vm[VMMEM_C_kvm_major_faults] = true;
+	s.available.vm[VMMEM_C_swapin_bytes] = true;
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	assert_true(has(a, n, "vm-host-swapped"));
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(a[i].id, "vm-host-swapped")) {
+			assert_string_equal(a[i].target, "vm:busy");
+			assert_non_null(strstr(a[i].evidence, "2000 KVM major faults/s"));
+			assert_non_null(strstr(a[i].command, "virsh setmem idle "));
+		}
+		/* never both "shrink busy" and "busy is being swapped" */
+		if (!strcmp(a[i].id, "balloon-inflate"))
+			assert_string_not_equal(a[i].target, "vm:busy");
+	}
+	/* below both thresholds: nothing */
+	vms[0].delta.c[VMMEM_C_kvm_major_faults] = 500;	/* 50/s */
+	vms[0].delta.c[VMMEM_C_swapin_bytes] = 5 << 20;	/* 0.5 MiB/s */
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	assert_false(has(a, n, "vm-host-swapped"));
 }
 
 static void test_single_snapshot_and_in_place(void **state)
@@ -400,6 +438,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hysteresis),
+		cmocka_unit_test(test_vm_host_swapped),
 		cmocka_unit_test(test_single_snapshot_and_in_place),
 		cmocka_unit_test(test_in_place_clears_at_once),
 		cmocka_unit_test(test_ksm_advisor_preferred),

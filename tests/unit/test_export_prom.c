@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Prometheus / OpenMetrics rendering: escaping, family metadata, absence rules, values
  * against the snapshot they came from, content negotiation and listen-address parsing. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: history rings (wrap-around, roll-up, grace period) and rates across resets. */
 #include <errno.h>
 #include <math.h>

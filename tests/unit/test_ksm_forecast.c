@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: the KSM forecast's arithmetic (groups, per-VM attribution, max_page_sharing,
  * use_zero_pages), the smaps area parser and the result-file parser on malformed input, and
  * the page hash (seeded, sensitive to every word). */

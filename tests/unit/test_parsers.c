@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: /proc and sysfs parsers and the QEMU/VMM command-line parser, with malformed input. */
 #include <errno.h>
 #include <stdarg.h>
@@ -136,6 +137,38 @@ static void test_ksm_stat_and_smaps(void **state)
 	assert_int_equal(smaps_rollup_parse("RssAnon: 5 kB\n", &v), -EINVAL);	/* a longer key is not Rss */
 }
 
+/* /proc/PID/stat majflt, a cgroup's memory.stat and /proc/PID/cgroup, malformed too */
+static void test_evict_facts(void **state)
+{
+	const char *stat = "42 (qemu (x) y) S 1 42 42 0 -1 4194560 1500 0 77 0 10 5 0 0 20 0 3 0 12345 0 0";
+	struct vmm_cgroup cg;
+	char path[64];
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(proc_stat_field(stat, 12, &v), 0);
+	assert_int_equal(v, 77);			/* majflt, after a comm with ") " in it */
+	assert_int_equal(proc_stat_field(stat, 22, &v), 0);
+	assert_int_equal(v, 12345);
+	assert_int_equal(proc_stat_field(stat, 60, &v), -EINVAL);	/* past the end */
+	assert_int_equal(proc_stat_field("42 (q) S 1 2 3 4 5 6 7 8 -9", 12, &v), -EINVAL);
+	assert_int_equal(proc_stat_field("no parenthesis", 12, &v), -EINVAL);
+	memset(&cg, 0, sizeof(cg));
+	cgroup_memory_stat_parse("anon 4096\npgmajfault 12\npswpin 7\npswpout 9\nworkingset_refault_anon 3\n", &cg);
+	assert_true(cg.pgmajfault.present && cg.pgmajfault.v == 12);
+	assert_true(cg.pswpin.present && cg.pswpin.v == 7 && cg.pswpout.v == 9);
+	assert_true(cg.workingset_refault_anon.present && cg.workingset_refault_anon.v == 3);
+	/* 6.1 has no pswpin in memory.stat: unavailable, not 0; junk values are not numbers */
+	cgroup_memory_stat_parse("pgmajfault x\npswpout -1\npswpinx 5\npgmajfault_other 1\n", &cg);
+	assert_false(cg.pswpin.present || cg.pswpout.present || cg.pgmajfault.present);
+	assert_int_equal(proc_cgroup_parse("0::/machine.slice/machine-qemu\\x2d1.scope\n", path, sizeof(path)), 0);
+	assert_string_equal(path, "/machine.slice/machine-qemu\\x2d1.scope");
+	assert_int_equal(proc_cgroup_parse("4:memory:/a\n0::/b\n", path, sizeof(path)), 0);
+	assert_string_equal(path, "/b");
+	assert_int_equal(proc_cgroup_parse("4:memory:/a\n", path, sizeof(path)), -EINVAL);	/* v1 only */
+	assert_int_equal(proc_cgroup_parse("0::/", path, 1), -EINVAL);		/* no room */
+	assert_int_equal(proc_cgroup_parse("", path, sizeof(path)), -EINVAL);
+}
 
 static int cmdline_parse_str(const char *s, size_t len, struct vmm_info *v)
 {
@@ -656,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_host_text_parsers),
 		cmocka_unit_test(test_proc_stat_exiting),
 		cmocka_unit_test(test_ksm_stat_and_smaps),
+		cmocka_unit_test(test_evict_facts),
 		cmocka_unit_test(test_qemu_cmdline),
 		cmocka_unit_test(test_vm_identity),
 		cmocka_unit_test(test_libvirt_balloon),

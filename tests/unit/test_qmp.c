@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: QMP sockets on qemu command lines (malformed ones too), the QMP reply parsers
  * with malformed replies, whole conversations against a scripted fake QEMU (hung, garbage,
  * oversized, closing), and the poller: answers arrive without a lookup ever waiting. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: the recording format. Writer -> reader round trip of every field; the report's
  * reconciliation; replay through the core; and hostile files: cut at every byte, every bit
  * flipped, another version, huge counts and lengths, each giving one clear error line and

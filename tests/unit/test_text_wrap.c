@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: word wrapping for the advice pane (user/text_wrap.c). */
 #include <stdarg.h>
 #include <stddef.h>

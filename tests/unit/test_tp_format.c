@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Unit tests: tracefs format parsing (user/tp_format.c) on real formats of 5.10 and 6.1 and on
  * malformed ones. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The exporter's HTTP inputs: the --web.config.file parser (user/web_config.c), the
  * Accept-Encoding check and the gzip encoder (user/export_http.c). */
 #include <errno.h>

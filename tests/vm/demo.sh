@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make demo: two small QEMU (TCG) guests booted from the same initramfs (QEMU marks guest RAM
 # mergeable, so KSM finds identical pages), KSM turned on, a balloon change on one guest, and
 # vmmemtop opened on them. Everything is undone on exit: the guests stop, KSM settings return.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Balloon, end to end, with a real QEMU guest and its virtio-balloon driver.
 # Oracle: the guest's own /proc/vmstat balloon_inflate / balloon_deflate (pages of 4 KiB),
 # printed by the guest on its console; QMP query-balloon for the target actually reached.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The balloon rig with memfd guest RAM (-object memory-backend-memfd -machine memory-backend=m):
 # QEMU 7.2's ram_block_discard_range() punches the memfd (fallocate PUNCH_HOLE) and then
 # madvise(MADV_DONTNEED)s the shared mapping; vmmem must count the inflate once, equal to the

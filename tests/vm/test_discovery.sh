@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # VMM discovery from /proc: a qemu started with -name guest=alpha -smp 2 -m 256 appears with
 # that name, pid, vCPU count and memory; killed, it leaves; an ordinary process that discards
 # memory with madvise is never counted. Oracle: what we started (pid, command line).

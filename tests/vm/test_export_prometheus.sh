@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The exporter under a real Prometheus while a real QEMU guest (TCG, virtio-balloon) runs,
 # with the guest's balloon inflated to 256 MiB through QMP. Proves:
 #  - vmmem_balloon_inflate_bytes_total{vm="exporttest"} in Prometheus' HTTP API equals what

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Stable VM identity through a restart, under a real Prometheus. A QEMU guest (TCG,
 # virtio-balloon) runs with -name guest=idtest -uuid U, inflates its balloon by 64 MiB, is
 # killed and started again with the same name and UUID under a new pid. Proves:

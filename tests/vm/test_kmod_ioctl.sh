@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every /dev/vmmem ioctl, and read(), called with bad sizes, directions, flags, reserved
 # bits, counts, bad pointers and unknown numbers (tests/tools/vmmem_ioctl_check) in a QEMU
 # guest of Debian's kernel ($GUEST_VER, default 6.1) with vmmem.ko built against that

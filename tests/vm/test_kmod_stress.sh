@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # vmmem.ko lifecycle under stress, on 6.1 and 6.12 (tests/vm/lib/kernels.sh; the module is
 # built against each kernel's headers): STRESS_CYCLES (default 50) cycles of load -> a reader
 # blocked in poll() -> count a KVM runner through the module -> unload while a second runner's

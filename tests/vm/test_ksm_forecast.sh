@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # KSM forecast against the real thing, where nothing else is mergeable: Debian's 6.1 under
 # TCG (tests/vm/guest/ksm-forecast-init.sh). Two workers with known content (zero pages, pages
 # shared across both, copies within each, random pages, read-only untouched memory; worker A

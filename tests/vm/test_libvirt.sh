@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A real libvirtd running a TCG domain with a virtio balloon (stats period 1 s), and no QMP
 # socket of vmmemtop's own: libvirt keeps QEMU's monitor. Proves:
 #  - the domain's libvirt name and UUID reach vmmem_vm_info (and the series' vm/uuid labels),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Real EPT/NPT violations on every guest kernel of tests/vm/lib/kernels.sh (5.10, 6.1, 6.12),
 # each booted under QEMU TCG with -cpu max (SVM + NPT), kvm-amd loaded, and tiny VMMs
 # (tests/tools/kvm_guest_runner) touching K distinct guest pages, some also discarding guest

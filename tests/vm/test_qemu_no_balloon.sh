@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # No phantom balloon: a real QEMU 7.2 guest (TCG) with a virtio-blk disk and no balloon
 # device. Its thread pool starts I/O workers for a burst of guest reads and retires them 10 s
 # after (util/thread-pool.c worker_thread); glibc then madvise(MADV_DONTNEED)s each dead

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # vmmemtop record of per-event types (tdp_fault, exit) on a real KVM host with nested paging,
 # on every guest kernel of tests/vm/lib/kernels.sh (5.10, 6.1, 6.12) under QEMU TCG -cpu max
 # (SVM + NPT), kvm-amd, two kvm_guest_runner VMMs (1 vCPU x 256 pages, 2 vCPUs x 128 pages)

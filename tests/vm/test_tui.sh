@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # vmmemtop's interactive view, driven in tmux (send-keys, capture-pane) against two real QEMU
 # guests booted from the same initramfs with KSM merging them. Checks: rows with the right
 # names and pids; sort, filter, drill-down and help change the screen; a resize to 80x24

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The view's rate and total columns, and the advice pane at a narrow width, in tmux against a
 # real QEMU guest (TCG, virtio-balloon) that inflates its balloon by 128 MiB. Proves:
 #  - the event columns are titled as rates (INFL/s, DEFL/s, TLBIPI/s, scans/s) and, once the

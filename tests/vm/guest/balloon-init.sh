@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the balloon guest: load the virtio balloon stack, say READY, then report the
 # guest's own balloon counters (the oracle) on the console twice a second.
 mount -t proc proc /proc

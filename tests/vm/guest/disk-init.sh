@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the disk guest (tests/vm/test_qemu_no_balloon.sh): a virtio-blk disk, no balloon.
 # It waits for the host's "GO" in the disk's first sector (read with O_DIRECT, past the page
 # cache), then reads the disk with 8 parallel streams, which makes QEMU's thread pool

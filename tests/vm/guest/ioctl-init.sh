@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the ioctl guest: loads vmmem.ko (no KVM needed), runs vmmem_ioctl_check as root
 # against /dev/vmmem, and prints its lines, the kernel log's verdict and ALLDONE.
 mount -t proc proc /proc

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the KSM forecast rig's guest (Debian's 6.1 under TCG): nothing else in it has
 # mergeable memory, so /sys/kernel/mm/ksm/pages_sharing belongs to the two workers alone.
 # Two ksm_content workers (worker A THP-backed), `vmmemtop ksm-forecast` before ksmd ever

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the nested-KVM guest (one of tests/vm/lib/kernels.sh's kernels under TCG, -cpu max:
 # SVM with NPT).
 # Loads KVM, then runs each case with kvm_guest_runner (a tiny VMM) under `vmmemtop

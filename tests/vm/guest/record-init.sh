@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the record rig's guest (a kernels.sh kernel under TCG, -cpu max: SVM with NPT).
 # For each backend (bpf, then kmod when /vmmem.ko is there), runs two kvm_guest_runner VMMs
 # under `vmmemtop record --events default,tdp_fault,exit --slow-us 100` while a

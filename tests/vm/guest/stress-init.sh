@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the module lifecycle stress guest (6.1 or 6.12 under TCG, -cpu max): CYCLES cycles
 # of insmod vmmem.ko -> a reader blocked in poll() on /dev/vmmem -> count one kvm_guest_runner
 # through the module (the reader reads its count from /dev/vmmem) against tracefs -> a second runner

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The balloon guest's oracle (sourced by rigs that boot guest/balloon-init.sh as VM "g"): the
 # guest prints its /proc/vmstat balloon counters on the console as "VMSTAT name=value ...".
 #   vmstat                 the newest VMSTAT line

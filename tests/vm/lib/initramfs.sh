@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Builds a busybox initramfs for the QEMU rigs (sourced).
 #   (guest_kernel, guest_kver, guest_moddir, guest_kmod: kernels.sh, sourced here; the initramfs
 #   is for the kernel of $GUEST_VER: guest_use VER first to build one for another kernel)

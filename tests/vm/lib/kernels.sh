@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The guest kernels the QEMU rigs boot, and how to get them (sourced). THE kernel list:
 #   GUEST_KERNELS="5.10 6.1 6.12"
 #     5.10  Debian 11 bullseye's linux-image-5.10.0-NN-amd64 (no module BTF, no KSM tracepoints)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Starts and drives QEMU (TCG) guests for the rigs (sourced; needs initramfs.sh).
 #   vm_start ID INITRD MEM_MB [qemu args...]   boot; sets VM_PID[ID], VM_LOG[ID], VM_QMP[ID]
 #   vm_wait ID PATTERN TIMEOUT_S              wait for PATTERN on the guest's serial console

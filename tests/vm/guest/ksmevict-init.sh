@@ -1,0 +1,128 @@
+#!/bin/sh
+# /init of the KSM + eviction rig's guest (a kernel under TCG -cpu max: SVM with NPT, kvm-amd).
+# For each backend (bpf, then kmod when /vmmem.ko is there):
+#  KSM: two ksm_worker VMMs (each holds a KVM VM) with 1000 identical pages and one with
+#   1000 unique pages, ksmd run=1 in this kernel; a vmmemtop snapshot window around the
+#   merging; prints per VMM the /proc/PID/ksm_merging_pages increase (oracle) and the
+#   snapshot's ksm_merged_pages, and full_scans' increase beside the snapshot's scans.
+#  Eviction: evict_runner (a KVM VMM, 4096 guest pages) in a cgroup with memory.max 8 MiB
+#   and a zram swap device: pass 1 writes every page (the cgroup limit swaps the rest out),
+#   pass 2 writes them again (KVM faults them back in). Oracles over the window, with nothing
+#   else here swapping: /proc/vmstat pswpin/pswpout, the cgroup's memory.stat pgmajfault.
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tracefs nodev /sys/kernel/tracing
+mkdir -p /tmp && mount -t tmpfs tmp /tmp
+mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
+echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
+echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
+[ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
+echo never > /sys/kernel/mm/transparent_hugepage/enabled
+
+K=/sys/kernel/mm/ksm
+merging() { cat /proc/$1/ksm_merging_pages 2>/dev/null || awk '/^ksm_merging_pages/ { print $2 }' /proc/$1/ksm_stat; }
+vmstat() { awk -v k=$1 '$1 == k { n = $2 } END { print n + 0 }' /proc/vmstat; }
+# swapped pages: written/read, and (6.12+) zero-filled ones kept in the swap zeromap, which
+# take no I/O (swpout_zero/swpin_zero) but are swapped out and in all the same
+swapped() { echo $(( $(vmstat pswp$1) + $(vmstat swp${1}_zero) )); }
+# snap_start BACKEND: a snapshot window (ended by snap_end); SNAP is its pid
+snap_start() {
+	rm -f /tmp/snap.json /tmp/snap.err
+	vmmemtop snapshot --interval 600 --json -v --backend $1 > /tmp/snap.json 2> /tmp/snap.err &
+	SNAP=$!
+	i=0
+	while ! grep -q "^vmmemtop: counting" /tmp/snap.err 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 900 ] && { echo "CASEFAIL $1: vmmemtop did not start"; cat /tmp/snap.err; return 1; }
+		kill -0 $SNAP 2>/dev/null || { echo "CASEFAIL $1: vmmemtop exited"; grep -v "^libbpf" /tmp/snap.err | tail -5; return 1; }
+		usleep 100000
+	done
+	sleep 1.5	# discovery: the VMMs are found within a second
+}
+snap_end() {
+	kill -INT $SNAP; wait $SNAP
+	grep -E "probe: .*(stable_tree|lru_add|msecs|ksm_|hva_to_pfn|invalidate_range|swap_read)|kprobe|notice" /tmp/snap.err | sed "s/^/HOOK $1 /"
+}
+vmc() { jq -r --argjson p $2 "[.vms[] | select(.pid == \$p)][0].counters.$1" /tmp/snap.json; }
+
+ksm_case() {
+	b=$1
+	echo 0 > $K/run
+	rm -f /tmp/a.pid /tmp/b.pid /tmp/u.pid
+	ksm_worker 1000 200 kvm > /tmp/a.pid & wa=$!
+	ksm_worker 1000 200 kvm > /tmp/b.pid & wb=$!
+	ksm_worker 0 1000 kvm > /tmp/u.pid & wu=$!
+	sleep 1
+	A=$(cat /tmp/a.pid) B=$(cat /tmp/b.pid) U=$(cat /tmp/u.pid)
+	snap_start $b || return
+	ma=$(merging $A) mb=$(merging $B) mu=$(merging $U) fs=$(cat $K/full_scans)
+	echo 1000 > $K/pages_to_scan
+	echo 20 > $K/sleep_millisecs
+	echo 1 > $K/run
+	i=0
+	while [ $i -lt 600 ]; do
+		[ "$(merging $A)" -ge $((ma + 1000)) ] && [ "$(merging $B)" -ge $((mb + 1000)) ] &&
+			[ "$(cat $K/full_scans)" -ge $((fs + 3)) ] && break
+		i=$((i + 1)); usleep 100000
+	done
+	echo 0 > $K/run		# ksmd ends its batch under ksm_thread_mutex, then scans no more
+	sleep 1
+	da=$(( $(merging $A) - ma )) db=$(( $(merging $B) - mb )) du=$(( $(merging $U) - mu ))
+	dfs=$(( $(cat $K/full_scans) - fs ))
+	snap_end $b
+	for p in "$A $da" "$B $db" "$U $du"; do
+		set -- $p
+		echo "KSM backend=$b pid=$1 oracle=$2 vmmem=$(vmc ksm_merged_pages $1) inval_ksm=$(vmc mmu_inval_ksm_bytes $1)"
+	done
+	echo "SCANS backend=$b oracle=$dfs vmmem=$(jq -r .host.ksm.scans /tmp/snap.json) scan_ns=$(jq -r .host.ksm.scan_ns /tmp/snap.json) hist=$(jq -r .host.histograms.ksm_scan_ns.count /tmp/snap.json)"
+	kill $wa $wb $wu; wait $wa $wb $wu 2>/dev/null
+	echo 2 > $K/run; sleep 0.5; echo 0 > $K/run	# unmerge: the next case starts from nothing shared
+}
+
+evict_case() {
+	b=$1
+	mkdir -p /sys/fs/cgroup/vm
+	echo 8M > /sys/fs/cgroup/vm/memory.max
+	rm -f /tmp/runner.out	# else the wait below may see the last case's output
+	evict_runner 4096 > /tmp/runner.out 2> /tmp/runner.err &
+	wr=$!
+	i=0; while [ ! -s /tmp/runner.out ] && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
+	R=$(head -n 1 /tmp/runner.out)
+	[ -n "$R" ] || { echo "CASEFAIL $b: evict_runner did not start: $(cat /tmp/runner.err)"; dmesg | tail -20; return; }
+	echo $R > /sys/fs/cgroup/vm/cgroup.procs
+	snap_start $b || { kill $wr; wait $wr; return; }
+	pin=$(swapped in) pout=$(swapped out)
+	cgmaj=$(awk '$1 == "pgmajfault" { print $2 }' /sys/fs/cgroup/vm/memory.stat)
+	maj=$(awk '{ print $12 }' /proc/$R/stat)
+	for pass in 1 2; do
+		kill -USR1 $R
+		i=0; while ! grep -q "^pass $pass" /tmp/runner.out && [ $i -lt 1200 ]; do usleep 100000; i=$((i + 1)); done
+	done
+	sleep 1
+	dpin=$(( $(swapped in) - pin )) dpout=$(( $(swapped out) - pout ))
+	dcgmaj=$(( $(awk '$1 == "pgmajfault" { print $2 }' /sys/fs/cgroup/vm/memory.stat) - cgmaj ))
+	dmaj=$(( $(awk '{ print $12 }' /proc/$R/stat) - maj ))
+	snap_end $b
+	echo "EVICT backend=$b pid=$R passes=$(grep -c '^pass' /tmp/runner.out) pswpin=$dpin pswpout=$dpout cg_pgmajfault=$dcgmaj proc_majflt=$dmaj" \
+	     "swapin_bytes=$(vmc swapin_bytes $R) kvm_major_faults=$(vmc kvm_major_faults $R)" \
+	     "reclaim=$(vmc mmu_inval_reclaim_bytes $R) migrate=$(vmc mmu_inval_migrate_bytes $R) numa=$(vmc mmu_inval_numa_bytes $R)" \
+	     "ksm=$(vmc mmu_inval_ksm_bytes $R) vmm=$(vmc mmu_inval_vmm_bytes $R) other=$(vmc mmu_inval_other_bytes $R)" \
+	     "fact_majflt=$(jq -r --argjson p $R '[.vms[] | select(.pid == $p)][0].majflt' /tmp/snap.json)" \
+	     "fact_cg=$(jq -c --argjson p $R '[.vms[] | select(.pid == $p)][0].cgroup' /tmp/snap.json)"
+	kill $wr; wait $wr 2>/dev/null
+}
+
+echo 134217728 > /sys/block/zram0/disksize && busybox mkswap /dev/zram0 > /dev/null && busybox swapon /dev/zram0 ||
+	echo "CASEFAIL: no zram swap"
+for b in bpf kmod; do
+	if [ $b = kmod ]; then
+		[ -e /vmmem.ko ] || break
+		insmod /vmmem.ko || { echo "CASEFAIL kmod: insmod vmmem.ko failed"; break; }
+	fi
+	ksm_case $b
+	evict_case $b
+done
+dmesg | grep -E "WARNING|BUG|Oops|lockup|stall" | head -5 | sed 's/^/DMESG /'
+echo ALLDONE
+poweroff -f

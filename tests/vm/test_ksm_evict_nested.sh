@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# KSM and host eviction of guest memory, per guest kernel (KSM_EVICT_KERNELS, default "6.1 6.12"):
+# Debian's 6.1 (no KSM tracepoints: function hooks) and 6.12 (KSM tracepoints), each under
+# QEMU TCG -cpu max (SVM + NPT), kvm-amd, with BPF and with vmmem.ko built for that kernel.
+# KSM oracles: /proc/PID/ksm_merging_pages (per VMM), /sys/kernel/mm/ksm/full_scans.
+# Eviction oracles (a KVM VMM in a cgroup with memory.max 8 MiB over 16 MiB of guest RAM,
+# zram swap, nothing else swapping): /proc/vmstat pswpin/pswpout, the cgroup's
+# memory.stat pgmajfault (counted in do_swap_page, not where vmmem hooks), the runner's
+# /proc/PID/stat majflt. See tests/vm/guest/ksmevict-init.sh.
+set -u
+. "$(dirname "$0")/../host/lib.sh"
+. "$(dirname "$0")/lib/initramfs.sh"
+. "$(dirname "$0")/lib/qemu.sh"
+need_vm_rig
+command -v jq >/dev/null || skip "jq not installed"
+make_tmp
+at_exit vm_stop_all
+start=$(date +%s)
+
+ok=1
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
+for ver in ${KSM_EVICT_KERNELS:-6.1 6.12}; do
+guest_use "$ver"
+guest_kmod
+INITRD=$TOPDIR/build/vm/ksmevict-$ver.cpio.gz
+build_initramfs "$INITRD" "$(dirname "$0")/guest/ksmevict-init.sh" "kvm-amd zram" "$VMMEMTOP:/bin/vmmemtop" \
+	"$(command -v jq):/bin/jq" "$TOOLS/ksm_worker:/bin/ksm_worker" "$TOOLS/evict_runner:/bin/evict_runner" \
+	"$GUEST_KO:/vmmem.ko" || fail "cannot build the initramfs"
+vm_start n "$INITRD" 1024 -smp 2
+vm_wait n ALLDONE 600 || fail "the $ver guest did not finish; console: $(tail -30 "${VM_LOG[n]}")"
+vm_stop n
+log=$TMP/console-$ver
+tr -d '\r' < "${VM_LOG[n]}" > "$log"
+echo "== guest kernel $(guest_kver)"
+grep -E "^(NPT|NOKVM|CASEFAIL|KSM|SCANS|EVICT|HOOK|DMESG)|rror" "$log"
+grep -q "^NOKVM" "$log" && fail "no /dev/kvm in the $ver guest"
+grep -q "^CASEFAIL" "$log" && fail "a case could not run on $ver"
+for b in bpf kmod; do
+	n=0
+	while read -r line; do
+		n=$((n + 1))
+		o=$(field oracle "$line") v=$(field vmmem "$line")
+		[ "$o" = "$v" ] && echo "ok $ver: $line" || { echo "MISMATCH $ver: $line"; ok=0; }
+	done < <(grep "^KSM backend=$b " "$log")
+	[ $n = 3 ] || { echo "$ver $b: expected 3 KSM lines, got $n"; ok=0; }
+	grep "^KSM backend=$b " "$log" | awk '$4 == "oracle=1000"' | wc -l | grep -q '^2$' ||
+		{ echo "$ver $b: the oracle did not see both identical workers merge 1000 pages"; ok=0; }
+	line=$(grep "^SCANS backend=$b " "$log")
+	o=$(field oracle "$line") v=$(field vmmem "$line")
+	[ -n "$o" ] && [ "$o" = "$v" ] && [ "$o" -gt 0 ] && echo "ok $ver: $line" || { echo "MISMATCH $ver: $line"; ok=0; }
+	line=$(grep "^EVICT backend=$b " "$log")
+	[ -n "$line" ] || { echo "$ver $b: no EVICT line"; ok=0; continue; }
+	pin=$(field pswpin "$line") pout=$(field pswpout "$line") cgmaj=$(field cg_pgmajfault "$line")
+	sin=$(field swapin_bytes "$line") kmaj=$(field kvm_major_faults "$line") rec=$(field reclaim "$line")
+	verdict=ok
+	[ "$(field passes "$line")" = 2 ] || verdict="the runner did not finish 2 passes"
+	[ "$verdict" = ok ] && [ "$pout" -lt 1000 ] && verdict="too little swapped out ($pout pages) to prove anything"
+	[ "$verdict" = ok ] && [ "$sin" != $((pin * 4096)) ] && verdict="swapin_bytes $sin != pswpin $pin x 4096"
+	[ "$verdict" = ok ] && [ "$kmaj" != "$cgmaj" ] && verdict="kvm_major_faults $kmaj != memory.stat pgmajfault $cgmaj"
+	[ "$verdict" = ok ] && [ "$rec" != $((pout * 4096)) ] && verdict="mmu_inval_reclaim_bytes $rec != pswpout $pout x 4096"
+	echo "$verdict $ver: $line"
+	[ "$verdict" = ok ] || ok=0
+done
+grep -q "^DMESG" "$log" && { echo "the $ver guest's dmesg has findings"; ok=0; }
+done
+echo "KSM + eviction rig took $(( $(date +%s) - start )) s"
+[ $ok = 1 ] || fail "KSM or eviction counts differ from their oracles"
+echo "PASS: KSM merges and scans, swap-in, KVM major faults and reclaim invalidations equal their oracles on ${KSM_EVICT_KERNELS:-6.1 6.12}"
