@@ -247,6 +247,7 @@ if [ -e /vmmem.ko ]; then
 	kill -USR1 $hp
 	while ! grep -q done /tmp/hold.out; do usleep 100000; done
 	echo 0 > $T/tracing_on
+	sleep 2.5	# two of the exporter's 1 s samples after the runner's last fault
 	# series are keyed by vm (and uuid), not pid: vmmem_vm_info names the runner's vm label
 	# (a pid label is added only while another VM shares the name)
 	wget -q -O - http://127.0.0.1:9477/metrics > /tmp/metrics.txt
