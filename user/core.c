@@ -231,10 +231,17 @@ static void qmp_register(struct core *c)
 		info = v->info;
 		if (c->qmp)
 			qmp_poll_lookup(c->qmp, &info);
-		/* QEMU's RAM blocks: guest RAM for the balloon split where KVM has no memslots */
-		if (c->src.ops->guest_ram_hint && info.qmp.up && info.qmp.nr_ramblocks)
+		/* QEMU's RAM blocks: guest RAM for the balloon split where KVM has no memslots;
+		 * without a QMP socket of ours (a libvirt domain), its main RAM: -m's size */
+		if (c->src.ops->guest_ram_hint && info.qmp.up && info.qmp.nr_ramblocks) {
 			c->src.ops->guest_ram_hint(&c->src, c->key[i].tgid, info.qmp.ramblock_size,
-						   info.qmp.nr_ramblocks);
+						   info.qmp.nr_ramblocks, "QMP info ramblock");
+		} else if (c->src.ops->guest_ram_hint && !info.qmp.up && info.mem_configured_kb.present &&
+			   !strncmp(info.comm, "qemu", 4)) {
+			uint64_t ram = info.mem_configured_kb.v * 1024;
+
+			c->src.ops->guest_ram_hint(&c->src, c->key[i].tgid, &ram, 1, "main RAM of -m");
+		}
 		if (c->libvirt)		/* starts libvirt's poller at the first libvirt domain */
 			libvirt_poll_lookup(c->libvirt, &info);
 	}

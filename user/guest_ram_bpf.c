@@ -24,6 +24,7 @@ struct slot_gr {
 	struct vmmem_guest_ram last;	/* as written to the map */
 	int nr_hint;			/* QEMU RAM block sizes from QMP */
 	uint64_t hint[VMM_QMP_RAMBLOCKS];
+	char hint_from[24];		/* "QMP info ramblock", "main RAM of -m" */
 	uint64_t smaps_ns;
 	int nr_hint_spans;
 	struct gr_span hint_spans[VMM_QMP_RAMBLOCKS];
@@ -222,6 +223,7 @@ static void refresh_slot(struct gr_tracker *t, uint32_t slot, uint64_t now)
 	struct gr_vma *vmas = NULL;
 	struct vmmem_guest_ram g;
 	const char *how = "unknown (no kvm-vm file, no QEMU RAM block list over QMP)";
+	char howbuf[96];
 	int nr = 0, nv;
 
 	memset(&g, 0, sizeof(g));
@@ -258,7 +260,8 @@ static void refresh_slot(struct gr_tracker *t, uint32_t slot, uint64_t now)
 		if (s->nr_hint_spans) {
 			spans = s->hint_spans;
 			nr = s->nr_hint_spans;
-			how = "QEMU RAM blocks (QMP info ramblock, MADV_DONTFORK mappings)";
+			snprintf(howbuf, sizeof(howbuf), "QEMU RAM blocks (%s, MADV_DONTFORK mappings)", s->hint_from);
+			how = howbuf;
 		} else {
 			how = "unknown (QMP RAM blocks do not match the process's mappings)";
 		}
@@ -285,6 +288,14 @@ void gr_tracker_refresh(struct gr_tracker *t, bool force)
 	/* a memslot changed (the hook saw it): rebuild now rather than at the next refresh */
 	if (updates != t->last_updates)
 		force = true;
+	/* a VMM just claimed (discovery, a KVM event): learn its guest RAM at once, its
+	 * discards count only from then on */
+	for (uint32_t i = 0; i < VMMEM_MAX_VMS && !force; i++) {
+		uint64_t owner = __atomic_load_n(&bss->slot_owner[i], __ATOMIC_RELAXED);
+
+		force = owner && __atomic_load_n(&bss->slot_state[i], __ATOMIC_RELAXED) == VMMEM_SLOT_LIVE &&
+			(t->s[i].owner != owner || t->s[i].seq != bss->slot_seq[i]);
+	}
 	t->last_updates = updates;
 	if (!force && now - t->last_ns < REFRESH_NS)
 		return;
@@ -313,7 +324,7 @@ bool gr_tracker_known(const struct gr_tracker *t, uint32_t slot)
 	return slot < VMMEM_MAX_VMS && t->s[slot].last.state == VMMEM_GR_KNOWN;
 }
 
-void gr_tracker_hint(struct gr_tracker *t, pid_t tgid, const uint64_t *sizes, int n)
+void gr_tracker_hint(struct gr_tracker *t, pid_t tgid, const uint64_t *sizes, int n, const char *from)
 {
 	for (uint32_t i = 0; i < VMMEM_MAX_VMS; i++) {
 		struct slot_gr *s = &t->s[i];
@@ -328,6 +339,7 @@ void gr_tracker_hint(struct gr_tracker *t, pid_t tgid, const uint64_t *sizes, in
 		}
 		s->nr_hint = n;
 		memcpy(s->hint, sizes, n * sizeof(*sizes));
+		snprintf(s->hint_from, sizeof(s->hint_from), "%s", from);
 	}
 }
 

@@ -20,7 +20,7 @@ void gr_tracker_refresh(struct gr_tracker *t, bool force);
 /* True if the slot's guest RAM is known, so its balloon counters mean what they say. */
 bool gr_tracker_known(const struct gr_tracker *t, uint32_t slot);
 /* QEMU's RAM block sizes for tgid (QMP), for a VMM without KVM memslots. */
-void gr_tracker_hint(struct gr_tracker *t, pid_t tgid, const uint64_t *sizes, int n);
+void gr_tracker_hint(struct gr_tracker *t, pid_t tgid, const uint64_t *sizes, int n, const char *from);
 /* The slot was freed: its table goes back to unknown. */
 void gr_tracker_forget(struct gr_tracker *t, uint32_t slot);
 void gr_tracker_free(struct gr_tracker *t);

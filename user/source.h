@@ -58,7 +58,7 @@ struct source_ops {
 	void (*close)(struct source *src);
 	/* Optional: QEMU's RAM block sizes (QMP) for a VMM, so a backend can learn the guest
 	 * RAM of a QEMU that has no KVM memslots (TCG). */
-	void (*guest_ram_hint)(struct source *src, pid_t tgid, const uint64_t *sizes, int n);
+	void (*guest_ram_hint)(struct source *src, pid_t tgid, const uint64_t *sizes, int n, const char *from);
 	/* Optional (NULL for live backends, which use /proc and sysfs): a source that
 	 * carries its own process and host facts, such as a recording being replayed.
 	 * vm_info returns 0 or -ENOENT; host_state returns 0 or negative errno. */

@@ -805,11 +805,11 @@ static int bpf_list(struct source *src, struct source_read *out)
 	return 0;
 }
 
-static void bpf_guest_ram_hint(struct source *src, pid_t tgid, const uint64_t *sizes, int n)
+static void bpf_guest_ram_hint(struct source *src, pid_t tgid, const uint64_t *sizes, int n, const char *from)
 {
 	struct bpf_priv *p = src->priv;
 
-	gr_tracker_hint(p->gr, tgid, sizes, n);
+	gr_tracker_hint(p->gr, tgid, sizes, n, from);
 }
 
 static const struct source_ops bpf_ops = {

@@ -15,7 +15,7 @@
 #     VM is final at that event, which since 6.16 comes before exit_mm());
 #   - vmmemtop's open fds and threads are back to their baseline, and its RSS within
 #     SOAK_RSS_SLACK_KB of it, once the churn is over and the exited VMs were reported (it
-#     holds /proc/PID/status of each live VMM: those of other VMMs on a shared host are
+#     holds /proc/PID/status and ksm_stat of each live VMM: those of other VMMs on a shared host are
 #     set aside, none of the churned ones may remain);
 #   - with SOAK_VIEW_GRACE_S (make soak: the view's exited-VM window, HISTORY_GRACE_S + 10),
 #     the same for the interactive view's batch mode (`vmmemtop -b`), which keeps exited VMs'
@@ -66,7 +66,7 @@ if [ "$GRACE" -gt 0 ]; then
 	at_exit "kill $V"
 	sleep 5
 	read -r vfd0 vth0 vrss0 < <(S=$V usage)
-	S=$V fds | grep -vE '^/proc/[0-9]+/status$' > "$TMP/vfds0"
+	S=$V fds | grep -vE '^/proc/[0-9]+/(status|ksm_stat)$' > "$TMP/vfds0"
 	echo "baseline: the view $V has $vfd0 fds, $vth0 threads, RSS $vrss0 kB"
 fi
 
@@ -129,9 +129,9 @@ ok=1
 	echo "shootdowns not conserved; VMs off (pid vmmem oracle):"
 	awk 'NR == FNR { o[$1] = $2; next } $4 != o[$1] { print $1, $4, o[$1] }' "$TMP/ipis" "$TMP/ours" | head; ok=0; }
 # fds other than the live VMMs' /proc/PID/status must be the baseline's; none of ours remain
-grep -vE '^/proc/[0-9]+/status$' "$TMP/fds0" > "$TMP/fds0.own"
-grep -vE '^/proc/[0-9]+/status$' "$TMP/fds1" > "$TMP/fds1.own"
-ours_open=$(awk 'NR == FNR { ours["/proc/" $1 "/status"] = 1; next } ($1 in ours)' "$TMP/done" "$TMP/fds1" | wc -l)
+grep -vE '^/proc/[0-9]+/(status|ksm_stat)$' "$TMP/fds0" > "$TMP/fds0.own"
+grep -vE '^/proc/[0-9]+/(status|ksm_stat)$' "$TMP/fds1" > "$TMP/fds1.own"
+ours_open=$(awk 'NR == FNR { ours["/proc/" $1 "/status"] = 1; ours["/proc/" $1 "/ksm_stat"] = 1; next } ($1 in ours)' "$TMP/done" "$TMP/fds1" | wc -l)
 echo "vmmemtop's fds besides live VMMs' status files: $(wc -l < "$TMP/fds1.own") (baseline $(wc -l < "$TMP/fds0.own"));" \
 	"churned VMMs' status files still open: $ours_open"
 cmp -s "$TMP/fds0.own" "$TMP/fds1.own" && [ "$ours_open" -eq 0 ] && [ "$th1" -eq "$th0" ] ||
@@ -142,7 +142,7 @@ if [ "$GRACE" -gt 0 ]; then
 	sleep "$GRACE"
 	kill -0 $V 2>/dev/null || { echo "the view died: $(cat "$TMP/view.err")"; ok=0; }
 	read -r vfd1 vth1 vrss1 < <(S=$V usage)
-	S=$V fds | grep -vE '^/proc/[0-9]+/status$' > "$TMP/vfds1"
+	S=$V fds | grep -vE '^/proc/[0-9]+/(status|ksm_stat)$' > "$TMP/vfds1"
 	echo "the view after its window: $vfd1 fds ($vfd0), $vth1 threads ($vth0), RSS $vrss1 kB ($vrss0 kB, +$((vrss1 - vrss0)))"
 	cmp -s "$TMP/vfds0" "$TMP/vfds1" && [ "$vth1" -eq "$vth0" ] ||
 		{ echo "the view's fds or threads not back to baseline:"; diff "$TMP/vfds0" "$TMP/vfds1"; ok=0; }

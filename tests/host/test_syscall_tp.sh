@@ -17,7 +17,7 @@ make_tmp
 run_case() {
 	local name=$1; shift
 	rm -f "$TMP/discarded"
-	"$TOOLS/discard_loop" 40 64 "$TMP/discarded" & D=$!
+	"$TOOLS/discard_loop" 40 64 "$TMP/discarded" kvm & D=$!	# kvm: its chunk is guest RAM (balloon bytes)
 	"$VMMEMTOP" snapshot -v --interval 60 --json --track $D "$@" > "$TMP/$name.json" 2> "$TMP/$name.err" & S=$!
 	# (other vmmemtops may run on this host: wait for ours, and look at its attachments only)
 	for i in $(seq 1 100); do grep -q "vmmemtop: counting" "$TMP/$name.err" && break; sleep 0.1; done

@@ -4,6 +4,7 @@
  * pages (its own range), then halts. Every first touch is an EPT/NPT violation, so
  * kvm:kvm_page_fault fires at least K times per vCPU. Prints its pid at start and
  * "done" at the end. Built static: it runs inside a busybox guest.
+ * It waits 1.2 s between registering its guest RAM and starting its vCPUs.
  * With CHUNKS, it then plays a balloon: madvise(MADV_DONTNEED) CHUNKS times 64 KiB of guest
  * RAM (inflate), then MADV_WILLNEED the same (deflate), as QEMU's virtio-balloon does.
  * With RUNNER_HOLD=1 in the environment it stays alive after "done" until killed (so a
@@ -131,6 +132,10 @@ int main(int argc, char **argv)
 		.memory_size = size, .userspace_addr = (unsigned long)mem };
 	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
 		die("KVM_SET_USER_MEMORY_REGION");
+	/* as a real VMM does (firmware, devices) before its first instruction: vmmemtop learns
+	 * guest RAM within 1 s of its registration (README "Balloon: guest RAM only"), and
+	 * counts the discards of dying vCPU threads as the VMM's own only from then on */
+	usleep(1200000);
 	for (long i = 0; i < nvcpus; i++)
 		pthread_create(&threads[i], NULL, vcpu_thread, (void *)i);
 	for (long i = 0; i < nvcpus; i++)

@@ -77,7 +77,13 @@ int main(int argc, char **argv)
 			total += req.count;
 		} while (req.count == 256);
 	}
-	if (pread(fd, snap, sizeof(snap), 0) < (ssize_t)sizeof(*h)) {
+	/* the SIGTERM that ended the loop may still interrupt the read: retry it */
+	ssize_t got;
+
+	do
+		got = pread(fd, snap, sizeof(snap), 0);
+	while (got < 0 && errno == EINTR);
+	if (got < (ssize_t)sizeof(*h)) {
 		perror("read /dev/vmmem");
 		return 1;
 	}
