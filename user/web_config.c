@@ -47,6 +47,15 @@ static int fail(struct parse *p, const char *fmt, ...)
 	return p->ret;
 }
 
+/* Error text quotes keys and paths from the file, and YAML folds a run of CRs inside a plain
+ * scalar into line breaks: blank every control byte so the message stays one line. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 /* A scalar's text, or NULL (and an error) for anything else. */
 static const char *scalar(struct parse *p, yaml_node_t *n, const char *what)
 {
@@ -281,6 +290,8 @@ int web_config_parse(const char *text, size_t len, const char *dir, struct web_c
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	if (p.ret)
+		one_line(err);
 	return p.ret;
 }
 
@@ -368,6 +379,7 @@ int web_config_load(const char *path, struct web_config *c, char *err, size_t er
 		ret = make_dummy(c, sub, sizeof(sub));
 	if (ret) {
 		snprintf(err, errsz, "--web.config.file %s: %s", path, sub);
+		one_line(err);
 		web_config_free(c);
 	}
 	return ret;
