@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A VMM's own cgroup (v2) and its memory.stat: per-VM swap and fault counts that need no
  * tracing, exact where the VMM runs alone in a cgroup (libvirt's machine-qemu...scope,
  * systemd-run --scope, a container of its own). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A VMM whose guest memory the host evicts, for the eviction rig: one vCPU in 32-bit flat
  * protected mode writes one byte to each of K guest pages, then halts; every SIGUSR1 runs
  * that pass again ("pass N" on stdout after each). Pages the host swapped out between two

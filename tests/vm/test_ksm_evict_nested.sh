@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # KSM and host eviction of guest memory, per guest kernel (KSM_EVICT_KERNELS, default "6.1 6.12"):
 # Debian's 6.1 (no KSM tracepoints: function hooks) and 6.12 (KSM tracepoints), each under
 # QEMU TCG -cpu max (SVM + NPT), kvm-amd, with BPF and with vmmem.ko built for that kernel.

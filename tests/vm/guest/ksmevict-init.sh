@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the KSM + eviction rig's guest (a kernel under TCG -cpu max: SVM with NPT, kvm-amd).
 # For each backend (bpf, then kmod when /vmmem.ko is there):
 #  KSM: two ksm_worker VMMs (each holds a KVM VM) with 1000 identical pages and one with
