@@ -124,7 +124,7 @@ install: $(BUILD)/vmmemtop
 		$(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DOCDIR) \
 		$(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)/kmod/uapi
 	$(INSTALL) -m 0755 $(BUILD)/vmmemtop $(DESTDIR)$(BINDIR)/vmmemtop
-	$(INSTALL) -m 0644 doc/vmmemtop.8 $(DESTDIR)$(MANDIR)/man8/vmmemtop.8
+	$(INSTALL) -m 0644 deploy/vmmemtop.8 $(DESTDIR)$(MANDIR)/man8/vmmemtop.8
 	sed 's|/usr/local/bin/vmmemtop|$(BINDIR)/vmmemtop|g' deploy/vmmem-exporter.service > $(DESTDIR)$(UNITDIR)/vmmem-exporter.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vmmem-exporter.service
 	$(INSTALL) -m 0644 deploy/udev/60-vmmem.rules $(DESTDIR)$(UDEVDIR)/60-vmmem.rules
@@ -132,7 +132,7 @@ install: $(BUILD)/vmmemtop
 	$(INSTALL) -m 0644 deploy/bash-completion/vmmemtop $(DESTDIR)$(BASHCOMPDIR)/vmmemtop
 	$(INSTALL) -m 0644 deploy/grafana/vmmem.json $(DESTDIR)$(DATADIR)/grafana/vmmem.json
 	$(INSTALL) -m 0644 deploy/prometheus/vmmem.rules.yml $(DESTDIR)$(DATADIR)/prometheus/vmmem.rules.yml
-	$(INSTALL) -m 0644 README.md LICENSE LICENSES/GPL-2.0-only.txt LICENSES/MIT.txt $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 README.md LICENSE deploy/licenses/GPL-2.0-only.txt deploy/licenses/MIT.txt $(DESTDIR)$(DOCDIR)/
 	for f in $(KMOD_SRC); do $(INSTALL) -m 0644 $$f $(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)/$$f || exit 1; done
 	sed 's/@RELEASE@/$(RELEASE)/g' deploy/dkms/dkms.conf.in > $(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)/dkms.conf
 	chmod 0644 $(DESTDIR)$(DKMSDIR)/vmmem-$(RELEASE)/dkms.conf

@@ -37,7 +37,7 @@ grep -q -- '-b --batch' "$TMP/shorts" && grep -q -- '-B --backend' "$TMP/shorts"
 	bad "-b should be --batch and -B --backend: $(grep -E -- '-[bB] ' "$TMP/shorts")"
 
 # 2. the man page names every long option of every command's --help, and every subcommand
-man=$TOPDIR/doc/vmmemtop.8
+man=$TOPDIR/deploy/vmmemtop.8
 for cmd in "" snapshot export advise record report replay ksm-forecast; do
 	opts=$("$VMMEMTOP" $cmd --help | grep -oE -- '(^|[ ,[(])--[a-z][a-z0-9.-]*' | grep -oE -- '--[a-z][a-z0-9.-]*' | sort -u)
 	for o in $opts; do
