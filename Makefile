@@ -193,7 +193,7 @@ test: deps all unit fuzz-check
 # a bounded fuzzing run of every target (part of make test: FUZZ_CHECK_SECONDS each);
 # make fuzz runs each for FUZZ_SECONDS (default 600); FUZZ=name,... picks targets
 fuzz-check: $(FUZZ_BIN)
-	@bash tests/fuzz/run.sh $(FUZZ_CHECK_SECONDS) $(subst $(comma), ,$(FUZZ))
+	@FUZZ_SEED=$${FUZZ_SEED:-1} bash tests/fuzz/run.sh $(FUZZ_CHECK_SECONDS) $(subst $(comma), ,$(FUZZ))
 
 fuzz: deps $(FUZZ_BIN)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(subst $(comma), ,$(FUZZ))

@@ -271,6 +271,9 @@ int web_config_parse(const char *text, size_t len, const char *dir, struct web_c
 	p.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (root && root->type == YAML_MAPPING_NODE) {
+		bool seen_tls = false, seen_users = false;
+
+
 		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top && !p.ret;
 		     pr++) {
 			const char *k = scalar(&p, yaml_document_get_node(&doc, pr->key), "top-level key");
@@ -278,10 +281,15 @@ int web_config_parse(const char *text, size_t len, const char *dir, struct web_c
 
 			if (!k || !v)
 				fail(&p, "bad top-level entry");
+			/* a second section would parse over the first one's allocations */
+			else if (!strcmp(k, "tls_server_config") && seen_tls)
+				fail(&p, "tls_server_config appears twice");
+			else if (!strcmp(k, "basic_auth_users") && seen_users)
+				fail(&p, "basic_auth_users appears twice");
 			else if (!strcmp(k, "tls_server_config"))
-				parse_tls(&p, v, dir, c);
+				seen_tls = true, parse_tls(&p, v, dir, c);
 			else if (!strcmp(k, "basic_auth_users"))
-				parse_users(&p, v, c);
+				seen_users = true, parse_users(&p, v, c);
 			else
 				fail(&p, "%s: not supported by vmmemtop (supported: tls_server_config, basic_auth_users)", k);
 		}

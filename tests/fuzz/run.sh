@@ -6,6 +6,9 @@
 # the input in build/fuzz/NAME-crash-* (reproduce: build/fuzz/fuzz_NAME FILE).
 # Prints one line per target: inputs run, coverage, seconds.
 # usage: tests/fuzz/run.sh SECONDS [NAME...]   (default: every target)
+# FUZZ_SEED fixes libFuzzer's seed: make test sets it, so that a CI run explores the same
+# mutations as the run before it (a finding there is a regression, not luck); make fuzz leaves
+# it unset and explores afresh each time.
 set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-60}
@@ -38,7 +41,7 @@ for t in "${targets[@]}"; do
 	fi
 	mkdir -p "$work"
 	start=$(date +%s)
-	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+	"$bin" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 		-print_final_stats=1 -artifact_prefix="build/fuzz/$t-" "$work" "$seeds" > "$log" 2>&1
 	r=$?
 	took=$(( $(date +%s) - start ))

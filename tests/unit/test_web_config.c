@@ -75,6 +75,11 @@ static void test_bad(void **state)
 		{ "basic_auth_users:\n  alice: " HASH "\n  alice: " HASH "\n", "appears twice" },
 		{ "basic_auth_users:\n  'a:b': " HASH "\n", "not a user name" },
 		{ "basic_auth_users: [alice]\n", "expected a mapping" },
+		/* found by fuzz_webconfig: a second section parsed over the first one's user table */
+		{ "basic_auth_users:\n  bob: " HASH "\n  carol: " HASH "\nbasic_auth_users:\n  alice: " HASH "\n",
+		  "basic_auth_users appears twice" },
+		{ "tls_server_config:\n  cert_file: a\n  key_file: b\ntls_server_config:\n  cert_file: c\n",
+		  "tls_server_config appears twice" },
 		/* found by fuzz_webconfig: YAML turns the CRs into line breaks inside the key */
 		{ "{tls_server_config: {cert_f\r\r\r\r\rile, afele:ob},0r}\n", "cert_f????ile: not supported" },
 	};
