@@ -67,7 +67,7 @@ int cli_set_backend(struct core_options *o, const char *arg)
 	for (int i = 0; source_factories[i]; i++)
 		registered |= !strncmp(arg, source_factories[i]->prefix, strlen(source_factories[i]->prefix));
 	if (!registered && strcmp(arg, "bpf") && strcmp(arg, "kmod") && strcmp(arg, "auto")) {
-		cli_error("bad --backend '%s': use bpf, kmod, auto or replay:FILE", arg);
+		cli_error("bad --backend '%s': use bpf, kmod, auto, replay:FILE or synthetic:N", arg);
 		return EXIT_USAGE;
 	}
 	o->backend = arg;

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "advise.h"
 #include "cli.h"
+#include "collector.h"
 #include "commands.h"
 #include "core.h"
 #include "snapshot_load.h"
@@ -223,16 +224,17 @@ static int advise_main(int argc, char **argv, int *check_exit)
 		if (ret)
 			return ret;
 	} else {
-		struct core *c;
+		struct collector_options o = { .core = copt, .interval_s = interval };
+		struct collector *c;
 		char err[512];
 
 		cli_install_signals();
-		if (core_open(&c, &copt, err, sizeof(err))) {
+		if (collector_open(&c, &o, err, sizeof(err))) {
 			cli_error("%s", err);
 			return EXIT_RUNTIME;
 		}
-		ret = core_next(c, interval, &cli_stop, &s, err, sizeof(err));
-		core_close(c);
+		ret = collector_next(c, 0, &cli_stop, &s, err, sizeof(err));
+		collector_stop(c);
 		if (ret) {
 			cli_error("%s", err);
 			return EXIT_RUNTIME;

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* `vmmemtop export`: serve /metrics, keep a node_exporter textfile, or stream JSON lines.
- * The backend is loaded first (as root), then privileges may be dropped (--user), and only
- * then the sampling thread starts: it inherits the reduced credentials. That order is why
- * this command runs its own small sampling thread instead of collector_start(), which
- * creates its thread while the process still holds every capability. */
+ * The collector opens (the backend loads, as root), then privileges may be dropped (--user),
+ * and only then its sampling thread starts: it inherits the reduced credentials. */
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,27 +42,7 @@ struct export_opts {
 	const char *web_config_file;
 	struct export_http_opts http;
 	double interval_s;
-	long synthetic_vms;		/* test only: fake VMs, no backend */
 	struct core_options core;
-};
-
-/* The sampling thread and the last complete snapshot it published. */
-struct feed {
-	pthread_t thread;
-	bool running;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct snapshot latest;
-	bool have_latest;
-	bool healthy;			/* the last attempt produced a sample */
-	double published_s;		/* CLOCK_MONOTONIC of the last publication */
-	uint64_t generation;
-	volatile int stop;
-	struct core *core;		/* NULL in synthetic mode */
-	const struct export_opts *opt;
-	uint64_t round;			/* synthetic: samples made so far */
-	char error[256];
-	struct advise_state advise;	/* hysteresis across samples */
 };
 
 static void usage(FILE *f)
@@ -114,179 +92,22 @@ CLI_HELP_SYSCALL_TP
 		HTTP_DEF_MAX_REQUESTS, HTTP_DEF_MAX_CONNECTIONS, HTTP_DEF_MAX_PER_IP, HTTP_DEF_TIMEOUT_S);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* ---- synthetic VMs (test only): load-test the exporter without any kernel hook ---- */
-
-static const char synthetic_odd_name[] = "syn \"quoted\" back\\slash\nnewline \xc3\xbcnic\xc3\xb6" "de \xe2\x9c\x93";
-
-static void synthetic_vm(struct vm_snapshot *v, int i, uint64_t round, bool exited)
-{
-	memset(v, 0, sizeof(*v));
-	v->info.pid = 4200000 + i;	/* above the default pid_max: never a real process */
-	v->info.start_time = 1000 + i;
-	snprintf(v->info.comm, sizeof(v->info.comm), "qemu-system-x86");
-	if (exited)
-		snprintf(v->info.name, sizeof(v->info.name), "synthetic-exited");
-	else if (i == 0)
-		snprintf(v->info.name, sizeof(v->info.name), "%s", synthetic_odd_name);
-	else
-		snprintf(v->info.name, sizeof(v->info.name), "synthetic-%04d", i);
-	v->info.has_kvm_vm_fd = true;
-	v->info.vcpus = (struct opt_u64){ 1 + i % 8, true };
-	v->info.mem_configured_kb = (struct opt_u64){ 1048576, true };
-	v->info.rss_kb = (struct opt_u64){ 524288 + i, true };
-	v->info.swap_kb = (struct opt_u64){ 0, true };
-	v->info.anon_huge_kb = (struct opt_u64){ 2048 * (i % 4), true };
-	v->info.anon_huge_time = (struct opt_u64){ 1700000000 + i, true };
-	v->info.ksm.present = true;
-	v->info.ksm.ksm_rmap_items = (struct opt_u64){ 100 + i, true };
-	v->info.ksm.ksm_merging_pages = (struct opt_u64){ i % 10 ? 50 : 0, true };
-	v->info.ksm.ksm_zero_pages = (struct opt_u64){ 0, true };
-	/* every tenth VM costs KSM memory: a negative profit, as mm/ksm.c can report */
-	v->info.ksm.ksm_process_profit = (struct opt_u64){
-		(uint64_t)(i % 10 ? 50 * 4096 - 64 * (100 + i) : -64 * (100 + i)), true };
-	/* every VM with a QMP socket that answered: the guest-side families at full size */
-	snprintf(v->info.qmp.socket, sizeof(v->info.qmp.socket), "/run/synthetic-%04d.qmp", i);
-	v->info.qmp.up = true;
-	for (int k = 0; k < VMM_QMP_NR; k++)
-		v->info.qmp.v[k] = (struct opt_u64){ (uint64_t)(k + 1) << 20, true };
-	v->seq = i + 1;
-	v->exited = exited;
-	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++) {
-		v->delta.c[k] = (uint64_t)(i + k + 1);
-		v->total.c[k] = round * (uint64_t)(i + k + 1);
-	}
-	/* every histogram non-empty: the worst case for scrape size */
-	for (int h = 0; h < VMMEM_NR_VM_HISTS; h++) {
-		for (int slot = 10; slot < 30; slot += 3) {
-			v->hist_delta.h[h].slot[slot] = 1;
-			v->hist_total.h[h].slot[slot] = round;
-		}
-		v->hist_total.h[h].sum_ns = round * 1000000;
-		v->hist_delta.h[h].sum_ns = 1000000;
-	}
-}
-
-static int synthetic_next(struct feed *f, struct snapshot *s)
-{
-	int n = (int)f->opt->synthetic_vms;
-	double until = mono_s() + f->opt->interval_s;
-
-	while (!f->stop && mono_s() < until)
-		usleep(20000);
-	memset(s, 0, sizeof(*s));
-	f->round++;
-	s->interval_s = f->opt->interval_s;
-	s->ts_ns = (uint64_t)(mono_s() * 1e9);
-	s->wall_time = time(NULL);
-	s->backend = "synthetic";
-	host_state_read("", &s->host);		/* sysfs and /proc/meminfo only */
-	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++)
-		s->available.vm[k] = true;
-	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++)
-		s->available.vm_hist[k] = true;
-	for (int k = 0; k < VMMEM_NR_HOST_COUNTERS; k++) {
-		s->available.host[k] = true;
-		s->host_total.c[k] = f->round * (k + 1);
-		s->host_delta.c[k] = k + 1;
-	}
-	s->host_total.c[VMMEM_H_dropped_events] = s->host_delta.c[VMMEM_H_dropped_events] = 0;
-	for (int k = 0; k < VMMEM_NR_HOST_HISTS; k++) {	/* every family present: strict parsers see all */
-		s->available.host_hist[k] = true;
-		s->host_hist_total.h[k].slot[30] = f->round;
-		s->host_hist_total.h[k].sum_ns = f->round * 1500000000ull;
-		s->host_hist_delta.h[k].slot[30] = 1;
-		s->host_hist_delta.h[k].sum_ns = 1500000000ull;
-	}
-	s->vms = calloc(n + 1, sizeof(*s->vms));
-	if (!s->vms)
-		return -ENOMEM;
-	for (int i = 0; i <= n; i++)
-		synthetic_vm(&s->vms[i], i, f->round, i == n);	/* the last one has exited */
-	s->nr_vms = n + 1;
-	return 0;
-}
-
-/* ---- the feed ---- */
-
-static void *feed_main(void *arg)
-{
-	struct feed *f = arg;
-
-	while (!f->stop) {
-		struct snapshot s;
-		char err[256] = "";
-		int ret;
-
-		if (f->core)
-			ret = core_next(f->core, f->opt->interval_s, &f->stop, &s, err, sizeof(err));
-		else
-			ret = synthetic_next(f, &s);
-		if (!ret)
-			advise_annotate(&s, &f->advise, NULL, NULL);
-		pthread_mutex_lock(&f->lock);
-		if (ret) {
-			f->healthy = false;
-			snprintf(f->error, sizeof(f->error), "%s", err[0] ? err : strerror(-ret));
-		} else {
-			snapshot_free(&f->latest);
-			f->latest = s;
-			f->have_latest = true;
-			f->healthy = true;
-			f->published_s = mono_s();
-			f->generation++;
-			pthread_cond_broadcast(&f->cond);
-		}
-		pthread_mutex_unlock(&f->lock);
-		if (ret) {
-			fprintf(stderr, "vmmemtop: sampling failed: %s\n", f->error);
-			usleep(500000);
-		}
-	}
-	return NULL;
-}
+/* The server binds before the backend loads (a port in use costs no BPF load), so its
+ * first scrapes may come before the collector exists: they find nothing yet. */
+struct feed {
+	struct collector *_Atomic col;
+};
 
 static int feed_latest(void *ctx, struct snapshot *out, bool *up, uint64_t *gen)
 {
-	struct feed *f = ctx;
-	int ret = -EAGAIN;
+	struct collector *c = atomic_load(&((struct feed *)ctx)->col);
 
-	pthread_mutex_lock(&f->lock);
-	if (f->have_latest)
-		ret = out ? snapshot_copy(out, &f->latest) : 0;
-	*gen = f->generation;
-	/* a sampling thread that stopped publishing is as bad as one that failed */
-	*up = f->have_latest && f->healthy && mono_s() - f->published_s < 3 * f->opt->interval_s + 5;
-	pthread_mutex_unlock(&f->lock);
-	return ret;
-}
-
-static uint64_t feed_wait(struct feed *f, uint64_t gen, int timeout_ms)
-{
-	struct timespec ts;
-	uint64_t g;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
+	if (!c) {
+		*up = false;
+		*gen = 0;
+		return -EAGAIN;
 	}
-	pthread_mutex_lock(&f->lock);
-	while (f->generation == gen && !cli_stop)
-		if (pthread_cond_timedwait(&f->cond, &f->lock, &ts) == ETIMEDOUT)
-			break;
-	g = f->generation;
-	pthread_mutex_unlock(&f->lock);
-	return g;
+	return collector_status(c, out, up, gen);
 }
 
 /* ---- privileges ---- */
@@ -370,7 +191,7 @@ static void fit_fd_limit(struct export_http_opts *h)
 
 static int parse_opts(int argc, char **argv, struct export_opts *o)
 {
-	enum { OPT_SYNTHETIC = 0x100, OPT_TEXTFILE, OPT_WEB_CONFIG, OPT_MAX_REQ, OPT_MAX_CONN, OPT_MAX_PER_IP,
+	enum { OPT_TEXTFILE = 0x100, OPT_WEB_CONFIG, OPT_MAX_REQ, OPT_MAX_CONN, OPT_MAX_PER_IP,
 	       OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -389,7 +210,6 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		{ "web.max-connections", required_argument, NULL, OPT_MAX_CONN },
 		{ "web.max-connections-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
 		{ "web.timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "synthetic-vms", required_argument, NULL, OPT_SYNTHETIC },	/* tests only */
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch, modes = 0;
@@ -459,12 +279,6 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 			*dst[i] = (unsigned int)v;
 			break;
 		}
-		case OPT_SYNTHETIC:
-			if (cli_parse_long(optarg, 0, VMMEM_MAX_VMS * 16L, &o->synthetic_vms)) {
-				cli_error("bad --synthetic-vms '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK + 100;
@@ -501,16 +315,17 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 
 static int run(struct export_opts *o)
 {
+	struct collector_options copt = { .core = o->core, .interval_s = o->interval_s, .advise = true,
+					  .log_errors = true };
 	struct export_http *http = NULL;
 	struct web_config web = { 0 };
-	struct feed f = { .opt = o };
+	struct collector *c = NULL;
+	struct feed f = { NULL };
 	struct export_feed ef = { .latest = feed_latest, .ctx = &f };
 	char err[512];
 	int ret, rc = EXIT_RUNTIME;
 	uint64_t gen = 0;
 
-	pthread_mutex_init(&f.lock, NULL);
-	pthread_cond_init(&f.cond, NULL);
 	cli_install_signals();
 	if (o->web_config_file) {	/* before any kernel work: a bad file is a usage error */
 		if (web_config_load(o->web_config_file, &web, err, sizeof(err))) {
@@ -527,26 +342,25 @@ static int run(struct export_opts *o)
 		cli_error("%s", err);
 		goto out;
 	}
-	if (!o->synthetic_vms && core_open(&f.core, &o->core, err, sizeof(err))) {
+	if (collector_open(&c, &copt, err, sizeof(err))) {
 		cli_error("%s", err);
 		goto out;
 	}
+	atomic_store(&f.col, c);
 	if (o->user && drop_privileges(o->user, err, sizeof(err))) {
 		cli_error("%s", err);
 		goto out;
 	}
-	ret = pthread_create(&f.thread, NULL, feed_main, &f);
-	if (ret) {
-		cli_error("cannot start the sampling thread: %s", strerror(ret));
+	if (collector_run(c, err, sizeof(err))) {
+		cli_error("%s", err);
 		goto out;
 	}
-	f.running = true;
 	if (o->mode == MODE_LISTEN)
 		fprintf(stderr, "vmmemtop: serving %s://%s/metrics (backend %s)\n", web.tls ? "https" : "http", o->listen,
-			f.core ? "loaded" : "synthetic");
+			collector_backend(c));
 	rc = EXIT_OK;
 	while (!cli_stop) {
-		uint64_t g = feed_wait(&f, gen, 100);	/* short: signals do not wake the wait */
+		uint64_t g = collector_wait(c, gen, 100);	/* short: signals do not wake the wait */
 		struct snapshot s;
 		uint64_t sg;
 		bool up;
@@ -556,7 +370,7 @@ static int run(struct export_opts *o)
 		gen = g;
 		if (o->mode == MODE_TEXTFILE && export_textfile_write(o->textfile, &ef, VMMEM_VERSION, err, sizeof(err)))
 			cli_error("%s", err);	/* keep going: the directory may come back */
-		if (o->mode == MODE_JSON && feed_latest(&f, &s, &up, &sg) == 0) {
+		if (o->mode == MODE_JSON && collector_status(c, &s, &up, &sg) == 0) {
 			ret = snapshot_print_json(&s, stdout, true);
 			snapshot_free(&s);
 			if (ret)	/* the reader went away */
@@ -564,16 +378,9 @@ static int run(struct export_opts *o)
 		}
 	}
 out:
-	f.stop = 1;
 	export_http_stop(http);		/* no scrape can be in flight once this returns */
-	if (f.running)
-		pthread_join(f.thread, NULL);
-	if (f.core)
-		core_close(f.core);
-	snapshot_free(&f.latest);
+	collector_stop(c);
 	web_config_free(&web);
-	pthread_mutex_destroy(&f.lock);
-	pthread_cond_destroy(&f.cond);
 	return rc;
 }
 

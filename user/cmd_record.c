@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "collector.h"
 #include "commands.h"
 #include "core.h"
 #include "events.h"
@@ -141,7 +142,7 @@ static int open_output(const char *path, int *fd, bool *created)
 	return 0;
 }
 
-static int start_writer(struct recorder *rc, int fd, struct core *c, uint64_t mask, uint64_t slow_ns,
+static int start_writer(struct recorder *rc, int fd, struct collector *c, uint64_t mask, uint64_t slow_ns,
 			double interval_s, int level)
 {
 	char events[256], slow[32], interval[32], mono[32], wall[32], wall_iso[64], ev_mask[32];
@@ -163,7 +164,7 @@ static int start_writer(struct recorder *rc, int fd, struct core *c, uint64_t ma
 		/* the pair (start_monotonic_ns, start_realtime_ns) turns event times into wall time */
 		const struct rec_kv meta[] = {
 			{ "host", u.nodename }, { "kernel", u.release }, { "machine", u.machine },
-			{ "vmmemtop", VMMEM_VERSION }, { "backend", core_backend(c) },
+			{ "vmmemtop", VMMEM_VERSION }, { "backend", collector_backend(c) },
 			{ "events", events }, { "event_mask", ev_mask }, { "slow_event_ns", slow },
 			{ "interval_s", interval }, { "clock", "CLOCK_MONOTONIC" },
 			{ "start_monotonic_ns", mono }, { "start_realtime_ns", wall }, { "start", wall_iso },
@@ -197,7 +198,7 @@ int cmd_record(int argc, char **argv)
 	uint64_t mask = VMMEM_EV_RARE_MASK, dropped = 0, start, samples = 0;
 	struct rec_writer_stats st;
 	char err[512];
-	struct core *c;
+	struct collector *c;
 	long level = 1;
 	int ch, fd, ret, rc_exit = EXIT_OK, nr_vms = 0;
 	bool created;
@@ -283,7 +284,7 @@ int cmd_record(int argc, char **argv)
 	ret = open_output(out, &fd, &created);
 	if (ret)
 		return ret;
-	ret = core_open(&c, &copt, err, sizeof(err));
+	ret = collector_open(&c, &(struct collector_options){ .core = copt, .interval_s = interval }, err, sizeof(err));
 	if (ret) {
 		cli_error("%s", err);
 		if (fd != STDOUT_FILENO) {
@@ -296,7 +297,7 @@ int cmd_record(int argc, char **argv)
 	if (fd != STDOUT_FILENO && ftruncate(fd, 0)) {
 		cli_error("cannot write %s: %s", out, strerror(errno));
 		close(fd);
-		core_close(c);
+		collector_stop(c);
 		return EXIT_RUNTIME;
 	}
 	ret = start_writer(&rc, fd, c, mask, copt.slow_ns, interval, level);
@@ -306,7 +307,7 @@ int cmd_record(int argc, char **argv)
 	}
 	cli_install_signals();
 	event_mask_format(mask, err, sizeof(err));
-	fprintf(stderr, "vmmemtop: recording to %s (events: %s; backend %s)%s\n", out, err, core_backend(c),
+	fprintf(stderr, "vmmemtop: recording to %s (events: %s; backend %s)%s\n", out, err, collector_backend(c),
 		duration > 0 ? "" : "; Ctrl-C stops");
 	start = clock_ns(CLOCK_MONOTONIC);
 	for (;;) {
@@ -315,7 +316,7 @@ int cmd_record(int argc, char **argv)
 
 		if (left <= 0.0005)
 			break;
-		ret = core_next(c, left < interval ? left : interval, &cli_stop, &s, err, sizeof(err));
+		ret = collector_next(c, left < interval ? left : interval, &cli_stop, &s, err, sizeof(err));
 		if (ret) {
 			cli_error("%s", err);
 			rc_exit = EXIT_RUNTIME;
@@ -335,7 +336,7 @@ int cmd_record(int argc, char **argv)
 	}
 	/* records submitted before the last counter read may still sit in the ring */
 	if (!rc.err && rc_exit == EXIT_OK)
-		core_drain_events(c);
+		collector_drain_events(c);
 	if (!rc.err)
 		rc.err = rec_writer_finish(rc.w, clock_ns(CLOCK_MONOTONIC));
 	rec_writer_stats(rc.w, &st);
@@ -358,6 +359,6 @@ out_close:
 		cli_error("cannot write %s: %s", out, strerror(errno));
 		rc_exit = EXIT_RUNTIME;
 	}
-	core_close(c);
+	collector_stop(c);
 	return ret ? EXIT_RUNTIME : rc_exit;
 }

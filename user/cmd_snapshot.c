@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "collector.h"
 #include "commands.h"
 #include "core.h"
 #include "snapshot_json.h"
@@ -140,29 +141,30 @@ static void filter_vms(struct snapshot *s, pid_t pid, const char *name)
 
 int run_snapshots(struct snapshot_opts *o)
 {
+	struct collector_options copt = { .core = o->core, .interval_s = o->interval_s };
+	struct collector *c;
 	char err[512];
-	struct core *c;
 	int ret;
 
 	cli_install_signals();
-	ret = core_open(&c, &o->core, err, sizeof(err));
+	ret = collector_open(&c, &copt, err, sizeof(err));
 	if (ret) {
 		cli_error("%s", err);
 		return EXIT_RUNTIME;
 	}
 	if (o->replay_speed > 0)
-		core_set_speed(c, o->replay_speed);
+		collector_set_speed(c, o->replay_speed);
 	if (o->core.verbose)
 		fprintf(stderr, "vmmemtop: counting\n");	/* scripts wait for this line */
 	for (long i = 0; o->count <= 0 || i < o->count; i++) {
 		struct snapshot s;
 
-		ret = core_next(c, o->interval_s, &cli_stop, &s, err, sizeof(err));
+		ret = collector_next(c, 0, &cli_stop, &s, err, sizeof(err));
 		if (ret == -ENODATA)	/* a recording replayed to its end */
 			break;
 		if (ret) {
 			cli_error("%s", err);
-			core_close(c);
+			collector_stop(c);
 			return EXIT_RUNTIME;
 		}
 		filter_vms(&s, o->pid, o->name);
@@ -178,7 +180,7 @@ int run_snapshots(struct snapshot_opts *o)
 		if (cli_stop)
 			break;
 	}
-	core_close(c);
+	collector_stop(c);
 	return EXIT_OK;
 }
 

@@ -5,8 +5,10 @@
 #include "source.h"
 
 extern const struct source_factory source_replay_factory;	/* source_replay.c */
+extern const struct source_factory source_synthetic_factory;	/* source_synthetic.c */
 
 const struct source_factory *const source_factories[] = {
 	&source_replay_factory,
+	&source_synthetic_factory,
 	NULL,
 };

@@ -14,17 +14,8 @@ enum tui_column { COL_NAME, COL_PID, COL_VCPU, COL_RSS, COL_TDPF, COL_2M, COL_TL
 
 enum tui_mode { MODE_TABLE, MODE_DETAIL, MODE_HELP, MODE_ADVICE };
 
-/* Shared between the collector thread (hook) and the UI, under the collector's lock. */
-struct tui_shared {
-	struct history *history;
-	struct advise_state advise;
-	struct advice advice[ADVISE_MAX];	/* the last evaluation, in full */
-	int nr_advice;
-};
-
 struct tui {
-	struct collector *col;
-	struct tui_shared *shared;
+	struct collector *col;		/* owns the history and the advice */
 	struct snapshot snap;		/* the UI's own copy of the last sample */
 	bool have_snap;
 	enum tui_mode mode;
@@ -53,7 +44,7 @@ void tui_order(struct tui *t);
 /* History metric shown by a column's sparkline (-1: none). */
 int tui_column_metric(int col);
 
-/* Copy a VM's history (under the collector's lock); returns the number of points. */
+/* Copy a VM's history (the collector's); returns the number of points. */
 int tui_history(struct tui *t, const struct vm_snapshot *v, int metric, int res, float *out, int n);
 
 void tui_draw(struct tui *t);

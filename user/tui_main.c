@@ -15,24 +15,6 @@
 #include "commands.h"
 #include "tui.h"
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* collector thread, under its lock: history and advice follow every sample */
-static void on_sample(void *ctx, const struct snapshot *s)
-{
-	struct tui_shared *sh = ctx;
-
-	/* the sample's own clock: a replayed recording keeps its exited VMs as long as live */
-	history_push(sh->history, s, s->ts_ns ? s->ts_ns / 1e9 : mono_s());
-	advise_annotate((struct snapshot *)s, &sh->advise, sh->advice, &sh->nr_advice);
-}
-
 void tui_usage(FILE *f)
 {
 	fprintf(f,
@@ -203,26 +185,18 @@ static bool handle_key(struct tui *t, int ch)
 int tui_run(struct snapshot_opts *o)
 {
 	static struct tui t;
-	static struct tui_shared shared;
 	struct collector_options copt = { .core = o->core, .interval_s = o->interval_s,
-					  .on_sample = on_sample, .hook_ctx = &shared };
+					  .history = true, .advise = true };
 	uint64_t gen = 0;
 	long shown = 0;
 	char err[512];
 	int ret;
 
-	shared.history = history_new();
-	if (!shared.history) {
-		cli_error("out of memory");
-		return EXIT_RUNTIME;
-	}
 	ret = collector_start(&t.col, &copt, err, sizeof(err));
 	if (ret) {
 		cli_error("%s", err);
-		history_free(shared.history);
 		return EXIT_RUNTIME;
 	}
-	t.shared = &shared;
 	t.delay_s = o->interval_s;
 	t.pid_filter = o->pid;
 	t.totals = o->totals;
@@ -276,7 +250,6 @@ int tui_run(struct snapshot_opts *o)
 	}
 	endwin();
 	collector_stop(t.col);
-	history_free(shared.history);
 	snapshot_free(&t.snap);
 	return EXIT_OK;
 }
