@@ -46,7 +46,7 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds soak
+.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds soak man
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 # deps-run: what building and running needs; deps: that plus what tests, bench and demo need
@@ -183,6 +183,13 @@ fuzz-seeds: $(BUILD)/fuzz/make_seeds
 # ---- entry points ----
 run: deps-run $(BUILD)/vmmemtop
 	$(BUILD)/vmmemtop
+
+# the man page's OPTIONS section is made from the option tables (tests/host/test_cli.sh
+# fails when they disagree): rewrite it after changing an option
+man: $(BUILD)/vmmemtop
+	$(BUILD)/vmmemtop help --man > $(BUILD)/man-options.roff
+	awk -v gen=$(BUILD)/man-options.roff '/^\.SH /{skip=0} /^\.SH OPTIONS$$/{print; while ((getline l < gen) > 0) print l; skip=1; next} !skip' \
+		deploy/vmmemtop.8 > $(BUILD)/vmmemtop.8 && mv $(BUILD)/vmmemtop.8 deploy/vmmemtop.8
 
 unit: $(UNIT_BIN)
 	@bash tests/run-unit.sh $(UNIT_BIN)

@@ -3,7 +3,7 @@
  * The collector opens (the backend loads, as root), then privileges may be dropped (--user),
  * and only then its sampling thread starts: it inherits the reduced credentials. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <stdatomic.h>
@@ -36,6 +36,7 @@ enum export_mode { MODE_NONE, MODE_LISTEN, MODE_TEXTFILE, MODE_JSON };
 
 struct export_opts {
 	enum export_mode mode;
+	int modes;			/* how many of --listen, --textfile, --json */
 	const char *listen;
 	const char *textfile;
 	const char *user;
@@ -44,53 +45,6 @@ struct export_opts {
 	double interval_s;
 	struct core_options core;
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vmmemtop export (--listen ADDR:PORT | --textfile PATH | --json) [--interval S]\n"
-"                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto]\n"
-"                       [--syscall-tracepoints] [-v]\n"
-"                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto] [-v]\n"
-"                       [--web.config.file FILE] [--web.max-requests N] [--web.max-connections N]\n"
-"                       [--web.max-connections-per-ip N] [--web.timeout S]\n"
-"\n"
-"Export every VM's counters to monitoring, sampling every S seconds (default 1).\n"
-"\n"
-"  -l, --listen ADDR:PORT  serve /metrics over HTTP (Prometheus text 0.0.4, or OpenMetrics\n"
-"                          1.0.0 when the scraper asks); [V6ADDR]:PORT and :PORT work too\n"
-"      --textfile PATH     rewrite PATH atomically every interval for node_exporter's\n"
-"                          textfile collector (PATH should end in .prom)\n"
-"  -j, --json              print one snapshot JSON object per line (vmmemtop.snapshot/1)\n"
-"  -i, --interval S        sampling period in seconds (0.1 .. 86400)\n"
-"  -u, --user NAME         after loading the backend, switch to user NAME, keeping only\n"
-"                          CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (to read other users'\n"
-"                          /proc/PID)\n"
-"  -t, --track PID         also count PID as a VMM\n"
-"  -q, --qmp PATH          read balloon size and guest memory stats from this QMP socket\n"
-"                          (the QEMU listening on it is found by itself; sockets named by\n"
-"                          -qmp unix:PATH,server=on on a qemu command line are used anyway)\n"
-"  -B, --backend B         bpf, kmod, or auto (default: bpf, else /dev/vmmem)\n"
-"  -v, --verbose           print the kernel feature probes\n"
-CLI_HELP_SYSCALL_TP
-"\n"
-"with --listen:\n"
-"  --web.config.file FILE  TLS and basic auth, in the Prometheus exporter-toolkit format\n"
-"                          (tls_server_config, basic_auth_users with bcrypt hashes)\n"
-"  --web.max-requests N    requests answered at once; above, 503 (default %u)\n"
-"  --web.max-connections N open connections in total (default %u)\n"
-"  --web.max-connections-per-ip N  open connections from one address (default %u)\n"
-"  --web.timeout S         close a connection idle for S seconds, or that has not sent a\n"
-"                          request's headers S seconds after connecting or its last\n"
-"                          response (default %u)\n"
-"\n"
-"examples:\n"
-"  vmmemtop export --listen 127.0.0.1:9477\n"
-"  vmmemtop export --listen :9477 --user nobody\n"
-"  vmmemtop export --textfile /var/lib/prometheus/node-exporter/vmmem.prom --interval 15\n"
-"  vmmemtop export --json | jq .vms[].name\n",
-		HTTP_DEF_MAX_REQUESTS, HTTP_DEF_MAX_CONNECTIONS, HTTP_DEF_MAX_PER_IP, HTTP_DEF_TIMEOUT_S);
-}
 
 /* The server binds before the backend loads (a port in use costs no BPF load), so its
  * first scrapes may come before the collector exists: they find nothing yet. */
@@ -189,109 +143,30 @@ static void fit_fd_limit(struct export_http_opts *h)
 	}
 }
 
-static int parse_opts(int argc, char **argv, struct export_opts *o)
+static int set_listen(struct cli_args *a, void *own, const char *arg)
 {
-	enum { OPT_TEXTFILE = 0x100, OPT_WEB_CONFIG, OPT_MAX_REQ, OPT_MAX_CONN, OPT_MAX_PER_IP,
-	       OPT_TIMEOUT };
-	static const struct option longopts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
-		{ "json", no_argument, NULL, 'j' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "track", required_argument, NULL, 't' },
-		{ "qmp", required_argument, NULL, 'q' },
-		{ "backend", required_argument, NULL, 'B' },
-		{ "verbose", no_argument, NULL, 'v' },
-		CLI_LONGOPT_SYSCALL_TP,
-		{ "help", no_argument, NULL, 'h' },
-		{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG },
-		{ "web.max-requests", required_argument, NULL, OPT_MAX_REQ },
-		{ "web.max-connections", required_argument, NULL, OPT_MAX_CONN },
-		{ "web.max-connections-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
-		{ "web.timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch, modes = 0;
+	struct export_opts *o = own;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "l:ji:u:t:q:B:vh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'l':
-			o->mode = MODE_LISTEN, o->listen = optarg, modes++;
-			break;
-		case OPT_TEXTFILE:
-			o->mode = MODE_TEXTFILE, o->textfile = optarg, modes++;
-			break;
-		case 'j':
-			o->mode = MODE_JSON, modes++;
-			break;
-		case 'i':
-			if (cli_parse_double(optarg, 0.1, 86400, &o->interval_s)) {
-				cli_error("bad --interval '%s': need seconds between 0.1 and 86400", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 't':
-			if (cli_add_track(&o->core, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'q':
-			if (cli_add_qmp(&o->core, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'B':
-			if (cli_set_backend(&o->core, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'v':
-			o->core.verbose = true;
-			break;
-		case CLI_OPT_SYSCALL_TP:
-			o->core.syscall_tracepoints = true;
-			break;
-		case OPT_WEB_CONFIG:
-			o->web_config_file = optarg;
-			break;
-		case OPT_MAX_REQ:
-		case OPT_MAX_CONN:
-		case OPT_MAX_PER_IP:
-		case OPT_TIMEOUT: {
-			static const struct { int opt; const char *name; long min, max; } lim[] = {
-				{ OPT_MAX_REQ, "--web.max-requests", 1, 100000 },
-				{ OPT_MAX_CONN, "--web.max-connections", 1, 1000000 },
-				{ OPT_MAX_PER_IP, "--web.max-connections-per-ip", 1, 1000000 },
-				{ OPT_TIMEOUT, "--web.timeout", 1, 3600 },
-			};
-			unsigned int *dst[] = { &o->http.max_requests, &o->http.max_connections, &o->http.max_per_ip,
-						&o->http.timeout_s };
-			int i = ch - OPT_MAX_REQ;
-			long v;
+	(void)a;
+	o->mode = MODE_LISTEN, o->listen = arg, o->modes++;
+	return 0;
+}
 
-			if (cli_parse_long(optarg, lim[i].min, lim[i].max, &v)) {
-				cli_error("bad %s '%s': need a whole number from %ld to %ld", lim[i].name, optarg,
-					  lim[i].min, lim[i].max);
-				return EXIT_USAGE;
-			}
-			*dst[i] = (unsigned int)v;
-			break;
-		}
-		case 'h':
-			usage(stdout);
-			return EXIT_OK + 100;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (modes != 1) {
+static int set_textfile(struct cli_args *a, void *own, const char *arg)
+{
+	struct export_opts *o = own;
+
+	(void)a;
+	o->mode = MODE_TEXTFILE, o->textfile = arg, o->modes++;
+	return 0;
+}
+
+/* What the table cannot say: one mode, and an address that parses before any kernel work. */
+static int check_opts(struct cli_args *a, struct export_opts *o)
+{
+	if (a->json)
+		o->mode = MODE_JSON, o->modes++;
+	if (o->modes != 1) {
 		cli_error("choose exactly one of --listen, --textfile, --json (see --help)");
 		return EXIT_USAGE;
 	}
@@ -300,6 +175,8 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 		return EXIT_USAGE;
 	}
 	o->http.listen = o->listen;
+	o->interval_s = a->interval_s;
+	o->core = a->core;
 	if (o->mode == MODE_LISTEN) {	/* before any kernel work: a typo costs no BPF load */
 		struct sockaddr_storage ss;
 		socklen_t sslen;
@@ -310,7 +187,7 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 			return EXIT_USAGE;
 		}
 	}
-	return -1;
+	return 0;
 }
 
 static int run(struct export_opts *o)
@@ -384,14 +261,74 @@ out:
 	return rc;
 }
 
-int cmd_export(int argc, char **argv)
+static void export_init(struct cli_args *a, void *own)
 {
-	struct export_opts o = { .interval_s = 1, .core = { .backend = "auto" },
-				 .http = { .max_requests = HTTP_DEF_MAX_REQUESTS, .max_connections = HTTP_DEF_MAX_CONNECTIONS,
-					   .max_per_ip = HTTP_DEF_MAX_PER_IP, .timeout_s = HTTP_DEF_TIMEOUT_S } };
-	int ret = parse_opts(argc, argv, &o);
+	struct export_opts *o = own;
 
-	if (ret >= 0)
-		return ret == EXIT_OK + 100 ? EXIT_OK : ret;
-	return run(&o);
+	(void)a;
+	o->http = (struct export_http_opts){ .max_requests = HTTP_DEF_MAX_REQUESTS,
+		.max_connections = HTTP_DEF_MAX_CONNECTIONS, .max_per_ip = HTTP_DEF_MAX_PER_IP,
+		.timeout_s = HTTP_DEF_TIMEOUT_S };
 }
+
+static int export_run(struct cli_args *a, void *own)
+{
+	int ret = check_opts(a, own);
+
+	return ret ? ret : run(own);
+}
+
+#define HTTP(field)	offsetof(struct export_opts, http.field)
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+
+static const struct cli_opt opt_listen = { "listen", 'l', "ADDR:PORT", CLI_CALL, .call = set_listen,
+	.help = "serve /metrics over HTTP (Prometheus text 0.0.4, or OpenMetrics 1.0.0 when the\n"
+		"scraper asks); [V6ADDR]:PORT and :PORT work too\n" };
+static const struct cli_opt opt_textfile = { "textfile", 0, "PATH", CLI_CALL, .call = set_textfile,
+	.help = "rewrite PATH atomically every interval for node_exporter's textfile collector\n"
+		"(PATH should end in .prom)\n" };
+static const struct cli_opt opt_user = { "user", 'u', "NAME", CLI_STRING, true, offsetof(struct export_opts, user),
+	.help = "after loading the backend, switch to user NAME, keeping only CAP_SYS_PTRACE and\n"
+		"CAP_DAC_READ_SEARCH (to read other users' /proc/PID)\n" };
+static const struct cli_opt opt_web_config = { "web.config.file", 0, "FILE", CLI_STRING, true,
+	offsetof(struct export_opts, web_config_file),
+	.help = "with --listen: TLS and basic auth, in the Prometheus exporter-toolkit format\n"
+		"(tls_server_config, basic_auth_users with bcrypt hashes)\n" };
+static const struct cli_opt opt_max_req = { "web.max-requests", 0, "N", CLI_UINT, true, HTTP(max_requests),
+	1, 100000, .help = "requests answered at once; above, 503 (default " XSTR(HTTP_DEF_MAX_REQUESTS) ")\n" };
+static const struct cli_opt opt_max_conn = { "web.max-connections", 0, "N", CLI_UINT, true, HTTP(max_connections),
+	1, 1000000, .help = "open connections in total (default " XSTR(HTTP_DEF_MAX_CONNECTIONS) ")\n" };
+static const struct cli_opt opt_max_per_ip = { "web.max-connections-per-ip", 0, "N", CLI_UINT, true,
+	HTTP(max_per_ip), 1, 1000000,
+	.help = "open connections from one address (default " XSTR(HTTP_DEF_MAX_PER_IP) ")\n" };
+static const struct cli_opt opt_timeout = { "web.timeout", 0, "SECS", CLI_UINT, true, HTTP(timeout_s), 1, 3600,
+	.help = "close a connection idle for SECS seconds, or that has not sent a request's\n"
+		"headers SECS seconds after connecting or its last response (default "
+		XSTR(HTTP_DEF_TIMEOUT_S) ")\n" };
+
+static const struct cli_opt *const export_opts[] = {
+	&opt_listen, &opt_textfile, &cli_opt_json, &cli_opt_interval, &opt_user, &cli_opt_qmp, CLI_LIVE_OPTS,
+	&opt_web_config, &opt_max_req, &opt_max_conn, &opt_max_per_ip, &opt_timeout, NULL,
+};
+
+const struct cli_command cmd_export = {
+	.name = "export",
+	.summary = "serve Prometheus /metrics, write a textfile, or stream JSON",
+	.synopsis = "(--listen ADDR:PORT | --textfile PATH | --json) [--interval S]\n"
+		    "                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto]\n"
+		    "                       [--syscall-tracepoints] [-v]\n"
+		    "                       [--web.config.file FILE] [--web.max-requests N] [--web.max-connections N]\n"
+		    "                       [--web.max-connections-per-ip N] [--web.timeout S]",
+	.about = "Export every VM's counters to monitoring, sampling every S seconds (default 1).\n"
+		 "--json prints one snapshot JSON object per line (vmmemtop.snapshot/1).\n",
+	.opts = export_opts,
+	.after = "examples:\n"
+		 "  vmmemtop export --listen 127.0.0.1:9477\n"
+		 "  vmmemtop export --listen :9477 --user nobody\n"
+		 "  vmmemtop export --textfile /var/lib/prometheus/node-exporter/vmmem.prom --interval 15\n"
+		 "  vmmemtop export --json | jq .vms[].name\n",
+	.own_size = sizeof(struct export_opts),
+	.init = export_init,
+	.run = export_run,
+};

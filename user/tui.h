@@ -22,7 +22,7 @@ struct tui {
 	int sort;			/* enum tui_column */
 	bool reverse, paused, utf8, colour;
 	bool totals;			/* t: event columns as totals since start, not per second */
-	char filter[64];		/* / or -N: VM name text */
+	char filter[VMM_NAME_MAX];		/* / or -N: VM name text */
 	pid_t pid_filter;		/* -p: only this VMM (0: all) */
 	int selected;			/* row index in the visible (sorted, filtered) list */
 	int top;			/* first visible row */
@@ -55,12 +55,9 @@ void tui_draw_advice(struct tui *t);
 /* A sparkline of values into buf (width cells, UTF-8 blocks or ASCII). */
 void tui_sparkline(const float *v, int n, int width, bool utf8, char *buf, size_t sz);
 
-int cmd_top(int argc, char **argv);
-/* The view's usage and options (also the tail of `vmmemtop --help`). */
-void tui_usage(FILE *f);
-
-struct snapshot_opts;
-/* The interactive view over what o->core opens (a replay when o->replay_speed > 0). */
-int tui_run(struct snapshot_opts *o);
+struct cli_args;
+/* The interactive view over what a->core opens (a replay when replay_speed > 0); totals:
+ * start with the event columns as totals (--totals). */
+int tui_run(const struct cli_args *a, bool totals, double replay_speed);
 
 #endif
