@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* `vmmemtop` (the default command): the interactive loop, keys, and batch mode. */
+/* `vmmemtop` (the default command): its table entry, the interactive loop and its keys,
+ * batch mode. */
 #include <stddef.h>
 #include <langinfo.h>
 #include <locale.h>
