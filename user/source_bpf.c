@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* BPF backend: loads bpf/vmmem.bpf.c (CO-RE), attaches what the running kernel has, and
- * reads the per-CPU counters. The lifecycle follows libbpf-tools: open, size maps, choose
+/* BPF backend: loads the object bpf/ links from its subsystem files (CO-RE), attaches what
+ * the running kernel has, and reads the per-CPU counters. The lifecycle follows libbpf-tools: open, size maps, choose
  * programs by probing, load, attach one by one (a missing hook disables its counters
  * with a one-line notice, never the tool). */
 #include <errno.h>
@@ -135,7 +135,7 @@ static const struct prog_spec specs[] = {
 	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
 	{ TP("ksm_merge_one_rec_tp", "ksm", "ksm_merge_one_page"), ALT("ksm_merge_one", 1),
 	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
-	/* before 6.4 (no ksm:* tracepoints): function hooks, see bpf/ksm_fn.bpf.h */
+	/* before 6.4 (no ksm:* tracepoints): function hooks, see bpf/ksm.bpf.c */
 	{ FN("ksm_append_fentry", "stable_tree_append"), ALT("ksm_merge_ksm", 2),
 	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
 	{ FN("ksm_append_rec_fentry", "stable_tree_append"), ALT("ksm_merge_ksm", 2),
@@ -174,7 +174,7 @@ static const struct prog_spec specs[] = {
 	{ TP("fallocate_exit_tp", "syscalls", "sys_exit_fallocate"), ALT("fallocate", 1),
 	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) } },
 	/* guest RAM for the balloon split: memslot updates as they happen (the kvm-vm iterator,
-	 * loaded apart, lists them where struct kvm is in BTF; bpf/guest_ram.bpf.h) */
+	 * loaded apart, lists them where struct kvm is in BTF; bpf/guest_ram.bpf.c) */
 	{ FN("memslot_fexit", "__kvm_set_memory_region"), ALT("memslot", 0) },
 	{ KP("memslot_kprobe", "__kvm_set_memory_region"), ALT("memslot", 1) },
 	{ KP("memslot_kretprobe", "__kvm_set_memory_region"), ALT("memslot", 1) },

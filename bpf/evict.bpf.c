@@ -1,6 +1,6 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
- * Host eviction of guest memory, per VM. Included once by vmmem.bpf.c.
+ * Host eviction of guest memory, per VM.
  *
  * Every hook here costs nothing to processes that are not VMMs:
  *  - kvm_mmu_notifier_invalidate_range_start() (virt/kvm/kvm_main.c) runs only for an mm
@@ -13,8 +13,12 @@
  *  - swap_readpage()/swap_read_folio() run in the task that faults (or reads ahead); a
  *    hash lookup by tgid on an I/O path.
  */
-#ifndef VMMEM_EVICT_BPF_H
-#define VMMEM_EVICT_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "vmmem.h"
+#include "vmm_table.bpf.h"
 
 #define PF_MEMALLOC_FLAG	0x00000800	/* include/linux/sched.h: reclaim (direct, memory.reclaim) */
 #define PF_KSWAPD_FLAG		0x00020000
@@ -144,5 +148,3 @@ int BPF_PROG(swapin_folio_fentry, struct folio___sz *folio)
 	swapin(4096ull << (order & 31));
 	return 0;
 }
-
-#endif
