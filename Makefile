@@ -30,7 +30,7 @@ endif
 PKG_LIBS   := -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lgnutls -lyaml -lcrypt
 endif
 VMMEM_CFLAGS   := -std=gnu11 -Wall -Wextra $(WERROR)
-VMMEM_CPPFLAGS := $(if $(HAVE_LIBVIRT),-DHAVE_LIBVIRT) -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' -Iuser -Ikmod/uapi -I$(BUILD) $(PKG_CFLAGS)
+VMMEM_CPPFLAGS := $(if $(HAVE_LIBVIRT),-DHAVE_LIBVIRT) -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' -Iuser -Ikmod/uapi -Ibpf -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lm -lpthread
 comma      := ,
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer

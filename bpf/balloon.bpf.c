@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
+#include "progs.bpf.h"
 #include "latency.bpf.h"
 #include "guest_ram.bpf.h"
 
@@ -111,14 +112,12 @@ static __always_inline void balloon_fallocate(struct file *file, __u64 off, __u6
 /* the start of a discard, by thread (bpf/latency.bpf.h) */
 struct span_map discard_start SEC(".maps");
 
-SEC("fentry/do_madvise")
 int BPF_PROG(madvise_fentry)
 {
 	span_begin(&discard_start);
 	return 0;
 }
 
-SEC("fentry/vfs_fallocate")
 int BPF_PROG(fallocate_fentry)
 {
 	span_begin(&discard_start);
@@ -126,7 +125,6 @@ int BPF_PROG(fallocate_fentry)
 }
 
 /* fexit sees the return value without switching every thread to the syscall slow path */
-SEC("fexit/do_madvise")
 int BPF_PROG(madvise_fexit, struct mm_struct *mm, unsigned long start, size_t len_in,
 	     int behavior, int ret)
 {
@@ -142,7 +140,6 @@ int BPF_PROG(madvise_fexit, struct mm_struct *mm, unsigned long start, size_t le
  * fexit attaches, yet never fires for madvise(2)), so only the syscall's own function is
  * sure to see every call. A trampoline on this one function, not the syscall slow path.
  */
-SEC("fentry/__x64_sys_madvise")
 int BPF_PROG(madvise_sys_fentry)
 {
 	span_begin(&discard_start);
@@ -152,7 +149,6 @@ int BPF_PROG(madvise_sys_fentry)
 /* The regs pointer is read with a helper, not from ctx: 5.10's verifier refuses a ctx load
  * of an argument whose type is a struct it only knows as a forward declaration ("arg0 type
  * FWD is not a struct", kernel/bpf/btf.c btf_ctx_access). The return value is a plain long. */
-SEC("fexit/__x64_sys_madvise")
 int madvise_sys_fexit(__u64 *ctx)
 {
 	struct pt_regs *regs = NULL;
@@ -165,7 +161,6 @@ int madvise_sys_fexit(__u64 *ctx)
 	return 0;
 }
 
-SEC("fexit/vfs_fallocate")
 int BPF_PROG(fallocate_fexit, struct file *file, int mode, loff_t offset, loff_t len, long ret)
 {
 	if (ret == 0)
@@ -191,12 +186,12 @@ struct {
 	__type(value, struct syscall_args);
 } inflight SEC(".maps");
 
-SEC("tracepoint/syscalls/sys_enter_madvise")
-int madvise_enter_tp(struct sys_enter_ctx *ctx)
+int madvise_enter_tp(void *ctx)
 {
+	const struct sys_enter_ctx *e = ctx;
 	__u64 id = bpf_get_current_pid_tgid();
-	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .start = ctx->args[0], .len = ctx->args[1],
-				  .op = (int)ctx->args[2] };
+	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .start = e->args[0], .len = e->args[1],
+				  .op = (int)e->args[2] };
 
 	if (!current_vm())
 		return 0;
@@ -204,12 +199,12 @@ int madvise_enter_tp(struct sys_enter_ctx *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_fallocate")
-int fallocate_enter_tp(struct sys_enter_ctx *ctx)
+int fallocate_enter_tp(void *ctx)
 {
+	const struct sys_enter_ctx *e = ctx;
 	__u64 id = bpf_get_current_pid_tgid();
-	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .start = ctx->args[2], .len = ctx->args[3],
-				  .op = (int)ctx->args[1], .is_fallocate = 1, .fd = (int)ctx->args[0] };
+	struct syscall_args a = { .start_ns = bpf_ktime_get_ns(), .start = e->args[2], .len = e->args[3],
+				  .op = (int)e->args[1], .is_fallocate = 1, .fd = (int)e->args[0] };
 
 	if (!current_vm())
 		return 0;
@@ -240,16 +235,14 @@ static __always_inline void syscall_exit(long ret)
 	bpf_map_delete_elem(&inflight, &id);
 }
 
-SEC("tracepoint/syscalls/sys_exit_madvise")
-int madvise_exit_tp(struct sys_exit_ctx *ctx)
+int madvise_exit_tp(void *ctx)
 {
-	syscall_exit(ctx->ret);
+	syscall_exit(((const struct sys_exit_ctx *)ctx)->ret);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_fallocate")
-int fallocate_exit_tp(struct sys_exit_ctx *ctx)
+int fallocate_exit_tp(void *ctx)
 {
-	syscall_exit(ctx->ret);
+	syscall_exit(((const struct sys_exit_ctx *)ctx)->ret);
 	return 0;
 }

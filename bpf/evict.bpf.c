@@ -19,6 +19,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
+#include "progs.bpf.h"
 
 #define PF_MEMALLOC_FLAG	0x00000800	/* include/linux/sched.h: reclaim (direct, memory.reclaim) */
 #define PF_KSWAPD_FLAG		0x00020000
@@ -53,7 +54,6 @@ static __always_inline int inval_cause(struct task_struct *t, __u32 owner, int e
 	return VMMEM_C_mmu_inval_other_bytes;
 }
 
-SEC("fentry/kvm_mmu_notifier_invalidate_range_start")
 int BPF_PROG(mmu_inval_fentry, struct mmu_notifier *mn, const struct mmu_notifier_range *range)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
@@ -80,7 +80,6 @@ struct {
 	__type(value, __u64);
 } majflt_at_entry SEC(".maps");
 
-SEC("fentry/hva_to_pfn")
 int BPF_PROG(kvm_pfn_fentry)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
@@ -93,7 +92,6 @@ int BPF_PROG(kvm_pfn_fentry)
 	return 0;
 }
 
-SEC("fexit/hva_to_pfn")
 int BPF_PROG(kvm_pfn_fexit)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
@@ -122,7 +120,6 @@ static __always_inline void swapin(__u64 bytes)
 }
 
 /* 6.1: int swap_readpage(struct page *page, bool synchronous, struct swap_iocb **plug) */
-SEC("fentry/swap_readpage")
 int BPF_PROG(swapin_page_fentry, struct page *page)
 {
 	swapin(4096);	/* swap entries are base pages before 6.10 (mm/page_io.c) */
@@ -135,7 +132,6 @@ struct folio___sz {
 	unsigned long _flags_1;
 } __attribute__((preserve_access_index));
 
-SEC("fentry/swap_read_folio")
 int BPF_PROG(swapin_folio_fentry, struct folio___sz *folio)
 {
 	__u64 order = 0;

@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
+#include "progs.bpf.h"
 
 /* ---------------- memslot updates, where a function hook exists ---------------- */
 
@@ -59,7 +60,6 @@ static __always_inline void memslot_commit(void *kvm, const struct memslot_prefi
 	__sync_fetch_and_add(&memslot_updates, 1);
 }
 
-SEC("fexit/__kvm_set_memory_region")
 int BPF_PROG(memslot_fexit, void *kvm, const void *mem, int ret)
 {
 	struct memslot_prefix m;
@@ -83,7 +83,6 @@ struct {
 	__type(value, struct memslot_call);
 } memslot_inflight SEC(".maps");
 
-SEC("kprobe/__kvm_set_memory_region")
 int BPF_KPROBE(memslot_kprobe, void *kvm, const void *mem)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -95,7 +94,6 @@ int BPF_KPROBE(memslot_kprobe, void *kvm, const void *mem)
 	return 0;
 }
 
-SEC("kretprobe/__kvm_set_memory_region")
 int BPF_KRETPROBE(memslot_kretprobe, int ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();

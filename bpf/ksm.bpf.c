@@ -6,6 +6,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
+#include "progs.bpf.h"
 #include "latency.bpf.h"
 
 struct {
@@ -44,31 +45,29 @@ static __always_inline void handle_ksm_stop(__u32 rmap_entries)
 }
 
 /* TP_PROTO(int seq, u32 rmap_entries), include/trace/events/ksm.h (6.4+) */
-SEC("tp_btf/ksm_start_scan")
 int BPF_PROG(ksm_start_btf, int seq, __u32 rmap_entries)
 {
 	handle_ksm_start();
 	return 0;
 }
 
-SEC("tp_btf/ksm_stop_scan")
 int BPF_PROG(ksm_stop_btf, int seq, __u32 rmap_entries)
 {
 	handle_ksm_stop(rmap_entries);
 	return 0;
 }
 
-SEC("tracepoint/ksm/ksm_start_scan")
 int ksm_start_tp(void *ctx)
 {
 	handle_ksm_start();
 	return 0;
 }
 
-SEC("tracepoint/ksm/ksm_stop_scan")
-int ksm_stop_tp(struct trace_event_raw_ksm_scan_template *ctx)
+int ksm_stop_tp(void *ctx)
 {
-	handle_ksm_stop(ctx->rmap_entries);
+	struct trace_event_raw_ksm_scan_template *e = ctx;
+
+	handle_ksm_stop(e->rmap_entries);
 	return 0;
 }
 
@@ -90,60 +89,32 @@ static __always_inline void ksm_merged(void *mm, int err, const bool rec)
 }
 
 /* try_to_merge_with_ksm_page(): a page joined (or became) a KSM page (mm/ksm.c) */
-SEC("tp_btf/ksm_merge_with_ksm_page")
-int BPF_PROG(ksm_merge_ksm_btf, void *ksm_page, unsigned long pfn, void *rmap_item, void *mm, int err)
+VMMEM_TWIN_ARGS(ksm_merge_ksm, _btf, void *ksm_page, unsigned long pfn, void *rmap_item, void *mm, int err)
 {
-	ksm_merged(mm, err, false);
-	return 0;
-}
-
-SEC("tp_btf/ksm_merge_with_ksm_page")
-int BPF_PROG(ksm_merge_ksm_rec_btf, void *ksm_page, unsigned long pfn, void *rmap_item, void *mm, int err)
-{
-	ksm_merged(mm, err, true);
+	ksm_merged(mm, err, rec);
 	return 0;
 }
 
 /* the use_zero_pages path merges with the zero page without the one above */
-SEC("tp_btf/ksm_merge_one_page")
-int BPF_PROG(ksm_merge_one_btf, unsigned long pfn, void *rmap_item, void *mm, int err)
+VMMEM_TWIN_ARGS(ksm_merge_one, _btf, unsigned long pfn, void *rmap_item, void *mm, int err)
 {
-	ksm_merged(mm, err, false);
+	ksm_merged(mm, err, rec);
 	return 0;
 }
 
-SEC("tp_btf/ksm_merge_one_page")
-int BPF_PROG(ksm_merge_one_rec_btf, unsigned long pfn, void *rmap_item, void *mm, int err)
+VMMEM_TWIN(ksm_merge_ksm, _tp, void *)
 {
-	ksm_merged(mm, err, true);
+	struct trace_event_raw_ksm_merge_with_ksm_page *e = ctx;
+
+	ksm_merged(e->mm, e->err, rec);
 	return 0;
 }
 
-SEC("tracepoint/ksm/ksm_merge_with_ksm_page")
-int ksm_merge_ksm_tp(struct trace_event_raw_ksm_merge_with_ksm_page *ctx)
+VMMEM_TWIN(ksm_merge_one, _tp, void *)
 {
-	ksm_merged(ctx->mm, ctx->err, false);
-	return 0;
-}
+	struct trace_event_raw_ksm_merge_one_page *e = ctx;
 
-SEC("tracepoint/ksm/ksm_merge_with_ksm_page")
-int ksm_merge_ksm_rec_tp(struct trace_event_raw_ksm_merge_with_ksm_page *ctx)
-{
-	ksm_merged(ctx->mm, ctx->err, true);
-	return 0;
-}
-
-SEC("tracepoint/ksm/ksm_merge_one_page")
-int ksm_merge_one_tp(struct trace_event_raw_ksm_merge_one_page *ctx)
-{
-	ksm_merged(ctx->mm, ctx->err, false);
-	return 0;
-}
-
-SEC("tracepoint/ksm/ksm_merge_one_page")
-int ksm_merge_one_rec_tp(struct trace_event_raw_ksm_merge_one_page *ctx)
-{
-	ksm_merged(ctx->mm, ctx->err, true);
+	ksm_merged(e->mm, e->err, rec);
 	return 0;
 }
 
@@ -195,8 +166,7 @@ static __always_inline bool current_is_ksmd(void)
 	return comm[0] == 'k' && comm[1] == 's' && comm[2] == 'm' && comm[3] == 'd' && comm[4] == 0;
 }
 
-SEC("fentry/stable_tree_append")
-int BPF_PROG(ksm_append_fentry, void *rmap_item)
+VMMEM_TWIN_ARGS(ksm_append, _fentry, void *rmap_item)
 {
 	struct mm_struct *mm;
 
@@ -204,20 +174,7 @@ int BPF_PROG(ksm_append_fentry, void *rmap_item)
 		mm = BPF_CORE_READ((struct ksm_rmap_item *)rmap_item, mm);
 	else
 		mm = BPF_CORE_READ((struct rmap_item___old *)rmap_item, mm);
-	ksm_merged(mm, 0, false);
-	return 0;
-}
-
-SEC("fentry/stable_tree_append")
-int BPF_PROG(ksm_append_rec_fentry, void *rmap_item)
-{
-	struct mm_struct *mm;
-
-	if (bpf_core_type_exists(struct ksm_rmap_item))
-		mm = BPF_CORE_READ((struct ksm_rmap_item *)rmap_item, mm);
-	else
-		mm = BPF_CORE_READ((struct rmap_item___old *)rmap_item, mm);
-	ksm_merged(mm, 0, true);
+	ksm_merged(mm, 0, rec);
 	return 0;
 }
 
@@ -235,7 +192,6 @@ static __always_inline int ksm_read_seqnr(__u64 *out)
 }
 
 /* lru_add_drain_all(): ksmd starts a full scan */
-SEC("fentry/lru_add_drain_all")
 int BPF_PROG(ksm_scan_start_fentry)
 {
 	if (current_is_ksmd())
@@ -244,7 +200,6 @@ int BPF_PROG(ksm_scan_start_fentry)
 }
 
 /* __msecs_to_jiffies(): ksmd ends a batch; did it end a full scan? */
-SEC("fentry/__msecs_to_jiffies")
 int BPF_PROG(ksm_batch_end_fentry)
 {
 	__u64 seq;

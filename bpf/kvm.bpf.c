@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
+#include "progs.bpf.h"
 #include "latency.bpf.h"
 
 /* Spans slower than this are also streamed as events (top-N slowest in `report`). */
@@ -66,55 +67,27 @@ static __always_inline void handle_tdp_fault(__u64 gpa, __u64 error_code, const 
  * fault_address, unsigned int error_code; since 6.4, commit "KVM: x86: Add vcpu_id and
  * guest_rip to kvm_page_fault": struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code);
  * the event record's vcpu_id field appeared with it, so CO-RE tells which one runs. */
-static __always_inline void tdp_fault_btf_args(__u64 *ctx, const bool rec)
+VMMEM_TWIN(tdp_fault, _btf, unsigned long long *)
 {
 	if (bpf_core_field_exists(struct trace_event_raw_kvm_page_fault, vcpu_id))
 		handle_tdp_fault(ctx[1], ctx[2], rec);
 	else
 		handle_tdp_fault(ctx[0], (__u32)ctx[1], rec);
-}
-
-SEC("tp_btf/kvm_page_fault")
-int tdp_fault_btf(__u64 *ctx)
-{
-	tdp_fault_btf_args(ctx, false);
 	return 0;
 }
 
-SEC("tp_btf/kvm_page_fault")
-int tdp_fault_rec_btf(__u64 *ctx)
+VMMEM_TWIN(tdp_fault, _tp, void *)
 {
-	tdp_fault_btf_args(ctx, true);
+	struct trace_event_raw_kvm_page_fault *e = ctx;
+
+	handle_tdp_fault(e->fault_address, e->error_code, rec);
 	return 0;
 }
 
-SEC("tracepoint/kvm/kvm_page_fault")
-int tdp_fault_tp(struct trace_event_raw_kvm_page_fault *ctx)
-{
-	handle_tdp_fault(ctx->fault_address, ctx->error_code, false);
-	return 0;
-}
-
-SEC("tracepoint/kvm/kvm_page_fault")
-int tdp_fault_rec_tp(struct trace_event_raw_kvm_page_fault *ctx)
-{
-	handle_tdp_fault(ctx->fault_address, ctx->error_code, true);
-	return 0;
-}
-
-SEC("tracepoint/kvm/kvm_page_fault")
-int tdp_fault_fmt_tp(void *ctx)
+VMMEM_TWIN(tdp_fault_fmt, _tp, void *)
 {
 	handle_tdp_fault_or(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
-			    fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), false, false);
-	return 0;
-}
-
-SEC("tracepoint/kvm/kvm_page_fault")
-int tdp_fault_fmt_rec_tp(void *ctx)
-{
-	handle_tdp_fault_or(fmt_field(ctx, fmt_pf_addr_off, fmt_pf_addr_size),
-			    fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), true, false);
+			    fmt_field(ctx, fmt_pf_err_off, fmt_pf_err_size), rec, false);
 	return 0;
 }
 
@@ -170,33 +143,18 @@ static __always_inline void handle_exit(__u32 exit_reason, __u32 isa, const bool
 	}
 }
 
-SEC("tracepoint/kvm/kvm_exit")
-int exit_tp(struct trace_event_raw_kvm_exit *ctx)
+VMMEM_TWIN(exit, _tp, void *)
 {
-	handle_exit(ctx->exit_reason, ctx->isa, false, true);
+	struct trace_event_raw_kvm_exit *e = ctx;
+
+	handle_exit(e->exit_reason, e->isa, rec, true);
 	return 0;
 }
 
-SEC("tracepoint/kvm/kvm_exit")
-int exit_rec_tp(struct trace_event_raw_kvm_exit *ctx)
-{
-	handle_exit(ctx->exit_reason, ctx->isa, true, true);
-	return 0;
-}
-
-SEC("tracepoint/kvm/kvm_exit")
-int exit_fmt_tp(void *ctx)
+VMMEM_TWIN(exit_fmt, _tp, void *)
 {
 	handle_exit(fmt_field(ctx, fmt_exit_reason_off, fmt_exit_reason_size),
-		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), false, false);
-	return 0;
-}
-
-SEC("tracepoint/kvm/kvm_exit")
-int exit_fmt_rec_tp(void *ctx)
-{
-	handle_exit(fmt_field(ctx, fmt_exit_reason_off, fmt_exit_reason_size),
-		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), true, false);
+		    fmt_field(ctx, fmt_exit_isa_off, fmt_exit_isa_size), rec, false);
 	return 0;
 }
 
@@ -227,14 +185,12 @@ static __always_inline void handle_entry(void)
 	}
 }
 
-SEC("tp_btf/kvm_entry")
-int entry_btf(void *ctx)
+int entry_btf(unsigned long long *ctx)
 {
 	handle_entry();
 	return 0;
 }
 
-SEC("tracepoint/kvm/kvm_entry")
 int entry_tp(void *ctx)
 {
 	handle_entry();
@@ -255,14 +211,14 @@ static __always_inline void handle_tdp_map(__u64 level, const bool claim)
 	}
 }
 
-SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
-int tdp_map_tp(struct trace_event_raw_kvm_mmu_spte_requested *ctx)
+int tdp_map_tp(void *ctx)
 {
-	handle_tdp_map(ctx->level, true);
+	struct trace_event_raw_kvm_mmu_spte_requested *e = ctx;
+
+	handle_tdp_map(e->level, true);
 	return 0;
 }
 
-SEC("tracepoint/kvmmmu/kvm_mmu_spte_requested")
 int tdp_map_fmt_tp(void *ctx)
 {
 	handle_tdp_map(fmt_field(ctx, fmt_spte_level_off, fmt_spte_level_size), false);

@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
+#include "progs.bpf.h"
 
 /* Processes the kernel side saw create a VM (kvm_arch_init_vm returned 0): for them the
  * hook has seen every memslot, so its table is complete without the iterator. Keyed by
@@ -28,7 +29,6 @@ static __always_inline void mark_vm_created(void)
 }
 
 /* kvm_arch_init_vm() runs once per KVM_CREATE_VM (virt/kvm/kvm_main.c kvm_create_vm). */
-SEC("fexit/kvm_arch_init_vm")
 int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
 {
 	if (ret == 0) {
@@ -47,7 +47,6 @@ int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
 
 /* VM creation where fexit is not possible (5.10's kvm.ko has no BTF): marks only, no slot
  * claim (5.10's verifier refuses claim_slot()'s cmpxchg) */
-SEC("kretprobe/kvm_arch_init_vm")
 int BPF_KRETPROBE(vm_create_kretprobe, int ret)
 {
 	if (ret == 0)
@@ -81,14 +80,12 @@ static __always_inline void handle_vm_exit(void)
  * syscall from user space (our own reads) can do while preempted (kernel/trace/bpf_trace.c
  * trace_call_bpf); raw tracepoints only guard against recursion of the same program.
  */
-SEC("tp_btf/sched_process_exit")
-int vm_exit_btf(void *ctx)
+int vm_exit_btf(unsigned long long *ctx)
 {
 	handle_vm_exit();
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exit")
 int vm_exit_tp(void *ctx)
 {
 	handle_vm_exit();

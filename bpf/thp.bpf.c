@@ -6,6 +6,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
+#include "progs.bpf.h"
 
 #define SCAN_SUCCEED 1	/* mm/khugepaged.c enum scan_result */
 
@@ -20,16 +21,16 @@ static __always_inline void handle_thp_collapse(struct mm_struct *mm, int status
 		inc(c, thp_collapses);
 }
 
-SEC("tp_btf/mm_collapse_huge_page")
 int BPF_PROG(thp_collapse_btf, struct mm_struct *mm, int isolated, int status)
 {
 	handle_thp_collapse(mm, status);
 	return 0;
 }
 
-SEC("tracepoint/huge_memory/mm_collapse_huge_page")
-int thp_collapse_tp(struct trace_event_raw_mm_collapse_huge_page *ctx)
+int thp_collapse_tp(void *ctx)
 {
-	handle_thp_collapse(ctx->mm, ctx->status);
+	struct trace_event_raw_mm_collapse_huge_page *e = ctx;
+
+	handle_thp_collapse(e->mm, e->status);
 	return 0;
 }

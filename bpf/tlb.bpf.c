@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vmmem.h"
 #include "vmm_table.bpf.h"
+#include "progs.bpf.h"
 #include "latency.bpf.h"
 
 #define TLB_REMOTE_SEND_IPI 4	/* include/linux/mm_types.h enum tlb_flush_reason */
@@ -30,45 +31,29 @@ static __always_inline void handle_tlb_flush(int reason, unsigned long pages, co
 }
 
 /* TP_PROTO(int reason, unsigned long pages): stable since 4.x (include/trace/events/tlb.h) */
-SEC("tp_btf/tlb_flush")
-int BPF_PROG(tlb_flush_btf, int reason, unsigned long pages)
+VMMEM_TWIN_ARGS(tlb_flush, _btf, int reason, unsigned long pages)
 {
-	handle_tlb_flush(reason, pages, false);
+	handle_tlb_flush(reason, pages, rec);
 	return 0;
 }
 
-SEC("tp_btf/tlb_flush")
-int BPF_PROG(tlb_flush_rec_btf, int reason, unsigned long pages)
+VMMEM_TWIN(tlb_flush, _tp, void *)
 {
-	handle_tlb_flush(reason, pages, true);
-	return 0;
-}
+	struct trace_event_raw_tlb_flush *e = ctx;
 
-SEC("tracepoint/tlb/tlb_flush")
-int tlb_flush_tp(struct trace_event_raw_tlb_flush *ctx)
-{
-	handle_tlb_flush(ctx->reason, ctx->pages, false);
-	return 0;
-}
-
-SEC("tracepoint/tlb/tlb_flush")
-int tlb_flush_rec_tp(struct trace_event_raw_tlb_flush *ctx)
-{
-	handle_tlb_flush(ctx->reason, ctx->pages, true);
+	handle_tlb_flush(e->reason, e->pages, rec);
 	return 0;
 }
 
 /* Time of a TLB shootdown as the sending thread sees it (arch/x86/mm/tlb.c). */
 struct span_map tlb_start SEC(".maps");
 
-SEC("fentry/flush_tlb_mm_range")
 int BPF_PROG(tlb_time_fentry)
 {
 	span_begin(&tlb_start);
 	return 0;
 }
 
-SEC("fexit/flush_tlb_mm_range")
 int BPF_PROG(tlb_time_fexit)
 {
 	__u64 d = span_end(&tlb_start);
@@ -80,7 +65,6 @@ int BPF_PROG(tlb_time_fexit)
 
 /* Attributed to the VM whose MMU is flushed, not the calling thread: the caller is
  * often ksmd, kswapd or khugepaged through the MMU notifier (virt/kvm/kvm_main.c). */
-SEC("fentry/kvm_flush_remote_tlbs")
 int BPF_PROG(kvm_remote_flush_fentry, struct kvm *kvm)
 {
 	struct vmmem_vm_counters *c = vm_of_tgid(mm_owner_tgid(BPF_CORE_READ(kvm, mm)));
@@ -90,12 +74,12 @@ int BPF_PROG(kvm_remote_flush_fentry, struct kvm *kvm)
 	return 0;
 }
 
-SEC("tracepoint/kvm/kvm_pv_tlb_flush")
-int pv_tlb_flush_tp(struct trace_event_raw_kvm_pv_tlb_flush *ctx)
+int pv_tlb_flush_tp(void *ctx)
 {
+	struct trace_event_raw_kvm_pv_tlb_flush *e = ctx;
 	struct vmmem_vm_counters *c;
 
-	if (!ctx->need_flush_tlb)
+	if (!e->need_flush_tlb)
 		return 0;
 	c = kvm_current_vm();
 	if (c)
