@@ -102,19 +102,15 @@ VMMEM_TWIN_ARGS(ksm_merge_one, _btf, unsigned long pfn, void *rmap_item, void *m
 	return 0;
 }
 
-VMMEM_TWIN(ksm_merge_ksm, _tp, void *)
+VMMEM_TWIN_TP(ksm_merge_ksm, _tp, struct trace_event_raw_ksm_merge_with_ksm_page)
 {
-	struct trace_event_raw_ksm_merge_with_ksm_page *e = ctx;
-
-	ksm_merged(e->mm, e->err, rec);
+	ksm_merged(ctx->mm, ctx->err, rec);
 	return 0;
 }
 
-VMMEM_TWIN(ksm_merge_one, _tp, void *)
+VMMEM_TWIN_TP(ksm_merge_one, _tp, struct trace_event_raw_ksm_merge_one_page)
 {
-	struct trace_event_raw_ksm_merge_one_page *e = ctx;
-
-	ksm_merged(e->mm, e->err, rec);
+	ksm_merged(ctx->mm, ctx->err, rec);
 	return 0;
 }
 

@@ -76,11 +76,9 @@ VMMEM_TWIN(tdp_fault, _btf, unsigned long long *)
 	return 0;
 }
 
-VMMEM_TWIN(tdp_fault, _tp, void *)
+VMMEM_TWIN_TP(tdp_fault, _tp, struct trace_event_raw_kvm_page_fault)
 {
-	struct trace_event_raw_kvm_page_fault *e = ctx;
-
-	handle_tdp_fault(e->fault_address, e->error_code, rec);
+	handle_tdp_fault(ctx->fault_address, ctx->error_code, rec);
 	return 0;
 }
 
@@ -143,11 +141,9 @@ static __always_inline void handle_exit(__u32 exit_reason, __u32 isa, const bool
 	}
 }
 
-VMMEM_TWIN(exit, _tp, void *)
+VMMEM_TWIN_TP(exit, _tp, struct trace_event_raw_kvm_exit)
 {
-	struct trace_event_raw_kvm_exit *e = ctx;
-
-	handle_exit(e->exit_reason, e->isa, rec, true);
+	handle_exit(ctx->exit_reason, ctx->isa, rec, true);
 	return 0;
 }
 

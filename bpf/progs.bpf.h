@@ -63,6 +63,20 @@ VMMEM_PROGS(VMMEM_DECLARE, VMMEM_DECLARE_TWIN)
 	}										\
 	static __always_inline int base##sfx##_body(ctx_t ctx, const bool rec)
 
+/* The same for a classic tracepoint whose record is read through CO-RE: the body sees
+ * `ctx` as a pointer to record_t. VMMEM_TWIN_TP(exit, _tp, struct trace_event_raw_kvm_exit) */
+#define VMMEM_TWIN_TP(base, sfx, record_t)						\
+	static __always_inline int base##sfx##_body(record_t *ctx, const bool rec);	\
+	int base##sfx(void *ctx)							\
+	{										\
+		return base##sfx##_body(ctx, false);					\
+	}										\
+	int base##_rec##sfx(void *ctx)							\
+	{										\
+		return base##sfx##_body(ctx, true);					\
+	}										\
+	static __always_inline int base##sfx##_body(record_t *ctx, const bool rec)
+
 /* The same with the hook's arguments typed and named, as BPF_PROG gives them (tp_btf,
  * fentry; libbpf's ___bpf_ctx_cast passes ctx and then each argument):
  * VMMEM_TWIN_ARGS(tlb_flush, _btf, int reason, unsigned long pages) { ... } */

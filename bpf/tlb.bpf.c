@@ -37,11 +37,9 @@ VMMEM_TWIN_ARGS(tlb_flush, _btf, int reason, unsigned long pages)
 	return 0;
 }
 
-VMMEM_TWIN(tlb_flush, _tp, void *)
+VMMEM_TWIN_TP(tlb_flush, _tp, struct trace_event_raw_tlb_flush)
 {
-	struct trace_event_raw_tlb_flush *e = ctx;
-
-	handle_tlb_flush(e->reason, e->pages, rec);
+	handle_tlb_flush(ctx->reason, ctx->pages, rec);
 	return 0;
 }
 
