@@ -118,7 +118,7 @@ VMMEM_TWIN_TP(ksm_merge_one, _tp, struct trace_event_raw_ksm_merge_one_page)
 
 /*
  * KSM on kernels without KSM tracepoints (before 6.4: 5.10, 5.14, 5.15, 6.1), as function
- * hooks. user/source_bpf.c loads these only where the
+ * hooks. user/source/source_bpf.c loads these only where the
  * ksm:* tracepoints are absent and the functions are in BTF (not inlined).
  *
  * Merges: stable_tree_append() is where mm/ksm.c does mm->ksm_merging_pages++ (every

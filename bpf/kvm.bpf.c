@@ -17,7 +17,7 @@ const volatile __u64 slow_event_ns = 1000000;
  * KVM's classic tracepoints where kvm.ko has no BTF (5.10: CONFIG_DEBUG_INFO_BTF_MODULES is
  * off), so CO-RE cannot relocate the trace_event_raw_kvm_* fields: user space reads each
  * field's offset and size from the event's tracefs format file before load
- * (user/tp_format.c); the *_fmt_tp programs read the record through them. They never claim
+ * (user/source/tp_format.c); the *_fmt_tp programs read the record through them. They never claim
  * a slot (claim_slot's cmpxchg needs Linux 5.12: 5.10's verifier rejects the whole program,
  * "BPF_STX uses reserved fields", even where the call is dead): there, a VMM counts from the
  * /proc scan that finds it (user space claims its slot), not from its first KVM event.

@@ -4,7 +4,7 @@
  * file defines a program by name alone (`int vm_exit_tp(void *ctx)`, or libbpf's BPF_PROG /
  * BPF_KPROBE, which add no section of their own) and the hook is written only in the table.
  * A definition whose context type does not match its hook's fails to compile (conflicting
- * types); a table row without a definition fails user/source_bpf.c's compile-time check.
+ * types); a table row without a definition fails user/source/source_bpf.c's compile-time check.
  */
 #ifndef VMMEM_PROGS_BPF_H
 #define VMMEM_PROGS_BPF_H

@@ -5,7 +5,7 @@
  *  - bpf/progs.bpf.h declares each program with its SEC() (so a program's section is never
  *    written by hand) and gives the macro that builds a counting program and its recording
  *    twin from one body;
- *  - user/source_bpf.c builds its per-program specs from it: which hooks to probe, which
+ *  - user/source/source_bpf.c builds its per-program specs from it: which hooks to probe, which
  *    alternative to load, which counters stay unavailable when a program is refused, and
  *    asserts at compile time that the object holds exactly these programs.
  *
@@ -18,7 +18,7 @@
  *        TP_CORE(category, event)  classic tracepoint read through CO-RE (needs the BTF of
  *                                  struct trace_event_raw_<event>)
  *        TP_FMT(category, event)   classic tracepoint read at the offsets of its tracefs
- *                                  format file (user/tp_format.c)
+ *                                  format file (user/source/tp_format.c)
  *        BTF(event)                BTF-typed raw tracepoint (tp_btf)
  *        FENTRY(fn), FEXIT(fn), KPROBE(fn), KRETPROBE(fn)
  *        FENTRY_KSM_SCAN(fn)       fentry that also needs &ksm_scan from /proc/kallsyms

@@ -7,14 +7,14 @@
  *
  * Each event has one handler body (handle_*) and one thin wrapper per attach type; every
  * wrapper's hook, alternatives and counters are one row of bpf/progs.h, which both this side
- * (bpf/progs.bpf.h: the SEC() of each program) and user/source_bpf.c (which programs to
- * load, which counters a refused one leaves unavailable) expand. user/source_bpf.c probes
- * the running kernel and loads only the wrappers whose hook exists (user/bpf_probe.c).
+ * (bpf/progs.bpf.h: the SEC() of each program) and user/source/source_bpf.c (which programs to
+ * load, which counters a refused one leaves unavailable) expand. user/source/source_bpf.c probes
+ * the running kernel and loads only the wrappers whose hook exists (user/source/bpf_probe.c).
  *
  * The hot handlers (TDP faults, exits, TLB shootdowns, KSM merges) come in two builds each,
  * from one body (VMMEM_TWIN in bpf/progs.bpf.h): the counting one, which streams nothing
  * and is exactly as cheap as before records existed, and a *_rec twin that also streams one
- * record per event. user/source_bpf.c loads the twin instead only when a recording asks for
+ * record per event. user/source/source_bpf.c loads the twin instead only when a recording asks for
  * that type.
  */
 #define VMMEM_DEFINE_SHARED
