@@ -38,11 +38,43 @@ int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
 }
 
 /*
- * Where fexit is refused, creation is seen by user space in /proc (a kvm-vm fd) and by the
- * VM's first KVM event (claim_slot() from the KVM hooks), never at the ioctl syscall
- * tracepoints: enabling any syscalls:* tracepoint moves every thread of the host to the
- * syscall tracing slow path (measured here: getppid() 166 -> 233 ns).
+ * Where fexit is refused, creation is never seen at the ioctl syscall tracepoints: enabling
+ * any syscalls:* tracepoint moves every thread of the host to the syscall tracing slow path
+ * (measured here: getppid() 166 -> 233 ns). On x86 a KVM tracepoint fires inside
+ * KVM_CREATE_VM instead: kvm_arch_init_vm() (arch/x86/kvm/x86.c) calls
+ * pvclock_update_vm_gtod_copy(), which traces kvm:kvm_update_master_clock in the creating
+ * thread. It fires again only on master clock updates: in the VM's own threads (a vCPU's
+ * KVM_REQ_MASTERCLOCK_UPDATE, KVM_SET_CLOCK), where the slot is claimed already, or, when
+ * the host itself runs on Hyper-V, from a kworker (kvm_hyperv_tsc_notifier()) for every VM:
+ * kernel threads are never VMMs, so they claim nothing. A VM counts from its creation on,
+ * however late user space looks, with no cost outside VM creation.
+ * Elsewhere, creation is seen by user space in /proc (a kvm-vm fd) and by the VM's first
+ * KVM event (claim_slot() from the KVM hooks).
  */
+#define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h */
+
+static __always_inline void claim_vm_creator(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG)
+		return;
+	claim_slot(current_tgid());
+}
+
+SEC("tp_btf/kvm_update_master_clock")
+int vm_create_clock_btf(void *ctx)
+{
+	claim_vm_creator();
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_update_master_clock")
+int vm_create_clock_tp(void *ctx)
+{
+	claim_vm_creator();
+	return 0;
+}
 
 /* classic syscall tracepoint layouts, for the balloon fallback (--syscall-tracepoints) */
 struct sys_enter_ctx {

@@ -455,10 +455,17 @@ static struct core_vm *thp_due(struct core *c)
 
 static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bool thp)
 {
+	bool gone_before = v->gone;
+
 	memset(o, 0, sizeof(*o));
 	if (!c->src.ops->vm_info && v->state == VMMEM_SLOT_LIVE && !v->gone)
 		vm_refresh(c, v, thp);
-	o->exited = v->state == VMMEM_SLOT_EXITED || v->gone;
+	/* Found gone just now: this sample's counters were read before that, perhaps before
+	 * the VMM's last work (under load, the read and this look can be a second apart, and a
+	 * short-lived VMM works and exits in between). It is reported exited by the next
+	 * sample, whose read comes after its end (or the exit hook marks it EXITED first):
+	 * reaping it now would zero the counts made since the read. */
+	o->exited = v->state == VMMEM_SLOT_EXITED || gone_before;
 	if (c->src.ops->vm_info || v->have_info)
 		o->info = v->info;
 	o->info.pid = v->tgid;

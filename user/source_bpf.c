@@ -61,6 +61,10 @@ struct prog_spec {
 static const struct prog_spec specs[] = {
 	{ FN("vm_create_fexit", "kvm_arch_init_vm"), ALT("vm_create", 0) },
 	{ KP("vm_create_kretprobe", "kvm_arch_init_vm"), ALT("vm_create", 1) },
+	/* x86, where neither function hook is possible: the master clock update inside
+	 * KVM_CREATE_VM (bpf/vmmem.bpf.c) */
+	{ BTF("vm_create_clock_btf", "kvm_update_master_clock"), ALT("vm_create", 2) },
+	{ TP("vm_create_clock_tp", "kvm", "kvm_update_master_clock"), ALT("vm_create", 3) },
 	{ BTF("vm_exit_btf", "sched_process_exit"), ALT("vm_exit", 0) },
 	{ TP("vm_exit_tp", "sched", "sched_process_exit"), ALT("vm_exit", 1) },
 	{ BTF("tdp_fault_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
