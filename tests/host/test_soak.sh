@@ -60,7 +60,19 @@ usage() {		# fds threads rss_kb of vmmemtop $S
 		"$(awk '/^VmRSS:/ { print $2 }' /proc/$S/status)"
 }
 read -r fd0 th0 rss0 < <(usage)
-fds() { ls -l /proc/$S/fd | awk '{ print $NF }' | sort; }
+# the fd list, read until two reads agree: a discovery scan in progress holds /proc
+# directories open for a moment (a listing can also catch an fd between readdir and readlink)
+fds() {
+	local a b i
+	a=$(ls -l /proc/$S/fd 2>/dev/null | awk '/->/ { print $NF }' | sort)
+	for i in 1 2 3 4 5; do
+		sleep 0.2
+		b=$(ls -l /proc/$S/fd 2>/dev/null | awk '/->/ { print $NF }' | sort)
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	echo "$a"
+}
 fds > "$TMP/fds0"
 echo "baseline: vmmemtop $S has $fd0 fds, $th0 threads, RSS $rss0 kB"
 GRACE=${SOAK_VIEW_GRACE_S:-0}
