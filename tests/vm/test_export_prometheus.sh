@@ -19,27 +19,9 @@
 # QEMU 7.2 serves one QMP client at a time, so the test talks to QEMU on a second -qmp
 # socket of its own and leaves the first (which vmmemtop picks) to vmmemtop.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-. "$(dirname "$0")/lib/balloon.sh"
-. "$TOPDIR/tests/host/prometheus.sh"
-need_vm_rig
-for bin in prometheus promtool curl jq socat; do
-	command -v $bin >/dev/null || skip "$bin not installed (tests/deps.sh installs it)"
-done
-make_tmp
-at_exit vm_stop_all
-at_exit prom_stop
-fail() {
-	echo "FAIL: $*"
-	for f in "$TMP"/*.log "${VM_LOG[g]:-/dev/null}"; do [ -s "$f" ] && { echo "--- $f"; tail -8 "$f"; }; done
-	exit 1
-}
-
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" \
-	"virtio_pci virtio_balloon" || fail "cannot build the initramfs"
+. "$(dirname "$0")/lib/exporter_rig.sh"
+exporter_rig_init prometheus promtool curl jq socat
+balloon_initrd
 TQMP=$VM_DIR/test.qmp
 vm_start g "$INITRD" 512 -device virtio-balloon-pci,id=bal0 \
 	-name guest=exporttest -qmp "unix:$TQMP,server=on,wait=off"
@@ -51,13 +33,8 @@ QPID=${VM_PID[g]}
 tqmp() { printf '{"execute":"qmp_capabilities"}\n%s\n' "$1" | socat -t 1 - "UNIX-CONNECT:$TQMP" |
 	 grep -E '"(return|error)"' | tail -n 1; }
 
-EPORT=$(free_port)
-"$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
-EXP=$!
-at_exit "kill $EXP; wait $EXP"
+exporter_start
 LABELS="vm=\"exporttest\""
-metrics() { curl -sf "http://127.0.0.1:$EPORT/metrics"; }
-series() { metrics | grep -F "$1{$LABELS} " | awk '{ print $NF }'; }
 has() { [ -n "$(series "$1")" ]; }
 if ! wait_for 60 has vmmem_balloon_inflate_bytes_total; then
 	kill -0 $EXP 2>/dev/null || fail "the exporter exited"
