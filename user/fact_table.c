@@ -29,7 +29,8 @@ const struct fact host_facts[HOST_NR_FACTS] = { HOST_FACTS(HU, HS, HF) };
 #define VU(...) U(vmm_info, __VA_ARGS__)
 #define VS(...) S(vmm_info, __VA_ARGS__)
 #define VF(...) F(vmm_info, __VA_ARGS__)
+/* the detail shows the sizes: the balloon's and the guest's memory */
 #define VQ(nm, key, un, kd, hl) \
-	VU(qmp_##nm, qmp.v[VMM_QMP_##nm], un, kd == VMM_QMP_COUNTER ? FK_COUNTER : FK_GAUGE, 0, FG_QMP, \
-	   #nm, "vmmem_" #nm, FACT_MAX_COUNT, hl)
+	VU(qmp_##nm, qmp.v[VMM_QMP_##nm], un, kd == VMM_QMP_COUNTER ? FK_COUNTER : FK_GAUGE, \
+	   kd == VMM_QMP_GAUGE && un == FU_BYTES ? FF_SHOW : 0, FG_QMP, #nm, "vmmem_" #nm, FACT_MAX_COUNT, hl)
 const struct fact vm_facts[VM_NR_FACTS] = { VM_FACTS(VU, VS, VF, VQ) };

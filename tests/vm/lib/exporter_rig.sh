@@ -45,3 +45,22 @@ exporter_start() {
 
 metrics() { curl -sf "http://127.0.0.1:$EPORT/metrics"; }
 series() { metrics | grep -F "$1{$LABELS} " | awk '{ print $NF }'; }
+
+# inflate_settled MIN_PAGES: after a balloon inflate that started from the guest's count $i0
+# and the exporter's $b0, wait until vmmem_balloon_inflate_bytes_total{$LABELS} settles (the
+# same value 2 s apart: $B1), then hold it against the oracle, the guest's own vmstat
+# balloon_inflate x 4096 ($i1): at least MIN_PAGES pages, within 2 %.
+inflate_settled() {
+	_settled() {
+		local a b
+		a=$(series vmmem_balloon_inflate_bytes_total); sleep 2; b=$(series vmmem_balloon_inflate_bytes_total)
+		[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$b0" ] && B1=$a
+	}
+	wait_for 30 _settled || fail "vmmem_balloon_inflate_bytes_total did not settle (now $(series vmmem_balloon_inflate_bytes_total))"
+	i1=$(vmstat | field balloon_inflate)
+	local oracle=$(( (i1 - i0) * 4096 )) got=$(( B1 - b0 ))
+	echo "inflate: guest vmstat balloon_inflate $i0 -> $i1 (x 4096 = +$oracle) = exporter vmmem_balloon_inflate_bytes_total $b0 -> $B1 (+$got)"
+	[ "$oracle" -ge $(($1 * 4096)) ] || fail "the guest inflated only $((i1 - i0)) pages"
+	awk -v a="$got" -v b="$oracle" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * b) }' ||
+		fail "exporter +$got bytes, guest +$oracle bytes: more than 2 % apart"
+}
