@@ -39,7 +39,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
 # ---------- 1. synthetic VMs ----------
 N=1000
 EPORT=$(free_port)
-"$VMMEMTOP" export --listen 127.0.0.1:$EPORT --synthetic-vms $N --interval 1 >"$tmp/synthetic.log" 2>&1 &
+"$VMMEMTOP" export --listen 127.0.0.1:$EPORT --backend synthetic:$N --interval 1 >"$tmp/synthetic.log" 2>&1 &
 exp=$!
 pids+=($exp)
 wait_for 15 exporter_up $EPORT || fail "synthetic exporter never reported vmmem_up 1"

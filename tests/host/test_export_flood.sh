@@ -48,7 +48,7 @@ start() {	# PORT ARGS... -> $exp
 
 # ---------- 1. flood ----------
 PORT=$(free_port)
-start $PORT --synthetic-vms 50 --web.timeout 5
+start $PORT --backend synthetic:50 --web.timeout 5
 base=$(rss_kb $exp)
 "$TOOLS/http_flood" $PORT $FLOOD_SECONDS 1000 100 20 > "$tmp/flood.out" 2>"$tmp/flood.log" & fl=$!
 peak=0 peak_fds=0
@@ -84,7 +84,7 @@ kill $exp; wait $exp 2>/dev/null
 
 # ---------- 3. 503 above --web.max-requests ----------
 PORT=$(free_port)
-start $PORT --synthetic-vms 1000 --web.max-requests 1
+start $PORT --backend synthetic:1000 --web.max-requests 1
 "$PY" - "$PORT" > "$tmp/503.out" 2>"$tmp/503.log" <<'PYEOF' || fail "503 check: $(cat "$tmp/503.out" "$tmp/503.log")"
 import socket, subprocess, sys, time
 port = int(sys.argv[1])
@@ -107,7 +107,7 @@ kill $exp; wait $exp 2>/dev/null
 
 # ---------- 4. 1000 scrapes: fds and RSS unchanged ----------
 PORT=$(free_port)
-start $PORT --synthetic-vms 10 --interval 0.2
+start $PORT --backend synthetic:10 --interval 0.2
 scrapes() {
 	"$PY" - "$PORT" "$1" <<'PYEOF'
 import http.client, sys

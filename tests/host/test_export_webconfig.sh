@@ -49,7 +49,7 @@ basic_auth_users:
 EOF2
 start() {	# CONFIG -> $PORT, $exp
 	PORT=$(free_port)
-	"$VMMEMTOP" export --listen 127.0.0.1:$PORT --synthetic-vms 5 --web.config.file "$1" >"$tmp/exporter.log" 2>&1 &
+	"$VMMEMTOP" export --listen 127.0.0.1:$PORT --backend synthetic:5 --web.config.file "$1" >"$tmp/exporter.log" 2>&1 &
 	exp=$!
 	pids+=($exp)
 	wait_for 15 grep -q serving "$tmp/exporter.log" || fail "exporter with $1 did not start"

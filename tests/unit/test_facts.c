@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The fact tables (user/fact_table.h): every JSON key and every Prometheus family and series
+/* The fact tables (user/facts/fact_table.h): every JSON key and every Prometheus family and series
  * is unique and named by the rules (snake case; Prometheus base units: bytes, seconds), the
  * recording's fixed layout does not move, and JSON written is JSON read back. */
 #include <regex.h>

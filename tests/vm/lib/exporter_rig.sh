@@ -40,7 +40,7 @@ exporter_start() {
 	EPORT=$(free_port)
 	"$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
 	EXP=$!
-	at_exit "kill $EXP; wait $EXP"
+	at_exit "stop_pid $EXP"
 }
 
 metrics() { curl -sf "http://127.0.0.1:$EPORT/metrics"; }
