@@ -112,10 +112,16 @@ $(BUILD)/san/%.o: user/%.c $(USER_HDRS) kmod/uapi/vmmem.h
 $(BUILD)/san/libvmmem.a: $(LIB_OBJ_SAN)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c $(BUILD)/san/libvmmem.a
+# the commands (their option tables) for test_cli_table: all of cmd/ but main() and the
+# table of sources, which names the BPF one
+CMD_OBJ_SAN:= $(patsubst user/%.c,$(BUILD)/san/%.o,$(filter-out user/cmd/main.c user/cmd/backends.c,$(filter user/cmd/%,$(USER_SRC))))
+$(BUILD)/san/libvmmemcmd.a: $(CMD_OBJ_SAN)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c $(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) $(LDFLAGS) $< tests/unit/backends.c \
-		$(BUILD)/san/libvmmem.a -o $@ $(LDLIBS) -lcmocka
+		$(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a -o $@ $(LDLIBS) -lcmocka
 
 # test workloads (ksm, tlb, madvise, kvm guests): static where they run inside a VM
 $(BUILD)/tools/%: tests/tools/%.c
