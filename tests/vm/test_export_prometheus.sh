@@ -21,7 +21,7 @@
 set -u
 . "$(dirname "$0")/lib/exporter_rig.sh"
 exporter_rig_init prometheus promtool curl jq socat
-balloon_initrd
+balloon_initramfs
 TQMP=$VM_DIR/test.qmp
 vm_start g "$INITRD" 512 -device virtio-balloon-pci,id=bal0 \
 	-name guest=exporttest -qmp "unix:$TQMP,server=on,wait=off"

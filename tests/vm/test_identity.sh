@@ -12,7 +12,7 @@
 set -u
 . "$(dirname "$0")/lib/exporter_rig.sh"
 exporter_rig_init prometheus curl jq socat
-balloon_initrd
+balloon_initramfs
 UUID=$(cat /proc/sys/kernel/random/uuid)
 UUID_ARG=$(tr a-f A-F <<< "$UUID")	# QEMU takes either case; the label is lower case
 boot() {

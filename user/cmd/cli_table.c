@@ -134,9 +134,10 @@ static int apply(const struct cli_opt *o, struct cli_args *a, void *own, const c
 			*(unsigned int *)(base + o->off) = (unsigned int)l;
 		return 0;
 	}
-	cli_error("bad --%s '%s': need %s%s from %g to %g", o->name, arg,
-		  o->kind == CLI_DOUBLE ? "" : "a whole number ", o->kind == CLI_DOUBLE ? o->arg : "",
-		  o->min, o->max);
+	if (o->kind == CLI_DOUBLE)
+		cli_error("bad --%s '%s': need %s from %g to %g", o->name, arg, o->arg, o->min, o->max);
+	else
+		cli_error("bad --%s '%s': need a whole number from %.0f to %.0f", o->name, arg, o->min, o->max);
 	return EXIT_USAGE;
 }
 

@@ -1,26 +1,20 @@
 # SPDX-License-Identifier: MIT
-# The common part of the rigs that run a balloon guest "g" (guest/balloon-init.sh) under
+# The common part of the rigs that run the balloon guest "g" (guest/balloon-init.sh) under
 # `vmmemtop export` and a real Prometheus (test_identity.sh, test_export_prometheus.sh).
-# Source it from a test in tests/vm; it sources the libraries those rigs use.
-#   exporter_rig_init BIN...  skip unless the VM rig and every BIN are here; a tmp dir; guests
-#                             and Prometheus stopped at exit; fail MSG prints the logs, exits 1
-#   balloon_initrd            build the balloon guest's initramfs into $INITRD
-#   exporter_start            `vmmemtop export` on a free port: $EPORT, $EXP (killed at exit)
+# Source it instead of lib/rig.sh; it sources rig.sh, balloon.sh and tests/host/prometheus.sh.
+#   exporter_rig_init BIN...  skip unless every BIN is here; Prometheus stopped at exit;
+#                             fail MSG prints the logs, exits 1
+#   exporter_start            `vmmemtop export` on a free port: $EPORT, $EXP (stopped at exit)
 #   metrics                   the exposition; series NAME: NAME's value for {$LABELS}
-_rig_dir=$(dirname "${BASH_SOURCE[0]}")
-. "$_rig_dir/../../host/lib.sh"
-. "$_rig_dir/initramfs.sh"
-. "$_rig_dir/qemu.sh"
-. "$_rig_dir/balloon.sh"
+#   inflate_settled MIN_PAGES the exporter's inflate bytes against the guest's own (below)
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
+. "$_rig_lib/balloon.sh"
 . "$TOPDIR/tests/host/prometheus.sh"
 
 exporter_rig_init() {
-	need_vm_rig
 	for bin in "$@"; do
 		command -v "$bin" >/dev/null || skip "$bin not installed (tests/deps.sh installs it)"
 	done
-	make_tmp
-	at_exit vm_stop_all
 	at_exit prom_stop
 }
 
@@ -28,12 +22,6 @@ fail() {
 	echo "FAIL: $*"
 	for f in "$TMP"/*.log "${VM_LOG[g]:-/dev/null}"; do [ -s "$f" ] && { echo "--- $f"; tail -8 "$f"; }; done
 	exit 1
-}
-
-balloon_initrd() {
-	INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-	build_initramfs "$INITRD" "$_rig_dir/../guest/balloon-init.sh" "virtio_pci virtio_balloon" ||
-		fail "cannot build the initramfs"
 }
 
 exporter_start() {
