@@ -29,5 +29,6 @@ int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_ksm_forecast(int argc, char **argv);
+int cmd_working_set(int argc, char **argv);
 
 #endif

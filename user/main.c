@@ -20,6 +20,7 @@ static void usage(FILE *f)
 "  report     summarise a recording: per VM, histograms, the slowest events\n"
 "  replay     play a recording in the interactive view (or as tables)\n"
 "  ksm-forecast  what KSM would save, from hashing each VM's resident pages (root)\n"
+"  working-set   each VM's working set from the host, through DAMON (root)\n"
 "\n"
 "  vmmemtop COMMAND --help   shows each command's options\n"
 "  -V, --version             prints the version\n"
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "ksm-forecast"))
 		return cmd_ksm_forecast(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "working-set"))
+		return cmd_working_set(argc - 1, argv + 1);
 	if (argc >= 2 && argv[1][0] != '-') {
 		cli_error("unknown command '%s' (see --help)", argv[1]);
 		return EXIT_USAGE;
