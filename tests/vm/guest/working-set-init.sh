@@ -3,8 +3,9 @@
 # /init of the working-set rig's guest (Debian's 6.12 under TCG: DAMON with vaddr operations
 # and its sysfs interface, and no kdamond until vmmemtop sets one up). Worker A maps 1 GiB and
 # keeps touching exactly its first 256 MiB, worker B maps 256 MiB and touches nothing; after
-# two available readings A widens to 512 MiB (SIGUSR1). `vmmemtop working-set` prints every
-# 5 s; the host test judges the lines (WS ...) against the workers' known sets.
+# three available readings of A it widens to 512 MiB (SIGUSR1); four lines (or 70 s) later
+# `vmmemtop working-set` (window 15 s, a line every 5 s or as soon as DAMON answers) is
+# stopped with SIGTERM. The host test judges the lines (WS ...) against the workers' known sets.
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -16,16 +17,21 @@ echo "KERNEL=$(uname -r) nr_kdamonds=$(cat $D/nr_kdamonds 2>/dev/null || echo no
 while [ ! -s /tmp/a.pid ] || [ ! -s /tmp/b.pid ]; do sleep 0.2; done
 A=$(cat /tmp/a.pid) B=$(cat /tmp/b.pid)
 echo "WORKERS A=$A B=$B"
-/bin/vmmemtop working-set --pid $A --pid $B --window 30 --interval 5 --json -n 26 > /tmp/ws.json 2> /tmp/ws.err &
+/bin/vmmemtop working-set --pid $A --pid $B --window 15 --interval 5 --json > /tmp/ws.json 2> /tmp/ws.err &
 W=$!
-seen=0 widened=0
+t0=$(date +%s) widened=0
 while kill -0 $W 2>/dev/null; do
 	sleep 1
-	n=$(grep -c '"working_set_bytes":[0-9]' /tmp/ws.json)
+	n=$(grep -c "\"pid\":$A,\"name\":\"[^\"]*\",\"working_set_bytes\":[0-9]" /tmp/ws.json)
 	if [ $widened = 0 ] && [ "$n" -ge 3 ]; then
 		kill -USR1 $A
-		echo "WIDEN time=$(date +%s)"
-		widened=1
+		tw=$(date +%s) n0=$(wc -l < /tmp/ws.json) widened=1
+		echo "WIDEN time=$tw"
+	fi
+	now=$(date +%s)
+	if { [ $widened = 1 ] && { [ $(( $(wc -l < /tmp/ws.json) - n0 )) -ge 4 ] || [ $((now - tw)) -ge 70 ]; }; } ||
+	   [ $((now - t0)) -ge 240 ]; then
+		kill -TERM $W
 	fi
 done
 wait $W

@@ -168,6 +168,13 @@ static void print_json(const struct ws_run *r, double elapsed_s)
 		      "window_s", r->window_s, "monitored_s", round(elapsed_s * 10) / 10,
 		      "available", !r->why, "vms", vms);
 	json_object_set_new(o, "reason", r->why ? json_string(r->why) : json_null());
+	{
+		struct timespec t;
+
+		/* this process's own CPU: the sysfs reads and writes, per interval */
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+		json_object_set_new(o, "cpu_seconds", json_real(round((t.tv_sec + t.tv_nsec / 1e9) * 1000) / 1000));
+	}
 	if (!r->why)
 		json_object_set_new(o, "damon", json_pack("{s:I,s:I,s:I,s:I,s:I}",
 			"sample_us", (json_int_t)r->attrs.sample_us, "aggr_us", (json_int_t)r->attrs.aggr_us,
