@@ -19,17 +19,12 @@
 # QEMU 7.2 serves one QMP client at a time, so the test talks to QEMU on a second -qmp
 # socket of its own and leaves the first (which vmmemtop picks) to vmmemtop.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
+. "$(dirname "$0")/lib/rig.sh"
 . "$(dirname "$0")/lib/balloon.sh"
 . "$TOPDIR/tests/host/prometheus.sh"
-need_vm_rig
 for bin in prometheus promtool curl jq socat; do
 	command -v $bin >/dev/null || skip "$bin not installed (tests/deps.sh installs it)"
 done
-make_tmp
-at_exit vm_stop_all
 at_exit prom_stop
 fail() {
 	echo "FAIL: $*"
@@ -37,9 +32,7 @@ fail() {
 	exit 1
 }
 
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" \
-	"virtio_pci virtio_balloon" || fail "cannot build the initramfs"
+balloon_initramfs
 TQMP=$VM_DIR/test.qmp
 vm_start g "$INITRD" 512 -device virtio-balloon-pci,id=bal0 \
 	-name guest=exporttest -qmp "unix:$TQMP,server=on,wait=off"

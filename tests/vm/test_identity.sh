@@ -10,17 +10,12 @@
 #  - the inflate before the restart equals the guest's /proc/vmstat balloon_inflate x 4096.
 # Oracles: the pids QEMU ran under ($!), the UUID given on its command line, the guest's vmstat.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
+. "$(dirname "$0")/lib/rig.sh"
 . "$(dirname "$0")/lib/balloon.sh"
 . "$TOPDIR/tests/host/prometheus.sh"
-need_vm_rig
 for bin in prometheus curl jq socat; do
 	command -v $bin >/dev/null || skip "$bin not installed (tests/deps.sh installs it)"
 done
-make_tmp
-at_exit vm_stop_all
 at_exit prom_stop
 fail() {
 	echo "FAIL: $*"
@@ -28,9 +23,7 @@ fail() {
 	exit 1
 }
 
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" "virtio_pci virtio_balloon" ||
-	fail "cannot build the initramfs"
+balloon_initramfs
 UUID=$(cat /proc/sys/kernel/random/uuid)
 UUID_ARG=$(tr a-f A-F <<< "$UUID")	# QEMU takes either case; the label is lower case
 boot() {

@@ -3,8 +3,8 @@
  * (damon_sysfs.c), printed every interval; unavailable, with the reason, wherever DAMON is
  * absent, lacks virtual-address operations, or runs kdamonds vmmem did not set up. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,35 +18,6 @@
 
 #define MAX_PIDS 64
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vmmemtop working-set [--pid PID]... [--window SECS] [--interval SECS] [--count N]\n"
-"                            [--json]\n"
-"\n"
-"Each VMM's working set from the host, with no guest agent: the bytes of its address space\n"
-"accessed within the last window, measured by DAMON's virtual-address monitoring (one\n"
-"kdamond per VMM; KVM passes DAMON's accessed-bit checks to EPT/NPT, so guest accesses\n"
-"count). The first figure comes one window after the start.\n"
-"DAMON is used only where its sysfs interface holds no kdamond at all: kdamonds that\n"
-"something else set up are never touched (writing nr_kdamonds would tear them down), and\n"
-"the figure is then unavailable (null), with the reason. Needs root (sysfs writes).\n"
-"Cost: each kdamond samples every 200 ms, 100 to 1000 regions (see make bench).\n"
-"\n"
-"  --pid PID         a VMM to monitor (repeatable; default: every VMM found)\n"
-"  --window SECS     the window (default %d, 2 to 3600)\n"
-"  --interval SECS   print every SECS (default 5)\n"
-"  -n, --count N     print N times, then stop (default: until interrupted)\n"
-"  -j, --json        one JSON object per line, schema " WS_SCHEMA "\n"
-"\n"
-"exit status: 0 printed (figures may be unavailable), 1 runtime failure, 2 usage error\n"
-"\n"
-"examples:\n"
-"  sudo vmmemtop working-set\n"
-"  sudo vmmemtop working-set --pid 4242 --window 60 --json -n 1\n",
-		WS_WINDOW_DEFAULT_S);
-}
-
 struct ws_run {
 	int n;
 	pid_t pids[MAX_PIDS];
@@ -58,69 +29,6 @@ struct ws_run {
 	const char *why;		/* DAMON unusable: the reason for every VM */
 	struct damon_attrs attrs;
 };
-
-static int parse_args(int argc, char **argv, struct ws_run *r)
-{
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "i:n:jh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			if (r->n >= MAX_PIDS) {
-				cli_error("too many --pid options (at most %d)", MAX_PIDS);
-				return EXIT_USAGE;
-			}
-			if (cli_parse_pid(optarg, &r->pids[r->n])) {
-				cli_error("bad --pid '%s': need a process id", optarg);
-				return EXIT_USAGE;
-			}
-			r->n++;
-			break;
-		case 'w':
-			if (cli_parse_double(optarg, 2, 3600, &r->window_s)) {
-				cli_error("bad --window '%s': need seconds between 2 and 3600", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			if (cli_parse_double(optarg, 0.5, 3600, &r->interval_s)) {
-				cli_error("bad --interval '%s': need seconds between 0.5 and 3600", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			if (cli_parse_long(optarg, 1, 1000000000, &r->count)) {
-				cli_error("bad --count '%s': need a positive number", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			r->json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK + 100;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return -1;
-}
 
 static double mono_s(void)
 {
@@ -228,7 +136,17 @@ static void sleep_until(double t)
 	}
 }
 
-int cmd_working_set(int argc, char **argv)
+struct ws_own {
+	double window_s;
+};
+
+static void ws_init(struct cli_args *a, void *own)
+{
+	a->interval_s = 5;
+	((struct ws_own *)own)->window_s = WS_WINDOW_DEFAULT_S;
+}
+
+static int ws_run(struct cli_args *a, void *own)
 {
 	static struct ws_run r;
 	struct damon_session *s = NULL;
@@ -238,11 +156,16 @@ int cmd_working_set(int argc, char **argv)
 	int ret;
 
 	memset(&r, 0, sizeof(r));
-	r.window_s = WS_WINDOW_DEFAULT_S;
-	r.interval_s = 5;
-	ret = parse_args(argc, argv, &r);
-	if (ret >= 0)
-		return ret == EXIT_OK + 100 ? EXIT_OK : ret;
+	r.window_s = ((struct ws_own *)own)->window_s;
+	r.interval_s = a->interval_s < 0.5 ? 0.5 : a->interval_s;
+	r.count = a->count;
+	r.json = a->json;
+	if (a->nr_pids > MAX_PIDS) {
+		cli_error("too many --pid options (at most %d)", MAX_PIDS);
+		return EXIT_USAGE;
+	}
+	r.n = a->nr_pids;
+	memcpy(r.pids, a->pids, sizeof(*r.pids) * r.n);
 	if (!r.n) {
 		int n = vmm_scan("/proc", r.pids, MAX_PIDS);
 
@@ -300,3 +223,37 @@ int cmd_working_set(int argc, char **argv)
 	damon_session_stop(s);
 	return EXIT_OK;
 }
+
+static const struct cli_opt opt_window = { "window", 0, "SECS", CLI_DOUBLE, true, offsetof(struct ws_own, window_s),
+	2, 3600, .help = "the window: a region counts while it was accessed within it (default 30,\n"
+			 "2 to 3600); the first figure comes one window after the start\n" };
+
+static const struct cli_opt *const ws_opts[] = {
+	&cli_opt_pid, &opt_window, &cli_opt_interval, &cli_opt_count, &cli_opt_json, NULL,
+};
+
+const struct cli_command cmd_working_set = {
+	.name = "working-set",
+	.summary = "each VM's working set from the host, through DAMON (root)",
+	.synopsis = "[--pid PID]... [--window SECS] [--interval SECS] [--count N] [--json]",
+	.about = "Each VMM's working set from the host, with no guest agent: the bytes of its address space\n"
+		 "accessed within the last window, measured by DAMON's virtual-address monitoring (one\n"
+		 "kdamond per VMM; KVM passes DAMON's accessed-bit checks to EPT/NPT, so guest accesses\n"
+		 "count). The first figure comes one window after the start; a line every --interval\n"
+		 "(default 5 s here; a reading waits for DAMON's next aggregation).\n"
+		 "DAMON is used only where its sysfs interface holds no kdamond at all: kdamonds that\n"
+		 "something else set up are never touched (writing nr_kdamonds would tear them down), and\n"
+		 "the figure is then unavailable (null), with the reason. Needs root (sysfs writes).\n"
+		 "Cost: each kdamond samples every 200 ms, 100 to 1000 regions (see make bench).\n"
+		 "--pid: the VMMs to monitor (default: every VMM found). JSON: one object per line, schema\n"
+		 WS_SCHEMA ".\n",
+	.opts = ws_opts,
+	.after = "exit status: 0 printed (figures may be unavailable), 1 runtime failure, 2 usage error\n"
+		 "\n"
+		 "examples:\n"
+		 "  sudo vmmemtop working-set\n"
+		 "  sudo vmmemtop working-set --pid 4242 --window 60 --json -n 1\n",
+	.own_size = sizeof(struct ws_own),
+	.init = ws_init,
+	.run = ws_run,
+};

@@ -147,20 +147,6 @@ void tui_draw_detail(struct tui *t)
 	attroff(A_REVERSE);
 }
 
-struct advice_copy {
-	struct tui_shared *sh;
-	struct advice *out;
-	int n;
-};
-
-static void copy_advice(void *ctx)
-{
-	struct advice_copy *c = ctx;
-
-	c->n = c->sh->nr_advice;
-	memcpy(c->out, c->sh->advice, sizeof(*c->out) * c->n);
-}
-
 /* label (e.g. "  evidence: ") then text wrapped at the screen's width, continuation lines
  * indented under the text; returns the next free row */
 static int draw_wrapped(int y, const char *label, const char *text)
@@ -181,15 +167,13 @@ static int draw_wrapped(int y, const char *label, const char *text)
 void tui_draw_advice(struct tui *t)
 {
 	static struct advice a[ADVISE_MAX];
-	struct advice_copy c = { t->shared, a, 0 };
-	int y = 0;
+	int n = collector_advice(t->col, a, ADVISE_MAX), y = 0;
 
-	collector_locked(t->col, copy_advice, &c);
 	erase();
 	attron(A_BOLD);
 	mvaddnstr(y++, 0, "advice (vmmemtop advise; the same rules, with hysteresis)", COLS);
 	attroff(A_BOLD);
-	for (int i = 0; i < c.n && y < LINES - 2; i++) {
+	for (int i = 0; i < n && y < LINES - 2; i++) {
 		char line[1200], *cmd, *save = NULL;
 
 		y++;
