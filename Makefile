@@ -37,7 +37,10 @@ LDLIBS     += $(PKG_LIBS) -lm -lpthread
 comma      := ,
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-BPF_SRC    := bpf/vmmem.bpf.c
+BPF_SRC    := $(wildcard bpf/*.bpf.c)
+# bpf/vmmem.bpf.c (the shared definitions) links first: libbpf 1.1's linker gives an extern
+# map resolved by a later object's definition a stale BTF offset (0), which breaks loading
+BPF_OBJ    := $(BUILD)/bpf/vmmem.bpf.o $(filter-out %/vmmem.bpf.o,$(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC)))
 BPF_HDRS   := $(wildcard bpf/*.h) kmod/uapi/vmmem.h
 # user/ is one folder per layer, each including only the folders below it (README
 # "Architecture"; tests/layers.sh checks it): cmd → view, record → core → advise → source →
@@ -76,10 +79,15 @@ $(BUILD)/vmlinux.h:
 	@test -r "$(VMLINUX_BTF)" || { echo "make: no kernel BTF at $(VMLINUX_BTF): pass VMLINUX_BTF=/path/to/vmlinux (a BTF file or an ELF with .BTF)" >&2; exit 1; }
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/vmmem.bpf.o: $(BPF_SRC) $(BPF_HDRS) $(BUILD)/vmlinux.h
+# one object per subsystem file, linked into one (bpftool's static linker resolves the
+# VMMEM_SHARED externs to bpf/vmmem.bpf.c's definitions)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
-		-I$(BUILD) -Ikmod/uapi -Ibpf -c $< -o $@.tmp && \
-		$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+		-I$(BUILD) -Ikmod/uapi -Ibpf -c $< -o $@
+
+$(BUILD)/vmmem.bpf.o: $(BPF_OBJ)
+	$(BPFTOOL) gen object $@ $^
 
 $(BUILD)/vmmem.skel.h: $(BUILD)/vmmem.bpf.o
 	$(BPFTOOL) gen skeleton $< name vmmem_bpf > $@
@@ -88,6 +96,9 @@ $(BUILD)/vmmem.skel.h: $(BUILD)/vmmem.bpf.o
 $(BUILD)/user/%.o: user/%.c $(USER_HDRS) kmod/uapi/vmmem.h $(BUILD)/vmmem.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# the skeleton's users also expand bpf/progs.h, the table of BPF programs
+$(patsubst user/%.c,$(BUILD)/user/%.o,$(SKEL_SRC)): VMMEM_CPPFLAGS += -Ibpf
 
 $(BUILD)/vmmemtop: $(USER_OBJ)
 	$(CC) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
@@ -101,13 +112,19 @@ $(BUILD)/san/%.o: user/%.c $(USER_HDRS) kmod/uapi/vmmem.h
 $(BUILD)/san/libvmmem.a: $(LIB_OBJ_SAN)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c $(BUILD)/san/libvmmem.a
+# the commands (their option tables) for test_cli_table: all of cmd/ but main() and the
+# table of sources, which names the BPF one
+CMD_OBJ_SAN:= $(patsubst user/%.c,$(BUILD)/san/%.o,$(filter-out user/cmd/main.c user/cmd/backends.c,$(filter user/cmd/%,$(USER_SRC))))
+$(BUILD)/san/libvmmemcmd.a: $(CMD_OBJ_SAN)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c $(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) $(LDFLAGS) $< tests/unit/backends.c \
-		$(BUILD)/san/libvmmem.a -o $@ $(LDLIBS) -lcmocka
+		$(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a -o $@ $(LDLIBS) -lcmocka
 
 # test workloads (ksm, tlb, madvise, kvm guests): static where they run inside a VM
-$(BUILD)/tools/%: tests/tools/%.c
+$(BUILD)/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $< -o $@ -lpthread
 

@@ -14,9 +14,7 @@
 #     the RSS within 1 MiB.
 # Costs ~35 s.
 set -u
-TOPDIR=${TOPDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-VMMEMTOP=${VMMEMTOP:-$TOPDIR/build/vmmemtop}
-TOOLS=${TOOLS:-$TOPDIR/build/tools}
+. "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 FLOOD_SECONDS=${FLOOD_SECONDS:-15}
 
@@ -27,15 +25,9 @@ for f in "$VMMEMTOP" "$TOOLS/http_flood"; do
 	[ -x "$f" ] || { echo "FAIL: $f not built (make)"; exit 1; }
 done
 . "$TOPDIR/tests/host/prometheus.sh"
-tmp=$(mktemp -d /tmp/vmmem-flood.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$tmp"/*.log; do [ -s "$f" ] && { echo "--- $f"; tail -5 "$f"; }; done; exit 1; }
+make_tmp; tmp=$TMP
+pids=()		# every background job is stopped at exit (lib.sh)
+FAIL_LOGS="$tmp/*.log" FAIL_LOG_LINES=5
 rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
 nfds() { ls /proc/$1/fd | wc -l; }
 up() { curl -sf "http://127.0.0.1:$1/metrics" | grep -qx 'vmmem_up 1'; }

@@ -8,12 +8,7 @@
 # Also: every rmmod succeeds once the reader closed, no module is left loaded, and the
 # guest's kernel log has no line of tests/vm/guest/denylist.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-need_vm_rig
-make_tmp
-at_exit vm_stop_all
+. "$(dirname "$0")/lib/rig.sh"
 cycles=${STRESS_CYCLES:-50}
 ok=1
 for v in ${STRESS_KERNELS:-6.1 6.12}; do

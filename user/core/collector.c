@@ -31,8 +31,10 @@ struct collector {
 	char error[256];
 	struct history *history;	/* NULL unless opt.history */
 	struct advise_state advise;	/* hysteresis across samples (opt.advise) */
-	struct advice advice[ADVISE_MAX];	/* the last evaluation, in full */
+	struct advice advice[ADVISE_MAX];	/* the last evaluation, in full (under the lock) */
 	int nr_advice;
+	struct advice fresh[ADVISE_MAX];	/* the one being made (the sampling side's own) */
+	int nr_fresh;
 };
 
 static double mono_s(void)
@@ -65,14 +67,32 @@ int snapshot_copy(struct snapshot *dst, const struct snapshot *src)
 	return 0;
 }
 
-/* Under the lock: what every sample feeds, whoever asked for it. */
-static void fold_sample(struct collector *c, struct snapshot *s)
+/* What every sample feeds, whoever asked for it. The advice is evaluated before the lock is
+ * taken (1000 VMs: a scrape must not wait for it); the history and the advice in force are
+ * swapped in under it. Only the sampling side calls this. */
+static void fold_sample(struct collector *c, struct snapshot *s, bool publish)
 {
+	if (c->opt.advise)
+		advise_annotate(s, &c->advise, c->fresh, &c->nr_fresh);
+	pthread_mutex_lock(&c->lock);
 	/* the sample's own clock: a replayed recording keeps its exited VMs as long as live */
 	if (c->history)
 		history_push(c->history, s, s->ts_ns ? s->ts_ns / 1e9 : mono_s());
-	if (c->opt.advise)
-		advise_annotate(s, &c->advise, c->advice, &c->nr_advice);
+	if (c->opt.advise) {
+		memcpy(c->advice, c->fresh, sizeof(*c->advice) * c->nr_fresh);
+		c->nr_advice = c->nr_fresh;
+	}
+	if (publish) {
+		snapshot_free(&c->latest);
+		c->latest = *s;
+		c->have_latest = true;
+		c->healthy = true;
+		c->published_s = mono_s();
+		c->error[0] = 0;
+	}
+	c->generation++;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void *collector_main(void *arg)
@@ -115,21 +135,10 @@ static void *collector_main(void *arg)
 			snapshot_free(&s);
 			break;
 		}
-		pthread_mutex_lock(&c->lock);
-		if (paused) {
+		if (paused)
 			snapshot_free(&s);
-		} else {
-			fold_sample(c, &s);
-			snapshot_free(&c->latest);
-			c->latest = s;
-			c->have_latest = true;
-			c->healthy = true;
-			c->published_s = mono_s();
-			c->generation++;
-			c->error[0] = 0;
-			pthread_cond_broadcast(&c->cond);
-		}
-		pthread_mutex_unlock(&c->lock);
+		else
+			fold_sample(c, &s, true);
 	}
 	return NULL;
 }
@@ -195,10 +204,7 @@ int collector_next(struct collector *c, double interval_s, const volatile int *s
 
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&c->lock);
-	fold_sample(c, out);
-	c->generation++;
-	pthread_mutex_unlock(&c->lock);
+	fold_sample(c, out, false);
 	return 0;
 }
 
