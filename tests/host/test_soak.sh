@@ -42,6 +42,10 @@ echo 1 > "$T/options/record-tgid"
 echo 'reason == 4' > "$T/events/tlb/tlb_flush/filter"
 echo 1 > "$T/events/tlb/tlb_flush/enable"
 echo 1 > "$T/events/sched/sched_process_exit/enable"
+# a VM's counts start at its creation: x86 KVM traces kvm_update_master_clock inside
+# KVM_CREATE_VM (arch/x86/kvm/x86.c kvm_arch_init_vm), in the creating thread
+born_event=$T/events/kvm/kvm_update_master_clock
+[ -d "$born_event" ] && echo 1 > "$born_event/enable"
 
 opts=()
 # balloon counting through the syscall tracepoints is opt-in where fentry is refused
@@ -56,7 +60,19 @@ usage() {		# fds threads rss_kb of vmmemtop $S
 		"$(awk '/^VmRSS:/ { print $2 }' /proc/$S/status)"
 }
 read -r fd0 th0 rss0 < <(usage)
-fds() { ls -l /proc/$S/fd | awk '{ print $NF }' | sort; }
+# the fd list, read until two reads agree: a discovery scan in progress holds /proc
+# directories open for a moment (a listing can also catch an fd between readdir and readlink)
+fds() {
+	local a b i
+	a=$(ls -l /proc/$S/fd 2>/dev/null | awk '/->/ { print $NF }' | sort)
+	for i in 1 2 3 4 5; do
+		sleep 0.2
+		b=$(ls -l /proc/$S/fd 2>/dev/null | awk '/->/ { print $NF }' | sort)
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	echo "$a"
+}
 fds > "$TMP/fds0"
 echo "baseline: vmmemtop $S has $fd0 fds, $th0 threads, RSS $rss0 kB"
 GRACE=${SOAK_VIEW_GRACE_S:-0}
@@ -102,20 +118,25 @@ got_bytes=$(awk '{ s += $3 } END { print s + 0 }' "$TMP/ours")
 nulls=$(awk '$3 == "null" || $4 == "null"' "$TMP/ours" | wc -l)
 got_ipis=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/ours")
 # trace lines: "churn_vmm-123 (  120) [001] ..." with record-tgid; per tgid, shootdowns
-# before and after the exit of its last thread (pid == tgid: the main thread exits last)
-awk 'NR == FNR { ours[$1] = 1; next }
+# before its VM was created (the fork's copy-on-write faults), during the VM's life, and
+# after the exit of its last thread (pid == tgid: the main thread exits last)
+awk -v have_born=$([ -d "$born_event" ] && echo 1 || echo 0) 'NR == FNR { ours[$1] = 1; next }
 	match($0, /\( *[0-9]+\)/) { g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (!(g in ours)) next
-		if (/tlb_flush:/) { if (g in gone) after[g]++; else before[g]++ }
+		if (/tlb_flush:/) { if (g in gone) after[g]++; else if (g in born || !have_born) life[g]++; else early[g]++ }
+		else if (/kvm_update_master_clock:/) born[g] = 1
 		else if (/sched_process_exit:/ && match($0, /pid=[0-9]+/) && substr($0, RSTART + 4, RLENGTH - 4) == g) gone[g] = 1 }
-	END { for (g in ours) print g, before[g] + 0, after[g] + 0, (g in gone) }' "$TMP/done" "$T/trace" > "$TMP/ipis"
+	END { for (g in ours) print g, life[g] + 0, after[g] + 0, (g in gone), early[g] + 0, (g in born) || !have_born }' \
+	"$TMP/done" "$T/trace" > "$TMP/ipis"
 oracle_ipis=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/ipis")
 teardown_ipis=$(awk '{ s += $3 } END { print s + 0 }' "$TMP/ipis")
+early_ipis=$(awk '{ s += $5 } END { print s + 0 }' "$TMP/ipis")
 no_exit=$(awk '!$4' "$TMP/ipis" | wc -l)
+no_birth=$(awk '!$6' "$TMP/ipis" | wc -l)
 
 echo "VMMs started and exited: $n; reported exited: $reported ($distinct distinct (pid, seq), $pids pids)"
 echo "balloon_inflate_bytes: oracle (the VMMs' own discards) $want_bytes = vmmem $got_bytes (sum of final counts)"
-echo "tlb_shootdown_ipis: oracle (tracefs reason 4, their tgids, until their exit) $oracle_ipis = vmmem $got_ipis" \
-	"($teardown_ipis more in their teardown, not counted)"
+echo "tlb_shootdown_ipis: oracle (tracefs reason 4, their tgids, from KVM_CREATE_VM until their exit) $oracle_ipis = vmmem $got_ipis" \
+	"(not the VMs': $early_ipis before KVM_CREATE_VM, $teardown_ipis in their teardown)"
 echo "vmmemtop after: $fd1 fds (baseline $fd0), $th1 threads ($th0), RSS $rss1 kB ($rss0 kB, +$((rss1 - rss0)))"
 ok=1
 [ "$n" -eq $((VMS * ROUNDS)) ] || { echo "churn_vmm finished $n of $((VMS * ROUNDS)) VMMs"; ok=0; }
@@ -125,6 +146,7 @@ ok=1
 [ "$got_bytes" = "$want_bytes" ] && [ "$want_bytes" -gt 0 ] ||
 	{ echo "discarded bytes not conserved; VMs off (pid seq vmmem):"; awk -v d=$((DISCARD_KB * 1024)) '$3 != d' "$TMP/ours" | head; ok=0; }
 [ "$no_exit" -eq 0 ] || { echo "$no_exit VMMs without their exit in the trace"; ok=0; }
+[ "$no_birth" -eq 0 ] || { echo "$no_birth VMMs without their VM's creation in the trace"; ok=0; }
 [ "$got_ipis" = "$oracle_ipis" ] && [ "$oracle_ipis" -gt 0 ] || {
 	echo "shootdowns not conserved; VMs off (pid vmmem oracle):"
 	awk 'NR == FNR { o[$1] = $2; next } $4 != o[$1] { print $1, $4, o[$1] }' "$TMP/ipis" "$TMP/ours" | head; ok=0; }
@@ -148,5 +170,7 @@ if [ "$GRACE" -gt 0 ]; then
 		{ echo "the view's fds or threads not back to baseline:"; diff "$TMP/vfds0" "$TMP/vfds1"; ok=0; }
 	[ $((vrss1 - vrss0)) -le "$RSS_SLACK_KB" ] || { echo "the view's RSS grew more than $RSS_SLACK_KB kB"; ok=0; }
 fi
+# SOAK_KEEP=DIR keeps the stream, the trace and the churn lists for a look after a failure
+[ -z "${SOAK_KEEP:-}" ] || { mkdir -p "$SOAK_KEEP" && cp "$TMP"/* "$T/trace" "$SOAK_KEEP"/; }
 [ $ok = 1 ] || fail "churn soak: see above"
 echo "PASS: $n churned VMMs each reported once, discards and shootdowns conserved, vmmemtop back to baseline"
