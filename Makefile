@@ -91,7 +91,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ_SAN)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) $(LDFLAGS) $< $(LIB_OBJ_SAN) -o $@ $(LDLIBS) -lcmocka
 
 # test workloads (ksm, tlb, madvise, kvm guests): static where they run inside a VM
-$(BUILD)/tools/%: tests/tools/%.c
+$(BUILD)/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $< -o $@ -lpthread
 

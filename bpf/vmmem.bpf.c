@@ -867,3 +867,4 @@ int fallocate_exit_tp(struct sys_exit_ctx *ctx)
 	syscall_exit(ctx->ret);
 	return 0;
 }
+#include "ipi.bpf.h"

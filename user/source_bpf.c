@@ -173,6 +173,14 @@ static const struct prog_spec specs[] = {
 	{ TP("fallocate_enter_tp", "syscalls", "sys_enter_fallocate"), ALT("fallocate", 1) },
 	{ TP("fallocate_exit_tp", "syscalls", "sys_exit_fallocate"), ALT("fallocate", 1),
 	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) } },
+	/* guest IPIs and vCPU preemption (bpf/ipi.bpf.h): the three together or none. The target's
+	 * state is read from KVM's struct kvm_vcpu: kvm.ko's BTF is needed (6.1+, not 5.10) */
+	{ BTF("ipi_entry_btf", "kvm_entry"), ALT("ipi", 0) },
+	{ BTF("ipi_send_btf", "kvm_apic_ipi"), ALT("ipi", 0), .vm_counters = { C(guest_ipis),
+	  C(guest_ipis_to_preempted), C(guest_ipis_to_halted), C(guest_ipis_to_running) },
+	  .vm_hists = { VH(ipi_delivery_ns) } },
+	{ BTF("vcpu_switch_btf", "sched_switch"), ALT("ipi", 0), .vm_counters = { C(vcpu_preemptions) },
+	  .vm_hists = { VH(vcpu_preempted_ns) } },
 	/* guest RAM for the balloon split: memslot updates as they happen (the kvm-vm iterator,
 	 * loaded apart, lists them where struct kvm is in BTF; bpf/guest_ram.bpf.h) */
 	{ FN("memslot_fexit", "__kvm_set_memory_region"), ALT("memslot", 0) },
