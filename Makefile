@@ -29,17 +29,28 @@ $(warning pkg-config found none of: $(PKGS) (make deps-run installs them); linki
 endif
 PKG_LIBS   := -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lgnutls -lyaml -lcrypt
 endif
+USER_DIRS  := cmd view record core advise source model facts
+USER_INC   := $(addprefix -Iuser/,$(USER_DIRS))
 VMMEM_CFLAGS   := -std=gnu11 -Wall -Wextra $(WERROR)
-VMMEM_CPPFLAGS := $(if $(HAVE_LIBVIRT),-DHAVE_LIBVIRT) -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' -Iuser -Ikmod/uapi -I$(BUILD) $(PKG_CFLAGS)
+VMMEM_CPPFLAGS := $(if $(HAVE_LIBVIRT),-DHAVE_LIBVIRT) -D_GNU_SOURCE -DVMMEM_VERSION='"$(VERSION)"' $(USER_INC) -Ikmod/uapi -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lm -lpthread
 comma      := ,
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 BPF_SRC    := bpf/vmmem.bpf.c
 BPF_HDRS   := $(wildcard bpf/*.h) kmod/uapi/vmmem.h
-USER_SRC   := $(wildcard user/*.c)
+# user/ is one folder per layer, each including only the folders below it (README
+# "Architecture"; tests/layers.sh checks it): cmd → view, record → core → advise → source →
+# model → facts → kmod/uapi
+USER_SRC   := $(wildcard $(addsuffix /*.c,$(addprefix user/,$(USER_DIRS))))
+USER_HDRS  := $(wildcard user/*/*.h)
 USER_OBJ   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
-LIB_OBJ_SAN:= $(patsubst user/%.c,$(BUILD)/san/%.o,$(filter-out user/main.c,$(USER_SRC)))
+# the two files that include the BPF skeleton: everything else builds without clang,
+# bpftool or kernel BTF (make unit CLANG=false BPFTOOL=false)
+SKEL_SRC   := user/source/source_bpf.c user/source/guest_ram_bpf.c
+# the library: every layer but cmd/ (the composition root, which chooses the backends)
+LIB_SRC    := $(filter-out user/cmd/%,$(USER_SRC))
+LIB_OBJ_SAN:= $(patsubst user/%.c,$(BUILD)/san/%.o,$(filter-out $(SKEL_SRC),$(LIB_SRC)))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_SRC   := $(wildcard tests/tools/*.c)
@@ -74,7 +85,7 @@ $(BUILD)/vmmem.skel.h: $(BUILD)/vmmem.bpf.o
 	$(BPFTOOL) gen skeleton $< name vmmem_bpf > $@
 
 # ---- user space ----
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) kmod/uapi/vmmem.h $(BUILD)/vmmem.skel.h
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) kmod/uapi/vmmem.h $(BUILD)/vmmem.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -82,13 +93,18 @@ $(BUILD)/vmmemtop: $(USER_OBJ)
 	$(CC) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # sanitizer build of the library objects, for unit tests
-$(BUILD)/san/%.o: user/%.c $(wildcard user/*.h) kmod/uapi/vmmem.h $(BUILD)/vmmem.skel.h
+$(BUILD)/san/%.o: user/%.c $(USER_HDRS) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ_SAN)
+# an archive, so each unit test links only the objects it calls
+$(BUILD)/san/libvmmem.a: $(LIB_OBJ_SAN)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c $(BUILD)/san/libvmmem.a
 	@mkdir -p $(@D)
-	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) $(LDFLAGS) $< $(LIB_OBJ_SAN) -o $@ $(LDLIBS) -lcmocka
+	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) $(LDFLAGS) $< tests/unit/backends.c \
+		$(BUILD)/san/libvmmem.a -o $@ $(LDLIBS) -lcmocka
 
 # test workloads (ksm, tlb, madvise, kvm guests): static where they run inside a VM
 $(BUILD)/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
@@ -153,12 +169,12 @@ FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_FLAGS   := -g -O1 -std=gnu11 -Wall -Wextra $(WERROR)
 # (not the BPF loader and the TUI: no parser there, and they need the skeleton and ncurses)
-FUZZ_OBJ     := $(patsubst user/%.c,$(BUILD)/fuzzobj/%.o,$(filter-out user/main.c user/source_bpf.c \
-		  user/bpf_probe.c user/tui_%.c,$(USER_SRC)))
-SEED_SRC     := tests/fuzz/make_seeds.c user/record_writer.c user/fileio.c user/counters.c user/events.c user/qmp.c \
-		user/guest_ram.c
+FUZZ_OBJ     := $(patsubst user/%.c,$(BUILD)/fuzzobj/%.o,$(filter-out $(SKEL_SRC) \
+		  user/source/bpf_probe.c user/view/tui_%.c,$(LIB_SRC)))
+SEED_SRC     := tests/fuzz/make_seeds.c user/record/record_writer.c user/facts/fileio.c user/model/counters.c \
+		user/source/events.c user/facts/qmp.c user/facts/guest_ram.c
 
-$(BUILD)/fuzzobj/%.o: user/%.c $(wildcard user/*.h) kmod/uapi/vmmem.h
+$(BUILD)/fuzzobj/%.o: user/%.c $(USER_HDRS) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)
 	$(CLANG) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
 
@@ -170,7 +186,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzzobj/libvmmem.a
 	$(CLANG) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(FUZZ_SAN) $< $(BUILD)/fuzzobj/libvmmem.a \
 		-o $@ $(LDLIBS)
 
-$(BUILD)/fuzz/make_seeds: $(SEED_SRC) $(wildcard user/*.h) kmod/uapi/vmmem.h
+$(BUILD)/fuzz/make_seeds: $(SEED_SRC) $(USER_HDRS) kmod/uapi/vmmem.h
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $(SEED_SRC) -o $@ -lz -ljansson -lm
 
@@ -185,6 +201,7 @@ run: deps-run $(BUILD)/vmmemtop
 	$(BUILD)/vmmemtop
 
 unit: $(UNIT_BIN)
+	@bash tests/layers.sh
 	@bash tests/run-unit.sh $(UNIT_BIN)
 
 test: deps all unit fuzz-check
@@ -199,7 +216,8 @@ fuzz: deps $(FUZZ_BIN)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(subst $(comma), ,$(FUZZ))
 
 # the sampling-loop benchmark links the core as vmmemtop does
-$(BUILD)/bench/sampling_bench: tests/bench/sampling_bench.c $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+$(BUILD)/bench/sampling_bench: tests/bench/sampling_bench.c $(BUILD)/user/cmd/backends.o \
+		$(filter-out $(BUILD)/user/cmd/%,$(USER_OBJ))
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 

@@ -2,7 +2,7 @@
 /* Guest RAM of each VMM, for the balloon counters: which bytes of a discard fall inside the
  * VM's memory and free memory there (balloon_inflate_bytes), and which are the VMM's own
  * (vmm_own_discard_bytes). The table per VMM slot is written by user space
- * (user/source_bpf.c, from the kvm-vm iterator below or QEMU's RAM block list) already
+ * (user/source/source_bpf.c, from the kvm-vm iterator below or QEMU's RAM block list) already
  * sorted, merged and classified, so the hot path is one bounded pass over it. Only VMM
  * threads get here: the tgid array filter has run first. */
 #ifndef VMMEM_GUEST_RAM_BPF_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * KSM on kernels without KSM tracepoints (before 6.4: 5.10, 5.14, 5.15, 6.1), as function
- * hooks. Included once by vmmem.bpf.c; user/source_bpf.c loads these only where the
+ * hooks. Included once by vmmem.bpf.c; user/source/source_bpf.c loads these only where the
  * ksm:* tracepoints are absent and the functions are in BTF (not inlined).
  *
  * Merges: stable_tree_append() is where mm/ksm.c does mm->ksm_merging_pages++ (every

@@ -120,7 +120,7 @@ static __always_inline void emit_timed_event(__u32 type, __u32 tgid, __u64 a, __
 	ev->flags = 0;
 	ev->dur_ns = dur_ns;
 	/* A wakeup costs microseconds (irq_work): never wake the reader, it drains the
-	 * ring on its own clock (user/source_bpf.c bpf_poll_events) */
+	 * ring on its own clock (user/source/source_bpf.c bpf_poll_events) */
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 

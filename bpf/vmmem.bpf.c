@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vmmem's kernel side (BPF): per-VMM counters for KVM's memory machinery.
  * Each event has one handler body (handle_*) and one thin wrapper per attach type;
- * user/source_bpf.c probes the running kernel and loads only the wrappers whose hook
- * exists (see user/bpf_probe.c). */
+ * user/source/source_bpf.c probes the running kernel and loads only the wrappers whose hook
+ * exists (see user/source/bpf_probe.c). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -19,7 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 /*
  * The hot handlers (TDP faults, exits, TLB shootdowns, KSM merges) come in two builds each:
  * the counting one, which streams nothing and is exactly as cheap as before records existed,
- * and a *_rec twin that also streams one record per event. user/source_bpf.c loads the twin
+ * and a *_rec twin that also streams one record per event. user/source/source_bpf.c loads the twin
  * instead only when a recording asks for that type (the `rec` argument is a constant, so the
  * compiler drops the emit from the counting build entirely, arguments and all).
  */
@@ -125,7 +125,7 @@ static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
  * KVM's classic tracepoints where kvm.ko has no BTF (5.10: CONFIG_DEBUG_INFO_BTF_MODULES is
  * off), so CO-RE cannot relocate the trace_event_raw_kvm_* fields: user space reads each
  * field's offset and size from the event's tracefs format file before load
- * (user/tp_format.c); the *_fmt_tp programs read the record through them. They never claim
+ * (user/source/tp_format.c); the *_fmt_tp programs read the record through them. They never claim
  * a slot (claim_slot's cmpxchg needs Linux 5.12: 5.10's verifier rejects the whole program,
  * "BPF_STX uses reserved fields", even where the call is dead): there, a VMM counts from the
  * /proc scan that finds it (user space claims its slot), not from its first KVM event.

@@ -305,7 +305,7 @@ static bool collect(struct mm_struct *mm, int nr_raw, int *np)
 	return ok;
 }
 
-/* Same rules as user/guest_ram.c gr_build(): aliases merged, adjacent ranges of one backing
+/* Same rules as user/facts/guest_ram.c gr_build(): aliases merged, adjacent ranges of one backing
  * joined, file ranges of shared mappings. False when the table has no room. */
 static bool build(int np, struct vmmem_guest_ram *t)
 {

@@ -5,5 +5,6 @@ set -eu
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Iuser -Ikmod/uapi -Ibuild tests/bench/history_bench.c user/history.c -o "$out/hb" -lm
+# shellcheck disable=SC2046
+cc -O2 -std=gnu11 -D_GNU_SOURCE $(for d in user/*/; do printf -- "-I%s " "$d"; done) -Ikmod/uapi -Ibuild tests/bench/history_bench.c user/core/history.c -o "$out/hb" -lm
 "$out/hb"

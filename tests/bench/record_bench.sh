@@ -23,9 +23,11 @@ old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
 at_exit "echo $old_stats > /proc/sys/kernel/bpf_stats_enabled"
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 
-cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOPDIR/user" -I"$TOPDIR/kmod/uapi" "$TOPDIR/tests/bench/record_bench.c" \
-	"$TOPDIR/user/record_writer.c" "$TOPDIR/user/fileio.c" "$TOPDIR/user/record_reader.c" "$TOPDIR/user/counters.c" \
-	"$TOPDIR/user/events.c" "$TOPDIR/user/qmp.c" -o "$TMP/record_bench" -lz -ljansson -lm ||
+user_inc=$(for d in "$TOPDIR"/user/*/; do printf -- "-I%s " "$d"; done)
+# shellcheck disable=SC2086
+cc -O2 -std=gnu11 -D_GNU_SOURCE $user_inc -I"$TOPDIR/kmod/uapi" "$TOPDIR/tests/bench/record_bench.c" \
+	"$TOPDIR/user/record/record_writer.c" "$TOPDIR/user/facts/fileio.c" "$TOPDIR/user/source/record_reader.c" "$TOPDIR/user/model/counters.c" \
+	"$TOPDIR/user/source/events.c" "$TOPDIR/user/facts/qmp.c" "$TOPDIR/user/facts/guest_ram.c" -o "$TMP/record_bench" -lz -ljansson -lm ||
 	fail "cannot build record_bench"
 "$TMP/record_bench" 2000000 "$TMP" || fail "record_bench failed"
 

@@ -288,7 +288,7 @@ int main(int argc, char **argv)
 		       per_sample - base);
 #ifndef OLD_CORE
 		{
-			/* the two kinds of look discovery takes (user/core.c discover()) */
+			/* the two kinds of look discovery takes (user/core/core.c discover()) */
 			struct vmm_scan_cache *sc;
 			pid_t found[1024];
 			double t0, full, look;

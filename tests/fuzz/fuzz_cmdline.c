@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* libFuzzer target: a VMM's command line (/proc/PID/cmdline, NUL-separated, chosen by whoever
- * starts the process) parsed into name, vCPUs, memory and QMP socket (user/vmm_cmdline.c).
+ * starts the process) parsed into name, vCPUs, memory and QMP socket (user/facts/vmm_cmdline.c).
  * Also checks what the parser promises: the strings it fills stay NUL-terminated in their
  * arrays, and the values it sets are in the ranges it documents. */
 #include <stddef.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* libFuzzer target: what /dev/vmmem hands to user space (kmod/uapi/vmmem.h). The input is
- * one read() of the device, decoded by source_kmod_parse() (user/source_kmod.c) exactly as
+ * one read() of the device, decoded by source_kmod_parse() (user/source/source_kmod.c) exactly as
  * the kmod backend does; the same bytes, taken as the struct vmmem_event records that
- * VMMEM_IOC_GET_EVENTS copies out, then go through the recorder (user/record_writer.c) into a
+ * VMMEM_IOC_GET_EVENTS copies out, then go through the recorder (user/record/record_writer.c) into a
  * memory file that must read back with every event, values unchanged. A module of another
  * build, a bug in it, or a device node that is not ours must never crash vmmemtop. */
 #include <stddef.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* libFuzzer target: the /proc and sysfs text parsers (user/vmm_info.c, user/host_state.c).
+/* libFuzzer target: the /proc and sysfs text parsers (user/facts/vmm_info.c, user/facts/host_state.c).
  * The first byte picks the file the rest pretends to be; the text is handed over exactly as
  * read_small_file() would (NUL-terminated, in a buffer no larger than the text, so ASan sees
  * a read past the terminator). */

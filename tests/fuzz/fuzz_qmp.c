@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* libFuzzer target: QMP replies. The input is everything a QEMU monitor says on one
  * connection (greeting, replies, events, garbage), written to the far end of a socketpair and
- * closed; vmmemtop's side runs the whole conversation qmp_poll has with each VM (user/qmp.c:
+ * closed; vmmemtop's side runs the whole conversation qmp_poll has with each VM (user/facts/qmp.c:
  * framing, qmp_capabilities, query-balloon, qom-list, qom-get of the balloon's stats), so the
  * parsers see replies in the order and shapes a real or hostile monitor sends them. */
 #include <stddef.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* libFuzzer target: the recording reader and the report built on it, fed arbitrary bytes.
  * Anything but a clean return (a crash, a sanitizer report, a leak, a hang) is a bug: the
- * reader must treat every file as hostile (user/record_reader.c).
+ * reader must treat every file as hostile (user/source/record_reader.c).
  *
  * Chunks are compressed and checksummed, so byte-level mutations almost never get past the
  * CRC to the record parser. A custom mutator therefore also mutates inside a chunk: inflate

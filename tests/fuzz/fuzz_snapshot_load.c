@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* libFuzzer target: `advise --from FILE`, i.e. the snapshot JSON loader (user/snapshot_load.c)
+/* libFuzzer target: `advise --from FILE`, i.e. the snapshot JSON loader (user/view/snapshot_load.c)
  * and the advisor's rules run on whatever it accepts. The loader must accept or refuse with
  * one line naming the problem; the advisor must not crash on anything the loader let in
  * (it divides by host memory, multiplies counters, formats names). */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* libFuzzer target: the --web.config.file YAML (user/web_config.c). Any input gives 0 or
+/* libFuzzer target: the --web.config.file YAML (user/view/web_config.c). Any input gives 0 or
  * -EINVAL with exactly one line of error, never a crash or leak; a config that parses has a
  * consistent shape (TLS with both files, users with bcrypt-shaped hashes). */
 #include <stddef.h>

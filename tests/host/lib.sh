@@ -16,12 +16,56 @@ need_tracefs() {
 		skip "tracefs is not mounted and cannot be mounted"
 }
 
-# Cleanup actions run in reverse order at exit.
+# _alive PID: PID exists and is not a zombie
+_alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# _started PID: its start time (field 22 of /proc/PID/stat; the comm before it may hold spaces)
+_started() { sed -E 's/^.*\) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }' | grep .; }
+
+# stop_pid PID [SIGNAL]: SIGNAL (default TERM), then SIGKILL if PID is still there after
+# STOP_GRACE seconds (default 3), then reap it. A recorder left running by a test that only
+# sent SIGINT at exit once kept its syscall tracepoints attached for hours, taxing every
+# benchmark on the host: no process a test started may outlive it.
+stop_pid() {
+	local pid=$1 sig=${2:-TERM} i born
+	[ -n "$pid" ] || return 0
+	born=$(_started "$pid") || { wait "$pid" 2>/dev/null; return 0; }
+	kill -"$sig" "$pid" 2>/dev/null
+	for ((i = 0; i < ${STOP_GRACE:-3} * 10; i++)); do
+		_alive "$pid" || break
+		sleep 0.1
+	done
+	# the same process still (a pid reused meanwhile has another start time)
+	_alive "$pid" && [ "$(_started "$pid")" = "$born" ] && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Cleanup actions run in reverse order at exit. Then every background job of the test still
+# there gets SIGTERM, the same grace as stop_pid gives, and SIGKILL: a cleanup that only sent
+# a signal (or forgot a process) cannot leave one behind.
 _cleanups=()
 at_exit() { _cleanups+=("$*"); }
 _run_cleanups() {
-	local i
+	local i p left
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" 2>/dev/null; done
+	for p in $(jobs -p); do _alive "$p" && kill -TERM "$p" 2>/dev/null; done
+	for ((i = 0; i < ${STOP_GRACE:-3} * 10; i++)); do
+		left=
+		for p in $(jobs -p); do _alive "$p" && left="$left $p"; done
+		[ -n "$left" ] || break
+		sleep 0.1
+	done
+	for p in $left; do
+		echo "cleanup: pid $p ($(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null | cut -c1-80)) still running: SIGKILL" >&2
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	return 0
 }
 trap _run_cleanups EXIT
 

@@ -45,8 +45,7 @@ prom_start() {
 
 prom_stop() {
 	[ -n "${PROM_PID:-}" ] || return 0
-	kill "$PROM_PID" 2>/dev/null
-	wait "$PROM_PID" 2>/dev/null
+	stop_pid "$PROM_PID"
 	PROM_PID=
 	rm -rf "$PROM_DIR"
 }

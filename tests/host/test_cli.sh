@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The command line as an operator meets it. Oracles: the getopt tables in user/*.c (one
+# The command line as an operator meets it. Oracles: the getopt tables in user/*/*.c (one
 # meaning per short option across commands), every command's --help against the man page,
 # jq on `advise --json` for the exit status of `advise --check`, -v's probe lines for "no
 # kernel work before the arguments are checked", /proc/PID/comm for the view's filters, and an
@@ -12,7 +12,7 @@ bad() { echo "FAIL: $*"; ok=0; }
 
 # 1. one meaning per short option: letter -> long name, over every getopt table
 #    (-n is --count everywhere; the view also spells it --iterations, as top does)
-python3 - "$TOPDIR"/user/*.c > "$TMP/shorts" <<'PY' || bad "short options clash (above)"
+python3 - "$TOPDIR"/user/*/*.c > "$TMP/shorts" <<'PY' || bad "short options clash (above)"
 import re, sys
 seen, clash = {}, False
 for path in sys.argv[1:]:

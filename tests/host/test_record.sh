@@ -39,7 +39,7 @@ REC=$TMP/all.rec
 "$VMMEMTOP" record --syscall-tracepoints -o "$REC" --events default,tlb_shootdown,ksm_merge --track $W --track $D --track $A \
 	--track $B 2> "$TMP/rec.err" &
 R=$!
-at_exit "kill -INT $R"
+at_exit "stop_pid $R INT"
 wait_vmmem_loaded || fail "vmmemtop record did not load: $(cat "$TMP/rec.err")"
 grep -q "recording to" "$TMP/rec.err" || fail "record did not say it was recording: $(cat "$TMP/rec.err")"
 sleep 1.2		# the tracked processes are in a sample before they work
@@ -124,7 +124,7 @@ else
 fi
 
 # Ctrl-C while events flow: the file is complete and reconciles up to the events at the cut
-"$TOOLS/tlb_worker" 3 & W2=$!; at_exit "kill $W2"
+"$TOOLS/tlb_worker" 3 & W2=$!; at_exit "stop_pid $W2"
 sleep 0.3
 "$VMMEMTOP" record -o "$TMP/busy.rec" --events all --track $W2 2> "$TMP/busy.err" &
 R2=$!

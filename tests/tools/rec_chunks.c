@@ -5,7 +5,7 @@
  * N complete chunks (magic, index in sequence, both checksums right) end at OFFSET; the
  * bytes after it, if any, must be the start of one chunk the recorder was writing when it
  * died: printed as tail=partial, or tail=garbage when they cannot be (a crash-safety bug).
- * Format: user/record_format.h (16-byte file header; 24-byte chunk header: magic "VRCK",
+ * Format: user/source/record_format.h (16-byte file header; 24-byte chunk header: magic "VRCK",
  * index, raw_len, comp_len, crc32(payload), crc32(the 20 bytes before); payload).
  * usage: rec_chunks FILE */
 #include <stdint.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Guest RAM tables for the balloon split (user/guest_ram.c): /proc/PID/maps lines, QEMU's
+/* Guest RAM tables for the balloon split (user/facts/guest_ram.c): /proc/PID/maps lines, QEMU's
  * `info ramblock` text, RAM blocks matched to MADV_DONTFORK mappings, and the table built from
  * memslots (aliases merged, backing classified, file ranges), with malformed input. */
 #include <errno.h>

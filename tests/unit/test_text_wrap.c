@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests: word wrapping for the advice pane (user/text_wrap.c). */
+/* Unit tests: word wrapping for the advice pane (user/view/text_wrap.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

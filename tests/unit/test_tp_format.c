@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests: tracefs format parsing (user/tp_format.c) on real formats of 5.10 and 6.1 and on
+/* Unit tests: tracefs format parsing (user/source/tp_format.c) on real formats of 5.10 and 6.1 and on
  * malformed ones. */
 #include <errno.h>
 #include <stdarg.h>

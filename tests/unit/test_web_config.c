@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The exporter's HTTP inputs: the --web.config.file parser (user/web_config.c), the
- * Accept-Encoding check and the gzip encoder (user/export_http.c). */
+/* The exporter's HTTP inputs: the --web.config.file parser (user/view/web_config.c), the
+ * Accept-Encoding check and the gzip encoder (user/view/export_http.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

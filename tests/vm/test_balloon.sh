@@ -45,11 +45,11 @@ QPID=${VM_PID[g]}
 
 "$VMMEMTOP" snapshot -v --syscall-tracepoints --interval 60 --json --pid "$QPID" > "$TMP/snap.json" 2> "$TMP/err" &
 SNAP=$!
-at_exit "kill -INT $SNAP"
+at_exit "stop_pid $SNAP INT"
 wait_vmmem_loaded || fail "vmmemtop did not load: $(cat "$TMP/err")"
 "$VMMEMTOP" record -v --syscall-tracepoints -o "$TMP/balloon.rec" 2> "$TMP/rec.err" &	# default events: balloon among them
 REC=$!
-at_exit "kill -INT $REC"
+at_exit "stop_pid $REC INT"
 for i in $(seq 1 100); do grep -q "recording to" "$TMP/rec.err" && break; sleep 0.1; done
 grep -q "recording to" "$TMP/rec.err" || fail "vmmemtop record did not start: $(cat "$TMP/rec.err")"
 for f in err rec.err; do

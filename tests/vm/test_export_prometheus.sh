@@ -54,7 +54,7 @@ tqmp() { printf '{"execute":"qmp_capabilities"}\n%s\n' "$1" | socat -t 1 - "UNIX
 EPORT=$(free_port)
 "$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
 EXP=$!
-at_exit "kill $EXP; wait $EXP"
+at_exit "stop_pid $EXP"
 LABELS="vm=\"exporttest\""
 metrics() { curl -sf "http://127.0.0.1:$EPORT/metrics"; }
 series() { metrics | grep -F "$1{$LABELS} " | awk '{ print $NF }'; }

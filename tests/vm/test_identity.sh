@@ -42,7 +42,7 @@ boot() {
 EPORT=$(free_port)
 "$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
 EXP=$!
-at_exit "kill $EXP; wait $EXP"
+at_exit "stop_pid $EXP"
 prom_start "$TMP/prom" $EPORT "$TMP/prometheus.log" || fail "prometheus did not become ready"
 wait_for 30 prom_target_up || fail "prometheus target not up: ${PROM_TARGET:-?}"
 

@@ -82,7 +82,7 @@ echo "domain $NAME (UUID $UUID) runs as QEMU pid $P; no -qmp of vmmemtop's on it
 EPORT=$(free_port)
 "$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
 EXP=$!
-at_exit "kill $EXP; wait $EXP"
+at_exit "stop_pid $EXP"
 metrics() { curl -sf "http://127.0.0.1:$EPORT/metrics"; }
 LABELS="vm=\"$NAME\",uuid=\"$UUID\""
 series() { metrics | grep -F "$1{$LABELS} " | awk '{ print $NF }'; }

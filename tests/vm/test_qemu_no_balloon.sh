@@ -26,7 +26,7 @@ QPID=${VM_PID[g]}
 
 "$VMMEMTOP" snapshot --syscall-tracepoints -v --interval 120 --json --pid "$QPID" > "$TMP/snap.json" 2> "$TMP/err" &
 SNAP=$!
-at_exit "kill -INT $SNAP"
+at_exit "stop_pid $SNAP INT"
 wait_guest_ram "$TMP/err" "$QPID" "QEMU RAM blocks" ||
 	fail "vmmemtop did not learn the guest RAM of $QPID: $(grep -v probe: "$TMP/err")"
 grep "guest RAM of pid $QPID" "$TMP/err" | tail -1

@@ -18,7 +18,8 @@
 #                          build_initramfs unpacks compressed ones, busybox insmod cannot)
 #   guest_kdir [VER]       its headers' build directory (for make kmod KDIR=)
 #   guest_kmod [VER]       build vmmem.ko against VER's headers into build/kmod/<release>/ and set
-#                          GUEST_KO to its path; skips without headers, fails on any warning
+#                          GUEST_KO to its path (reused while sources, headers and gcc are
+#                          unchanged); skips without headers, fails on any warning
 #                          (needs lib.sh's skip/fail, $TMP, $TOPDIR)
 # Booting a chosen kernel: `guest_use 6.12; build_initramfs ...; vm_start ...` (qemu.sh), or
 # GUEST_VER=6.12 in the environment of a rig.
@@ -149,11 +150,20 @@ kernel_fetch() {
 # guest_kmod [VER]: vmmem.ko built (W=1, warning-free) against VER's headers, in its own
 # directory per release so rigs for several kernels do not overwrite each other's module
 guest_kmod() {
-	local v=${1:-$GUEST_VER} kdir rel out
+	local v=${1:-$GUEST_VER} kdir rel out stamp
 	kernel_fetch "$v" || fail "cannot fetch guest kernel $v"
 	kdir=$(guest_kdir "$v") rel=$(guest_kver "$v")
 	[ -d "$kdir" ] || skip "no $kdir (headers of guest kernel $v)"
 	out=$TOPDIR/build/kmod/$rel
+	# built already, warning-free, from these very sources, headers and compiler (make test
+	# boots each kernel in several rigs: each build costs 8-10 s on a loaded machine)
+	stamp=$( { echo "$rel $kdir"; gcc --version | head -n 1; cat "$TOPDIR/Kbuild";
+		   find "$TOPDIR/kmod" -type f | LC_ALL=C sort | xargs cat; } | md5sum | cut -c1-16)
+	if [ -s "$out/vmmem.ko" ] && [ "$(cat "$out/vmmem.ko.stamp" 2>/dev/null)" = "$stamp" ]; then
+		GUEST_KO=$out/vmmem.ko
+		return 0
+	fi
+	rm -f "$out/vmmem.ko.stamp"
 	# kbuild writes into the source directory (M=): build a copy of the module's sources
 	mkdir -p "$out/kmod"
 	cp "$TOPDIR/Kbuild" "$out/" && cp -r "$TOPDIR"/kmod/* "$out/kmod/" || fail "cannot copy the module's sources"
@@ -162,5 +172,6 @@ guest_kmod() {
 	make -s -C "$kdir" M="$out" W=1 CC=gcc modules > "$TMP/kbuild-$rel.log" 2>&1 ||
 		{ cat "$TMP/kbuild-$rel.log" >&2; fail "vmmem.ko does not build against $rel"; }
 	grep -iE "warning|error" "$TMP/kbuild-$rel.log" >&2 && fail "vmmem.ko builds with warnings (W=1) against $rel"
+	echo "$stamp" > "$out/vmmem.ko.stamp"
 	GUEST_KO=$out/vmmem.ko
 }

@@ -3,7 +3,7 @@
 #   vm_start ID INITRD MEM_MB [qemu args...]   boot; sets VM_PID[ID], VM_LOG[ID], VM_QMP[ID]
 #   vm_wait ID PATTERN TIMEOUT_S              wait for PATTERN on the guest's serial console
 #   qmp ID JSON                               send one QMP command, print its reply line
-#   vm_stop ID                                kill it (vm_stop_all runs at exit if trapped)
+#   vm_stop ID                                stop it (vm_stop_all runs at exit if trapped)
 #   need_vm_rig                               SKIP (exit 77) unless root, QEMU and the guest kernel are here
 # The guest boots the kernel of $GUEST_VER (kernels.sh: guest_use VER before vm_start).
 # VM_APPEND adds kernel parameters (debugging: VM_APPEND="loglevel=7 softlockup_all_cpu_backtrace=1").
@@ -48,8 +48,7 @@ qmp() {
 vm_stop() {
 	local id=$1
 	[ -n "${VM_PID[$id]:-}" ] || return 0
-	kill "${VM_PID[$id]}" 2>/dev/null
-	wait "${VM_PID[$id]}" 2>/dev/null
+	stop_pid "${VM_PID[$id]}"	# tests/host/lib.sh: SIGKILL if QEMU hangs on SIGTERM
 	unset "VM_PID[$id]"
 }
 

@@ -218,7 +218,7 @@ int vmm_identity_read(const char *proc_root, pid_t pid, uint64_t *start_time)
 }
 
 /* Per sample, beside status: the merged count where ksm_stat lacks it, major faults, and
- * the VMM's own cgroup (user/vmm_cgroup.c). */
+ * the VMM's own cgroup (user/facts/vmm_cgroup.c). */
 static void vmm_evict_facts_read(const char *proc_root, pid_t pid, struct vmm_info *out)
 {
 	char path[256], buf[1024];

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* `vmmemtop` (the default command): the interactive loop, keys, and batch mode. */
+/* `vmmemtop` (the default command): options, the interactive loop and its keys, batch mode. */
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>

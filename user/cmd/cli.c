@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Command-line helpers: every number goes through strto* with an end pointer and errno. */
+/* Command-line helpers: the options every counting command shares, errors, signals. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -13,60 +13,10 @@
 
 volatile int cli_stop;
 
-int cli_parse_double(const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || isnan(v))
-		return -EINVAL;
-	if (v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-int cli_parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (errno || *end)
-		return -EINVAL;
-	if (v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-int cli_parse_pid(const char *s, pid_t *out)
-{
-	long v;
-	int ret = cli_parse_long(s, 1, INT_MAX, &v);
-
-	if (!ret)
-		*out = v;
-	return ret;
-}
-
 int cli_set_backend(struct core_options *o, const char *arg)
 {
-	bool registered = false;
-
-	/* sources registered by prefix (source_registry.c), e.g. replay:FILE */
-	for (int i = 0; source_factories[i]; i++)
-		registered |= !strncmp(arg, source_factories[i]->prefix, strlen(source_factories[i]->prefix));
-	if (!registered && strcmp(arg, "bpf") && strcmp(arg, "kmod") && strcmp(arg, "auto")) {
+	/* the sources vmmemtop links (backends.c), e.g. bpf, kmod, replay:FILE */
+	if (!source_factory_find(arg) && strcmp(arg, "auto")) {
 		cli_error("bad --backend '%s': use bpf, kmod, auto or replay:FILE", arg);
 		return EXIT_USAGE;
 	}

@@ -408,13 +408,13 @@ static const struct opt_field vm_fields[] = {
 	{ "vmmem_vm_ksm_merging_pages", F_GAUGE, SC_ONE, VMI(ksm.ksm_merging_pages), "pages of the VM currently merged by KSM" },
 	{ "vmmem_vm_ksm_process_profit_bytes", F_GAUGE, SC_SIGNED, VMI(ksm.ksm_process_profit), "KSM memory saved in the VM minus its rmap_item cost (negative: KSM costs memory)" },
 	{ "vmmem_vm_major_faults", F_COUNTER, SC_ONE, VMI(majflt), "major faults of the VMM's threads, KVM's faults on evicted guest memory included (/proc/PID/stat majflt)" },
-	/* the VMM's own cgroup, when it has one (user/vmm_cgroup.c) */
+	/* the VMM's own cgroup, when it has one (user/facts/vmm_cgroup.c) */
 	{ "vmmem_vm_cgroup_swapin_pages", F_COUNTER, SC_ONE, VMI(cgroup.pswpin), "pages of the VM's cgroup swapped in (memory.stat pswpin)" },
 	{ "vmmem_vm_cgroup_swapout_pages", F_COUNTER, SC_ONE, VMI(cgroup.pswpout), "pages of the VM's cgroup swapped out (memory.stat pswpout)" },
 	{ "vmmem_vm_cgroup_major_faults", F_COUNTER, SC_ONE, VMI(cgroup.pgmajfault), "major faults charged to the VM's cgroup (memory.stat pgmajfault)" },
 	{ "vmmem_vm_cgroup_workingset_refault_anon", F_COUNTER, SC_ONE, VMI(cgroup.workingset_refault_anon), "evicted anonymous pages of the VM's cgroup faulted back soon after (memory.stat)" },
 	{ "vmmem_vm_cgroup_swap_bytes", F_GAUGE, SC_ONE, VMI(cgroup.swap_current), "swap used by the VM's cgroup (memory.swap.current)" },
-	/* guest side, over QMP (user/vmm_qmp.h): absent when QEMU did not answer lately */
+	/* guest side, over QMP (user/facts/vmm_qmp.h): absent when QEMU did not answer lately */
 #define X(name, key, kind, help) \
 	{ "vmmem_" #name, kind == VMM_QMP_COUNTER ? F_COUNTER : F_GAUGE, SC_ONE, VMI(qmp.v[VMM_QMP_##name]), help },
 	VMM_QMP_FIELDS(X)

@@ -287,33 +287,32 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 		sopt.stream_mask = opt->stream_mask ? opt->stream_mask : VMMEM_EV_RARE_MASK;
 		sopt.slow_ns = opt->slow_ns;
 	}
-	for (int i = 0; source_factories[i]; i++) {
-		size_t n = strlen(source_factories[i]->prefix);
+	if (!strcmp(backend, "auto")) {
+		/* BPF first; the module where BPF cannot load (old kernel, no BTF, lockdown) */
+		const struct source_factory *bpf = source_factory_find("bpf");
+		const struct source_factory *kmod = source_factory_find("kmod");
 
-		if (strncmp(backend, source_factories[i]->prefix, n) == 0) {
-			ret = source_factories[i]->open(&c->src, backend + n, &sopt, err, errsz);
-			if (ret) {
-				free(c);
-				return ret;
-			}
-			goto opened;
-		}
-	}
-	if (!strcmp(backend, "bpf") || !strcmp(backend, "auto"))
-		ret = source_bpf_open(&c->src, &sopt, err_bpf, sizeof(err_bpf));
-	if (ret && (!strcmp(backend, "kmod") || !strcmp(backend, "auto")))
-		ret = source_kmod_open(&c->src, &sopt, err_kmod, sizeof(err_kmod));
-	if (ret) {
-		if (!strcmp(backend, "auto"))
+		ret = bpf ? bpf->open(&c->src, "", &sopt, err_bpf, sizeof(err_bpf)) : -ENOENT;
+		if (!bpf)
+			snprintf(err_bpf, sizeof(err_bpf), "not built in");
+		if (ret && kmod)
+			ret = kmod->open(&c->src, "", &sopt, err_kmod, sizeof(err_kmod));
+		else if (ret)
+			snprintf(err_kmod, sizeof(err_kmod), "not built in");
+		if (ret)
 			snprintf(err, errsz, "no backend could start: bpf: %s; kmod: %s", err_bpf, err_kmod);
-		else if (!strcmp(backend, "bpf") || !strcmp(backend, "kmod"))
-			snprintf(err, errsz, "%s", err_bpf[0] ? err_bpf : err_kmod);
+	} else {
+		const struct source_factory *f = source_factory_find(backend);
+
+		if (f)
+			ret = f->open(&c->src, backend + strlen(f->prefix), &sopt, err, errsz);
 		else
 			snprintf(err, errsz, "unknown backend '%s' (use bpf, kmod or auto)", backend);
+	}
+	if (ret) {
 		free(c);
 		return ret;
 	}
-opened:
 	if (!c->src.ops->vm_info) {
 		struct rlimit rl;
 

@@ -6,16 +6,12 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include "core.h"
+#include "numparse.h"
 
 #define EXIT_OK		0
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
 #define EXIT_CHECK_UNKNOWN 3	/* advise --check could not tell (Nagios UNKNOWN) */
-
-/* Parse a whole string as a number in [min, max]. Returns 0 or -EINVAL/-ERANGE. */
-int cli_parse_double(const char *s, double min, double max, double *out);
-int cli_parse_long(const char *s, long min, long max, long *out);
-int cli_parse_pid(const char *s, pid_t *out);
 
 /* The options every counting command shares. Each returns 0, or EXIT_USAGE after printing
  * one error line. */

@@ -82,17 +82,20 @@ struct source_options {
 	uint64_t slow_ns;		/* slow_fault/slow_exit threshold; 0: the default (1 ms) */
 };
 
-/* Each returns 0 and fills *src, or a negative errno and writes one line into err. */
-int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz);
-int source_kmod_open(struct source *src, const struct source_options *opt, char *err, size_t errsz);
-
-/* Registry of extra sources selectable by --backend NAME (e.g. "replay:FILE"): a source
- * file registers itself here so core.c needs no knowledge of it. */
+/* The sources selectable by --backend NAME: "bpf", "kmod", "replay:FILE"... Each factory is
+ * defined by its source file (source_bpf_factory in source_bpf.c...); the program's table of
+ * them, source_factories[], is chosen by whoever links the core (user/cmd/backends.c for
+ * vmmemtop), so the core and its unit tests need no BPF toolchain. */
 struct source_factory {
-	const char *prefix;		/* matched against the start of --backend */
+	const char *prefix;		/* the name, or the start of "name:ARG" */
+	/* Returns 0 and fills *src, or a negative errno and writes one line into err. */
 	int (*open)(struct source *src, const char *arg, const struct source_options *opt,
 		    char *err, size_t errsz);
 };
 extern const struct source_factory *const source_factories[];
+extern const struct source_factory source_bpf_factory, source_kmod_factory, source_replay_factory;
+
+/* The factory whose prefix starts `backend` ("bpf" only for exactly "bpf"), or NULL. */
+const struct source_factory *source_factory_find(const char *backend);
 
 #endif

@@ -55,7 +55,7 @@ enum rec_names_kind {
 	REC_NAMES_VM_HISTS = 3,
 	REC_NAMES_HOST_HISTS = 4,
 	REC_NAMES_EVENTS = 5,
-	REC_NAMES_QMP = 6,		/* QMP values of a VM (user/vmm_qmp.h) */
+	REC_NAMES_QMP = 6,		/* QMP values of a VM (user/facts/vmm_qmp.h) */
 	REC_NAMES_NR_KINDS = 7,
 };
 

@@ -241,7 +241,7 @@ static int start_stream(int fd, uint64_t mask, uint64_t slow_ns, char *err, size
 	return -e;
 }
 
-int source_kmod_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
+static int source_kmod_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
 {
 	struct kmod_priv *p;
 	int fd, ret;
@@ -280,3 +280,15 @@ int source_kmod_open(struct source *src, const struct source_options *opt, char 
 	}
 	return 0;
 }
+
+static int source_kmod_factory_open(struct source *src, const char *arg, const struct source_options *opt,
+				    char *err, size_t errsz)
+{
+	(void)arg;	/* "kmod" takes none: source_factory_find() matched it whole */
+	return source_kmod_open(src, opt, err, errsz);
+}
+
+const struct source_factory source_kmod_factory = {
+	.prefix = "kmod",
+	.open = source_kmod_factory_open,
+};

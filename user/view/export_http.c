@@ -34,7 +34,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <zlib.h>
-#include "cli.h"
+#include "numparse.h"
 #include "export.h"
 #include "web_config.h"
 

@@ -862,7 +862,7 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 	return 0;
 }
 
-int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
+static int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
 {
 	struct bpf_priv *p;
 	bool chosen[NR_SPECS];
@@ -1034,3 +1034,15 @@ err_free:
 	memset(src, 0, sizeof(*src));
 	return ret;
 }
+
+static int source_bpf_factory_open(struct source *src, const char *arg, const struct source_options *opt,
+				   char *err, size_t errsz)
+{
+	(void)arg;	/* "bpf" takes none: source_factory_find() matched it whole */
+	return source_bpf_open(src, opt, err, errsz);
+}
+
+const struct source_factory source_bpf_factory = {
+	.prefix = "bpf",
+	.open = source_bpf_factory_open,
+};

@@ -150,7 +150,7 @@ bool vmm_detect(const char *proc_root, pid_t pid);
 int vmm_scan(const char *proc_root, pid_t *pids, int max);
 
 /* A scan that remembers each process (pid and its /proc inode) and its verdict: a process is
- * examined when new and while younger than 10 s, not every scan (user/vmm_discovery.c). */
+ * examined when new and while younger than 10 s, not every scan (user/facts/vmm_discovery.c). */
 struct vmm_scan_cache;
 int vmm_scan_cache_new(struct vmm_scan_cache **out);
 void vmm_scan_cache_free(struct vmm_scan_cache *c);

@@ -143,7 +143,7 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 	json_object_set_new(o, "libvirt_domain", str_or_null(i->libvirt_domain));
 	json_object_set_new(o, "machine", str_or_null(i->machine));
 	json_object_set_new(o, "vmid", str_or_null(i->vmid));
-	/* anon_huge_kb is a page-table walk done about once a minute per VM (user/core.c): its
+	/* anon_huge_kb is a page-table walk done about once a minute per VM (user/core/core.c): its
 	 * age in seconds at this sample, null when unknown */
 	json_object_set_new(o, "anon_huge_age_s", i->anon_huge_kb.present && i->anon_huge_time.present &&
 			    s->wall_time >= (int64_t)i->anon_huge_time.v ?
