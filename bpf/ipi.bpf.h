@@ -17,7 +17,7 @@ struct vcpu_val {
 	__u64 ipi_ns;		/* send time of the oldest IPI not yet followed by an entry */
 	__u64 ipi_pending;	/* IPIs sent to it since its last entry */
 	__u32 tid;
-	__u32 pad;
+	__u32 from_tid;		/* the thread that sent the oldest pending IPI */
 };
 
 /* LRU: a vCPU thread that exits leaves no entry for good (nothing tells us it exited). */
@@ -28,7 +28,12 @@ struct {
 	__type(value, struct vcpu_val);
 } vcpus SEC(".maps");
 
-/* vCPU threads by tid, for sched_switch: when a runnable one was switched out. */
+/*
+ * vCPU threads, for sched_switch: when a runnable one was switched out. Task-local storage,
+ * not a hash by tid: the hook runs on every context switch of the host, and for a task that
+ * is no vCPU thread the look-up is one NULL pointer (task->bpf_storage). Linux 5.11+ (the
+ * map type; user space does not create it where the "ipi" programs are not loaded).
+ */
 struct vcpu_thread {
 	__u32 tgid;
 	__u32 pad;
@@ -36,9 +41,9 @@ struct vcpu_thread {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct vcpu_thread);
 } vcpu_threads SEC(".maps");
 
@@ -82,7 +87,8 @@ int BPF_PROG(ipi_entry_btf, struct kvm_vcpu *vcpu)
 		struct vcpu_thread t = { .tgid = k.tgid };
 
 		bpf_map_update_elem(&vcpus, &k, &nv, BPF_ANY);
-		bpf_map_update_elem(&vcpu_threads, &tid, &t, BPF_ANY);
+		bpf_task_storage_get(&vcpu_threads, bpf_get_current_task_btf(), &t,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
 		return 0;
 	}
 	n = v->ipi_pending;
@@ -94,6 +100,8 @@ int BPF_PROG(ipi_entry_btf, struct kvm_vcpu *vcpu)
 		v->ipi_ns = 0;
 		if (h)
 			hist_add_n(&h->h[VMMEM_HIST_ipi_delivery_ns], d, n);
+		if (d >= slow_event_ns)
+			emit_timed_event(VMMEM_EV_slow_ipi, k.tgid, tid, v->from_tid, d);
 	}
 	return 0;
 }
@@ -128,8 +136,10 @@ int BPF_PROG(ipi_send_btf, __u32 icr_low, __u32 dest_id)
 		inc(c, guest_ipis_to_halted);
 	else if (BPF_CORE_READ(t, mode) == IN_GUEST_MODE_)
 		inc(c, guest_ipis_to_running);
-	if (!v->ipi_pending)
+	if (!v->ipi_pending) {
 		v->ipi_ns = bpf_ktime_get_ns();
+		v->from_tid = (__u32)bpf_get_current_pid_tgid();
+	}
 	__sync_fetch_and_add(&v->ipi_pending, 1);
 	return 0;
 }
@@ -151,19 +161,19 @@ static __always_inline bool task_runnable(struct task_struct *t, bool preempt)
 
 /*
  * sched_switch (kernel/sched/core.c __schedule): a vCPU thread switched out while runnable
- * is a preemption; its time until it is switched in again is vcpu_preempted_ns. Hot: one
- * LRU-hash lookup per side for every context switch of the host.
+ * is a preemption; its time until it is switched in again is vcpu_preempted_ns.
  */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(vcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 prev_tid = BPF_CORE_READ(prev, pid), next_tid = BPF_CORE_READ(next, pid);
-	struct vcpu_thread *t;
+	struct vcpu_thread *t = NULL;
 	struct vmmem_vm_hists *h;
-	__u64 now;
 
-	t = bpf_map_lookup_elem(&vcpu_threads, &prev_tid);
-	if (t && t->tgid == (__u32)BPF_CORE_READ(prev, tgid) && task_runnable(prev, preempt)) {
+	/* most tasks have no BPF storage at all: one load rules them out (the helper costs
+	 * a per-CPU lock and an RCU walk even then) */
+	if (prev->bpf_storage)
+		t = bpf_task_storage_get(&vcpu_threads, prev, 0, 0);
+	if (t && task_runnable(prev, preempt)) {
 		struct vmmem_vm_counters *c = vm_of_tgid(t->tgid);
 
 		if (c) {
@@ -171,13 +181,14 @@ int BPF_PROG(vcpu_switch_btf, bool preempt, struct task_struct *prev, struct tas
 			t->off_ns = bpf_ktime_get_ns();
 		}
 	}
-	t = bpf_map_lookup_elem(&vcpu_threads, &next_tid);
+	if (!next->bpf_storage)
+		return 0;
+	t = bpf_task_storage_get(&vcpu_threads, next, 0, 0);
 	if (!t || !t->off_ns)
 		return 0;
-	now = bpf_ktime_get_ns();
 	h = hists_of_tgid(t->tgid);
 	if (h)
-		hist_add(&h->h[VMMEM_HIST_vcpu_preempted_ns], now - t->off_ns);
+		hist_add(&h->h[VMMEM_HIST_vcpu_preempted_ns], bpf_ktime_get_ns() - t->off_ns);
 	t->off_ns = 0;
 	return 0;
 }

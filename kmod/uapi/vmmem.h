@@ -19,7 +19,8 @@
 /* 2: /dev/vmmem header gained availability masks and histograms, records gained
  * histograms; GET_EVENTS, SET_STREAM and TRACK ioctls.
  * 3: records gained unavailable (per-VM counters), the counter vmm_own_discard_bytes.
- * 4: counters guest_ipis*, vcpu_preemptions; histograms ipi_delivery_ns, vcpu_preempted_ns. */
+ * 4: counters guest_ipis*, vcpu_preemptions; histograms ipi_delivery_ns, vcpu_preempted_ns;
+ *    event slow_ipi. */
 #define VMMEM_ABI_VERSION	4
 
 /* Maximum VMM processes tracked at once (slots); exited ones are reaped by user space. */
@@ -156,7 +157,8 @@ struct vmmem_host_counters {
 	X(tdp_fault,     7, "every TDP fault (kvm:kvm_page_fault): a = GPA, b = error code") \
 	X(exit,          8, "every VM exit (kvm:kvm_exit): a = exit reason (~0 from vmmem.ko, which cannot read it), b = isa") \
 	X(tlb_shootdown, 9, "every TLB shootdown the VMM sent (tlb:tlb_flush reason 4): a = pages, ~0 for a full flush") \
-	X(ksm_merge,    10, "every page of the VMM that ksmd merged (ksm:ksm_merge_*)")
+	X(ksm_merge,    10, "every page of the VMM that ksmd merged (ksm:ksm_merge_*)") \
+	X(slow_ipi,     11, "a guest IPI delivered slower than the threshold: a = target vCPU thread, b = sending thread, dur_ns = send to the target's next entry")
 
 #define VMMEM_EV_ENTRY(name, nr, help) VMMEM_EV_##name = nr,
 enum vmmem_event_type { VMMEM_EVENTS(VMMEM_EV_ENTRY) VMMEM_NR_EV_TYPES };
@@ -165,7 +167,8 @@ enum vmmem_event_type { VMMEM_EVENTS(VMMEM_EV_ENTRY) VMMEM_NR_EV_TYPES };
 /* What a consumer that does not choose gets: the rare types only. */
 #define VMMEM_EV_RARE_MASK	(VMMEM_EV_BIT(VMMEM_EV_ksm_scan) | VMMEM_EV_BIT(VMMEM_EV_balloon) | \
 				 VMMEM_EV_BIT(VMMEM_EV_vm_start) | VMMEM_EV_BIT(VMMEM_EV_vm_exit) | \
-				 VMMEM_EV_BIT(VMMEM_EV_slow_fault) | VMMEM_EV_BIT(VMMEM_EV_slow_exit))
+				 VMMEM_EV_BIT(VMMEM_EV_slow_fault) | VMMEM_EV_BIT(VMMEM_EV_slow_exit) | \
+				 VMMEM_EV_BIT(VMMEM_EV_slow_ipi))
 
 /*
  * Records the ring had no room for, per VMM (BPF: map ev_lost, by slot; vmmem.ko: in each

@@ -664,7 +664,7 @@ static void rules_ipi_preempted(struct ctx *x)
 		double all = vm_rate(x->s, v, VMMEM_C_guest_ipis);
 		bool pv_known = vm_counter_available(x->s, v, VMMEM_C_pv_tlb_flushes);
 		bool pv = pv_known && v->total.c[VMMEM_C_pv_tlb_flushes] > 0;
-		char tg[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3];
+		char tg[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3], pin[VMM_NAME_MAX * 4 + 64];
 		double share;
 		struct advice *a;
 
@@ -681,18 +681,23 @@ static void rules_ipi_preempted(struct ctx *x)
 			 "%.0f guest IPIs/s, %.0f %% of them to a vCPU preempted on the host; PV TLB flush %s",
 			 all, share * 100, !pv_known ? "unknown (kvm:kvm_pv_tlb_flush not hooked)" :
 			 pv ? "in use" : "not seen in use");
+		/* virsh only for a domain libvirt runs (by its libvirt name), else the QEMU option */
+		if (v->info.libvirt_domain[0])
+			snprintf(pin, sizeof(pin), "virsh vcpupin %s <vcpu> <host cpu>",
+				 shq(v->info.libvirt_domain, q, sizeof(q)));
+		else
+			snprintf(pin, sizeof(pin), "taskset -pc <host cpu> <vCPU thread id> (one host CPU per vCPU)");
 		if (pv_known && !pv) {
 			snprintf(a->action, sizeof(a->action),
 				 "give the guest PV TLB flush, so shootdowns to preempted vCPUs do not wait; or pin its vCPUs");
-			snprintf(a->command, sizeof(a->command),
-				 "qemu: -cpu <model>,kvm-pv-tlb-flush=on (the guest kernel needs 4.16+); "
-				 "libvirt: <qemu:commandline> with that -cpu flag, or virsh vcpupin %s <vcpu> <host cpu>",
-				 shq(v->info.name, q, sizeof(q)));
+			snprintf(a->command, sizeof(a->command), "%s; or pin: %s",
+				 v->info.libvirt_domain[0] ?
+				 "add kvm-pv-tlb-flush=on to the domain's QEMU -cpu flags (<qemu:commandline>; the guest needs Linux 4.16+)" :
+				 "qemu -cpu <model>,kvm-pv-tlb-flush=on (the guest needs Linux 4.16+)", pin);
 		} else {
 			snprintf(a->action, sizeof(a->action),
 				 "pin the VM's vCPUs to host CPUs no other busy thread shares");
-			snprintf(a->command, sizeof(a->command), "virsh vcpupin %s <vcpu> <host cpu> (or taskset -p)",
-				 shq(v->info.name, q, sizeof(q)));
+			snprintf(a->command, sizeof(a->command), "%s", pin);
 		}
 		snprintf(a->risk, sizeof(a->risk), "pinning lowers the host's freedom to balance load");
 	}

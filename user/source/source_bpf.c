@@ -859,6 +859,9 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 			bpf_program__set_autoload(prog, chosen[i]);
 	}
 	bpf_program__set_autoload(p->skel->progs.kvm_memslots_iter, p->iter_ok);
+	/* task storage is 5.11+: an object with the map would not load at all on 5.10 */
+	bpf_map__set_autocreate(p->skel->maps.vcpu_threads,
+				bpf_program__autoload(p->skel->progs.vcpu_switch_btf));
 	return 0;
 }
 

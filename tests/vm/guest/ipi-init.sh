@@ -56,7 +56,9 @@ run_case() {
 	name=$1; shift
 	ipi_runner $N "$@" > /tmp/runner.out 2>&1 &
 	rp=$!
-	usleep 200000	# it sets its SIGUSR1 handler before anything else
+	# it prints its pid once its SIGUSR1 handler is set (bounded wait: 20 s)
+	tries=0
+	while ! grep -q "^$rp$" /tmp/runner.out 2>/dev/null && [ $tries -lt 200 ]; do tries=$((tries + 1)); usleep 100000; done
 	start=$(cut -d' ' -f1 /proc/uptime)
 	kill -USR1 $rp
 	wait $rp; rc=$?
