@@ -37,7 +37,10 @@ LDLIBS     += $(PKG_LIBS) -lm -lpthread
 comma      := ,
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-BPF_SRC    := bpf/vmmem.bpf.c
+BPF_SRC    := $(wildcard bpf/*.bpf.c)
+# bpf/vmmem.bpf.c (the shared definitions) links first: libbpf 1.1's linker gives an extern
+# map resolved by a later object's definition a stale BTF offset (0), which breaks loading
+BPF_OBJ    := $(BUILD)/bpf/vmmem.bpf.o $(filter-out %/vmmem.bpf.o,$(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC)))
 BPF_HDRS   := $(wildcard bpf/*.h) kmod/uapi/vmmem.h
 # user/ is one folder per layer, each including only the folders below it (README
 # "Architecture"; tests/layers.sh checks it): cmd → view, record → core → advise → source →
@@ -57,7 +60,7 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
-.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds soak
+.PHONY: all deps deps-run install uninstall run test unit bench demo kmod clean fuzz fuzz-check fuzz-seeds soak man
 all: $(BUILD)/vmmemtop $(TOOL_BIN)
 
 # deps-run: what building and running needs; deps: that plus what tests, bench and demo need
@@ -76,10 +79,15 @@ $(BUILD)/vmlinux.h:
 	@test -r "$(VMLINUX_BTF)" || { echo "make: no kernel BTF at $(VMLINUX_BTF): pass VMLINUX_BTF=/path/to/vmlinux (a BTF file or an ELF with .BTF)" >&2; exit 1; }
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/vmmem.bpf.o: $(BPF_SRC) $(BPF_HDRS) $(BUILD)/vmlinux.h
+# one object per subsystem file, linked into one (bpftool's static linker resolves the
+# VMMEM_SHARED externs to bpf/vmmem.bpf.c's definitions)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
-		-I$(BUILD) -Ikmod/uapi -Ibpf -c $< -o $@.tmp && \
-		$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+		-I$(BUILD) -Ikmod/uapi -Ibpf -c $< -o $@
+
+$(BUILD)/vmmem.bpf.o: $(BPF_OBJ)
+	$(BPFTOOL) gen object $@ $^
 
 $(BUILD)/vmmem.skel.h: $(BUILD)/vmmem.bpf.o
 	$(BPFTOOL) gen skeleton $< name vmmem_bpf > $@
@@ -88,6 +96,9 @@ $(BUILD)/vmmem.skel.h: $(BUILD)/vmmem.bpf.o
 $(BUILD)/user/%.o: user/%.c $(USER_HDRS) kmod/uapi/vmmem.h $(BUILD)/vmmem.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# the skeleton's users also expand bpf/progs.h, the table of BPF programs
+$(patsubst user/%.c,$(BUILD)/user/%.o,$(SKEL_SRC)): VMMEM_CPPFLAGS += -Ibpf
 
 $(BUILD)/vmmemtop: $(USER_OBJ)
 	$(CC) $(VMMEM_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
@@ -101,10 +112,16 @@ $(BUILD)/san/%.o: user/%.c $(USER_HDRS) kmod/uapi/vmmem.h
 $(BUILD)/san/libvmmem.a: $(LIB_OBJ_SAN)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c $(BUILD)/san/libvmmem.a
+# the commands (their option tables) for test_cli_table: all of cmd/ but main() and the
+# table of sources, which names the BPF one
+CMD_OBJ_SAN:= $(patsubst user/%.c,$(BUILD)/san/%.o,$(filter-out user/cmd/main.c user/cmd/backends.c,$(filter user/cmd/%,$(USER_SRC))))
+$(BUILD)/san/libvmmemcmd.a: $(CMD_OBJ_SAN)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c $(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) $(LDFLAGS) $< tests/unit/backends.c \
-		$(BUILD)/san/libvmmem.a -o $@ $(LDLIBS) -lcmocka
+		$(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a -o $@ $(LDLIBS) -lcmocka
 
 # test workloads (ksm, tlb, madvise, kvm guests): static where they run inside a VM
 $(BUILD)/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
@@ -199,6 +216,13 @@ fuzz-seeds: $(BUILD)/fuzz/make_seeds
 # ---- entry points ----
 run: deps-run $(BUILD)/vmmemtop
 	$(BUILD)/vmmemtop
+
+# the man page's OPTIONS section is made from the option tables (tests/host/test_cli.sh
+# fails when they disagree): rewrite it after changing an option
+man: $(BUILD)/vmmemtop
+	$(BUILD)/vmmemtop help --man > $(BUILD)/man-options.roff
+	awk -v gen=$(BUILD)/man-options.roff '/^\.SH /{skip=0} /^\.SH OPTIONS$$/{print; while ((getline l < gen) > 0) print l; skip=1; next} !skip' \
+		deploy/vmmemtop.8 > $(BUILD)/vmmemtop.8 && mv $(BUILD)/vmmemtop.8 deploy/vmmemtop.8
 
 unit: $(UNIT_BIN)
 	@bash tests/layers.sh

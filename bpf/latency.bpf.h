@@ -4,22 +4,12 @@
 #ifndef VMMEM_LATENCY_BPF_H
 #define VMMEM_LATENCY_BPF_H
 
-/* Spans slower than this are also streamed as events (top-N slowest in `report`). */
-const volatile __u64 slow_event_ns = 1000000;
-
-struct {
+VMMEM_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VMMEM_MAX_VMS);	/* lowered at load on hosts with many CPUs */
 	__type(key, __u32);
 	__type(value, struct vmmem_vm_hists);
 } vm_hists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vmmem_host_hists);
-} host_hists SEC(".maps");
 
 /* Start times of one VMM thread's open spans. Only VMM threads get an entry. */
 struct thread_spans {
@@ -33,7 +23,7 @@ struct thread_spans {
 	__u32 pad;
 };
 
-struct {
+VMMEM_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
@@ -103,7 +93,8 @@ static __always_inline struct thread_spans *spans_of_current(bool create)
 }
 
 /*
- * Start times of function spans (fentry -> fexit) of VMM threads, one map per kind of span:
+ * Start times of function spans (fentry -> fexit) of VMM threads, one map per kind of span
+ * (each defined by the file of its hooks):
  * they nest (a discard's do_madvise zaps pages and calls flush_tlb_mm_range inside), and one
  * shared map lost the outer span to the inner one's delete.
  */
@@ -113,8 +104,6 @@ struct span_map {
 	__type(key, __u64);
 	__type(value, __u64);
 };
-struct span_map discard_start SEC(".maps");	/* do_madvise, vfs_fallocate */
-struct span_map tlb_start SEC(".maps");		/* flush_tlb_mm_range */
 
 static __always_inline void span_begin(void *map)
 {

@@ -14,37 +14,50 @@
 #ifndef VMMEM_VMM_TABLE_BPF_H
 #define VMMEM_VMM_TABLE_BPF_H
 
-struct {
+/*
+ * The programs live in one object file per subsystem (bpf/<subsystem>.bpf.c), linked into
+ * one object by `bpftool gen object`. State more than one of them uses is declared VMMEM_SHARED in
+ * these headers: extern everywhere but in bpf/vmmem.bpf.c, which defines
+ * VMMEM_DEFINE_SHARED and so holds the one definition the static linker resolves every
+ * extern to (libbpf linker.c linker_append_elf_sym: two strong definitions conflict).
+ */
+#ifdef VMMEM_DEFINE_SHARED
+#define VMMEM_SHARED
+#else
+#define VMMEM_SHARED extern
+#endif
+
+VMMEM_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 32768);	/* resized to kernel.pid_max before load */
 	__type(key, __u32);
 	__type(value, __u32);
 } vmm_slot_by_tgid SEC(".maps");
 
-struct {
+VMMEM_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VMMEM_MAX_VMS);
 	__type(key, __u32);
 	__type(value, struct vmmem_vm_counters);
 } vm_counters SEC(".maps");
 
-struct {
+VMMEM_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct vmmem_host_counters);
 } host_counters SEC(".maps");
 
-struct {
+VMMEM_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
 /* Slot bookkeeping, mmap()ed by user space (skeleton .bss). */
-__u64 slot_owner[VMMEM_MAX_VMS];	/* tgid, 0 = free (64-bit: cmpxchg without BPF ISA v3) */
-__u32 slot_state[VMMEM_MAX_VMS];	/* VMMEM_SLOT_* */
-__u64 slot_seq[VMMEM_MAX_VMS];		/* allocation sequence number */
-__u64 next_seq;
+VMMEM_SHARED __u64 slot_owner[VMMEM_MAX_VMS];	/* tgid, 0 = free (64-bit: cmpxchg without BPF ISA v3) */
+VMMEM_SHARED __u32 slot_state[VMMEM_MAX_VMS];	/* VMMEM_SLOT_* */
+VMMEM_SHARED __u64 slot_seq[VMMEM_MAX_VMS];		/* allocation sequence number */
+VMMEM_SHARED __u64 next_seq;
 
 static __always_inline struct vmmem_host_counters *host(void)
 {
@@ -58,17 +71,20 @@ static __always_inline struct vmmem_host_counters *host(void)
  * read-only data of a frozen map, so the verifier knows it and removes every emit whose bit
  * is off as dead code: a hot handler costs exactly what it did without events.
  */
-const volatile __u64 stream_mask = 0;
+VMMEM_SHARED const volatile __u64 stream_mask;
 
 /* Records lost to a full ring, per VMM slot (see struct vmmem_ev_lost). Touched only when a
  * reservation fails. */
-struct {
+VMMEM_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VMMEM_MAX_VMS);
 	__type(key, __u32);
 	__type(value, struct vmmem_ev_lost);
 } ev_lost SEC(".maps");
 
+#define inc(c, id)	((c)->c[VMMEM_C_##id]++)
+
+#define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h PF_KTHREAD */
 #define MADV_WILLNEED_BEHAVIOR	3	/* include/uapi/asm-generic/mman-common.h */
 
 static __noinline void count_lost(__u32 type, __u32 tgid, __u64 a, __u64 b)
@@ -193,6 +209,28 @@ static __noinline int claim_slot(__u32 tgid)
 	if (h)
 		__sync_fetch_and_add(&h->c[VMMEM_H_pool_exhausted], 1);
 	return -1;
+}
+
+/* Only VMMs hit KVM tracepoints: an untracked tgid here is a VMM that predates us
+ * (or whose creation hook is missing): claim it now so it counts from this event on. */
+static __always_inline struct vmmem_vm_counters *kvm_current_vm_or(const bool claim)
+{
+	struct vmmem_vm_counters *c = current_vm();
+	__u32 slot;
+	int s;
+
+	if (c || !claim)
+		return c;
+	s = claim_slot(current_tgid());
+	if (s < 0)
+		return NULL;
+	slot = s;
+	return bpf_map_lookup_elem(&vm_counters, &slot);
+}
+
+static __always_inline struct vmmem_vm_counters *kvm_current_vm(void)
+{
+	return kvm_current_vm_or(true);
 }
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host eviction of guest memory, per VM, as kprobes (the BPF side: bpf/evict.bpf.h).
+ * Host eviction of guest memory, per VM, as kprobes (the BPF side: bpf/evict.bpf.c).
  *
  *  - kvm_mmu_notifier_invalidate_range_start() (kvm.ko, virt/kvm/kvm_main.c): runs only
  *    for an mm KVM registered a notifier on, i.e. a VMM's. range->mm is the VM; the task
@@ -22,25 +22,6 @@
 #include <linux/sched.h>
 #include <linux/string.h>
 #include "vmmem_internal.h"
-
-static pid_t owner_tgid(struct mm_struct *mm)
-{
-#ifdef CONFIG_MEMCG
-	struct task_struct *owner;
-	pid_t tgid = 0;
-
-	if (!mm)
-		return 0;
-	rcu_read_lock();
-	owner = rcu_dereference(mm->owner);
-	if (owner)
-		tgid = owner->tgid;
-	rcu_read_unlock();
-	return tgid;
-#else
-	return 0;
-#endif
-}
 
 static int inval_cause(pid_t owner, int event)
 {
@@ -77,7 +58,7 @@ static int inval_pre(struct kprobe *p, struct pt_regs *regs)
 
 	if (!vmmem_table_busy())
 		return 0;
-	owner = owner_tgid(r->mm);
+	owner = vmmem_mm_owner_tgid(r->mm);
 	s = vmmem_slot_find(owner);
 	if (s && r->end > r->start)
 		vmmem_vm_add(s, inval_cause(owner, r->event), r->end - r->start);
@@ -127,41 +108,37 @@ static int swapin_page_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kprobe kp_inval = { .symbol_name = "kvm_mmu_notifier_invalidate_range_start",
-				  .pre_handler = inval_pre };
-static struct kretprobe rp_pfn = { .kp.symbol_name = "hva_to_pfn", .entry_handler = pfn_entry,
-				   .handler = pfn_return, .data_size = sizeof(unsigned long) };
-static struct kprobe kp_swapin_folio = { .symbol_name = "swap_read_folio", .pre_handler = swapin_folio_pre };
-static struct kprobe kp_swapin_page = { .symbol_name = "swap_readpage", .pre_handler = swapin_page_pre };
-static bool inval_on, pfn_on, swapin_folio_on, swapin_page_on;
+#define C(x)	BIT_ULL(VMMEM_C_##x)
+
+/* in kvm.ko: registered whenever it is live */
+static struct vmmem_hook kvm_hooks[] = {
+	VMMEM_KPROBE("kvm_mmu_notifier_invalidate_range_start", inval_pre,
+		     C(mmu_inval_reclaim_bytes) | C(mmu_inval_migrate_bytes) | C(mmu_inval_numa_bytes) |
+		     C(mmu_inval_ksm_bytes) | C(mmu_inval_vmm_bytes) | C(mmu_inval_other_bytes)),
+	VMMEM_KRETPROBE("hva_to_pfn", pfn_entry, pfn_return, sizeof(unsigned long), C(kvm_major_faults)),
+};
+
+/* in the kernel: the first that registers (swap_readpage became swap_read_folio in 6.10) */
+static struct vmmem_hook swapin_hooks[] = {
+	VMMEM_KPROBE("swap_read_folio", swapin_folio_pre, C(swapin_bytes)),
+	VMMEM_KPROBE("swap_readpage", swapin_page_pre, C(swapin_bytes)),
+};
 static DEFINE_MUTEX(kvm_hooks_lock);
 
 static void kvm_hooks_attach(void)
 {
+	size_t i;
+
 	mutex_lock(&kvm_hooks_lock);
-	/* a kprobe registered before (kvm.ko unloaded and back) keeps its old address */
-	if (!inval_on) {
-		kp_inval.addr = NULL;
-		kp_inval.flags = 0;
-		inval_on = register_kprobe(&kp_inval) == 0;
-	}
-	if (!pfn_on) {
-		rp_pfn.kp.addr = NULL;
-		rp_pfn.kp.flags = 0;
-		rp_pfn.maxactive = max_t(int, 16, 2 * num_possible_cpus());
-		pfn_on = register_kretprobe(&rp_pfn) == 0;
-	}
+	for (i = 0; i < ARRAY_SIZE(kvm_hooks); i++)
+		vmmem_hook_register(&kvm_hooks[i]);
 	mutex_unlock(&kvm_hooks_lock);
 }
 
 static void kvm_hooks_detach(void)
 {
 	mutex_lock(&kvm_hooks_lock);
-	if (inval_on)
-		unregister_kprobe(&kp_inval);
-	if (pfn_on)
-		unregister_kretprobe(&rp_pfn);
-	inval_on = pfn_on = false;
+	vmmem_hooks_unregister(kvm_hooks, ARRAY_SIZE(kvm_hooks));
 	mutex_unlock(&kvm_hooks_lock);
 }
 
@@ -183,9 +160,11 @@ static bool nb_on;
 
 void vmmem_evict_init(void)
 {
-	swapin_folio_on = register_kprobe(&kp_swapin_folio) == 0;
-	if (!swapin_folio_on)
-		swapin_page_on = register_kprobe(&kp_swapin_page) == 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(swapin_hooks); i++)
+		if (!vmmem_hook_register(&swapin_hooks[i]))
+			break;
 	nb_on = register_module_notifier(&kvm_module_nb) == 0;
 	kvm_hooks_attach();	/* kvm.ko loaded before us (fails quietly if it is not) */
 }
@@ -195,29 +174,20 @@ void vmmem_evict_exit(void)
 	if (nb_on)
 		unregister_module_notifier(&kvm_module_nb);
 	kvm_hooks_detach();
-	if (swapin_folio_on)
-		unregister_kprobe(&kp_swapin_folio);
-	if (swapin_page_on)
-		unregister_kprobe(&kp_swapin_page);
-	nb_on = swapin_folio_on = swapin_page_on = false;
+	vmmem_hooks_unregister(swapin_hooks, ARRAY_SIZE(swapin_hooks));
+	nb_on = false;
 }
 
 void vmmem_evict_available(u64 avail[4])
 {
 	mutex_lock(&kvm_hooks_lock);
-	if (inval_on)
-		avail[0] |= BIT_ULL(VMMEM_C_mmu_inval_reclaim_bytes) | BIT_ULL(VMMEM_C_mmu_inval_migrate_bytes) |
-			    BIT_ULL(VMMEM_C_mmu_inval_numa_bytes) | BIT_ULL(VMMEM_C_mmu_inval_ksm_bytes) |
-			    BIT_ULL(VMMEM_C_mmu_inval_vmm_bytes) | BIT_ULL(VMMEM_C_mmu_inval_other_bytes);
-	if (pfn_on)
-		avail[0] |= BIT_ULL(VMMEM_C_kvm_major_faults);
+	vmmem_hooks_available(kvm_hooks, ARRAY_SIZE(kvm_hooks), avail);
 	mutex_unlock(&kvm_hooks_lock);
-	if (swapin_folio_on || swapin_page_on)
-		avail[0] |= BIT_ULL(VMMEM_C_swapin_bytes);
+	vmmem_hooks_available(swapin_hooks, ARRAY_SIZE(swapin_hooks), avail);
 }
 
 u64 vmmem_evict_missed(void)
 {
-	return (inval_on ? kp_inval.nmissed : 0) + (pfn_on ? rp_pfn.nmissed + rp_pfn.kp.nmissed : 0) +
-	       (swapin_folio_on ? kp_swapin_folio.nmissed : 0) + (swapin_page_on ? kp_swapin_page.nmissed : 0);
+	return vmmem_hooks_missed(kvm_hooks, ARRAY_SIZE(kvm_hooks)) +
+	       vmmem_hooks_missed(swapin_hooks, ARRAY_SIZE(swapin_hooks));
 }

@@ -168,19 +168,11 @@ out:
 	return 0;
 }
 
-static struct kretprobe init_vm_rp = {
-	.kp.symbol_name = "kvm_arch_init_vm",
-	.handler = init_vm_return,
+/* both or neither: a VM whose creation we saw must have its memslots seen too */
+static struct vmmem_hook kvm_hooks[] = {
+	VMMEM_KRETPROBE("kvm_arch_init_vm", NULL, init_vm_return, 0),
+	VMMEM_KRETPROBE("__kvm_set_memory_region", memslot_entry, memslot_return, sizeof(struct memslot_call)),
 };
-
-static struct kretprobe memslot_rp = {
-	.kp.symbol_name = "__kvm_set_memory_region",
-	.entry_handler = memslot_entry,
-	.handler = memslot_return,
-	.data_size = sizeof(struct memslot_call),
-};
-
-static bool attached;
 
 /* ---- the split (probe context) ---- */
 
@@ -433,32 +425,22 @@ void vmmem_guest_ram_work(void)
 /* kvm.ko going away takes our probes on its functions with it: arm them again when it is back */
 static int arm(void)
 {
+	size_t i;
 	int ret;
 
-	/* a kretprobe is registered again from a clean state (kernel/kprobes.c) */
-	init_vm_rp.kp.addr = NULL;
-	init_vm_rp.kp.flags = 0;
-	memslot_rp.kp.addr = NULL;
-	memslot_rp.kp.flags = 0;
-	ret = register_kretprobe(&init_vm_rp);
-	if (ret)
-		return ret;
-	ret = register_kretprobe(&memslot_rp);
-	if (ret) {
-		unregister_kretprobe(&init_vm_rp);
-		return ret;
+	for (i = 0; i < ARRAY_SIZE(kvm_hooks); i++) {
+		ret = vmmem_hook_register(&kvm_hooks[i]);
+		if (ret) {
+			vmmem_hooks_unregister(kvm_hooks, ARRAY_SIZE(kvm_hooks));
+			return ret;
+		}
 	}
-	attached = true;
 	return 0;
 }
 
 static void disarm(void)
 {
-	if (!attached)
-		return;
-	unregister_kretprobe(&memslot_rp);
-	unregister_kretprobe(&init_vm_rp);
-	attached = false;
+	vmmem_hooks_unregister(kvm_hooks, ARRAY_SIZE(kvm_hooks));
 }
 
 static int kvm_module_event(struct notifier_block *nb, unsigned long val, void *data)
@@ -467,7 +449,7 @@ static int kvm_module_event(struct notifier_block *nb, unsigned long val, void *
 
 	if (strcmp(mod->name, "kvm"))
 		return NOTIFY_DONE;
-	if (val == MODULE_STATE_LIVE && !attached && arm())
+	if (val == MODULE_STATE_LIVE && !kvm_hooks[0].on && arm())
 		pr_warn(VMMEM_PFX "cannot hook kvm's memslot updates again: balloon counters unavailable\n");
 	else if (val == MODULE_STATE_GOING)
 		disarm();
@@ -488,7 +470,6 @@ int vmmem_guest_ram_init(void)
 		raw_spin_lock_init(&grs[i].lock);
 		seqlock_init(&grs[i].tlock);
 	}
-	init_vm_rp.maxactive = memslot_rp.maxactive = max_t(int, 16, 2 * num_possible_cpus());
 	ret = arm();
 	if (ret)
 		pr_warn(VMMEM_PFX "cannot hook kvm_arch_init_vm/__kvm_set_memory_region (%d): guest RAM unknown, "

@@ -8,6 +8,7 @@
 #define _VMMEM_INTERNAL_H
 
 #include <linux/hashtable.h>
+#include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -137,6 +138,33 @@ void vmmem_kprobes_available(u64 avail[4]);
 u64 vmmem_kprobes_missed(void);
 /* True if the named tracepoint has a probe of ours attached now. */
 bool vmmem_probes_attached(const char *name);
+
+/* ---- function hooks (vmmem_hooks.c): kprobes and kretprobes of the files below ---- */
+struct vmmem_hook {
+	struct kprobe kp;		/* a kprobe: .symbol_name and .pre_handler set */
+	struct kretprobe rp;		/* or a kretprobe: .kp.symbol_name and its handlers set */
+	u64 avail[4];			/* fed while registered: as vmmem_probes_available() */
+	bool on;			/* registered */
+};
+
+/* A kprobe or kretprobe on sym, feeding the availability bit masks that follow. */
+#define VMMEM_KPROBE(sym, pre, ...)							\
+	{ .kp = { .symbol_name = sym, .pre_handler = pre }, .avail = { __VA_ARGS__ } }
+#define VMMEM_KRETPROBE(sym, entry, ret, size, ...)					\
+	{ .rp = { .kp.symbol_name = sym, .entry_handler = entry, .handler = ret,	\
+		  .data_size = size }, .avail = { __VA_ARGS__ } }
+
+/* Process context, serialised by the caller: 0 or the register_k*probe() error. */
+int vmmem_hook_register(struct vmmem_hook *h);
+void vmmem_hook_unregister(struct vmmem_hook *h);
+/* Unregisters h[n-1] .. h[0], those registered. */
+void vmmem_hooks_unregister(struct vmmem_hook *h, size_t n);
+const char *vmmem_hook_name(const struct vmmem_hook *h);
+void vmmem_hooks_available(const struct vmmem_hook *h, size_t n, u64 avail[4]);
+u64 vmmem_hooks_missed(const struct vmmem_hook *h, size_t n);
+struct mm_struct;
+/* Any context: the tgid of mm's owner (CONFIG_MEMCG), 0 if unknown. */
+pid_t vmmem_mm_owner_tgid(struct mm_struct *mm);
 
 /* ---- KSM (vmmem_ksm.c): tracepoints on 6.4+, kprobes before ---- */
 void vmmem_ksm_merged(struct mm_struct *mm);

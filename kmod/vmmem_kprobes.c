@@ -137,20 +137,11 @@ static int tlb_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-struct hook {
-	struct kretprobe rp;
-	u64 counters, hists;
-	bool attached;
-};
-
 #define C(x)	BIT_ULL(VMMEM_C_##x)
 #define H(x)	BIT_ULL(VMMEM_HIST_##x)
-#define HOOK(fn, entry, ret, c, h) {						\
-	.rp = { .kp.symbol_name = fn, .entry_handler = entry, .handler = ret,	\
-		.data_size = sizeof(struct call), .maxactive = 0 },		\
-	.counters = c, .hists = h }
+#define HOOK(fn, entry, ret, c, h) VMMEM_KRETPROBE(fn, entry, ret, sizeof(struct call), c, 0, h, 0)
 
-static struct hook hooks[] = {
+static struct vmmem_hook hooks[] = {
 	HOOK("do_madvise", madvise_entry, madvise_return,
 	     C(balloon_inflate_bytes) | C(balloon_deflate_bytes) | C(vmm_own_discard_bytes), H(balloon_discard_ns)),
 	HOOK("vfs_fallocate", fallocate_entry, fallocate_return, 0, 0),
@@ -166,51 +157,25 @@ int vmmem_kprobes_init(bool tlb_latency)
 	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
 		if (i == TLB_HOOK && !tlb_latency)
 			continue;
-		/* enough return instances for every CPU to be inside one call, twice */
-		hooks[i].rp.maxactive = max_t(int, 16, 2 * num_possible_cpus());
-		ret = register_kretprobe(&hooks[i].rp);
-		if (ret) {
+		ret = vmmem_hook_register(&hooks[i]);
+		if (ret)
 			pr_warn(VMMEM_PFX "cannot hook %s (%d): its counters are unavailable\n",
-				hooks[i].rp.kp.symbol_name, ret);
-			continue;
-		}
-		hooks[i].attached = true;
+				vmmem_hook_name(&hooks[i]), ret);
 	}
 	return 0;
 }
 
 void vmmem_kprobes_exit(void)
 {
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
-		if (!hooks[i].attached)
-			continue;
-		/* waits until no handler of this probe runs */
-		unregister_kretprobe(&hooks[i].rp);
-		hooks[i].attached = false;
-	}
+	vmmem_hooks_unregister(hooks, ARRAY_SIZE(hooks));
 }
 
 void vmmem_kprobes_available(u64 avail[4])
 {
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
-		if (!hooks[i].attached)
-			continue;
-		avail[0] |= hooks[i].counters;
-		avail[2] |= hooks[i].hists;
-	}
+	vmmem_hooks_available(hooks, ARRAY_SIZE(hooks), avail);
 }
 
 u64 vmmem_kprobes_missed(void)
 {
-	u64 n = 0;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(hooks); i++)
-		if (hooks[i].attached)
-			n += READ_ONCE(hooks[i].rp.nmissed);
-	return n;
+	return vmmem_hooks_missed(hooks, ARRAY_SIZE(hooks));
 }

@@ -26,25 +26,6 @@
 
 static u64 scan_start_ns;		/* written by ksmd only */
 
-static pid_t owner_tgid(struct mm_struct *mm)
-{
-#ifdef CONFIG_MEMCG
-	struct task_struct *owner;
-	pid_t tgid = 0;
-
-	if (!mm)
-		return 0;
-	rcu_read_lock();
-	owner = rcu_dereference(mm->owner);
-	if (owner)
-		tgid = owner->tgid;
-	rcu_read_unlock();
-	return tgid;
-#else
-	return 0;
-#endif
-}
-
 void vmmem_ksm_merged(struct mm_struct *mm)
 {
 	struct vmmem_slot *s;
@@ -52,7 +33,7 @@ void vmmem_ksm_merged(struct mm_struct *mm)
 
 	if (!vmmem_table_busy())
 		return;
-	tgid = owner_tgid(mm);
+	tgid = vmmem_mm_owner_tgid(mm);
 	s = vmmem_slot_find(tgid);
 	if (!s)
 		return;
@@ -133,10 +114,14 @@ static int batch_end_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kprobe kp_append = { .symbol_name = "stable_tree_append", .pre_handler = append_pre };
-static struct kprobe kp_drain = { .symbol_name = "lru_add_drain_all", .pre_handler = drain_pre };
-static struct kprobe kp_batch = { .symbol_name = "__msecs_to_jiffies", .pre_handler = batch_end_pre };
-static bool append_on, scan_on;
+static struct vmmem_hook append_hook =
+	VMMEM_KPROBE("stable_tree_append", append_pre, BIT_ULL(VMMEM_C_ksm_merged_pages));
+/* a full scan is told by both: its start, and the batch that ends it */
+static struct vmmem_hook scan_hooks[] = {
+	VMMEM_KPROBE("lru_add_drain_all", drain_pre),
+	VMMEM_KPROBE("__msecs_to_jiffies", batch_end_pre, 0, BIT_ULL(VMMEM_H_ksm_scans), 0,
+		     BIT_ULL(VMMEM_HHIST_ksm_scan_ns)),
+};
 
 /* kallsyms_lookup_name() is not exported (since 5.7); a kprobe on it gives its address. */
 static unsigned long lookup_symbol(const char *name)
@@ -155,14 +140,13 @@ static unsigned long lookup_symbol(const char *name)
 void vmmem_ksm_kprobes_init(bool merges, bool scans)
 {
 	unsigned long addr;
+	size_t i;
 	int ret;
 
 	if (merges) {
-		ret = register_kprobe(&kp_append);
+		ret = vmmem_hook_register(&append_hook);
 		if (ret)
 			pr_info(VMMEM_PFX "no KSM tracepoints and no stable_tree_append (%d): ksm_merged_pages unavailable\n", ret);
-		else
-			append_on = true;
 	}
 	if (!scans)
 		return;
@@ -173,42 +157,30 @@ void vmmem_ksm_kprobes_init(bool merges, bool scans)
 	}
 	/* struct ksm_scan { mm_slot *; unsigned long address; rmap_list **; unsigned long seqnr; } */
 	ksm_seqnr = (unsigned long *)addr + 3;
-	ret = register_kprobe(&kp_drain);
-	if (ret) {
-		pr_info(VMMEM_PFX "cannot hook lru_add_drain_all (%d): ksm_scans unavailable\n", ret);
-		return;
+	for (i = 0; i < ARRAY_SIZE(scan_hooks); i++) {
+		ret = vmmem_hook_register(&scan_hooks[i]);
+		if (ret) {
+			pr_info(VMMEM_PFX "cannot hook %s (%d): ksm_scans unavailable\n",
+				vmmem_hook_name(&scan_hooks[i]), ret);
+			vmmem_hooks_unregister(scan_hooks, ARRAY_SIZE(scan_hooks));
+			return;
+		}
 	}
-	ret = register_kprobe(&kp_batch);
-	if (ret) {
-		pr_info(VMMEM_PFX "cannot hook __msecs_to_jiffies (%d): ksm_scans unavailable\n", ret);
-		unregister_kprobe(&kp_drain);
-		return;
-	}
-	scan_on = true;
 }
 
 void vmmem_ksm_kprobes_exit(void)
 {
-	if (append_on)
-		unregister_kprobe(&kp_append);
-	if (scan_on) {
-		unregister_kprobe(&kp_batch);
-		unregister_kprobe(&kp_drain);
-	}
-	append_on = scan_on = false;
+	vmmem_hook_unregister(&append_hook);
+	vmmem_hooks_unregister(scan_hooks, ARRAY_SIZE(scan_hooks));
 }
 
 void vmmem_ksm_kprobes_available(u64 avail[4])
 {
-	if (append_on)
-		avail[0] |= BIT_ULL(VMMEM_C_ksm_merged_pages);
-	if (scan_on) {
-		avail[1] |= BIT_ULL(VMMEM_H_ksm_scans);
-		avail[3] |= BIT_ULL(VMMEM_HHIST_ksm_scan_ns);
-	}
+	vmmem_hooks_available(&append_hook, 1, avail);
+	vmmem_hooks_available(scan_hooks, ARRAY_SIZE(scan_hooks), avail);
 }
 
 u64 vmmem_ksm_kprobes_missed(void)
 {
-	return (append_on ? kp_append.nmissed : 0) + (scan_on ? kp_drain.nmissed + kp_batch.nmissed : 0);
+	return vmmem_hooks_missed(&append_hook, 1) + vmmem_hooks_missed(scan_hooks, ARRAY_SIZE(scan_hooks));
 }

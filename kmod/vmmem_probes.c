@@ -133,23 +133,6 @@ static void probe_tlb_flush(void *data, int reason, unsigned long pages)
 	vmmem_event_emit(VMMEM_EV_tlb_shootdown, current->tgid, pages, 0, 0);
 }
 
-static pid_t mm_owner_tgid(struct mm_struct *mm)
-{
-#ifdef CONFIG_MEMCG
-	struct task_struct *owner;
-	pid_t tgid = 0;
-
-	rcu_read_lock();
-	owner = rcu_dereference(mm->owner);
-	if (owner)
-		tgid = owner->tgid;
-	rcu_read_unlock();
-	return tgid;
-#else
-	return 0;
-#endif
-}
-
 /* include/trace/events/huge_memory.h: TP_PROTO(struct mm_struct *mm, int isolated, int status) */
 static void probe_mm_collapse_huge_page(void *data, struct mm_struct *mm, int isolated, int status)
 {
@@ -157,7 +140,7 @@ static void probe_mm_collapse_huge_page(void *data, struct mm_struct *mm, int is
 
 	if (status != SCAN_SUCCEED || !mm || !vmmem_table_busy())
 		return;
-	s = vmmem_slot_find(mm_owner_tgid(mm));
+	s = vmmem_slot_find(vmmem_mm_owner_tgid(mm));
 	if (s)
 		vmmem_vm_add(s, VMMEM_C_thp_collapses, 1);
 }

@@ -16,7 +16,7 @@ trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null; wait $p 2>/dev/null; done' 
 
 run() {	# $1 VMs, $2 clients -> scrape_load's line
 	local port=$((20000 + RANDOM % 30000)) e
-	"$VMMEMTOP" export --listen 127.0.0.1:$port --synthetic-vms "$1" --interval 1 >/dev/null 2>&1 &
+	"$VMMEMTOP" export --listen 127.0.0.1:$port --backend "synthetic:$1" --interval 1 >/dev/null 2>&1 &
 	e=$!; pids+=($e)
 	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/metrics" | grep -qx 'vmmem_up 1' && break; sleep 0.2; done
 	"$TOOLS/scrape_load" 127.0.0.1 $port 1 1 >/dev/null		# warm up the allocator

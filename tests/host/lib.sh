@@ -7,7 +7,15 @@ TOOLS=${TOOLS:-$TOPDIR/build/tools}
 TRACEFS=/sys/kernel/tracing
 
 skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
+# fail MSG: one FAIL line, then the last FAIL_LOG_LINES (default 20) lines of every non-empty
+# file FAIL_LOGS names (a glob, e.g. "$TMP/*.log": the test's own processes' output)
+fail() {
+	local f
+	echo "FAIL: $*"
+	# shellcheck disable=SC2086
+	for f in ${FAIL_LOGS:-}; do [ -s "$f" ] && { echo "--- $f"; tail -n "${FAIL_LOG_LINES:-20}" "$f"; }; done
+	exit 1
+}
 
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (BPF and tracefs)"; }
 

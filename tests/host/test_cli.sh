@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The command line as an operator meets it. Oracles: the getopt tables in user/*/*.c (one
-# meaning per short option across commands), every command's --help against the man page,
+# The command line as an operator meets it. Oracles: the command tables (one meaning per
+# short option across commands, one range per option), every command's --help against the
+# man page, the man page's OPTIONS section against `vmmemtop help --man`,
 # jq on `advise --json` for the exit status of `advise --check`, -v's probe lines for "no
 # kernel work before the arguments are checked", /proc/PID/comm for the view's filters, and an
 # unprivileged user (nobody) for the privilege message.
@@ -10,31 +11,39 @@ make_tmp
 ok=1
 bad() { echo "FAIL: $*"; ok=0; }
 
-# 1. one meaning per short option: letter -> long name, over every getopt table
-#    (-n is --count everywhere; the view also spells it --iterations, as top does)
-python3 - "$TOPDIR"/user/*/*.c > "$TMP/shorts" <<'PY' || bad "short options clash (above)"
-import re, sys
-seen, clash = {}, False
-for path in sys.argv[1:]:
-    src = open(path).read()
-    for m in re.finditer(r'static const struct option longopts\[\] = \{(.*?)\};.*?getopt_long\([^"]*"([^"]*)"', src, re.S):
-        table, optstring = m.group(1), m.group(2)
-        for name, ch in re.findall(r'\{\s*"([a-z0-9._-]+)"\s*,\s*\w+\s*,\s*NULL\s*,\s*\'(.)\'\s*\}', table):
-            if ch not in optstring:
-                continue
-            if name == "iterations":
-                name = "count"
-            prev = seen.setdefault(ch, (name, path))
-            if prev[0] != name:
-                print(f"-{ch}: --{prev[0]} in {prev[1]} but --{name} in {path}")
-                clash = True
-for ch in sorted(seen):
-    print(f"-{ch} --{seen[ch][0]}")
-sys.exit(1 if clash else 0)
-PY
-echo "short options: $(wc -l < "$TMP/shorts") letters, each with one meaning"
-grep -q -- '-b --batch' "$TMP/shorts" && grep -q -- '-B --backend' "$TMP/shorts" ||
-	bad "-b should be --batch and -B --backend: $(grep -E -- '-[bB] ' "$TMP/shorts")"
+# 1. one meaning per short option: letter -> long name, over every command's table as the
+#    binary parses it (`vmmemtop help --options`: "COMMAND -x --long ARG" per spelling; an
+#    alias letter names its alias: -d --delay is -i --interval's)
+"$VMMEMTOP" help --options > "$TMP/options" || bad "help --options failed"
+awk '$2 ~ /^-.$/ { print $2, $3 }' "$TMP/options" | sort -u > "$TMP/shorts"
+clash=$(awk '{ n[$1]++ } END { for (c in n) if (n[c] > 1) print c }' "$TMP/shorts")
+[ -z "$clash" ] || bad "short options with two meanings: $(grep -F -- "$clash" "$TMP/shorts" | xargs)"
+echo "short options: $(wc -l < "$TMP/shorts") letters, each with one meaning ($(wc -l < "$TMP/options") spellings in $(awk '{ print $1 }' "$TMP/options" | sort -u | wc -l) commands)"
+grep -q -- '^-b --batch$' "$TMP/shorts" && grep -q -- '^-B --backend$' "$TMP/shorts" ||
+	bad "-b should be --batch and -B --backend: $(grep -E -- '^-[bB] ' "$TMP/shorts")"
+# one declaration, one range: a value out of range is refused alike by every command that
+# takes the option (one error line, exit 2, no kernel work); oracle: the table's range 0.1..86400
+for cmd in "" snapshot export advise record "replay /dev/null"; do
+	for v in 0.05 86401 nope; do
+		"$VMMEMTOP" $cmd --interval $v > /dev/null 2> "$TMP/err"; rc=$?
+		[ $rc = 2 ] && [ "$(wc -l < "$TMP/err")" = 1 ] && grep -q "0.1 to 86400" "$TMP/err" ||
+			bad "${cmd:-view} --interval $v: exit $rc, stderr: $(cat "$TMP/err")"
+	done
+	"$VMMEMTOP" $cmd --no-such-option > /dev/null 2> "$TMP/err"; rc=$?
+	[ $rc = 2 ] && grep -q "unrecognized option" "$TMP/err" || bad "${cmd:-view} --no-such-option: exit $rc"
+done
+for a in "-n 0" "-p 0" "-N ''" "--backend nope" "--track x"; do
+	eval "\"\$VMMEMTOP\" snapshot $a" > /dev/null 2> "$TMP/err"; rc=$?
+	[ $rc = 2 ] && [ "$(wc -l < "$TMP/err")" = 1 ] || bad "snapshot $a: exit $rc, stderr: $(cat "$TMP/err")"
+done
+echo "--interval 0.05/86401/nope refused (exit 2, one line) by the view, snapshot, export, advise, record, replay"
+
+# 2a. the man page's OPTIONS section is what the tables make (make man rewrites it)
+awk '/^\.SH /{ on = ($0 == ".SH OPTIONS"); next } on' "$TOPDIR/deploy/vmmemtop.8" > "$TMP/man-options"
+"$VMMEMTOP" help --man > "$TMP/gen-options"
+diff -u "$TMP/man-options" "$TMP/gen-options" > "$TMP/man.diff" ||
+	bad "deploy/vmmemtop.8 OPTIONS differs from \`vmmemtop help --man\` (run make man): $(head -20 "$TMP/man.diff")"
+echo "man OPTIONS section: $(wc -l < "$TMP/gen-options") lines, identical to help --man"
 
 # 2. the man page names every long option of every command's --help, and every subcommand
 man=$TOPDIR/deploy/vmmemtop.8

@@ -8,9 +8,7 @@
 # The real backend under a real Prometheus, with a QEMU guest's balloon as the oracle, is
 # tests/vm/test_export_prometheus.sh.
 set -u
-TOPDIR=${TOPDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-VMMEMTOP=${VMMEMTOP:-$TOPDIR/build/vmmemtop}
-TOOLS=${TOOLS:-$TOPDIR/build/tools}
+. "$(dirname "$0")/lib.sh"
 LOAD_SECONDS=${LOAD_SECONDS:-10}
 
 for bin in prometheus promtool curl jq; do
@@ -21,16 +19,10 @@ for f in "$VMMEMTOP" "$TOOLS/scrape_load"; do
 done
 
 . "$TOPDIR/tests/host/prometheus.sh"
-tmp=$(mktemp -d /tmp/vmmem-export.XXXXXX)
-pids=()
-cleanup() {
-	prom_stop
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$tmp"/*.log; do [ -s "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done; exit 1; }
+make_tmp; tmp=$TMP
+pids=()		# every background job is stopped at exit (lib.sh)
+at_exit prom_stop
+FAIL_LOGS="$tmp/*.log" FAIL_LOG_LINES=20
 
 metrics() { curl -sf "http://127.0.0.1:$1/metrics"; }
 exporter_up() { metrics "$1" | grep -qx 'vmmem_up 1'; }
@@ -39,7 +31,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
 # ---------- 1. synthetic VMs ----------
 N=1000
 EPORT=$(free_port)
-"$VMMEMTOP" export --listen 127.0.0.1:$EPORT --synthetic-vms $N --interval 1 >"$tmp/synthetic.log" 2>&1 &
+"$VMMEMTOP" export --listen 127.0.0.1:$EPORT --backend synthetic:$N --interval 1 >"$tmp/synthetic.log" 2>&1 &
 exp=$!
 pids+=($exp)
 wait_for 15 exporter_up $EPORT || fail "synthetic exporter never reported vmmem_up 1"

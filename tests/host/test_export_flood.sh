@@ -14,9 +14,7 @@
 #     the RSS within 1 MiB.
 # Costs ~35 s.
 set -u
-TOPDIR=${TOPDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-VMMEMTOP=${VMMEMTOP:-$TOPDIR/build/vmmemtop}
-TOOLS=${TOOLS:-$TOPDIR/build/tools}
+. "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 FLOOD_SECONDS=${FLOOD_SECONDS:-15}
 
@@ -27,15 +25,9 @@ for f in "$VMMEMTOP" "$TOOLS/http_flood"; do
 	[ -x "$f" ] || { echo "FAIL: $f not built (make)"; exit 1; }
 done
 . "$TOPDIR/tests/host/prometheus.sh"
-tmp=$(mktemp -d /tmp/vmmem-flood.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$tmp"/*.log; do [ -s "$f" ] && { echo "--- $f"; tail -5 "$f"; }; done; exit 1; }
+make_tmp; tmp=$TMP
+pids=()		# every background job is stopped at exit (lib.sh)
+FAIL_LOGS="$tmp/*.log" FAIL_LOG_LINES=5
 rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
 nfds() { ls /proc/$1/fd | wc -l; }
 up() { curl -sf "http://127.0.0.1:$1/metrics" | grep -qx 'vmmem_up 1'; }
@@ -48,7 +40,7 @@ start() {	# PORT ARGS... -> $exp
 
 # ---------- 1. flood ----------
 PORT=$(free_port)
-start $PORT --synthetic-vms 50 --web.timeout 5
+start $PORT --backend synthetic:50 --web.timeout 5
 base=$(rss_kb $exp)
 "$TOOLS/http_flood" $PORT $FLOOD_SECONDS 1000 100 20 > "$tmp/flood.out" 2>"$tmp/flood.log" & fl=$!
 peak=0 peak_fds=0
@@ -84,7 +76,7 @@ kill $exp; wait $exp 2>/dev/null
 
 # ---------- 3. 503 above --web.max-requests ----------
 PORT=$(free_port)
-start $PORT --synthetic-vms 1000 --web.max-requests 1
+start $PORT --backend synthetic:1000 --web.max-requests 1
 "$PY" - "$PORT" > "$tmp/503.out" 2>"$tmp/503.log" <<'PYEOF' || fail "503 check: $(cat "$tmp/503.out" "$tmp/503.log")"
 import socket, subprocess, sys, time
 port = int(sys.argv[1])
@@ -107,7 +99,7 @@ kill $exp; wait $exp 2>/dev/null
 
 # ---------- 4. 1000 scrapes: fds and RSS unchanged ----------
 PORT=$(free_port)
-start $PORT --synthetic-vms 10 --interval 0.2
+start $PORT --backend synthetic:10 --interval 0.2
 scrapes() {
 	"$PY" - "$PORT" "$1" <<'PYEOF'
 import http.client, sys

@@ -9,23 +9,16 @@
 #  3. Bad files: each gives exactly one line on stderr and exit 2, before any kernel work.
 # Certificates from openssl, bcrypt hashes from python3's crypt. Costs ~15 s.
 set -u
-TOPDIR=${TOPDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-VMMEMTOP=${VMMEMTOP:-$TOPDIR/build/vmmemtop}
+. "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 for bin in curl openssl "$PY"; do
 	command -v $bin >/dev/null || { echo "SKIP: $bin not installed (tests/deps.sh installs it)"; exit 77; }
 done
 [ -x "$VMMEMTOP" ] || { echo "FAIL: $VMMEMTOP not built (make)"; exit 1; }
 . "$TOPDIR/tests/host/prometheus.sh"
-tmp=$(mktemp -d /tmp/vmmem-webcfg.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$tmp"/*.log; do [ -s "$f" ] && { echo "--- $f"; tail -5 "$f"; }; done; exit 1; }
+make_tmp; tmp=$TMP
+pids=()		# every background job is stopped at exit (lib.sh)
+FAIL_LOGS="$tmp/*.log" FAIL_LOG_LINES=5
 cd "$tmp"
 
 # a CA, a server certificate for 127.0.0.1 and a client certificate, both signed by the CA
@@ -49,7 +42,7 @@ basic_auth_users:
 EOF2
 start() {	# CONFIG -> $PORT, $exp
 	PORT=$(free_port)
-	"$VMMEMTOP" export --listen 127.0.0.1:$PORT --synthetic-vms 5 --web.config.file "$1" >"$tmp/exporter.log" 2>&1 &
+	"$VMMEMTOP" export --listen 127.0.0.1:$PORT --backend synthetic:5 --web.config.file "$1" >"$tmp/exporter.log" 2>&1 &
 	exp=$!
 	pids+=($exp)
 	wait_for 15 grep -q serving "$tmp/exporter.log" || fail "exporter with $1 did not start"

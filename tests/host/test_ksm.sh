@@ -62,7 +62,7 @@ for p in $A $B $U; do
 done
 [ "${delta[$A]}" -eq 1000 ] || { echo "oracle: worker A merged ${delta[$A]} pages, expected 1000"; ok=0; }
 [ "${delta[$U]}" -eq 0 ] || { echo "oracle: unique-only worker merged ${delta[$U]}"; ok=0; }
-scans=$(jq -r '.host.ksm.scans' "$TMP/snap.json")
+scans=$(jq -r '.host.counters.ksm_scans' "$TMP/snap.json")
 echo "host: vmmem ksm scans=$scans, tracefs ksm:ksm_stop_scan=$oracle_scans"
 [ "$scans" = "$oracle_scans" ] && [ "$oracle_scans" -gt 0 ] || ok=0
 scan_ns=$(jq -r '.host.histograms.ksm_scan_ns.sum_ns' "$TMP/snap.json")	# the scans' wall time

@@ -4,7 +4,9 @@
  * pages (its own range), then halts. Every first touch is an EPT/NPT violation, so
  * kvm:kvm_page_fault fires at least K times per vCPU. Prints its pid at start and
  * "done" at the end. Built static: it runs inside a busybox guest.
- * It waits 1.2 s between registering its guest RAM and starting its vCPUs.
+ * It waits 1.2 s between registering its guest RAM and starting its vCPUs (RUNNER_SETTLE_MS
+ * in the environment sets another wait: rigs that count no discards need none), and prints
+ * "running" as it starts them.
  * With CHUNKS, it then plays a balloon: madvise(MADV_DONTNEED) CHUNKS times 64 KiB of guest
  * RAM (inflate), then MADV_WILLNEED the same (deflate), as QEMU's virtio-balloon does.
  * With RUNNER_HOLD=1 in the environment it stays alive after "done" until killed (so a
@@ -57,6 +59,7 @@ int main(int argc, char **argv)
 	};
 	long nvcpus = argc >= 3 ? atol(argv[2]) : 1;
 	long chunks = argc >= 4 ? atol(argv[3]) : 0;
+	long settle_ms;
 	pthread_t threads[8];
 
 	k_pages = argc >= 2 ? atol(argv[1]) : 0;
@@ -78,7 +81,11 @@ int main(int argc, char **argv)
 	/* as a real VMM does (firmware, devices) before its first instruction: vmmemtop learns
 	 * guest RAM within 1 s of its registration (README "Balloon: guest RAM only"), and
 	 * counts the discards of dying vCPU threads as the VMM's own only from then on */
-	usleep(1200000);
+	settle_ms = getenv("RUNNER_SETTLE_MS") ? atol(getenv("RUNNER_SETTLE_MS")) : 1200;
+	if (settle_ms > 0)
+		usleep(settle_ms * 1000);
+	printf("running\n");
+	fflush(stdout);
 	for (long i = 0; i < nvcpus; i++)
 		pthread_create(&threads[i], NULL, vcpu_thread, (void *)i);
 	for (long i = 0; i < nvcpus; i++)

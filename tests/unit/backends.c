@@ -7,5 +7,6 @@
 const struct source_factory *const source_factories[] = {
 	&source_kmod_factory,
 	&source_replay_factory,
+	&source_synthetic_factory,
 	NULL,
 };

@@ -268,58 +268,7 @@ static void test_values_match_snapshot(void **state)
 	snapshot_free(&s);
 }
 
-/* Every family is declared once and every series (name and labels) appears once, in both
- * formats, with every counter, histogram and gauge available: strict parsers (promtool,
- * OpenMetrics) reject a second "# TYPE" or a repeated series. */
-static void test_unique_families_and_series(void **state)
-{
-	struct snapshot s;
-
-	(void)state;
-	make_snapshot(&s, 3);
-	for (int k = 0; k < VMMEM_NR_HOST_HISTS; k++) {
-		s.available.host_hist[k] = true;
-		s.host_hist_total.h[k].slot[20] = 2;
-	}
-	for (int i = 0; i < 3; i++)
-		for (int k = 0; k < VMMEM_NR_VM_HISTS; k++)
-			s.vms[i].hist_total.h[k].slot[12] = 1;
-	for (int fmt = 0; fmt < 2; fmt++) {
-		char *text = render(&s, fmt, true), *save = NULL, *line;
-		char **seen = calloc(200000, sizeof(*seen));
-		size_t n = 0, families = 0;
-
-		assert_non_null(seen);
-		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char *key;
-
-			if (!strncmp(line, "# TYPE ", 7)) {
-				key = line;	/* "# TYPE name type": the name must be new */
-				families++;
-			} else if (line[0] == '#') {
-				continue;	/* HELP, UNIT, EOF */
-			} else {
-				char *end = strchr(line, '}');
-
-				end = end ? end + 1 : strchr(line, ' ');
-				assert_non_null(end);
-				*end = 0;
-				key = line;
-			}
-			for (size_t i = 0; i < n; i++)
-				if (!strcmp(seen[i], key) || (!strncmp(key, "# TYPE ", 7) && !strncmp(seen[i], "# TYPE ", 7) &&
-							      !strncmp(seen[i] + 7, key + 7, strcspn(key + 7, " ") + 1)))
-					fail_msg("%s: '%s' appears twice", fmt ? "OpenMetrics" : "text", key);
-			assert_true(n < 200000);
-			seen[n++] = key;
-		}
-		if (families < 40)
-			fail_msg("only %zu families rendered", families);
-		free(seen);
-		free(text);
-	}
-	snapshot_free(&s);
-}
+/* (Every family once and every series once, with every fact present: tests/unit/test_facts.c.) */
 
 static void test_counter_names(void **state)
 {
@@ -576,7 +525,6 @@ int main(void)
 		cmocka_unit_test(test_qmp_values),
 		cmocka_unit_test(test_no_sample_yet),
 		cmocka_unit_test(test_negotiate),
-		cmocka_unit_test(test_unique_families_and_series),
 		cmocka_unit_test(test_listen_parse),
 	};
 

@@ -22,17 +22,10 @@
 # A `vmmemtop record` runs beside the snapshot: the balloon records it streams must add up to
 # the snapshot's balloon_*_bytes exactly (or differ by exactly the bytes of records it lost).
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
+. "$(dirname "$0")/lib/rig.sh"
 . "$(dirname "$0")/lib/balloon.sh"
-need_vm_rig
-make_tmp
-at_exit vm_stop_all
 
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" \
-	"virtio_pci virtio_balloon" || fail "cannot build the initramfs"
+balloon_initramfs
 MEMARGS=() NAME=balloontest
 if [ -n "${BALLOON_MEMFD:-}" ]; then
 	MEMARGS=(-object memory-backend-memfd,id=m,size=512M -machine memory-backend=m) NAME=balloonmemfd

@@ -4,16 +4,9 @@
 # that name, pid, vCPU count and memory; killed, it leaves; an ordinary process that discards
 # memory with madvise is never counted. Oracle: what we started (pid, command line).
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-need_vm_rig
-make_tmp
-at_exit vm_stop_all
+. "$(dirname "$0")/lib/rig.sh"
 
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" \
-	"virtio_pci virtio_balloon" || fail "cannot build the initramfs"
+balloon_initramfs
 vm_start a "$INITRD" 256 -smp 2 -name guest=alpha,debug-threads=on
 QPID=${VM_PID[a]}
 "$TOOLS/discard_loop" 50 64 "$TMP/discarded" & D=$!

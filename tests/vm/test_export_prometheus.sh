@@ -19,27 +19,9 @@
 # QEMU 7.2 serves one QMP client at a time, so the test talks to QEMU on a second -qmp
 # socket of its own and leaves the first (which vmmemtop picks) to vmmemtop.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-. "$(dirname "$0")/lib/balloon.sh"
-. "$TOPDIR/tests/host/prometheus.sh"
-need_vm_rig
-for bin in prometheus promtool curl jq socat; do
-	command -v $bin >/dev/null || skip "$bin not installed (tests/deps.sh installs it)"
-done
-make_tmp
-at_exit vm_stop_all
-at_exit prom_stop
-fail() {
-	echo "FAIL: $*"
-	for f in "$TMP"/*.log "${VM_LOG[g]:-/dev/null}"; do [ -s "$f" ] && { echo "--- $f"; tail -8 "$f"; }; done
-	exit 1
-}
-
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" \
-	"virtio_pci virtio_balloon" || fail "cannot build the initramfs"
+. "$(dirname "$0")/lib/exporter_rig.sh"
+exporter_rig_init prometheus promtool curl jq socat
+balloon_initramfs
 TQMP=$VM_DIR/test.qmp
 vm_start g "$INITRD" 512 -device virtio-balloon-pci,id=bal0 \
 	-name guest=exporttest -qmp "unix:$TQMP,server=on,wait=off"
@@ -51,13 +33,8 @@ QPID=${VM_PID[g]}
 tqmp() { printf '{"execute":"qmp_capabilities"}\n%s\n' "$1" | socat -t 1 - "UNIX-CONNECT:$TQMP" |
 	 grep -E '"(return|error)"' | tail -n 1; }
 
-EPORT=$(free_port)
-"$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
-EXP=$!
-at_exit "stop_pid $EXP"
+exporter_start
 LABELS="vm=\"exporttest\""
-metrics() { curl -sf "http://127.0.0.1:$EPORT/metrics"; }
-series() { metrics | grep -F "$1{$LABELS} " | awk '{ print $NF }'; }
 has() { [ -n "$(series "$1")" ]; }
 if ! wait_for 60 has vmmem_balloon_inflate_bytes_total; then
 	kill -0 $EXP 2>/dev/null || fail "the exporter exited"
@@ -92,20 +69,8 @@ wait_stable balloon_inflate $((i0 + 65536)) || echo "note: inflate stopped at $(
 actual=$(tqmp '{"execute":"query-balloon"}' | jq -r '.return.actual')
 [ "$actual" = 268435456 ] || fail "the guest did not reach the balloon target: QMP actual $actual"
 
-# the exporter settled: the same value in two samples 2 s apart, after the guest's last page
-settled_value() {
-	local a b
-	a=$(series vmmem_balloon_inflate_bytes_total); sleep 2; b=$(series vmmem_balloon_inflate_bytes_total)
-	[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$b0" ] && { B1=$a; return 0; }
-	return 1
-}
-wait_for 30 settled_value || fail "vmmem_balloon_inflate_bytes_total did not settle (now $(series vmmem_balloon_inflate_bytes_total))"
-i1=$(vmstat | field balloon_inflate)
-oracle=$(( (i1 - i0) * 4096 )) got=$(( B1 - b0 ))
-echo "inflate: exporter vmmem_balloon_inflate_bytes_total $b0 -> $B1 (+$got), guest vmstat balloon_inflate $i0 -> $i1 (x 4096 = +$oracle)"
-[ "$oracle" -ge $((65536 * 4096)) ] || fail "the guest inflated only $((i1 - i0)) pages"
-awk -v a="$got" -v b="$oracle" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * b) }' ||
-	fail "exporter +$got bytes, guest +$oracle bytes: more than 2 % apart"
+# the exporter settled after the guest's last page, and agrees with the guest
+inflate_settled 65536
 
 # Prometheus stored the same number the exporter serves
 prom_value() { promql "vmmem_balloon_inflate_bytes_total{vm=\"exporttest\"}" | jq -r '.[0].value[1] // empty'; }

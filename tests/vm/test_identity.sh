@@ -10,27 +10,9 @@
 #  - the inflate before the restart equals the guest's /proc/vmstat balloon_inflate x 4096.
 # Oracles: the pids QEMU ran under ($!), the UUID given on its command line, the guest's vmstat.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-. "$(dirname "$0")/lib/balloon.sh"
-. "$TOPDIR/tests/host/prometheus.sh"
-need_vm_rig
-for bin in prometheus curl jq socat; do
-	command -v $bin >/dev/null || skip "$bin not installed (tests/deps.sh installs it)"
-done
-make_tmp
-at_exit vm_stop_all
-at_exit prom_stop
-fail() {
-	echo "FAIL: $*"
-	for f in "$TMP"/*.log "${VM_LOG[g]:-/dev/null}"; do [ -s "$f" ] && { echo "--- $f"; tail -8 "$f"; }; done
-	exit 1
-}
-
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" "virtio_pci virtio_balloon" ||
-	fail "cannot build the initramfs"
+. "$(dirname "$0")/lib/exporter_rig.sh"
+exporter_rig_init prometheus curl jq socat
+balloon_initramfs
 UUID=$(cat /proc/sys/kernel/random/uuid)
 UUID_ARG=$(tr a-f A-F <<< "$UUID")	# QEMU takes either case; the label is lower case
 boot() {
@@ -39,16 +21,11 @@ boot() {
 	vm_wait g VMSTAT 30 || fail "guest prints no VMSTAT line"
 }
 
-EPORT=$(free_port)
-"$VMMEMTOP" export --syscall-tracepoints --listen 127.0.0.1:$EPORT --interval 1 > "$TMP/exporter.log" 2>&1 &
-EXP=$!
-at_exit "stop_pid $EXP"
+exporter_start
 prom_start "$TMP/prom" $EPORT "$TMP/prometheus.log" || fail "prometheus did not become ready"
 wait_for 30 prom_target_up || fail "prometheus target not up: ${PROM_TARGET:-?}"
 
 LABELS="vm=\"idtest\",uuid=\"$UUID\""
-metrics() { curl -sf "http://127.0.0.1:$EPORT/metrics"; }
-series() { metrics | grep -F "$1{$LABELS} " | awk '{ print $NF }'; }
 info_has_pid() { metrics | grep -qF "vmmem_vm_info{$LABELS,pid=\"$1\",vmm=\"qemu-system-x86\"} 1"; }
 
 boot
@@ -67,15 +44,7 @@ i0=$(vmstat | field balloon_inflate) b0=$(series vmmem_balloon_inflate_bytes_tot
 r=$(qmp g '{"execute":"balloon","arguments":{"value":469762048}}')
 echo "$r" | grep -q '"return"' || fail "QMP balloon: $r"
 wait_stable balloon_inflate $((i0 + 16384)) || echo "note: inflate stopped at $(vmstat)"
-settled() { local a b; a=$(series vmmem_balloon_inflate_bytes_total); sleep 2; b=$(series vmmem_balloon_inflate_bytes_total)
-	[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$b0" ] && B1=$a; }
-wait_for 30 settled || fail "vmmem_balloon_inflate_bytes_total did not settle: $(series vmmem_balloon_inflate_bytes_total)"
-i1=$(vmstat | field balloon_inflate)
-oracle=$(( (i1 - i0) * 4096 )) got=$(( B1 - b0 ))
-echo "inflate before the restart: guest vmstat ($i1 - $i0) x 4096 = $oracle, vmmem +$got (total $B1)"
-[ "$oracle" -ge $((16384 * 4096)) ] || fail "the guest inflated only $((i1 - i0)) pages"
-awk -v a="$got" -v b="$oracle" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * b) }' ||
-	fail "vmmem +$got bytes, guest +$oracle bytes: more than 2 % apart"
+inflate_settled 16384
 promval() { promql "vmmem_balloon_inflate_bytes_total{$LABELS}" | jq -r '.[0].value[1] // empty'; }
 wait_for 15 eval '[ "$(promval)" = "$B1" ]' || fail "prometheus has $(promval), exporter $B1"
 

@@ -7,12 +7,7 @@
 # (kmod/uapi/vmmem.h); and the guest's kernel log, which must stay silent (no WARN, BUG,
 # oops, usercopy complaint, nor any line from vmmem). ~20 s.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-need_vm_rig
-make_tmp
-at_exit vm_stop_all
+. "$(dirname "$0")/lib/rig.sh"
 start=$(date +%s)
 
 guest_kmod

@@ -9,13 +9,8 @@
 # memory.stat pgmajfault (counted in do_swap_page, not where vmmem hooks), the runner's
 # /proc/PID/stat majflt. See tests/vm/guest/ksmevict-init.sh.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-need_vm_rig
+. "$(dirname "$0")/lib/rig.sh"
 command -v jq >/dev/null || skip "jq not installed"
-make_tmp
-at_exit vm_stop_all
 start=$(date +%s)
 
 ok=1

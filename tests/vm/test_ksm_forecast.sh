@@ -10,14 +10,9 @@
 # Within +-10 %. (On this host, other helpers' VMMs are mergeable too and make pages_sharing
 # move by megabytes while they boot and stop: the host is no place for this oracle.)
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
+. "$(dirname "$0")/lib/rig.sh"
 . "$(dirname "$0")/../host/lib_ksm.sh"
-need_vm_rig
 command -v jq >/dev/null || skip "jq not installed"
-make_tmp
-at_exit vm_stop_all
 
 INITRD=$TOPDIR/build/vm/ksm-forecast.cpio.gz
 build_initramfs "$INITRD" "$(dirname "$0")/guest/ksm-forecast-init.sh" "" "$VMMEMTOP:/bin/vmmemtop" \

@@ -11,15 +11,11 @@
 # Starts virtlogd and libvirtd itself when none runs (this machine has no systemd), and stops
 # only what it started.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
+. "$(dirname "$0")/lib/rig.sh"
 . "$TOPDIR/tests/host/prometheus.sh"
-need_vm_rig
 for bin in libvirtd virtlogd virsh curl jq; do
 	command -v $bin >/dev/null || skip "$bin not installed (tests/deps.sh installs libvirt-daemon-system)"
 done
-make_tmp
 fail() {
 	echo "FAIL: $*"
 	for f in "$TMP"/*.log "${CONSOLE:-/dev/null}"; do [ -s "$f" ] && { echo "--- $f"; tail -8 "$f"; }; done
@@ -41,9 +37,7 @@ fi
 # QEMU runs as libvirt's user: a world-readable directory for the kernel's initramfs and console
 D=$(mktemp -d /tmp/vmmem-libvirt.XXXXXX); chmod 755 "$D"
 at_exit "rm -rf '$D'"
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" "virtio_pci virtio_balloon" ||
-	fail "cannot build the initramfs"
+balloon_initramfs
 cp "$INITRD" "$D/initrd.gz"; chmod 644 "$D/initrd.gz"
 NAME=vmmem-lv-$$
 UUID=$(cat /proc/sys/kernel/random/uuid)

@@ -16,13 +16,8 @@
 # the module; the THP case needs MADV_COLLAPSE (6.1+). Each guest's kernel log is checked
 # against tests/vm/guest/denylist: any hit fails. NESTED_KERNELS="6.1" limits the kernels.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-need_vm_rig
+. "$(dirname "$0")/lib/rig.sh"
 command -v jq >/dev/null || skip "jq not installed"
-make_tmp
-at_exit vm_stop_all
 all_ok=1
 summary=()
 

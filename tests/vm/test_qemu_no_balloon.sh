@@ -8,13 +8,8 @@
 # Oracles: tracefs sched:sched_process_exit of the qemu tgid (the workers did exit), and
 # tracefs sys_enter_madvise/sys_enter_fallocate of the tgid (the discard bytes QEMU issued).
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-need_vm_rig
+. "$(dirname "$0")/lib/rig.sh"
 need_tracefs
-make_tmp
-at_exit vm_stop_all
 
 INITRD=$TOPDIR/build/vm/disk.cpio.gz
 build_initramfs "$INITRD" "$(dirname "$0")/guest/disk-init.sh" "virtio_pci virtio_blk" ||

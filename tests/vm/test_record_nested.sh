@@ -13,13 +13,8 @@
 # Last, vmmem.ko with 64-record rings and the recorder stopped while the runners run: records
 # must be lost, and recorded + lost must still equal the counters and tracefs, per VM.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-need_vm_rig
+. "$(dirname "$0")/lib/rig.sh"
 command -v jq >/dev/null || skip "jq not installed"
-make_tmp
-at_exit vm_stop_all
 ok=1
 # run_kernel V: boot V's guest once and check its recordings (ok=0 on a difference)
 run_kernel() {

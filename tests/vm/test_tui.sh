@@ -6,19 +6,12 @@
 # does not crash; the KSMPAGES column equals /proc/PID/ksm_stat ksm_merging_pages (the
 # oracle) once ksmd is stopped; q exits 0.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
-need_vm_rig
+. "$(dirname "$0")/lib/rig.sh"
 command -v tmux >/dev/null || skip "tmux not installed"
-make_tmp
-at_exit vm_stop_all
 K=/sys/kernel/mm/ksm
 for f in run pages_to_scan sleep_millisecs; do at_exit "echo $(cat $K/$f) > $K/$f"; done
 
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" "virtio_pci virtio_balloon" ||
-	fail "cannot build the initramfs"
+balloon_initramfs
 vm_start red "$INITRD" 256 -name guest=red -device virtio-balloon-pci
 vm_start blue "$INITRD" 256 -name guest=blue -device virtio-balloon-pci
 vm_wait red READY 90 && vm_wait blue READY 90 || fail "guests did not boot"

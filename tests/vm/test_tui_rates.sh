@@ -9,18 +9,11 @@
 #  - the advice pane at 60 columns wraps evidence instead of cutting it: no line is wider
 #    than the screen, and an evidence longer than one line continues on indented lines.
 set -u
-. "$(dirname "$0")/../host/lib.sh"
-. "$(dirname "$0")/lib/initramfs.sh"
-. "$(dirname "$0")/lib/qemu.sh"
+. "$(dirname "$0")/lib/rig.sh"
 . "$(dirname "$0")/lib/balloon.sh"
-need_vm_rig
 command -v tmux >/dev/null || skip "tmux not installed"
-make_tmp
-at_exit vm_stop_all
 
-INITRD=$TOPDIR/build/vm/balloon.cpio.gz
-build_initramfs "$INITRD" "$(dirname "$0")/guest/balloon-init.sh" "virtio_pci virtio_balloon" ||
-	fail "cannot build the initramfs"
+balloon_initramfs
 vm_start g "$INITRD" 512 -name guest=rates -device virtio-balloon-pci
 vm_wait g READY 120 && vm_wait g VMSTAT 30 || fail "guest did not boot"
 P=${VM_PID[g]}

@@ -17,7 +17,7 @@ int cli_set_backend(struct core_options *o, const char *arg)
 {
 	/* the sources vmmemtop links (backends.c), e.g. bpf, kmod, replay:FILE */
 	if (!source_factory_find(arg) && strcmp(arg, "auto")) {
-		cli_error("bad --backend '%s': use bpf, kmod, auto or replay:FILE", arg);
+		cli_error("bad --backend '%s': use bpf, kmod, auto, replay:FILE or synthetic:N", arg);
 		return EXIT_USAGE;
 	}
 	o->backend = arg;

@@ -19,17 +19,6 @@ int cli_set_backend(struct core_options *o, const char *arg);	/* --backend bpf|k
 int cli_add_track(struct core_options *o, const char *arg);	/* --track PID (repeatable) */
 int cli_add_qmp(struct core_options *o, const char *arg);	/* --qmp PATH (repeatable) */
 
-/* --syscall-tracepoints: a long option without a short one, the same in every counting
- * command, with the same --help text (which must state its host-wide cost) */
-#define CLI_OPT_SYSCALL_TP	0x200	/* above any command's own long-only options */
-#define CLI_LONGOPT_SYSCALL_TP	{ "syscall-tracepoints", no_argument, NULL, CLI_OPT_SYSCALL_TP }
-#define CLI_HELP_SYSCALL_TP \
-"      --syscall-tracepoints  where the kernel has neither fexit nor kprobes, count balloon bytes\n" \
-"                     at the madvise/fallocate syscall tracepoints. COSTLY: while on, every\n" \
-"                     syscall of every process on the host goes through the tracing slow path\n" \
-"                     (measured: getppid() 166 -> 233 ns). Off by default: balloon counters\n" \
-"                     are then unavailable on such kernels.\n"
-
 /* The one FILE operand a command takes after its options (argv[optind]): 0, or EXIT_USAGE
  * after one error line when it is missing or followed by more. */
 int cli_one_file(int argc, char **argv, int optind, const char *cmd);

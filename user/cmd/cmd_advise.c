@@ -1,53 +1,20 @@
 // SPDX-License-Identifier: MIT
 /* `vmmemtop advise`: recommendations from a live sample or a snapshot file. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include "advise.h"
 #include "cli.h"
+#include "collector.h"
 #include "commands.h"
 #include "core.h"
 #include "snapshot_load.h"
 #include "vmm_info.h"
 
 #define MAX_SNAPSHOT_FILE	(64 << 20)
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vmmemtop advise [--json] [--check] [--interval S] [--from FILE] [--backend B] [--track PID]...\n"
-"                       [--syscall-tracepoints]\n"
-"\n"
-"Recommend KSM, THP, balloon and swap changes, each with its evidence, the exact command\n"
-"and the risk. Samples the host live for S seconds (default 5), or reads a snapshot JSON\n"
-"written by `vmmemtop snapshot --json` (--from FILE, '-' for stdin). One sample is one\n"
-"evaluation; the continuous views (vmmemtop, export) add hysteresis.\n"
-"\n"
-"  -j, --json          {\"schema\":\"vmmemtop.advice/1\",\"advice\":[{id,target,severity,evidence,\n"
-"                      action,command,risk}...]} instead of text\n"
-"  -c, --check         a monitoring check: exit 0 when no advice is warn or crit, 1 for\n"
-"                      warn, 2 for crit (3 when it cannot tell), like a Nagios plugin;\n"
-"                      prints one summary line first (not with --json)\n"
-"  -i, --interval S    live sample length in seconds (0.1..86400)\n"
-"  -f, --from FILE     evaluate a saved snapshot instead of sampling (no --interval/--backend/--track)\n"
-"  -B, --backend B     bpf, kmod or auto (default: bpf, else /dev/vmmem)\n"
-"  -t, --track PID     also count PID as a VMM\n"
-"  -v, --verbose       print the kernel feature probes\n"
-CLI_HELP_SYSCALL_TP
-"\n"
-"exit status: 0 advice printed (\"healthy\" when nothing to change), 1 runtime failure\n"
-"(unreadable or malformed snapshot, backend failed), 2 usage error.\n"
-"With --check: 0 none, 1 warn, 2 crit, 3 unknown (runtime or usage error)\n"
-"\n"
-"examples:\n"
-"  vmmemtop advise --interval 10\n"
-"  vmmemtop snapshot --json --interval 30 > now.json && vmmemtop advise --from now.json --json\n"
-"  vmmemtop advise --json | jq -r '.advice[] | select(.severity != \"info\") | .command'\n"
-"  vmmemtop advise --check --interval 10 || echo \"vmmem advice: exit $?\"\n");
-}
 
 static int load_file(const char *path, struct snapshot *s)
 {
@@ -143,105 +110,54 @@ static int check_status(const struct advice *a, int n, bool print)
 	return worst;
 }
 
-static int advise_main(int argc, char **argv, int *check_exit)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "backend", required_argument, NULL, 'B' },
-		{ "track", required_argument, NULL, 't' },
-		{ "check", no_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		CLI_LONGOPT_SYSCALL_TP,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct core_options copt = { .backend = "auto" };
-	static struct advice adv[ADVISE_MAX];
-	const char *from = NULL;
-	bool live_opts = false;
-	double interval = 5;
-	struct snapshot s;
-	bool json = false, check = false;
-	int ch, n, ret;
+struct advise_own {
+	bool check;
+	const char *from;
+	int check_exit;			/* --check: the worst severity, once advice was printed */
+};
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "ji:f:B:t:cvh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		case 'i':
-			if (cli_parse_double(optarg, 0.1, 86400, &interval)) {
-				cli_error("bad --interval '%s': need seconds between 0.1 and 86400", optarg);
-				return EXIT_USAGE;
-			}
-			live_opts = true;
-			break;
-		case 'f':
-			from = optarg;
-			break;
-		case 'B':
-			if (cli_set_backend(&copt, optarg))
-				return EXIT_USAGE;
-			live_opts = true;
-			break;
-		case 'c':
-			check = true;
-			break;
-		case 't':
-			if (cli_add_track(&copt, optarg))
-				return EXIT_USAGE;
-			live_opts = true;
-			break;
-		case 'v':
-			copt.verbose = true;
-			break;
-		case CLI_OPT_SYSCALL_TP:
-			copt.syscall_tracepoints = true;
-			live_opts = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (from && live_opts) {
+static void advise_init(struct cli_args *a, void *own)
+{
+	(void)own;
+	a->interval_s = 5;
+}
+
+static int advise_run(struct cli_args *a, void *own)
+{
+	struct advise_own *o = own;
+	static struct advice adv[ADVISE_MAX];
+	struct snapshot s;
+	int n, ret;
+
+	if (o->from && a->live) {
 		cli_error("--from reads a saved snapshot: --interval, --backend and --track only apply to live sampling");
 		return EXIT_USAGE;
 	}
-	if (from) {
-		ret = load_file(from, &s);
+	if (o->from) {
+		ret = load_file(o->from, &s);
 		if (ret)
 			return ret;
 	} else {
-		struct core *c;
+		struct collector_options copt = { .core = a->core, .interval_s = a->interval_s };
+		struct collector *c;
 		char err[512];
 
 		cli_install_signals();
-		if (core_open(&c, &copt, err, sizeof(err))) {
+		if (collector_open(&c, &copt, err, sizeof(err))) {
 			cli_error("%s", err);
 			return EXIT_RUNTIME;
 		}
-		ret = core_next(c, interval, &cli_stop, &s, err, sizeof(err));
-		core_close(c);
+		ret = collector_next(c, 0, &cli_stop, &s, err, sizeof(err));
+		collector_stop(c);
 		if (ret) {
 			cli_error("%s", err);
 			return EXIT_RUNTIME;
 		}
 	}
 	n = advise_evaluate(&s, NULL, adv, ADVISE_MAX);
-	if (check)
-		*check_exit = check_status(adv, n, !json);
-	if (json)
+	if (o->check)
+		o->check_exit = check_status(adv, n, !a->json);
+	if (a->json)
 		print_json(adv, n);
 	else
 		print_text(adv, n);
@@ -249,16 +165,55 @@ static int advise_main(int argc, char **argv, int *check_exit)
 	return EXIT_OK;
 }
 
-int cmd_advise(int argc, char **argv)
+static const struct cli_opt opt_check = { "check", 'c', NULL, CLI_FLAG, true, offsetof(struct advise_own, check),
+	.help = "a monitoring check: exit 0 when no advice is warn or crit, 1 for warn, 2 for\n"
+		"crit (3 when it cannot tell), like a Nagios plugin; prints one summary line first\n"
+		"(not with --json)\n" };
+static const struct cli_opt opt_from = { "from", 'f', "FILE", CLI_STRING, true, offsetof(struct advise_own, from),
+	.help = "evaluate a saved snapshot instead of sampling ('-': stdin; not with --interval,\n"
+		"--backend, --track or --syscall-tracepoints)\n" };
+
+static const struct cli_opt *const advise_opts[] = {
+	&cli_opt_json, &opt_check, &cli_opt_interval, &opt_from, CLI_LIVE_OPTS, NULL,
+};
+
+const struct cli_command cmd_advise = {
+	.name = "advise",
+	.summary = "recommend KSM, THP, balloon and swap changes with evidence and commands",
+	.synopsis = "[--json] [--check] [--interval S] [--from FILE] [--backend B] [--track PID]...\n"
+		    "                       [--syscall-tracepoints]",
+	.about = "Recommend KSM, THP, balloon and swap changes, each with its evidence, the exact command\n"
+		 "and the risk. Samples the host live for S seconds (default 5), or reads a snapshot JSON\n"
+		 "written by `vmmemtop snapshot --json` (--from FILE, '-' for stdin). One sample is one\n"
+		 "evaluation; the continuous views (vmmemtop, export) add hysteresis.\n"
+		 "JSON: {\"schema\":\"vmmemtop.advice/1\",\"advice\":[{id,target,severity,evidence,action,\n"
+		 "command,risk}...]}\n",
+	.opts = advise_opts,
+	.after = "exit status: 0 advice printed (\"healthy\" when nothing to change), 1 runtime failure\n"
+		 "(unreadable or malformed snapshot, backend failed), 2 usage error.\n"
+		 "With --check: 0 none, 1 warn, 2 crit, 3 unknown (runtime or usage error)\n"
+		 "\n"
+		 "examples:\n"
+		 "  vmmemtop advise --interval 10\n"
+		 "  vmmemtop snapshot --json --interval 30 > now.json && vmmemtop advise --from now.json --json\n"
+		 "  vmmemtop advise --json | jq -r '.advice[] | select(.severity != \"info\") | .command'\n"
+		 "  vmmemtop advise --check --interval 10 || echo \"vmmem advice: exit $?\"\n",
+	.own_size = sizeof(struct advise_own),
+	.init = advise_init,
+	.run = advise_run,
+};
+
+int cmd_advise_main(int argc, char **argv)
 {
+	struct advise_own own = { 0 };
 	bool check = false;
-	int check_exit = 0, ret;
+	int ret;
 
 	/* known before parsing, so even a usage error exits with the check's "unknown" */
 	for (int i = 1; i < argc; i++)
 		check |= !strcmp(argv[i], "--check") || !strcmp(argv[i], "-c");
-	ret = advise_main(argc, argv, &check_exit);
+	ret = cli_dispatch_own(&cmd_advise, argc, argv, &own);
 	if (!check)
 		return ret;
-	return ret == EXIT_OK ? check_exit : EXIT_CHECK_UNKNOWN;
+	return ret == EXIT_OK ? own.check_exit : EXIT_CHECK_UNKNOWN;
 }

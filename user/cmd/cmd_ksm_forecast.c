@@ -3,7 +3,7 @@
  * every resident mergeable page of each VMM, before KSM is turned on. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,43 +22,6 @@
 #define PAGE			4096u
 #define RATE_DEFAULT_MIB	100	/* measured: ~5 % of one CPU here (README, make bench) */
 #define MAX_PIDS		KF_MAX_VMS
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vmmemtop ksm-forecast [--pid PID]... [--rate MIB_PER_S] [--all-anon] [--json]\n"
-"                             [--save FILE | --no-save]\n"
-"\n"
-"Forecast what KSM would save once converged, before turning it on: reads each VMM's\n"
-"resident guest RAM (pages /proc/PID/pagemap says are present; swapped and unmapped memory\n"
-"is never touched or faulted in), hashes every page and counts zero pages, duplicates within\n"
-"one VM and duplicates across VMs. saved_bytes is what pages_sharing x 4096 reaches with\n"
-"use_zero_pages=0; saved_bytes_use_zero_pages the figure with use_zero_pages=1.\n"
-"Only MADV_MERGEABLE areas (smaps VmFlags \"mg\") count, as KSM merges only those; QEMU\n"
-"marks guest RAM mergeable by default (-machine mem-merge=on). --all-anon counts every\n"
-"private anonymous area, as prctl(PR_SET_MEMORY_MERGE) would make them.\n"
-"\n"
-"Needs root: reading another process's memory needs ptrace access (process_vm_readv), and\n"
-"telling the kernel's zero page from a zero-filled page needs page frame numbers from\n"
-"/proc/PID/pagemap and /proc/kpageflags, which only CAP_SYS_ADMIN sees.\n"
-"Privacy: page contents and their hashes stay in this process's memory (hashes are seeded\n"
-"at random per run) and are never written anywhere; only the totals are printed or saved.\n"
-"Memory: 8 bytes per scanned non-zero page (12 at most; a 64 GiB guest: 128-192 MiB), freed at exit.\n"
-"\n"
-"  --pid PID       a VMM to scan (repeatable; default: every VMM found)\n"
-"  --rate MIB      read at most MIB MiB/s (default %d: a few %% of one CPU; 0 = unlimited)\n"
-"  --all-anon      count every private anonymous area, not only mergeable ones\n"
-"  --json          JSON, schema " KF_SCHEMA "\n"
-"  --save FILE     also write the JSON (totals only) for the advisor (default\n"
-"                  " KF_DEFAULT_PATH "); --no-save writes nothing\n"
-"\n"
-"exit status: 0 forecast printed, 1 runtime failure (a VMM could not be read), 2 usage error\n"
-"\n"
-"examples:\n"
-"  sudo vmmemtop ksm-forecast\n"
-"  sudo vmmemtop ksm-forecast --pid 4242 --pid 4243 --rate 400 --json | jq .host.saved_bytes\n",
-		RATE_DEFAULT_MIB);
-}
 
 static unsigned int read_max_page_sharing(void)
 {
@@ -164,67 +127,6 @@ static void print_text(const struct run *r)
 	       r->host.saved_uzp * PAGE / G, r->seconds, r->cpu_seconds, r->table_bytes / 1048576.0);
 }
 
-static int parse_args(int argc, char **argv, struct run *r, bool *json, const char **save)
-{
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "all-anon", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "save", required_argument, NULL, 's' },
-		{ "no-save", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			if (r->n >= MAX_PIDS) {
-				cli_error("too many --pid options (at most %d)", MAX_PIDS);
-				return EXIT_USAGE;
-			}
-			if (cli_parse_pid(optarg, &r->pids[r->n])) {
-				cli_error("bad --pid '%s': need a process id", optarg);
-				return EXIT_USAGE;
-			}
-			r->n++;
-			break;
-		case 'r':
-			if (cli_parse_double(optarg, 0, 1e6, &r->rate_mib)) {
-				cli_error("bad --rate '%s': need MiB/s between 0 (unlimited) and 1000000", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'a':
-			r->all_anon = true;
-			break;
-		case 'j':
-			*json = true;
-			break;
-		case 's':
-			*save = optarg;
-			break;
-		case 'S':
-			*save = NULL;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK + 100;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return -1;
-}
-
 static double process_cpu(void)
 {
 	struct timespec t;
@@ -233,24 +135,40 @@ static double process_cpu(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-int cmd_ksm_forecast(int argc, char **argv)
+struct forecast_own {
+	double rate_mib;
+	bool all_anon;
+	const char *save;		/* NULL: --no-save */
+};
+
+static void forecast_init(struct cli_args *a, void *own)
 {
+	struct forecast_own *f = own;
+
+	(void)a;
+	f->rate_mib = RATE_DEFAULT_MIB;
+	f->save = KF_DEFAULT_PATH;
+}
+
+static int forecast_run(struct cli_args *a, void *own)
+{
+	const struct forecast_own *f = own;
 	static struct run r;
 	static uint64_t zero[MAX_PIDS], thp_zero[MAX_PIDS], pages[MAX_PIDS];
-	const char *save = KF_DEFAULT_PATH;
+	const char *save = f->save;
 	struct ksm_keys keys = { 0 };
 	struct ksm_rate rate;
-	bool json = false;
+	bool json = a->json;
 	double t0, c0;
 	uint64_t seed;
 	char err[512];
 	int ret;
 
 	memset(&r, 0, sizeof(r));
-	r.rate_mib = RATE_DEFAULT_MIB;
-	ret = parse_args(argc, argv, &r, &json, &save);
-	if (ret >= 0)
-		return ret == EXIT_OK + 100 ? EXIT_OK : ret;
+	r.rate_mib = f->rate_mib;
+	r.all_anon = f->all_anon;
+	r.n = a->nr_pids < MAX_PIDS ? a->nr_pids : MAX_PIDS;
+	memcpy(r.pids, a->pids, sizeof(*r.pids) * r.n);
 	if (geteuid() != 0) {
 		cli_error("ksm-forecast needs root: it reads other processes' memory (ptrace access) "
 			  "and page frame numbers (see --help)");
@@ -312,3 +230,61 @@ int cmd_ksm_forecast(int argc, char **argv)
 	}
 	return ret ? EXIT_RUNTIME : EXIT_OK;
 }
+
+static int no_save(struct cli_args *a, void *own, const char *arg)
+{
+	(void)a;
+	(void)arg;
+	((struct forecast_own *)own)->save = NULL;
+	return 0;
+}
+
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+
+static const struct cli_opt opt_rate = { "rate", 0, "MIB", CLI_DOUBLE, true, offsetof(struct forecast_own, rate_mib),
+	0, 1e6, .help = "read at most MIB MiB/s (default " XSTR(RATE_DEFAULT_MIB) ": a few % of one CPU;\n"
+			"0 = unlimited)\n" };
+static const struct cli_opt opt_all_anon = { "all-anon", 0, NULL, CLI_FLAG, true,
+	offsetof(struct forecast_own, all_anon),
+	.help = "count every private anonymous area, not only mergeable ones\n" };
+static const struct cli_opt opt_save = { "save", 0, "FILE", CLI_STRING, true, offsetof(struct forecast_own, save),
+	.help = "also write the JSON (totals only) for the advisor (default\n" KF_DEFAULT_PATH ")\n" };
+static const struct cli_opt opt_no_save = { "no-save", 0, NULL, CLI_CALL, .call = no_save,
+	.help = "write no file\n" };
+
+static const struct cli_opt *const forecast_opts[] = {
+	&cli_opt_pid, &opt_rate, &opt_all_anon, &cli_opt_json, &opt_save, &opt_no_save, NULL,
+};
+
+const struct cli_command cmd_ksm_forecast = {
+	.name = "ksm-forecast",
+	.summary = "what KSM would save, from hashing each VM's resident pages (root)",
+	.synopsis = "[--pid PID]... [--rate MIB_PER_S] [--all-anon] [--json]\n"
+		    "                             [--save FILE | --no-save]",
+	.about = "Forecast what KSM would save once converged, before turning it on: reads each VMM's\n"
+		 "resident guest RAM (pages /proc/PID/pagemap says are present; swapped and unmapped memory\n"
+		 "is never touched or faulted in), hashes every page and counts zero pages, duplicates within\n"
+		 "one VM and duplicates across VMs. saved_bytes is what pages_sharing x 4096 reaches with\n"
+		 "use_zero_pages=0; saved_bytes_use_zero_pages the figure with use_zero_pages=1.\n"
+		 "Only MADV_MERGEABLE areas (smaps VmFlags \"mg\") count, as KSM merges only those; QEMU\n"
+		 "marks guest RAM mergeable by default (-machine mem-merge=on). --all-anon counts every\n"
+		 "private anonymous area, as prctl(PR_SET_MEMORY_MERGE) would make them.\n"
+		 "\n"
+		 "Needs root: reading another process's memory needs ptrace access (process_vm_readv), and\n"
+		 "telling the kernel's zero page from a zero-filled page needs page frame numbers from\n"
+		 "/proc/PID/pagemap and /proc/kpageflags, which only CAP_SYS_ADMIN sees.\n"
+		 "Privacy: page contents and their hashes stay in this process's memory (hashes are seeded\n"
+		 "at random per run) and are never written anywhere; only the totals are printed or saved.\n"
+		 "Memory: 8 bytes per scanned non-zero page (12 at most; a 64 GiB guest: 128-192 MiB), freed\n"
+		 "at exit. --pid: the VMMs to scan (default: every VMM found). JSON: schema " KF_SCHEMA ".\n",
+	.opts = forecast_opts,
+	.after = "exit status: 0 forecast printed, 1 runtime failure (a VMM could not be read), 2 usage error\n"
+		 "\n"
+		 "examples:\n"
+		 "  sudo vmmemtop ksm-forecast\n"
+		 "  sudo vmmemtop ksm-forecast --pid 4242 --pid 4243 --rate 400 --json | jq .host.saved_bytes\n",
+	.own_size = sizeof(struct forecast_own),
+	.init = forecast_init,
+	.run = forecast_run,
+};

@@ -4,7 +4,7 @@
  * --duration finish the last interval, drain the ring once more and write the end marker. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "collector.h"
 #include "commands.h"
 #include "core.h"
 #include "events.h"
@@ -26,45 +27,6 @@ struct recorder {
 	uint64_t thread_seen[THREAD_SLOTS];	/* tgid << 32 | tid, 0 = empty */
 	int nr_threads;
 };
-
-static void usage(FILE *f)
-{
-	char all[256];
-
-	event_mask_format(event_all_mask(), all, sizeof(all));
-	fprintf(f,
-"usage: vmmemtop record -o FILE [--duration S] [--events LIST] [--interval S] [--slow-us US]\n"
-"                       [--track PID]... [--backend bpf|kmod|auto] [--level N]\n"
-"                       [--syscall-tracepoints] [-v]\n"
-"\n"
-"Stream the kernel side's event records of every VM into FILE (zlib-compressed chunks with\n"
-"checksums; a file cut short still reads up to the cut), with a sample of every counter and\n"
-"latency histogram each interval, the VM table, vCPU thread names and the records the ring\n"
-"had to drop. Ctrl-C (or SIGTERM) ends the recording cleanly. Read it back with\n"
-"`vmmemtop report FILE` or `vmmemtop replay FILE`.\n"
-"\n"
-"  -o, --output FILE   where to write ('-': stdout, when it is not a terminal)\n"
-"      --duration S    stop after S seconds (default: until Ctrl-C)\n"
-"  -e, --events LIST   event types, comma-separated (default: default):\n"
-"                      %s\n"
-"                      'default' = the rare ones (ksm_scan,balloon,vm_start,vm_exit,slow_fault,\n"
-"                      slow_exit,slow_ipi), 'all' = every type; tdp_fault, exit, tlb_shootdown and\n"
-"                      ksm_merge make one record per fault, exit, shootdown or merged page\n"
-"  -i, --interval S    counter sample period in seconds (default 1; 0.1 .. 3600)\n"
-"  -S, --slow-us US    slow_fault/slow_exit/slow_ipi threshold in microseconds (default 1000)\n"
-"  -t, --track PID     also count PID as a VMM\n"
-"  -B, --backend B     bpf, kmod or auto (default)\n"
-"  -L, --level N       zlib level 1 (fastest, default) .. 9 (smallest)\n"
-"  -v, --verbose       print the kernel feature probes\n"
-CLI_HELP_SYSCALL_TP
-"\n"
-"exit status: 0 recorded, 1 runtime failure (backend, file), 2 usage error\n"
-"\n"
-"examples:\n"
-"  vmmemtop record -o vm.rec --duration 60\n"
-"  vmmemtop record -o faults.rec --events default,tdp_fault,exit --slow-us 200\n"
-"  vmmemtop report faults.rec\n", all);
-}
 
 static void name_thread(struct recorder *rc, const struct vmmem_event *ev)
 {
@@ -141,7 +103,7 @@ static int open_output(const char *path, int *fd, bool *created)
 	return 0;
 }
 
-static int start_writer(struct recorder *rc, int fd, struct core *c, uint64_t mask, uint64_t slow_ns,
+static int start_writer(struct recorder *rc, int fd, struct collector *c, uint64_t mask, uint64_t slow_ns,
 			double interval_s, int level)
 {
 	char events[256], slow[32], interval[32], mono[32], wall[32], wall_iso[64], ev_mask[32];
@@ -163,7 +125,7 @@ static int start_writer(struct recorder *rc, int fd, struct core *c, uint64_t ma
 		/* the pair (start_monotonic_ns, start_realtime_ns) turns event times into wall time */
 		const struct rec_kv meta[] = {
 			{ "host", u.nodename }, { "kernel", u.release }, { "machine", u.machine },
-			{ "vmmemtop", VMMEM_VERSION }, { "backend", core_backend(c) },
+			{ "vmmemtop", VMMEM_VERSION }, { "backend", collector_backend(c) },
 			{ "events", events }, { "event_mask", ev_mask }, { "slow_event_ns", slow },
 			{ "interval_s", interval }, { "clock", "CLOCK_MONOTONIC" },
 			{ "start_monotonic_ns", mono }, { "start_realtime_ns", wall }, { "start", wall_iso },
@@ -173,97 +135,51 @@ static int start_writer(struct recorder *rc, int fd, struct core *c, uint64_t ma
 	}
 }
 
-int cmd_record(int argc, char **argv)
-{
-	enum { OPT_DURATION = 0x100 };	/* no short form: -d is the views' --delay */
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "events", required_argument, NULL, 'e' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "slow-us", required_argument, NULL, 'S' },
-		{ "track", required_argument, NULL, 't' },
-		{ "backend", required_argument, NULL, 'B' },
-		{ "level", required_argument, NULL, 'L' },
-		{ "verbose", no_argument, NULL, 'v' },
-		CLI_LONGOPT_SYSCALL_TP,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static struct recorder rc;
-	struct core_options copt = { .backend = "auto", .on_event = on_event, .event_ctx = &rc };
-	const char *out = NULL;
-	double duration = 0, interval = 1, slow_us = 1000;
-	uint64_t mask = VMMEM_EV_RARE_MASK, dropped = 0, start, samples = 0;
-	struct rec_writer_stats st;
-	char err[512];
-	struct core *c;
-	long level = 1;
-	int ch, fd, ret, rc_exit = EXIT_OK, nr_vms = 0;
-	bool created;
+struct record_own {
+	const char *out;
+	double duration, slow_us;
+	uint64_t mask;
+	long level;
+};
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "o:e:i:S:t:B:L:vh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			out = optarg;
-			break;
-		case OPT_DURATION:
-			if (cli_parse_double(optarg, 0.1, 31 * 86400, &duration)) {
-				cli_error("bad --duration '%s': need seconds between 0.1 and 2678400", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'e':
-			if (event_mask_parse(optarg, &mask, err, sizeof(err))) {
-				cli_error("bad --events: %s", err);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			if (cli_parse_double(optarg, 0.1, 3600, &interval)) {
-				cli_error("bad --interval '%s': need seconds between 0.1 and 3600", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'S':
-			if (cli_parse_double(optarg, 1, 60e6, &slow_us)) {
-				cli_error("bad --slow-us '%s': need microseconds between 1 and 60000000", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 't':
-			if (cli_add_track(&copt, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'B':
-			if (cli_set_backend(&copt, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'L':
-			if (cli_parse_long(optarg, 1, 9, &level)) {
-				cli_error("bad --level '%s': need 1 to 9", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			copt.verbose = true;
-			break;
-		case CLI_OPT_SYSCALL_TP:
-			copt.syscall_tracepoints = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
+static void record_init(struct cli_args *a, void *own)
+{
+	struct record_own *r = own;
+
+	(void)a;
+	r->slow_us = 1000;
+	r->mask = VMMEM_EV_RARE_MASK;
+	r->level = 1;
+}
+
+static int set_events(struct cli_args *a, void *own, const char *arg)
+{
+	char err[256];
+
+	(void)a;
+	if (event_mask_parse(arg, &((struct record_own *)own)->mask, err, sizeof(err))) {
+		cli_error("bad --events: %s", err);
 		return EXIT_USAGE;
 	}
+	return 0;
+}
+
+static int record_run(struct cli_args *a, void *own)
+{
+	const struct record_own *r = own;
+	static struct recorder rc;
+	struct core_options copt = a->core;
+	const char *out = r->out;
+	double duration = r->duration, interval = a->interval_s;
+	uint64_t mask = r->mask, dropped = 0, start, samples = 0;
+	struct rec_writer_stats st;
+	char err[512];
+	struct collector *c;
+	int fd, ret, rc_exit = EXIT_OK, nr_vms = 0;
+	bool created;
+
+	copt.on_event = on_event;
+	copt.event_ctx = &rc;
 	if (!out) {
 		cli_error("record needs -o FILE (see --help)");
 		return EXIT_USAGE;
@@ -278,12 +194,12 @@ int cmd_record(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	copt.stream_mask = mask;
-	copt.slow_ns = (uint64_t)(slow_us * 1000);
+	copt.slow_ns = (uint64_t)(r->slow_us * 1000);
 
 	ret = open_output(out, &fd, &created);
 	if (ret)
 		return ret;
-	ret = core_open(&c, &copt, err, sizeof(err));
+	ret = collector_open(&c, &(struct collector_options){ .core = copt, .interval_s = interval }, err, sizeof(err));
 	if (ret) {
 		cli_error("%s", err);
 		if (fd != STDOUT_FILENO) {
@@ -296,17 +212,17 @@ int cmd_record(int argc, char **argv)
 	if (fd != STDOUT_FILENO && ftruncate(fd, 0)) {
 		cli_error("cannot write %s: %s", out, strerror(errno));
 		close(fd);
-		core_close(c);
+		collector_stop(c);
 		return EXIT_RUNTIME;
 	}
-	ret = start_writer(&rc, fd, c, mask, copt.slow_ns, interval, level);
+	ret = start_writer(&rc, fd, c, mask, copt.slow_ns, interval, (int)r->level);
 	if (ret) {
 		cli_error("cannot write %s: %s", out, strerror(-ret));
 		goto out_close;
 	}
 	cli_install_signals();
 	event_mask_format(mask, err, sizeof(err));
-	fprintf(stderr, "vmmemtop: recording to %s (events: %s; backend %s)%s\n", out, err, core_backend(c),
+	fprintf(stderr, "vmmemtop: recording to %s (events: %s; backend %s)%s\n", out, err, collector_backend(c),
 		duration > 0 ? "" : "; Ctrl-C stops");
 	start = clock_ns(CLOCK_MONOTONIC);
 	for (;;) {
@@ -315,7 +231,7 @@ int cmd_record(int argc, char **argv)
 
 		if (left <= 0.0005)
 			break;
-		ret = core_next(c, left < interval ? left : interval, &cli_stop, &s, err, sizeof(err));
+		ret = collector_next(c, left < interval ? left : interval, &cli_stop, &s, err, sizeof(err));
 		if (ret) {
 			cli_error("%s", err);
 			rc_exit = EXIT_RUNTIME;
@@ -335,7 +251,7 @@ int cmd_record(int argc, char **argv)
 	}
 	/* records submitted before the last counter read may still sit in the ring */
 	if (!rc.err && rc_exit == EXIT_OK)
-		core_drain_events(c);
+		collector_drain_events(c);
 	if (!rc.err)
 		rc.err = rec_writer_finish(rc.w, clock_ns(CLOCK_MONOTONIC));
 	rec_writer_stats(rc.w, &st);
@@ -358,6 +274,49 @@ out_close:
 		cli_error("cannot write %s: %s", out, strerror(errno));
 		rc_exit = EXIT_RUNTIME;
 	}
-	core_close(c);
+	collector_stop(c);
 	return ret ? EXIT_RUNTIME : rc_exit;
 }
+
+static const struct cli_opt opt_output = { "output", 'o', "FILE", CLI_STRING, true, offsetof(struct record_own, out),
+	.help = "where to write ('-': stdout, when it is not a terminal)\n" };
+/* no short form: -d is --delay, the same as -i */
+static const struct cli_opt opt_duration = { "duration", 0, "SECS", CLI_DOUBLE, true,
+	offsetof(struct record_own, duration), 0.1, 31 * 86400,
+	.help = "stop after SECS seconds (default: until Ctrl-C or SIGTERM)\n" };
+static const struct cli_opt opt_events = { "events", 'e', "LIST", CLI_CALL, .call = set_events,
+	.help = "event types, comma-separated (default: default): ksm_scan, balloon, vm_start,\n"
+		"vm_exit, slow_fault, slow_exit, tdp_fault, exit, tlb_shootdown, ksm_merge, slow_ipi;\n"
+		"'default' = the first six and slow_ipi (the rare ones), 'all' = every type; tdp_fault, exit,\n"
+		"tlb_shootdown and ksm_merge make one record per fault, exit, shootdown or merged page\n" };
+static const struct cli_opt opt_slow = { "slow-us", 'S', "US", CLI_DOUBLE, true, offsetof(struct record_own, slow_us),
+	1, 60e6, .help = "slow_fault/slow_exit/slow_ipi threshold in microseconds (default 1000)\n" };
+static const struct cli_opt opt_level = { "level", 'L', "N", CLI_LONG, true, offsetof(struct record_own, level),
+	1, 9, .help = "zlib level 1 (fastest, default) .. 9 (smallest)\n" };
+
+static const struct cli_opt *const record_opts[] = {
+	&opt_output, &opt_duration, &opt_events, &cli_opt_interval, &opt_slow, &opt_level, CLI_LIVE_OPTS, NULL,
+};
+
+const struct cli_command cmd_record = {
+	.name = "record",
+	.summary = "write event records and counter samples to a file",
+	.synopsis = "-o FILE [--duration S] [--events LIST] [--interval S] [--slow-us US]\n"
+		    "                       [--track PID]... [--backend bpf|kmod|auto] [--level N]\n"
+		    "                       [--syscall-tracepoints] [-v]",
+	.about = "Stream the kernel side's event records of every VM into FILE (zlib-compressed chunks with\n"
+		 "checksums; a file cut short still reads up to the cut), with a sample of every counter and\n"
+		 "latency histogram each interval (default 1 s), the VM table, vCPU thread names and the\n"
+		 "records the ring had to drop. Ctrl-C (or SIGTERM) ends the recording cleanly. Read it back\n"
+		 "with `vmmemtop report FILE` or `vmmemtop replay FILE`.\n",
+	.opts = record_opts,
+	.after = "exit status: 0 recorded, 1 runtime failure (backend, file), 2 usage error\n"
+		 "\n"
+		 "examples:\n"
+		 "  vmmemtop record -o vm.rec --duration 60\n"
+		 "  vmmemtop record -o faults.rec --events default,tdp_fault,exit --slow-us 200\n"
+		 "  vmmemtop report faults.rec\n",
+	.own_size = sizeof(struct record_own),
+	.init = record_init,
+	.run = record_run,
+};

@@ -2,7 +2,7 @@
 /* `vmmemtop report FILE`: a recording summarised per VM (events by type beside the counters'
  * increase over the same window, lost records, latency histograms printed like bcc's tools)
  * and its slowest events; or the same as JSON (schema vmmemtop.report/1). */
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -16,33 +16,6 @@
 #include "snapshot_json.h"
 
 #define REPORT_SCHEMA "vmmemtop.report/1"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vmmemtop report FILE [--json | --dump] [--top N] [--pid PID]\n"
-"\n"
-"Summarise a recording made by `vmmemtop record`: for each VM, the events recorded by type\n"
-"beside the increase of the matching counter over the same window (tdp_fault: tdp_faults,\n"
-"exit: exits, tlb_shootdown: tlb_shootdown_ipis, ksm_merge: ksm_merged_pages, balloon bytes:\n"
-"balloon_inflate_bytes / balloon_deflate_bytes) and the records the ring dropped, so that\n"
-"recorded + lost = increase; the in-kernel latency histograms; and the slowest events with\n"
-"their VM, vCPU thread and time. A damaged file is reported up to the damage, then one\n"
-"error line.\n"
-"\n"
-"  -j, --json     print JSON (schema " REPORT_SCHEMA ")\n"
-"  -D, --dump     print every event, one line each, in file order (like perf script):\n"
-"                 SECONDS pid=P tid=T cpu=C type=NAME a=0x.. b=0x.. dur_ns=N (SECONDS: CLOCK_MONOTONIC)\n"
-"  -T, --top N    the N slowest events (default 10, 0..100)\n"
-"  -p, --pid PID  only this VM\n"
-"\n"
-"exit status: 0 complete recording, 1 damaged or unreadable (what could be read is still\n"
-"printed), 2 usage error\n"
-"\n"
-"examples:\n"
-"  vmmemtop report vm.rec\n"
-"  vmmemtop report vm.rec --json | jq '.vms[] | {name, events, counters: .counters.tdp_faults}'\n");
-}
 
 static const char *madv_name(uint64_t b)
 {
@@ -461,79 +434,83 @@ static json_t *report_json(const struct report *rp, const char *path, pid_t only
 	return o;
 }
 
-int cmd_report(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "dump", no_argument, NULL, 'D' },
-		{ "top", required_argument, NULL, 'T' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static struct report rp;
-	bool json = false, dump = false;
-	pid_t only = 0;
-	long top = 10;
-	char err[512];
-	int ch, ret;
+struct report_own {
+	bool dump;
+	long top;
+};
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jDT:p:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		case 'D':
-			dump = true;
-			break;
-		case 'T':
-			if (cli_parse_long(optarg, 0, REPORT_MAX_TOP, &top)) {
-				cli_error("bad --top '%s': need 0 to %d", optarg, REPORT_MAX_TOP);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'p':
-			if (cli_parse_pid(optarg, &only)) {
-				cli_error("bad --pid '%s': need a process id", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (cli_one_file(argc, argv, optind, "report"))
-		return EXIT_USAGE;
-	if (dump && json) {
+static void report_init(struct cli_args *a, void *own)
+{
+	(void)a;
+	((struct report_own *)own)->top = 10;
+}
+
+static int report_run(struct cli_args *a, void *own)
+{
+	const struct report_own *r = own;
+	static struct report rp;
+	const char *path = a->file;
+	pid_t only = a->pid;
+	char err[512];
+	int ret;
+
+	if (r->dump && a->json) {
 		cli_error("--dump and --json: choose one");
 		return EXIT_USAGE;
 	}
-	if (dump)
-		return dump_events(argv[optind], only);
-	ret = report_build_file(&rp, argv[optind], top, err, sizeof(err));
+	if (r->dump)
+		return dump_events(path, only);
+	ret = report_build_file(&rp, path, r->top, err, sizeof(err));
 	if (ret && !rp.err) {
 		cli_error("%s", err);
 		report_free(&rp);
 		return EXIT_RUNTIME;
 	}
 	report_sort_top(&rp);
-	if (json) {
-		json_t *o = report_json(&rp, argv[optind], only);
+	if (a->json) {
+		json_t *o = report_json(&rp, path, only);
 
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(o);
 	} else {
-		print_text(stdout, &rp, argv[optind], only);
+		print_text(stdout, &rp, path, only);
 	}
 	fflush(stdout);
 	if (rp.err)
-		cli_error("%s: %s", argv[optind], rp.error);
+		cli_error("%s: %s", path, rp.error);
 	report_free(&rp);
 	return rp.err ? EXIT_RUNTIME : EXIT_OK;
 }
+
+static const struct cli_opt opt_dump = { "dump", 'D', NULL, CLI_FLAG, true, offsetof(struct report_own, dump),
+	.help = "print every event, one line each, in file order (like perf script):\n"
+		"SECONDS pid=P tid=T cpu=C type=NAME a=0x.. b=0x.. dur_ns=N (SECONDS: CLOCK_MONOTONIC)\n" };
+static const struct cli_opt opt_top = { "top", 'T', "N", CLI_LONG, true, offsetof(struct report_own, top),
+	0, REPORT_MAX_TOP, .help = "the N slowest events (default 10, 0..100)\n" };
+
+static const struct cli_opt *const report_opts[] = { &cli_opt_json, &opt_dump, &opt_top, &cli_opt_pid, NULL };
+
+const struct cli_command cmd_report = {
+	.name = "report",
+	.summary = "summarise a recording: per VM, histograms, the slowest events",
+	.synopsis = "FILE [--json | --dump] [--top N] [--pid PID]",
+	.about = "Summarise a recording made by `vmmemtop record`: for each VM, the events recorded by type\n"
+		 "beside the increase of the matching counter over the same window (tdp_fault: tdp_faults,\n"
+		 "exit: exits, tlb_shootdown: tlb_shootdown_ipis, ksm_merge: ksm_merged_pages, balloon bytes:\n"
+		 "balloon_inflate_bytes / balloon_deflate_bytes) and the records the ring dropped, so that\n"
+		 "recorded + lost = increase; the in-kernel latency histograms; and the slowest events with\n"
+		 "their VM, vCPU thread and time. A damaged file is reported up to the damage, then one\n"
+		 "error line. JSON: schema " REPORT_SCHEMA ".\n",
+	.operand = "FILE",
+	.opts = report_opts,
+	.after = "exit status: 0 complete recording, 1 damaged or unreadable (what could be read is still\n"
+		 "printed), 2 usage error\n"
+		 "\n"
+		 "examples:\n"
+		 "  vmmemtop report vm.rec\n"
+		 "  vmmemtop report vm.rec --json | jq '.vms[] | {name, events, counters: .counters.tdp_faults}'\n",
+	.own_size = sizeof(struct report_own),
+	.init = report_init,
+	.run = report_run,
+};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* `vmmemtop` (the default command): options, the interactive loop and its keys, batch mode. */
-#include <getopt.h>
+/* `vmmemtop` (the default command): its table entry, the interactive loop and its keys,
+ * batch mode. */
+#include <stddef.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <math.h>
@@ -14,52 +15,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "tui.h"
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* collector thread, under its lock: history and advice follow every sample */
-static void on_sample(void *ctx, const struct snapshot *s)
-{
-	struct tui_shared *sh = ctx;
-
-	/* the sample's own clock: a replayed recording keeps its exited VMs as long as live */
-	history_push(sh->history, s, s->ts_ns ? s->ts_ns / 1e9 : mono_s());
-	advise_annotate((struct snapshot *)s, &sh->advise, sh->advice, &sh->nr_advice);
-}
-
-void tui_usage(FILE *f)
-{
-	fprintf(f,
-"usage: vmmemtop [-b] [-d SECS] [-n N] [-p PID] [-N TEXT] [--backend bpf|kmod|auto] [--track PID]...\n"
-"                [--qmp PATH]... [--syscall-tracepoints] [-v]\n"
-"\n"
-"The live view of every VM's memory events. Keys: ? for help, q to quit.\n"
-"  -b, --batch          plain text tables, like top -b (also when stdout is not a terminal)\n"
-"  -d, --delay SECS     refresh delay (default 1)\n"
-"  -n, --count N        stop after N refreshes (--iterations N too)\n"
-"  -p, --pid PID        show only this VMM process\n"
-"  -N, --name TEXT      show only VMs whose name, libvirt domain or UUID contains TEXT\n"
-"                       (the view's / key changes it)\n"
-"  -B, --backend B      bpf, kmod or auto (default: bpf, else /dev/vmmem)\n"
-"  -t, --track PID      also count PID as a VMM\n"
-"  -q, --qmp PATH       a QEMU QMP socket for the guest-side balloon (those on qemu's command\n"
-"                       line are found)\n"
-"      --totals         start with the event columns as totals since start (key t), not\n"
-"                       per second\n"
-"  -v, --verbose        print the kernel feature probes\n"
-CLI_HELP_SYSCALL_TP
-"\n"
-"examples:\n"
-"  sudo vmmemtop\n"
-"  vmmemtop -b -n 5 -d 2 > log.txt\n"
-"  vmmemtop -N web     # only VMs named like web*\n");
-}
 
 /* read a line at the bottom of the screen (filter, delay) */
 static void prompt(const char *label, char *buf, size_t sz)
@@ -176,11 +131,12 @@ static bool handle_key(struct tui *t, int ch)
 		double d;
 
 		prompt("delay (seconds): ", buf, sizeof(buf));
-		if (cli_parse_double(buf, 0.2, 3600, &d) == 0) {
+		if (cli_parse_double(buf, CLI_INTERVAL_MIN, CLI_INTERVAL_MAX, &d) == 0) {
 			t->delay_s = d;
 			collector_set_interval(t->col, d);
 		} else {
-			snprintf(t->status, sizeof(t->status), "  (bad delay '%s': 0.2 to 3600 seconds)", buf);
+			snprintf(t->status, sizeof(t->status), "  (bad delay '%s': %g to %g seconds)", buf,
+				 CLI_INTERVAL_MIN, (double)CLI_INTERVAL_MAX);
 		}
 		break;
 	}
@@ -200,36 +156,28 @@ static bool handle_key(struct tui *t, int ch)
 	return true;
 }
 
-int tui_run(struct snapshot_opts *o)
+int tui_run(const struct cli_args *o, bool totals, double replay_speed)
 {
 	static struct tui t;
-	static struct tui_shared shared;
 	struct collector_options copt = { .core = o->core, .interval_s = o->interval_s,
-					  .on_sample = on_sample, .hook_ctx = &shared };
+					  .history = true, .advise = true };
 	uint64_t gen = 0;
 	long shown = 0;
 	char err[512];
 	int ret;
 
-	shared.history = history_new();
-	if (!shared.history) {
-		cli_error("out of memory");
-		return EXIT_RUNTIME;
-	}
 	ret = collector_start(&t.col, &copt, err, sizeof(err));
 	if (ret) {
 		cli_error("%s", err);
-		history_free(shared.history);
 		return EXIT_RUNTIME;
 	}
-	t.shared = &shared;
 	t.delay_s = o->interval_s;
 	t.pid_filter = o->pid;
-	t.totals = o->totals;
+	t.totals = totals;
 	if (o->name)
 		snprintf(t.filter, sizeof(t.filter), "%s", o->name);
-	t.replay = o->replay_speed > 0;
-	t.speed = o->replay_speed;
+	t.replay = replay_speed > 0;
+	t.speed = replay_speed;
 	if (t.replay)
 		collector_set_speed(t.col, t.speed);
 	t.sort = COL_TDPF;
@@ -276,102 +224,41 @@ int tui_run(struct snapshot_opts *o)
 	}
 	endwin();
 	collector_stop(t.col);
-	history_free(shared.history);
 	snapshot_free(&t.snap);
 	return EXIT_OK;
 }
 
-int cmd_top(int argc, char **argv)
-{
-	enum { OPT_TOTALS = 0x100 };
-	static const struct option longopts[] = {
-		{ "batch", no_argument, NULL, 'b' },
-		{ "delay", required_argument, NULL, 'd' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "name", required_argument, NULL, 'N' },
-		{ "backend", required_argument, NULL, 'B' },
-		{ "track", required_argument, NULL, 't' },
-		{ "qmp", required_argument, NULL, 'q' },
-		{ "totals", no_argument, NULL, OPT_TOTALS },
-		{ "verbose", no_argument, NULL, 'v' },
-		CLI_LONGOPT_SYSCALL_TP,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct snapshot_opts o = { .interval_s = 1, .count = 0, .core = { .backend = "auto" } };
-	bool batch = false;
-	long n;
-	int ch;
+struct view_own {
+	bool totals;
+};
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "bd:n:p:N:B:t:q:vh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'b':
-			batch = true;
-			break;
-		case 'd':
-			if (cli_parse_double(optarg, 0.2, 3600, &o.interval_s)) {
-				cli_error("bad -d '%s': need seconds between 0.2 and 3600", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			if (cli_parse_long(optarg, 1, 1000000000L, &n)) {
-				cli_error("bad -n '%s': need a positive count", optarg);
-				return EXIT_USAGE;
-			}
-			o.count = n;
-			break;
-		case 'B':
-			if (cli_set_backend(&o.core, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'p':
-			if (cli_parse_pid(optarg, &o.pid)) {
-				cli_error("bad --pid '%s': need a process id", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'N':
-			if (!*optarg || strlen(optarg) >= sizeof(((struct tui *)0)->filter)) {
-				cli_error("bad --name '%s': need 1 to %zu characters of a VM name", optarg,
-					  sizeof(((struct tui *)0)->filter) - 1);
-				return EXIT_USAGE;
-			}
-			o.name = optarg;
-			break;
-		case 't':
-			if (cli_add_track(&o.core, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'q':
-			if (cli_add_qmp(&o.core, optarg))
-				return EXIT_USAGE;
-			break;
-		case OPT_TOTALS:
-			o.totals = true;
-			break;
-		case 'v':
-			o.core.verbose = true;
-			break;
-		case CLI_OPT_SYSCALL_TP:
-			o.core.syscall_tracepoints = true;
-			break;
-		case 'h':
-			tui_usage(stdout);
-			return EXIT_OK;
-		default:
-			tui_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s' (see --help)", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (batch || !isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
-		return run_snapshots(&o);
-	return tui_run(&o);
+static int view_run(struct cli_args *a, void *own)
+{
+	const struct view_own *v = own;
+
+	if (a->batch || !isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
+		return run_snapshots(a, 0);
+	return tui_run(a, v->totals, 0);
 }
+
+static const struct cli_opt opt_totals = { "totals", 0, NULL, CLI_FLAG, true, offsetof(struct view_own, totals),
+	.help = "start with the event columns as totals since start (key t), not per second\n" };
+
+static const struct cli_opt *const view_opts[] = {
+	&cli_opt_batch, &cli_opt_interval, &cli_opt_count, &cli_opt_pid, &cli_opt_name, &cli_opt_qmp, &opt_totals,
+	CLI_LIVE_OPTS, NULL,
+};
+
+const struct cli_command cmd_view = {
+	.summary = "the interactive view (plain text with -b or when not on a terminal)",
+	.synopsis = "[-b] [-d SECS] [-n N] [-p PID] [-N TEXT] [--backend bpf|kmod|auto] [--track PID]...\n"
+		    "                [--qmp PATH]... [--syscall-tracepoints] [-v]",
+	.about = "The live view of every VM's memory events. Keys: ? for help, q to quit.\n",
+	.opts = view_opts,
+	.after = "examples:\n"
+		 "  sudo vmmemtop\n"
+		 "  vmmemtop -b -n 5 -d 2 > log.txt\n"
+		 "  vmmemtop -N web     # only VMs named like web*\n",
+	.own_size = sizeof(struct view_own),
+	.run = view_run,
+};

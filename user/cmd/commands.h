@@ -1,33 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* The subcommands of vmmemtop, dispatched from main.c. Each returns an exit code (cli.h). */
+/* The subcommands of vmmemtop: each file cmd_*.c (and tui_main.c, the view) declares its
+ * table entry (cli_table.h); main.c lists them. Each run returns an exit code (cli.h). */
 #ifndef VMMEM_COMMANDS_H
 #define VMMEM_COMMANDS_H
 
 #include <stdio.h>
-#include "core.h"
+#include "cli_table.h"
 
-struct snapshot_opts {
-	double interval_s;
-	bool json;
-	pid_t pid;			/* -p: only this VMM */
-	const char *name;		/* -N: only VMs whose name contains this */
-	bool totals;			/* the view: --totals (key t) */
-	long count;			/* snapshots to print; <= 0: until interrupted */
-	double replay_speed;		/* replay: 1, 10, INFINITY; 0: not a replay */
-	struct core_options core;
-};
+extern const struct cli_command cmd_view, cmd_snapshot, cmd_export, cmd_advise, cmd_record, cmd_report,
+	cmd_replay, cmd_ksm_forecast;
 
-/* Parse the options shared by snapshot-like commands. Returns -1 to go on, else an exit
- * code (EXIT_OK + 100 after --help). */
-int parse_common_opts(int argc, char **argv, struct snapshot_opts *o, void (*usage_fn)(FILE *));
-int run_snapshots(struct snapshot_opts *o);
+/* Tables or JSON, one per sample, from a->core (a replay at replay_speed when > 0). */
+int run_snapshots(const struct cli_args *a, double replay_speed);
 
-int cmd_snapshot(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_advise(int argc, char **argv);
-int cmd_record(int argc, char **argv);
-int cmd_report(int argc, char **argv);
-int cmd_replay(int argc, char **argv);
-int cmd_ksm_forecast(int argc, char **argv);
+/* `advise`: --check maps a usage error to its "unknown" exit, so it is known before parsing. */
+int cmd_advise_main(int argc, char **argv);
 
 #endif

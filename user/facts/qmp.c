@@ -16,22 +16,22 @@
 #include "guest_ram.h"
 
 const char *const vmm_qmp_names[VMM_QMP_NR] = {
-#define X(name, key, kind, help) #name,
+#define X(name, key, unit, kind, help) #name,
 	VMM_QMP_FIELDS(X)
 #undef X
 };
 const char *const vmm_qmp_keys[VMM_QMP_NR] = {
-#define X(name, key, kind, help) key,
+#define X(name, key, unit, kind, help) key,
 	VMM_QMP_FIELDS(X)
 #undef X
 };
 const char *const vmm_qmp_help[VMM_QMP_NR] = {
-#define X(name, key, kind, help) help,
+#define X(name, key, unit, kind, help) help,
 	VMM_QMP_FIELDS(X)
 #undef X
 };
 const int vmm_qmp_kinds[VMM_QMP_NR] = {
-#define X(name, key, kind, help) kind,
+#define X(name, key, unit, kind, help) kind,
 	VMM_QMP_FIELDS(X)
 #undef X
 };

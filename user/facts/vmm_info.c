@@ -41,11 +41,8 @@ ssize_t read_small_file(const char *path, char *buf, size_t bufsz)
 
 int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time)
 {
-	const char *open = strchr(text, '('), *close = strrchr(text, ')'), *p;
-	unsigned long long st;
+	const char *open = strchr(text, '('), *close = strrchr(text, ')');
 	size_t n;
-	char *end;
-	int field;
 
 	if (!open || !close || close < open)
 		return -EINVAL;
@@ -54,24 +51,7 @@ int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time)
 		n = 15;
 	memcpy(comm, open + 1, n);
 	comm[n] = 0;
-	/* fields after the comm: 3 is state; starttime is field 22 */
-	p = close + 1;
-	for (field = 3; field < 22; field++) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			return -EINVAL;
-		while (*p && *p != ' ')
-			p++;
-	}
-	while (*p == ' ')
-		p++;
-	errno = 0;
-	st = strtoull(p, &end, 10);
-	if (errno || end == p || *p == '-')
-		return -EINVAL;
-	*start_time = st;
-	return 0;
+	return proc_stat_field(text, 22, start_time);	/* starttime */
 }
 
 int proc_stat_exiting(const char *text)

@@ -11,34 +11,34 @@
 #define VMM_QMP_GAUGE	0
 #define VMM_QMP_COUNTER	1
 
-/* X(name, QMP key, kind, help). "actual" is query-balloon's; the "stat-*" keys and
+/* X(name, QMP key, unit (a fact_table.h FU_*), kind, help). "actual" is query-balloon's; the "stat-*" keys and
  * "last-update" are the balloon device's guest-stats property (QEMU hw/virtio/
  * virtio-balloon.c balloon_stat_names). The Linux driver (drivers/virtio/virtio_balloon.c
  * update_balloon_stats) sends memory sizes and swap traffic in bytes, faults as counts. */
 #define VMM_QMP_FIELDS(X) \
-	X(balloon_actual_bytes, "actual", VMM_QMP_GAUGE, \
+	X(balloon_actual_bytes, "actual", FU_BYTES, VMM_QMP_GAUGE, \
 	  "guest RAM the balloon leaves the guest (QMP query-balloon actual)") \
-	X(guest_mem_total_bytes, "stat-total-memory", VMM_QMP_GAUGE, \
+	X(guest_mem_total_bytes, "stat-total-memory", FU_BYTES, VMM_QMP_GAUGE, \
 	  "RAM the guest kernel manages (guest balloon stats, MemTotal)") \
-	X(guest_mem_free_bytes, "stat-free-memory", VMM_QMP_GAUGE, \
+	X(guest_mem_free_bytes, "stat-free-memory", FU_BYTES, VMM_QMP_GAUGE, \
 	  "guest RAM left unused (guest balloon stats, MemFree)") \
-	X(guest_mem_available_bytes, "stat-available-memory", VMM_QMP_GAUGE, \
+	X(guest_mem_available_bytes, "stat-available-memory", FU_BYTES, VMM_QMP_GAUGE, \
 	  "guest RAM available without swapping (guest balloon stats, MemAvailable)") \
-	X(guest_mem_cached_bytes, "stat-disk-caches", VMM_QMP_GAUGE, \
+	X(guest_mem_cached_bytes, "stat-disk-caches", FU_BYTES, VMM_QMP_GAUGE, \
 	  "guest file cache the guest can drop (guest balloon stats)") \
-	X(guest_swap_in_bytes, "stat-swap-in", VMM_QMP_COUNTER, \
+	X(guest_swap_in_bytes, "stat-swap-in", FU_BYTES, VMM_QMP_COUNTER, \
 	  "bytes the guest swapped in since it booted (guest balloon stats)") \
-	X(guest_swap_out_bytes, "stat-swap-out", VMM_QMP_COUNTER, \
+	X(guest_swap_out_bytes, "stat-swap-out", FU_BYTES, VMM_QMP_COUNTER, \
 	  "bytes the guest swapped out since it booted (guest balloon stats)") \
-	X(guest_major_faults, "stat-major-faults", VMM_QMP_COUNTER, \
+	X(guest_major_faults, "stat-major-faults", FU_COUNT, VMM_QMP_COUNTER, \
 	  "major page faults in the guest since it booted (guest balloon stats)") \
-	X(guest_minor_faults, "stat-minor-faults", VMM_QMP_COUNTER, \
+	X(guest_minor_faults, "stat-minor-faults", FU_COUNT, VMM_QMP_COUNTER, \
 	  "minor page faults in the guest since it booted (guest balloon stats)") \
-	X(guest_stats_last_update_timestamp_seconds, "last-update", VMM_QMP_GAUGE, \
+	X(guest_stats_last_update_timestamp_seconds, "last-update", FU_UNIX_S, VMM_QMP_GAUGE, \
 	  "when the guest last sent balloon stats (Unix time)")
 
 enum vmm_qmp_field {
-#define X(name, key, kind, help) VMM_QMP_##name,
+#define X(name, key, unit, kind, help) VMM_QMP_##name,
 	VMM_QMP_FIELDS(X)
 #undef X
 	VMM_QMP_NR

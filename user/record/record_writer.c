@@ -11,11 +11,12 @@
  * name table of that kind):
  *   SAMPLE: varint ts_ns, start_ts_ns, zigzag wall_time; host: counters total, delta; hists
  *           total, delta; available masks (varint bitmask per name table, in kind order);
- *           host state; varint nr_vms; per VM: varint pid, seq, u8 flags, varint start_time,
- *           str comm, str name, opt vcpus, mem_configured_kb, rss_kb, swap_kb, anon_huge_kb,
- *           u8 ksm_present + 4 opt; counters total, delta; hists total, delta; lost: varint
+ *           host facts; varint nr_vms; per VM: varint pid, seq, u8 flags, varint start_time,
+ *           str comm, str name, VM facts; counters total, delta; hists total, delta; lost: varint
  *           n, n x varint events by type number, varint inflate bytes, varint deflate bytes;
  *           QMP: str socket, u8 flags (REC_QMP_*), str error, an opt per QMP name.
+ *   The facts are the FF_REC entries of user/facts/fact_table.h in table order: an opt per number,
+ *   a str per string, a u8 per presence flag.
  *   EVENTS: varint n, varint ts of the first; per event: zigzag ts delta from the previous,
  *           u8 type, varint tgid, tid, cpu, a, b, dur_ns, flags. */
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "events.h"
+#include "fact_table.h"
 #include "record_format.h"
 #include "record_writer.h"
 #include "fileio.h"
@@ -330,40 +332,21 @@ static uint64_t mask_of(const bool *avail, int n)
 	return m;
 }
 
-static void put_host_state(struct buf *b, const struct host_state *h)
+/* The facts of table that are in the fixed layout (FF_REC), in table order. */
+static void put_facts(struct buf *b, const struct fact *table, int n, const void *base)
 {
-	const struct host_meminfo *m = &h->mem;
-	const struct host_ksm *k = &h->ksm;
+	for (int k = 0; k < n; k++) {
+		const struct fact *f = &table[k];
 
-	put_opt(b, m->mem_total_kb);
-	put_opt(b, m->mem_free_kb);
-	put_opt(b, m->mem_available_kb);
-	put_opt(b, m->buffers_kb);
-	put_opt(b, m->cached_kb);
-	put_opt(b, m->swap_total_kb);
-	put_opt(b, m->swap_free_kb);
-	put_opt(b, m->anon_huge_kb);
-	put_u8(b, k->present);
-	put_opt(b, k->run);
-	put_opt(b, k->pages_to_scan);
-	put_opt(b, k->sleep_millisecs);
-	put_opt(b, k->pages_shared);
-	put_opt(b, k->pages_sharing);
-	put_opt(b, k->pages_unshared);
-	put_opt(b, k->pages_volatile);
-	put_opt(b, k->full_scans);
-	put_opt(b, k->general_profit);
-	put_opt(b, k->ksm_zero_pages);
-	put_opt(b, k->merge_across_nodes);
-	put_opt(b, k->use_zero_pages);
-	put_str(b, k->advisor_mode);
-	put_opt(b, k->ksmd_cpu_ticks);
-	put_u8(b, h->thp.present);
-	put_str(b, h->thp.enabled);
-	put_str(b, h->thp.defrag);
-	put_opt(b, h->thp.khugepaged_scan_sleep_ms);
-	put_opt(b, h->thp.khugepaged_pages_collapsed);
-	put_str(b, h->cpu_vendor);
+		if (!(f->flags & FF_REC))
+			continue;
+		if (f->type == FACT_U64)
+			put_opt(b, *fact_u64(f, base));
+		else if (f->type == FACT_STR)
+			put_str(b, fact_str(f, base));
+		else
+			put_u8(b, *fact_flag(f, base));
+	}
 }
 
 static void put_vm(struct buf *b, const struct vm_snapshot *v)
@@ -376,16 +359,7 @@ static void put_vm(struct buf *b, const struct vm_snapshot *v)
 	put_varint(b, i->start_time);
 	put_str(b, i->comm);
 	put_str(b, i->name);
-	put_opt(b, i->vcpus);
-	put_opt(b, i->mem_configured_kb);
-	put_opt(b, i->rss_kb);
-	put_opt(b, i->swap_kb);
-	put_opt(b, i->anon_huge_kb);
-	put_u8(b, i->ksm.present);
-	put_opt(b, i->ksm.ksm_rmap_items);
-	put_opt(b, i->ksm.ksm_zero_pages);
-	put_opt(b, i->ksm.ksm_merging_pages);
-	put_opt(b, i->ksm.ksm_process_profit);
+	put_facts(b, vm_facts, VM_NR_FACTS, i);
 	put_counters(b, v->total.c, VMMEM_NR_VM_COUNTERS);
 	put_counters(b, v->delta.c, VMMEM_NR_VM_COUNTERS);
 	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++)
@@ -424,7 +398,7 @@ int rec_writer_sample(struct rec_writer *w, const struct snapshot *s)
 	put_varint(&body, mask_of(s->available.host, VMMEM_NR_HOST_COUNTERS));
 	put_varint(&body, mask_of(s->available.vm_hist, VMMEM_NR_VM_HISTS));
 	put_varint(&body, mask_of(s->available.host_hist, VMMEM_NR_HOST_HISTS));
-	put_host_state(&body, &s->host);
+	put_facts(&body, host_facts, HOST_NR_FACTS, &s->host);
 	put_varint(&body, s->nr_vms);
 	for (int i = 0; i < s->nr_vms; i++)
 		put_vm(&body, &s->vms[i]);

@@ -216,7 +216,7 @@ static void add_event(struct report *rp, struct pid_index *ix, const struct vmme
 	if (ev->type < VMMEM_EV_LOST_TYPES)
 		v->events[ev->type]++;
 	if (ev->type == VMMEM_EV_balloon) {
-		/* b: the madvise behaviour, or 0x100 | fallocate mode (bpf/vmmem.bpf.c) */
+		/* b: the madvise behaviour, or 0x100 | fallocate mode (bpf/balloon.bpf.c) */
 		if (ev->b == 3)	/* MADV_WILLNEED */
 			v->deflate_bytes += ev->a;
 		else

@@ -139,7 +139,7 @@ static int hook_spans(struct gr_tracker *t, pid_t pid, struct gr_span **out)
 	return n;
 }
 
-/* The kernel side saw pid create its VM (bpf/guest_ram.bpf.h vm_created). */
+/* The kernel side saw pid create its VM (bpf/lifecycle.bpf.c vm_created). */
 static bool created_seen(const struct gr_tracker *t, pid_t pid)
 {
 	uint32_t key = pid;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 #include "events.h"
+#include "fact_table.h"
 #include "record_reader.h"
 
 struct rec_reader {
@@ -471,40 +472,21 @@ static void get_mask(struct rec_reader *r, struct cur *c, int kind, bool *out, i
 	}
 }
 
-static void get_host_state(struct cur *c, struct host_state *h)
+/* The facts of table that are in the fixed layout (FF_REC), in table order (record_writer.c). */
+static void get_facts(struct cur *c, const struct fact *table, int n, void *base)
 {
-	struct host_meminfo *m = &h->mem;
-	struct host_ksm *k = &h->ksm;
+	for (int k = 0; k < n; k++) {
+		const struct fact *f = &table[k];
 
-	m->mem_total_kb = get_opt(c);
-	m->mem_free_kb = get_opt(c);
-	m->mem_available_kb = get_opt(c);
-	m->buffers_kb = get_opt(c);
-	m->cached_kb = get_opt(c);
-	m->swap_total_kb = get_opt(c);
-	m->swap_free_kb = get_opt(c);
-	m->anon_huge_kb = get_opt(c);
-	k->present = get_u8(c) == 1;
-	k->run = get_opt(c);
-	k->pages_to_scan = get_opt(c);
-	k->sleep_millisecs = get_opt(c);
-	k->pages_shared = get_opt(c);
-	k->pages_sharing = get_opt(c);
-	k->pages_unshared = get_opt(c);
-	k->pages_volatile = get_opt(c);
-	k->full_scans = get_opt(c);
-	k->general_profit = get_opt(c);
-	k->ksm_zero_pages = get_opt(c);
-	k->merge_across_nodes = get_opt(c);
-	k->use_zero_pages = get_opt(c);
-	get_str(c, k->advisor_mode, sizeof(k->advisor_mode));
-	k->ksmd_cpu_ticks = get_opt(c);
-	h->thp.present = get_u8(c) == 1;
-	get_str(c, h->thp.enabled, sizeof(h->thp.enabled));
-	get_str(c, h->thp.defrag, sizeof(h->thp.defrag));
-	h->thp.khugepaged_scan_sleep_ms = get_opt(c);
-	h->thp.khugepaged_pages_collapsed = get_opt(c);
-	get_str(c, h->cpu_vendor, sizeof(h->cpu_vendor));
+		if (!(f->flags & FF_REC))
+			continue;
+		if (f->type == FACT_U64)
+			*fact_u64(f, base) = get_opt(c);
+		else if (f->type == FACT_STR)
+			get_str(c, fact_str(f, base), f->size);
+		else
+			*fact_flag(f, base) = get_u8(c) == 1;
+	}
 }
 
 static void get_vm(struct rec_reader *r, struct cur *c, struct rec_vm *v)
@@ -524,16 +506,7 @@ static void get_vm(struct rec_reader *r, struct cur *c, struct rec_vm *v)
 	i->start_time = get_varint(c);
 	get_str(c, i->comm, sizeof(i->comm));
 	get_str(c, i->name, sizeof(i->name));
-	i->vcpus = get_opt(c);
-	i->mem_configured_kb = get_opt(c);
-	i->rss_kb = get_opt(c);
-	i->swap_kb = get_opt(c);
-	i->anon_huge_kb = get_opt(c);
-	i->ksm.present = get_u8(c) == 1;
-	i->ksm.ksm_rmap_items = get_opt(c);
-	i->ksm.ksm_zero_pages = get_opt(c);
-	i->ksm.ksm_merging_pages = get_opt(c);
-	i->ksm.ksm_process_profit = get_opt(c);
+	get_facts(c, vm_facts, VM_NR_FACTS, i);
 	get_counters(r, c, REC_NAMES_VM_COUNTERS, v->total.c, VMMEM_NR_VM_COUNTERS);
 	get_counters(r, c, REC_NAMES_VM_COUNTERS, v->delta.c, VMMEM_NR_VM_COUNTERS);
 	get_hists(r, c, REC_NAMES_VM_HISTS, v->hist_total.h, VMMEM_NR_VM_HISTS);
@@ -593,7 +566,7 @@ static int parse_sample(struct rec_reader *r, struct cur *c, struct rec_sample *
 	get_mask(r, c, REC_NAMES_HOST_COUNTERS, s->available.host, VMMEM_NR_HOST_COUNTERS);
 	get_mask(r, c, REC_NAMES_VM_HISTS, s->available.vm_hist, VMMEM_NR_VM_HISTS);
 	get_mask(r, c, REC_NAMES_HOST_HISTS, s->available.host_hist, VMMEM_NR_HOST_HISTS);
-	get_host_state(c, &s->host);
+	get_facts(c, host_facts, HOST_NR_FACTS, &s->host);
 	nr_vms = get_varint(c);
 	if (c->why)
 		return malformed(r, REC_SAMPLE, c->why);

@@ -93,7 +93,8 @@ struct source_factory {
 		    char *err, size_t errsz);
 };
 extern const struct source_factory *const source_factories[];
-extern const struct source_factory source_bpf_factory, source_kmod_factory, source_replay_factory;
+extern const struct source_factory source_bpf_factory, source_kmod_factory, source_replay_factory,
+	source_synthetic_factory;
 
 /* The factory whose prefix starts `backend` ("bpf" only for exactly "bpf"), or NULL. */
 const struct source_factory *source_factory_find(const char *backend);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* BPF backend: loads bpf/vmmem.bpf.c (CO-RE), attaches what the running kernel has, and
- * reads the per-CPU counters. The lifecycle follows libbpf-tools: open, size maps, choose
+/* BPF backend: loads the object bpf/ links from its subsystem files (CO-RE), attaches what
+ * the running kernel has, and reads the per-CPU counters. The lifecycle follows libbpf-tools: open, size maps, choose
  * programs by probing, load, attach one by one (a missing hook disables its counters
  * with a one-line notice, never the tool). */
 #include <errno.h>
@@ -16,14 +16,22 @@
 #include <bpf/libbpf.h>
 #include "bpf_probe.h"
 #include "guest_ram_bpf.h"
+#include "progs.h"
 #include "source.h"
 #include "tp_format.h"
 #include "vmmem.skel.h"
 
-enum hook_kind { HOOK_TP, HOOK_TP_BTF, HOOK_FUNC, HOOK_KPROBE };
+enum hook_kind { HOOK_TP, HOOK_TP_BTF, HOOK_FENTRY, HOOK_FEXIT, HOOK_KPROBE, HOOK_KRETPROBE };
+enum feed_kind { FEED_END, FEED_VM, FEED_HOST, FEED_VM_HIST, FEED_HOST_HIST };
 
-/* One program, its hook, and the counters it feeds. Programs sharing a group are
- * alternatives: the lowest rank whose every hook exists is loaded, the others are not. */
+/* A counter or histogram a program feeds: VMMEM_C_*, VMMEM_H_*, VMMEM_HIST_* or VMMEM_HHIST_* */
+struct feed {
+	unsigned char kind;		/* enum feed_kind */
+	unsigned char id;
+};
+
+/* One program, its hook, and the counters it feeds: a row of bpf/progs.h. Programs sharing
+ * a group are alternatives: the lowest rank whose every hook exists is loaded. */
 struct prog_spec {
 	const char *prog;
 	enum hook_kind kind;
@@ -33,161 +41,54 @@ struct prog_spec {
 	int rank;
 	const char *btf_struct;		/* HOOK_TP read through CO-RE: the record's struct */
 	bool fmt;			/* HOOK_TP read at offsets from tracefs' format file */
-	int vm_counters[10];		/* VMMEM_C_* + 1, 0-terminated */
-	int host_counters[3];		/* VMMEM_H_* + 1, 0-terminated */
-	int vm_hists[6];		/* VMMEM_HIST_* + 1, 0-terminated */
-	int host_hists[2];		/* VMMEM_HHIST_* + 1, 0-terminated */
-	/* per-event records (bpf/vmmem.bpf.c): a counting program names the type its *_rec
-	 * twin streams; the twin is loaded instead only when the stream mask has that type */
+	bool needs_ksm_scan;		/* reads ksm_scan.seqnr: needs its kallsyms address */
+	struct feed feeds[10];		/* FEED_END-terminated */
+	/* per-event records: a counting program names the type its *_rec twin streams; the
+	 * twin is loaded instead only when the stream mask has that type */
 	int twin_streams;		/* VMMEM_EV_* + 1 (counting program) */
 	int streams;			/* VMMEM_EV_* + 1 (the *_rec twin) */
-	bool needs_ksm_scan;		/* reads ksm_scan.seqnr: needs its kallsyms address */
 };
 
-#define C(x) (VMMEM_C_##x + 1)
-#define H(x) (VMMEM_H_##x + 1)
-#define VH(x) (VMMEM_HIST_##x + 1)
-#define HH(x) (VMMEM_HHIST_##x + 1)
-#define EV(x) (VMMEM_EV_##x + 1)
-
-#define TP(p, cat, name) .prog = p, .kind = HOOK_TP, .category = cat, .hook = name
-#define BTF(p, name) .prog = p, .kind = HOOK_TP_BTF, .hook = name
-#define FN(p, name) .prog = p, .kind = HOOK_FUNC, .hook = name
-#define KP(p, name) .prog = p, .kind = HOOK_KPROBE, .hook = name
-#define ALT(g, r) .group = g, .rank = r
-#define CORE(st) .btf_struct = "trace_event_raw_" st
-#define FMT .fmt = true
-
+/* the vocabulary of bpf/progs.h's rows, as spec fields */
+#define SPEC_TP(cat, ev)		.kind = HOOK_TP, .category = #cat, .hook = #ev
+#define SPEC_TP_CORE(cat, ev)		SPEC_TP(cat, ev), .btf_struct = "trace_event_raw_" #ev
+#define SPEC_TP_FMT(cat, ev)		SPEC_TP(cat, ev), .fmt = true
+#define SPEC_BTF(ev)			.kind = HOOK_TP_BTF, .hook = #ev
+#define SPEC_FENTRY(fn)			.kind = HOOK_FENTRY, .hook = #fn
+#define SPEC_FENTRY_KSM_SCAN(fn)	SPEC_FENTRY(fn), .needs_ksm_scan = true
+#define SPEC_FEXIT(fn)			.kind = HOOK_FEXIT, .hook = #fn
+#define SPEC_KPROBE(fn)			.kind = HOOK_KPROBE, .hook = #fn
+#define SPEC_KRETPROBE(fn)		.kind = HOOK_KRETPROBE, .hook = #fn
+#define ALT(g, r)			.group = #g, .rank = r
+#define ALONE				.group = NULL
+#define FEEDS(...)			.feeds = { __VA_ARGS__ }
+#define VM(x)				{ FEED_VM, VMMEM_C_##x }
+#define HOST(x)				{ FEED_HOST, VMMEM_H_##x }
+#define VM_HIST(x)			{ FEED_VM_HIST, VMMEM_HIST_##x }
+#define HOST_HIST(x)			{ FEED_HOST_HIST, VMMEM_HHIST_##x }
+#define SPEC(name, hook, alt, feeds)	{ .prog = #name, SPEC_##hook, alt, feeds },
+#define SPEC_TWIN(base, sfx, ev, hook, alt, feeds)					\
+	{ .prog = #base #sfx, SPEC_##hook, alt, feeds, .twin_streams = VMMEM_EV_##ev + 1 },	\
+	{ .prog = #base "_rec" #sfx, SPEC_##hook, alt, feeds, .streams = VMMEM_EV_##ev + 1 },
 static const struct prog_spec specs[] = {
-	{ FN("vm_create_fexit", "kvm_arch_init_vm"), ALT("vm_create", 0) },
-	{ KP("vm_create_kretprobe", "kvm_arch_init_vm"), ALT("vm_create", 1) },
-	{ BTF("vm_exit_btf", "sched_process_exit"), ALT("vm_exit", 0) },
-	{ TP("vm_exit_tp", "sched", "sched_process_exit"), ALT("vm_exit", 1) },
-	{ BTF("tdp_fault_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
-	  .twin_streams = EV(tdp_fault) },
-	{ BTF("tdp_fault_rec_btf", "kvm_page_fault"), ALT("tdp_fault", 0), .vm_counters = { C(tdp_faults) },
-	  .streams = EV(tdp_fault) },
-	{ TP("tdp_fault_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), CORE("kvm_page_fault"),
-	  .vm_counters = { C(tdp_faults) }, .twin_streams = EV(tdp_fault) },
-	{ TP("tdp_fault_rec_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 1), CORE("kvm_page_fault"),
-	  .vm_counters = { C(tdp_faults) }, .streams = EV(tdp_fault) },
-	{ TP("tdp_fault_fmt_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 2), FMT,
-	  .vm_counters = { C(tdp_faults) }, .twin_streams = EV(tdp_fault) },
-	{ TP("tdp_fault_fmt_rec_tp", "kvm", "kvm_page_fault"), ALT("tdp_fault", 2), FMT,
-	  .vm_counters = { C(tdp_faults) }, .streams = EV(tdp_fault) },
-	{ TP("exit_tp", "kvm", "kvm_exit"), ALT("exit", 0), CORE("kvm_exit"), .vm_counters = { C(exits),
-	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
-	  C(exits_other) }, .twin_streams = EV(exit) },
-	{ TP("exit_rec_tp", "kvm", "kvm_exit"), ALT("exit", 0), CORE("kvm_exit"), .vm_counters = { C(exits),
-	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
-	  C(exits_other) }, .streams = EV(exit) },
-	{ TP("exit_fmt_tp", "kvm", "kvm_exit"), ALT("exit", 1), FMT, .vm_counters = { C(exits),
-	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
-	  C(exits_other) }, .twin_streams = EV(exit) },
-	{ TP("exit_fmt_rec_tp", "kvm", "kvm_exit"), ALT("exit", 1), FMT, .vm_counters = { C(exits),
-	  C(exits_tdp_violation), C(exits_tdp_misconfig), C(exits_io), C(exits_hlt), C(exits_msr), C(exits_intr),
-	  C(exits_other) }, .streams = EV(exit) },
-	/* the entry closes exit and fault spans: their histograms need it */
-	{ BTF("entry_btf", "kvm_entry"), ALT("entry", 0), .vm_hists = { VH(tdp_fault_ns), VH(exit_tdp_ns),
-	  VH(exit_io_ns), VH(exit_hlt_ns), VH(exit_other_ns) } },
-	{ TP("entry_tp", "kvm", "kvm_entry"), ALT("entry", 1), .vm_hists = { VH(tdp_fault_ns), VH(exit_tdp_ns),
-	  VH(exit_io_ns), VH(exit_hlt_ns), VH(exit_other_ns) } },
-	{ TP("tdp_map_tp", "kvmmmu", "kvm_mmu_spte_requested"), ALT("tdp_map", 0), CORE("kvm_mmu_spte_requested"),
-	  .vm_counters = { C(tdp_map_4k), C(tdp_map_2m), C(tdp_map_1g) } },
-	{ TP("tdp_map_fmt_tp", "kvmmmu", "kvm_mmu_spte_requested"), ALT("tdp_map", 1), FMT,
-	  .vm_counters = { C(tdp_map_4k), C(tdp_map_2m), C(tdp_map_1g) } },
-	{ BTF("tlb_flush_btf", "tlb_flush"), ALT("tlb", 0),
-	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
-	  .twin_streams = EV(tlb_shootdown) },
-	{ BTF("tlb_flush_rec_btf", "tlb_flush"), ALT("tlb", 0),
-	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
-	  .streams = EV(tlb_shootdown) },
-	{ TP("tlb_flush_tp", "tlb", "tlb_flush"), ALT("tlb", 1),
-	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
-	  .twin_streams = EV(tlb_shootdown) },
-	{ TP("tlb_flush_rec_tp", "tlb", "tlb_flush"), ALT("tlb", 1),
-	  .vm_counters = { C(tlb_shootdown_ipis), C(tlb_flush_pages), C(tlb_full_flushes) },
-	  .streams = EV(tlb_shootdown) },
-	{ FN("tlb_time_fentry", "flush_tlb_mm_range"), ALT("tlb_time", 0) },
-	{ FN("tlb_time_fexit", "flush_tlb_mm_range"), ALT("tlb_time", 0), .vm_hists = { VH(tlb_shootdown_ns) } },
-	{ FN("kvm_remote_flush_fentry", "kvm_flush_remote_tlbs"), .vm_counters = { C(kvm_remote_tlb_flushes) } },
-	{ TP("pv_tlb_flush_tp", "kvm", "kvm_pv_tlb_flush"), CORE("kvm_pv_tlb_flush"),
-	  .vm_counters = { C(pv_tlb_flushes) } },
-	{ BTF("ksm_start_btf", "ksm_start_scan"), ALT("ksm_scan", 0) },
-	{ BTF("ksm_stop_btf", "ksm_stop_scan"), ALT("ksm_scan", 0),
-	  .host_counters = { H(ksm_scans) }, .host_hists = { HH(ksm_scan_ns) } },
-	{ TP("ksm_start_tp", "ksm", "ksm_start_scan"), ALT("ksm_scan", 1) },
-	{ TP("ksm_stop_tp", "ksm", "ksm_stop_scan"), ALT("ksm_scan", 1),
-	  .host_counters = { H(ksm_scans) }, .host_hists = { HH(ksm_scan_ns) } },
-	{ BTF("ksm_merge_ksm_btf", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 0),
-	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
-	{ BTF("ksm_merge_ksm_rec_btf", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 0),
-	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
-	{ TP("ksm_merge_ksm_tp", "ksm", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 1),
-	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
-	{ TP("ksm_merge_ksm_rec_tp", "ksm", "ksm_merge_with_ksm_page"), ALT("ksm_merge_ksm", 1),
-	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
-	{ BTF("ksm_merge_one_btf", "ksm_merge_one_page"), ALT("ksm_merge_one", 0),
-	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
-	{ BTF("ksm_merge_one_rec_btf", "ksm_merge_one_page"), ALT("ksm_merge_one", 0),
-	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
-	{ TP("ksm_merge_one_tp", "ksm", "ksm_merge_one_page"), ALT("ksm_merge_one", 1),
-	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
-	{ TP("ksm_merge_one_rec_tp", "ksm", "ksm_merge_one_page"), ALT("ksm_merge_one", 1),
-	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
-	/* before 6.4 (no ksm:* tracepoints): function hooks, see bpf/ksm_fn.bpf.h */
-	{ FN("ksm_append_fentry", "stable_tree_append"), ALT("ksm_merge_ksm", 2),
-	  .vm_counters = { C(ksm_merged_pages) }, .twin_streams = EV(ksm_merge) },
-	{ FN("ksm_append_rec_fentry", "stable_tree_append"), ALT("ksm_merge_ksm", 2),
-	  .vm_counters = { C(ksm_merged_pages) }, .streams = EV(ksm_merge) },
-	{ FN("ksm_scan_start_fentry", "lru_add_drain_all"), ALT("ksm_scan", 2), .needs_ksm_scan = true },
-	{ FN("ksm_batch_end_fentry", "__msecs_to_jiffies"), ALT("ksm_scan", 2), .needs_ksm_scan = true,
-	  .host_counters = { H(ksm_scans) }, .host_hists = { HH(ksm_scan_ns) } },
-	/* eviction of guest memory: KVM's MMU notifier, KVM's page lookups, swap-in */
-	{ FN("mmu_inval_fentry", "kvm_mmu_notifier_invalidate_range_start"),
-	  .vm_counters = { C(mmu_inval_reclaim_bytes), C(mmu_inval_migrate_bytes), C(mmu_inval_numa_bytes),
-			   C(mmu_inval_ksm_bytes), C(mmu_inval_vmm_bytes), C(mmu_inval_other_bytes) } },
-	{ FN("kvm_pfn_fentry", "hva_to_pfn"), ALT("kvm_majflt", 0) },
-	{ FN("kvm_pfn_fexit", "hva_to_pfn"), ALT("kvm_majflt", 0), .vm_counters = { C(kvm_major_faults) } },
-	{ FN("swapin_folio_fentry", "swap_read_folio"), ALT("swapin", 0), .vm_counters = { C(swapin_bytes) } },
-	{ FN("swapin_page_fentry", "swap_readpage"), ALT("swapin", 1), .vm_counters = { C(swapin_bytes) } },
-	{ BTF("thp_collapse_btf", "mm_collapse_huge_page"), ALT("thp", 0), .vm_counters = { C(thp_collapses) } },
-	{ TP("thp_collapse_tp", "huge_memory", "mm_collapse_huge_page"), ALT("thp", 1),
-	  .vm_counters = { C(thp_collapses) } },
-	{ FN("madvise_sys_fentry", "__x64_sys_madvise"), ALT("madvise", 0) },
-	{ FN("madvise_sys_fexit", "__x64_sys_madvise"), ALT("madvise", 0),
-	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes), C(vmm_own_discard_bytes) },
-	  .vm_hists = { VH(balloon_discard_ns) } },
-	{ FN("madvise_fentry", "do_madvise"), ALT("madvise", 1) },
-	{ FN("madvise_fexit", "do_madvise"), ALT("madvise", 1),
-	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes), C(vmm_own_discard_bytes) },
-	  .vm_hists = { VH(balloon_discard_ns) } },
-	{ TP("madvise_enter_tp", "syscalls", "sys_enter_madvise"), ALT("madvise", 2) },
-	{ TP("madvise_exit_tp", "syscalls", "sys_exit_madvise"), ALT("madvise", 2),
-	  .vm_counters = { C(balloon_inflate_bytes), C(balloon_deflate_bytes), C(vmm_own_discard_bytes) },
-	  .vm_hists = { VH(balloon_discard_ns) } },
-	{ FN("fallocate_fentry", "vfs_fallocate"), ALT("fallocate", 0) },
-	{ FN("fallocate_fexit", "vfs_fallocate"), ALT("fallocate", 0),
-	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) },
-	  .vm_hists = { VH(balloon_discard_ns) } },
-	{ TP("fallocate_enter_tp", "syscalls", "sys_enter_fallocate"), ALT("fallocate", 1) },
-	{ TP("fallocate_exit_tp", "syscalls", "sys_exit_fallocate"), ALT("fallocate", 1),
-	  .vm_counters = { C(balloon_inflate_bytes), C(vmm_own_discard_bytes) } },
-	/* guest IPIs and vCPU preemption (bpf/ipi.bpf.h): the three together or none. The target's
-	 * state is read from KVM's struct kvm_vcpu: kvm.ko's BTF is needed (6.1+, not 5.10) */
-	{ BTF("ipi_entry_btf", "kvm_entry"), ALT("ipi", 0) },
-	{ BTF("ipi_send_btf", "kvm_apic_ipi"), ALT("ipi", 0), .vm_counters = { C(guest_ipis),
-	  C(guest_ipis_to_preempted), C(guest_ipis_to_halted), C(guest_ipis_to_running) },
-	  .vm_hists = { VH(ipi_delivery_ns) } },
-	{ BTF("vcpu_switch_btf", "sched_switch"), ALT("ipi", 0), .vm_counters = { C(vcpu_preemptions) },
-	  .vm_hists = { VH(vcpu_preempted_ns) } },
-	/* guest RAM for the balloon split: memslot updates as they happen (the kvm-vm iterator,
-	 * loaded apart, lists them where struct kvm is in BTF; bpf/guest_ram.bpf.h) */
-	{ FN("memslot_fexit", "__kvm_set_memory_region"), ALT("memslot", 0) },
-	{ KP("memslot_kprobe", "__kvm_set_memory_region"), ALT("memslot", 1) },
-	{ KP("memslot_kretprobe", "__kvm_set_memory_region"), ALT("memslot", 1) },
+	VMMEM_PROGS(SPEC, SPEC_TWIN)
 };
+#undef ALT
+#undef ALONE
+#undef FEEDS
+#undef VM
+#undef HOST
+#undef VM_HIST
+#undef HOST_HIST
 #define NR_SPECS (int)(sizeof(specs) / sizeof(specs[0]))
+
+/* The object holds exactly the programs of the table (plus the iterator loaded apart): a
+ * row without a program, or a program without a row, fails here rather than at run time. */
+#define SKEL_PROG(name)			sizeof(((struct vmmem_bpf *)0)->progs.name)
+#define COUNT(name, hook, alt, feeds)	+ SKEL_PROG(name)
+#define COUNT_TWIN(base, sfx, ev, hook, alt, feeds) + SKEL_PROG(base##sfx) + SKEL_PROG(base##_rec##sfx)
+_Static_assert(0 VMMEM_PROGS(COUNT, COUNT_TWIN) + SKEL_PROG(kvm_memslots_iter) ==
+	       sizeof(((struct vmmem_bpf *)0)->progs), "bpf/progs.h and the BPF object list different programs");
 
 struct bpf_priv {
 	struct vmmem_bpf *skel;
@@ -350,11 +251,13 @@ static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoi
 	case HOOK_TP_BTF:
 		snprintf(name, sizeof(name), "btf_trace_%s", s->hook);
 		return probe_btf_typedef(name) ? NULL : "no BTF for it (a module without BTF, or no such tracepoint)";
-	case HOOK_FUNC:
+	case HOOK_FENTRY:
+	case HOOK_FEXIT:
 		if (!probe_btf_function(s->hook))
 			return "no BTF for this function (absent, or in a module without BTF)";
 		return probe_fentry_loads() ? NULL : "this kernel refuses fentry/fexit programs";
 	case HOOK_KPROBE:
+	case HOOK_KRETPROBE:
 		return probe_kprobe(s->hook) ? NULL : "no kprobes here (CONFIG_KPROBES), or no such symbol in kallsyms";
 	}
 	return "unknown hook kind";
@@ -362,15 +265,15 @@ static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoi
 
 static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
 {
+	static const char *const kinds[] = { [HOOK_FENTRY] = "fentry", [HOOK_FEXIT] = "fexit",
+					     [HOOK_KPROBE] = "kprobe", [HOOK_KRETPROBE] = "kretprobe" };
+
 	if (s->kind == HOOK_TP)
 		snprintf(buf, sz, "tracepoint %s:%s", s->category, s->hook);
 	else if (s->kind == HOOK_TP_BTF)
 		snprintf(buf, sz, "tp_btf %s", s->hook);
-	else if (s->kind == HOOK_KPROBE)
-		snprintf(buf, sz, "%s %s()", strstr(s->prog, "kretprobe") ? "kretprobe" : "kprobe", s->hook);
 	else
-		snprintf(buf, sz, "%s %s()", strncmp(s->prog + strlen(s->prog) - 5, "fexit", 5) ? "fentry" : "fexit",
-			 s->hook);
+		snprintf(buf, sz, "%s %s()", kinds[s->kind], s->hook);
 	return buf;
 }
 
@@ -424,22 +327,22 @@ static void choose_programs(bool chosen[NR_SPECS], const char *why[NR_SPECS], ui
 
 static void mark_available(struct source *src, const struct prog_spec *s)
 {
-	for (int k = 0; k < 10 && s->vm_counters[k]; k++)
-		src->available.vm[s->vm_counters[k] - 1] = true;
-	for (int k = 0; k < 3 && s->host_counters[k]; k++)
-		src->available.host[s->host_counters[k] - 1] = true;
-	for (int k = 0; k < 6 && s->vm_hists[k]; k++)
-		src->available.vm_hist[s->vm_hists[k] - 1] = true;
-	for (int k = 0; k < 2 && s->host_hists[k]; k++)
-		src->available.host_hist[s->host_hists[k] - 1] = true;
+	for (const struct feed *f = s->feeds; f < s->feeds + 10 && f->kind != FEED_END; f++) {
+		switch (f->kind) {
+		case FEED_VM: src->available.vm[f->id] = true; break;
+		case FEED_HOST: src->available.host[f->id] = true; break;
+		case FEED_VM_HIST: src->available.vm_hist[f->id] = true; break;
+		case FEED_HOST_HIST: src->available.host_hist[f->id] = true; break;
+		}
+	}
 }
 
 static bool spec_feeds(const struct prog_spec *s, int k)
 {
 	if (s->streams)		/* a *_rec twin: the same hook as its counting program */
 		return false;
-	for (int j = 0; j < 10 && s->vm_counters[j]; j++)
-		if (s->vm_counters[j] == k + 1)
+	for (const struct feed *f = s->feeds; f < s->feeds + 10 && f->kind != FEED_END; f++)
+		if (f->kind == FEED_VM && f->id == k)
 			return true;
 	return false;
 }
@@ -841,8 +744,10 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 	p->skel->rodata->stream_mask = p->stream_mask;
 	p->skel->rodata->ksm_scan_addr = ksm_scan_address();
 	fmt_set_rodata(p->skel->rodata);
-	if (opt && opt->slow_ns)
+	if (opt && opt->slow_ns) {
 		p->skel->rodata->slow_event_ns = opt->slow_ns;
+		p->skel->rodata->slow_ipi_ns = opt->slow_ns;
+	}
 	bpf_map__set_max_entries(p->skel->maps.events, p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES :
 				 p->stream_mask ? RING_RARE_BYTES : RING_IDLE_BYTES);
 	/* nothing is lost where nothing streams (the emits are dead code): no per-slot table */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include "export_prom.h"
+#include "fact_table.h"
 
 /* ---- growable buffer ---- */
 
@@ -357,106 +358,25 @@ int export_counter_family(char *out, size_t outsz, const char *name, const char 
 	return w < 0 || (size_t)w >= outsz ? -ENAMETOOLONG : 0;
 }
 
-/* Values read from /proc and sysfs: exported only when present. */
-enum scale { SC_ONE, SC_KB, SC_MS, SC_SIGNED };
-
-struct opt_field {
-	const char *name;		/* family name without _total */
-	enum ftype type;
-	enum scale scale;
-	size_t off;			/* of a struct opt_u64 */
-	const char *help;
-};
-
-#define HOST(f) offsetof(struct host_state, f)
-static const struct opt_field host_fields[] = {
-	{ "vmmem_host_mem_total_bytes", F_GAUGE, SC_KB, HOST(mem.mem_total_kb), "MemTotal (/proc/meminfo)" },
-	{ "vmmem_host_mem_free_bytes", F_GAUGE, SC_KB, HOST(mem.mem_free_kb), "MemFree (/proc/meminfo)" },
-	{ "vmmem_host_mem_available_bytes", F_GAUGE, SC_KB, HOST(mem.mem_available_kb), "MemAvailable (/proc/meminfo)" },
-	{ "vmmem_host_buffers_bytes", F_GAUGE, SC_KB, HOST(mem.buffers_kb), "Buffers (/proc/meminfo)" },
-	{ "vmmem_host_cached_bytes", F_GAUGE, SC_KB, HOST(mem.cached_kb), "Cached (/proc/meminfo)" },
-	{ "vmmem_host_swap_total_bytes", F_GAUGE, SC_KB, HOST(mem.swap_total_kb), "SwapTotal (/proc/meminfo)" },
-	{ "vmmem_host_swap_free_bytes", F_GAUGE, SC_KB, HOST(mem.swap_free_kb), "SwapFree (/proc/meminfo)" },
-	{ "vmmem_host_anon_huge_bytes", F_GAUGE, SC_KB, HOST(mem.anon_huge_kb), "AnonHugePages (/proc/meminfo)" },
-	{ "vmmem_ksm_run", F_GAUGE, SC_ONE, HOST(ksm.run), "KSM run state: 0 stopped, 1 running, 2 unmerging (/sys/kernel/mm/ksm/run)" },
-	{ "vmmem_ksm_pages_to_scan", F_GAUGE, SC_ONE, HOST(ksm.pages_to_scan), "pages ksmd scans per batch" },
-	{ "vmmem_ksm_sleep_seconds", F_GAUGE, SC_MS, HOST(ksm.sleep_millisecs), "ksmd sleep between batches" },
-	{ "vmmem_ksm_pages_shared", F_GAUGE, SC_ONE, HOST(ksm.pages_shared), "KSM pages in use (shared copies)" },
-	{ "vmmem_ksm_pages_sharing", F_GAUGE, SC_ONE, HOST(ksm.pages_sharing), "pages deduplicated into KSM pages (memory saved)" },
-	{ "vmmem_ksm_pages_unshared", F_GAUGE, SC_ONE, HOST(ksm.pages_unshared), "unique pages KSM keeps checking" },
-	{ "vmmem_ksm_pages_volatile", F_GAUGE, SC_ONE, HOST(ksm.pages_volatile), "pages changing too fast for KSM" },
-	{ "vmmem_ksm_full_scans", F_COUNTER, SC_ONE, HOST(ksm.full_scans), "full KSM scans of all mergeable areas" },
-	{ "vmmem_ksm_general_profit_bytes", F_GAUGE, SC_SIGNED, HOST(ksm.general_profit), "KSM memory saved minus its rmap_item cost (negative: KSM costs memory)" },
-	{ "vmmem_ksm_zero_pages", F_GAUGE, SC_ONE, HOST(ksm.ksm_zero_pages), "empty pages KSM merged with the zero page" },
-	{ "vmmem_ksm_merge_across_nodes", F_GAUGE, SC_ONE, HOST(ksm.merge_across_nodes), "KSM merges pages of different NUMA nodes (1) or not (0)" },
-	{ "vmmem_ksm_use_zero_pages", F_GAUGE, SC_ONE, HOST(ksm.use_zero_pages), "KSM merges empty pages with the zero page (1) or not (0)" },
-	{ "vmmem_thp_khugepaged_pages_collapsed", F_COUNTER, SC_ONE, HOST(thp.khugepaged_pages_collapsed), "huge pages khugepaged collapsed on the host" },
-	{ "vmmem_thp_khugepaged_scan_sleep_seconds", F_GAUGE, SC_MS, HOST(thp.khugepaged_scan_sleep_ms), "khugepaged sleep between scans" },
-};
-#undef HOST
-
-#define VMI(f) offsetof(struct vmm_info, f)
-static const struct opt_field vm_fields[] = {
-	{ "vmmem_vm_vcpus", F_GAUGE, SC_ONE, VMI(vcpus), "virtual CPUs of the VM (command line or kvm-vcpu fds)" },
-	{ "vmmem_vm_memory_configured_bytes", F_GAUGE, SC_KB, VMI(mem_configured_kb), "guest RAM the VMM was started with (-m)" },
-	{ "vmmem_vm_rss_bytes", F_GAUGE, SC_KB, VMI(rss_kb), "resident memory of the VMM process (/proc/PID/status VmRSS)" },
-	{ "vmmem_vm_swap_bytes", F_GAUGE, SC_KB, VMI(swap_kb), "swapped-out memory of the VMM process (/proc/PID/status VmSwap)" },
-	{ "vmmem_vm_anon_huge_bytes", F_GAUGE, SC_KB, VMI(anon_huge_kb), "memory of the VMM process backed by THP (smaps_rollup AnonHugePages, read about once a minute per VM)" },
-	{ "vmmem_vm_anon_huge_timestamp_seconds", F_GAUGE, SC_ONE, VMI(anon_huge_time), "when vmmem_vm_anon_huge_bytes was read (unix time): smaps_rollup walks page tables, so it is read rarely" },
-	{ "vmmem_vm_ksm_rmap_items", F_GAUGE, SC_ONE, VMI(ksm.ksm_rmap_items), "KSM rmap_items of the VMM process (/proc/PID/ksm_stat)" },
-	{ "vmmem_vm_ksm_zero_pages", F_GAUGE, SC_ONE, VMI(ksm.ksm_zero_pages), "pages of the VM KSM merged with the zero page" },
-	{ "vmmem_vm_ksm_merging_pages", F_GAUGE, SC_ONE, VMI(ksm.ksm_merging_pages), "pages of the VM currently merged by KSM" },
-	{ "vmmem_vm_ksm_process_profit_bytes", F_GAUGE, SC_SIGNED, VMI(ksm.ksm_process_profit), "KSM memory saved in the VM minus its rmap_item cost (negative: KSM costs memory)" },
-	{ "vmmem_vm_major_faults", F_COUNTER, SC_ONE, VMI(majflt), "major faults of the VMM's threads, KVM's faults on evicted guest memory included (/proc/PID/stat majflt)" },
-	/* the VMM's own cgroup, when it has one (user/facts/vmm_cgroup.c) */
-	{ "vmmem_vm_cgroup_swapin_pages", F_COUNTER, SC_ONE, VMI(cgroup.pswpin), "pages of the VM's cgroup swapped in (memory.stat pswpin)" },
-	{ "vmmem_vm_cgroup_swapout_pages", F_COUNTER, SC_ONE, VMI(cgroup.pswpout), "pages of the VM's cgroup swapped out (memory.stat pswpout)" },
-	{ "vmmem_vm_cgroup_major_faults", F_COUNTER, SC_ONE, VMI(cgroup.pgmajfault), "major faults charged to the VM's cgroup (memory.stat pgmajfault)" },
-	{ "vmmem_vm_cgroup_workingset_refault_anon", F_COUNTER, SC_ONE, VMI(cgroup.workingset_refault_anon), "evicted anonymous pages of the VM's cgroup faulted back soon after (memory.stat)" },
-	{ "vmmem_vm_cgroup_swap_bytes", F_GAUGE, SC_ONE, VMI(cgroup.swap_current), "swap used by the VM's cgroup (memory.swap.current)" },
-	/* guest side, over QMP (user/facts/vmm_qmp.h): absent when QEMU did not answer lately */
-#define X(name, key, kind, help) \
-	{ "vmmem_" #name, kind == VMM_QMP_COUNTER ? F_COUNTER : F_GAUGE, SC_ONE, VMI(qmp.v[VMM_QMP_##name]), help },
-	VMM_QMP_FIELDS(X)
-#undef X
-};
-#undef VMI
-
-static const struct opt_u64 *field_at(const void *base, const struct opt_field *f)
+/* Facts (user/facts/fact_table.h): a value read from /proc, sysfs or QMP is exported only when
+ * present, in base units (kB x 1024 bytes, ms as seconds), signed where the kernel's is. */
+static void sample_fact(struct render *r, const struct fact *f, const char *labels, uint64_t v)
 {
-	return (const struct opt_u64 *)((const char *)base + f->off);
-}
+	enum ftype t = f->kind == FK_COUNTER ? F_COUNTER : F_GAUGE;
 
-static void sample_field(struct render *r, const struct opt_field *f, const char *labels, uint64_t v)
-{
-	if (f->scale == SC_MS) {
-		sample_begin(r, f->name, f->type);
+	if (f->unit == FU_MS) {
+		sample_begin(r, f->prom, t);
 		put_labels(r->out, labels);
 		put_double(r->out, v / 1000.0);
 		strbuf_put(r->out, "\n", 1);
-	} else if (f->scale == SC_SIGNED) {
+	} else if (f->flags & FF_SIGNED) {
 		/* ksm profits are signed longs in the kernel (mm/ksm.c): keep the sign */
-		sample_begin(r, f->name, f->type);
+		sample_begin(r, f->prom, t);
 		put_labels(r->out, labels);
 		put_i64(r->out, (int64_t)v);
 		strbuf_put(r->out, "\n", 1);
 	} else {
-		sample_u64(r, f->name, f->type, labels, f->scale == SC_KB ? v * 1024 : v);
-	}
-}
-
-static void render_host_fields(struct render *r)
-{
-	const struct host_state *h = &r->s->host;
-
-	for (size_t i = 0; i < sizeof(host_fields) / sizeof(host_fields[0]); i++) {
-		const struct opt_field *f = &host_fields[i];
-		const struct opt_u64 *v = field_at(h, f);
-
-		if (!v->present)
-			continue;
-		family(r, f->name, f->type, f->help);
-		sample_field(r, f, NULL, v->v);
+		sample_u64(r, f->prom, t, labels, f->unit == FU_KB ? v * 1024 : v);
 	}
 }
 
@@ -469,7 +389,7 @@ static void render_choice(struct render *r, const char *name, const char *help, 
 	if (!cur[0])
 		return;
 	family(r, name, F_GAUGE, help);
-	for (int i = 0; modes[i]; i++) {
+	for (int i = 0; modes && modes[i]; i++) {
 		known |= !strcmp(modes[i], cur);
 		sample_label1(r, name, "mode", modes[i], !strcmp(modes[i], cur));
 	}
@@ -477,22 +397,25 @@ static void render_choice(struct render *r, const char *name, const char *help, 
 		sample_label1(r, name, "mode", cur, 1);
 }
 
-static void render_thp_ksm_modes(struct render *r)
+static void render_host_facts(struct render *r)
 {
-	static const char *const enabled[] = { "always", "madvise", "never", NULL };
-	static const char *const defrag[] = { "always", "defer", "defer+madvise", "madvise", "never", NULL };
-	static const char *const none[] = { NULL };
 	const struct host_state *h = &r->s->host;
 
-	if (h->thp.present) {
-		render_choice(r, "vmmem_thp_enabled", "transparent huge pages mode (/sys/kernel/mm/transparent_hugepage/enabled)",
-			      enabled, h->thp.enabled);
-		render_choice(r, "vmmem_thp_defrag", "THP defrag mode (/sys/kernel/mm/transparent_hugepage/defrag)",
-			      defrag, h->thp.defrag);
+	for (int k = 0; k < HOST_NR_FACTS; k++) {
+		const struct fact *f = &host_facts[k];
+		const struct opt_u64 *v = fact_u64(f, h);
+
+		if (!f->prom || f->type == FACT_FLAG)
+			continue;
+		if (f->type == FACT_STR) {
+			render_choice(r, f->prom, f->help, f->modes, fact_str(f, h));
+			continue;
+		}
+		if (!v->present)
+			continue;
+		family(r, f->prom, f->kind == FK_COUNTER ? F_COUNTER : F_GAUGE, f->help);
+		sample_fact(r, f, NULL, v->v);
 	}
-	if (h->ksm.present)
-		render_choice(r, "vmmem_ksm_advisor", "KSM advisor mode (/sys/kernel/mm/ksm/advisor_mode)",
-			      none, h->ksm.advisor_mode);
 }
 
 static void render_host_counters(struct render *r)
@@ -555,7 +478,7 @@ static void render_vm_counters(struct render *r)
 	}
 }
 
-static void render_vm_fields(struct render *r)
+static void render_vm_facts(struct render *r)
 {
 	const struct snapshot *s = r->s;
 	bool any_qmp = false;
@@ -572,19 +495,22 @@ static void render_vm_fields(struct render *r)
 		any_qmp = true;
 		sample_u64(r, "vmmem_qmp_up", F_GAUGE, l, s->vms[i].info.qmp.up);
 	}
-	for (size_t f = 0; f < sizeof(vm_fields) / sizeof(vm_fields[0]); f++) {
+	for (int k = 0; k < VM_NR_FACTS; k++) {
+		const struct fact *f = &vm_facts[k];
 		bool any = false;
 
+		if (!f->prom || f->type != FACT_U64)
+			continue;
 		for (int i = 0; i < s->nr_vms; i++) {
-			const struct opt_u64 *v = field_at(&s->vms[i].info, &vm_fields[f]);
+			const struct opt_u64 *v = fact_u64(f, &s->vms[i].info);
 			const char *l = vm_labels(r, i);
 
 			if (!l || !v->present)
 				continue;
 			if (!any)
-				family(r, vm_fields[f].name, vm_fields[f].type, vm_fields[f].help);
+				family(r, f->prom, f->kind == FK_COUNTER ? F_COUNTER : F_GAUGE, f->help);
 			any = true;
-			sample_field(r, &vm_fields[f], l, v->v);
+			sample_fact(r, f, l, v->v);
 		}
 	}
 }
@@ -890,11 +816,10 @@ int export_prom_render(struct strbuf *out, const struct snapshot *s, const struc
 	render_self(&r, m, live);
 	render_sources(&r);
 	render_host_counters(&r);
-	render_host_fields(&r);
-	render_thp_ksm_modes(&r);
+	render_host_facts(&r);
 	render_vm_info(&r);
 	render_vm_counters(&r);
-	render_vm_fields(&r);
+	render_vm_facts(&r);
 	render_hists(&r);
 	render_advice(&r);
 out:

@@ -2,12 +2,17 @@
 /* Snapshot -> JSON. Unavailable values (absent file, missing kernel hook) are null, never 0. */
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 #include "snapshot_json.h"
+#include "fact_table.h"
 #include "ksm_forecast_file.h"
 
-static json_t *opt(struct opt_u64 v)
+/* signed: a two's complement value (KSM profits) */
+static json_t *opt_json(struct opt_u64 v, bool is_signed)
 {
-	return v.present ? json_integer((json_int_t)v.v) : json_null();
+	if (!v.present)
+		return json_null();
+	return json_integer(is_signed ? (json_int_t)(int64_t)v.v : (json_int_t)v.v);
 }
 
 static json_t *str_or_null(const char *s)
@@ -40,44 +45,67 @@ static json_t *hists_json(const struct vmmem_hist *h, int n, const bool *availab
 	return o;
 }
 
+/* Each fact of table (n entries) that has a JSON key, read from base, into its group's object
+ * (groups[g] NULL: that group is not written); ok[g] turns false where a string is not UTF-8
+ * (groups_put() then makes the group null). */
+static void facts_json(const struct fact *table, int n, const void *base, json_t *groups[FG_NR], bool ok[FG_NR])
+{
+	for (int k = 0; k < n; k++) {
+		const struct fact *f = &table[k];
+		json_t *o = groups[f->group], *v;
+
+		if (!f->json || !o || f->type == FACT_FLAG)
+			continue;
+		v = f->type == FACT_U64 ? opt_json(*fact_u64(f, base), f->flags & FF_SIGNED) :
+		    str_or_null(fact_str(f, base));
+		if (!v)
+			ok[f->group] = false;	/* a string that is not UTF-8 */
+		else
+			json_object_set_new(o, f->json, v);
+	}
+}
+
+/* Put each sub-object of groups into top under its name: null where it failed. */
+static void groups_put(json_t *top, json_t *groups[FG_NR], const bool ok[FG_NR])
+{
+	for (int g = FG_TOP + 1; g < FG_NR; g++) {
+		if (!groups[g])
+			continue;
+		if (!ok[g]) {
+			json_decref(groups[g]);
+			groups[g] = json_null();
+		}
+		json_object_set_new(top, fact_group_json[g], groups[g]);
+	}
+}
+
 static json_t *host_json(const struct snapshot *s)
 {
 	const struct host_state *h = &s->host;
-	const struct host_ksm *k = &h->ksm;
-	json_t *ksm, *thp, *counters, *o;
+	json_t *g[FG_NR] = { NULL }, *counters;
+	bool ok[FG_NR];
 
-	ksm = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-			"run", opt(k->run), "pages_to_scan", opt(k->pages_to_scan),
-			"sleep_millisecs", opt(k->sleep_millisecs), "pages_shared", opt(k->pages_shared),
-			"pages_sharing", opt(k->pages_sharing), "pages_unshared", opt(k->pages_unshared),
-			"pages_volatile", opt(k->pages_volatile), "full_scans", opt(k->full_scans),
-			"general_profit", opt(k->general_profit), "ksm_zero_pages", opt(k->ksm_zero_pages),
-			"merge_across_nodes", opt(k->merge_across_nodes),
-			"advisor_mode", str_or_null(k->advisor_mode));
-	json_object_set_new(ksm, "ksmd_cpu", s->ksmd_cpu == s->ksmd_cpu ?
+	memset(ok, 1, sizeof(ok));
+
+	g[FG_TOP] = json_object();
+	g[FG_KSM] = json_object();
+	g[FG_THP] = json_object();
+	facts_json(host_facts, HOST_NR_FACTS, h, g, ok);
+	json_object_set_new(g[FG_TOP], "tdp_fault_name", json_string(tdp_fault_name(h->cpu_vendor)));
+	json_object_set_new(g[FG_KSM], "ksmd_cpu", s->ksmd_cpu == s->ksmd_cpu ?
 			    json_real(round(s->ksmd_cpu * 1e4) / 1e4) : json_null());
-	json_object_set_new(ksm, "scans", s->available.host[VMMEM_H_ksm_scans] ?
-			    json_integer(s->host_delta.c[VMMEM_H_ksm_scans]) : json_null());
-	thp = json_pack("{s:o,s:o,s:o}", "enabled", str_or_null(h->thp.enabled),
-			"defrag", str_or_null(h->thp.defrag),
-			"khugepaged_pages_collapsed", opt(h->thp.khugepaged_pages_collapsed));
+	/* ksmd's full scans counted from its hooks are .host.counters.ksm_scans only (earlier
+	 * versions wrote them as .host.ksm.scans too; snapshot_load still reads that) */
+	groups_put(g[FG_TOP], g, ok);
+	json_object_set_new(g[FG_TOP], "ksm_forecast", ksm_forecast_summary_json(&h->ksm_forecast));
 	counters = json_object();
-	for (int k2 = 0; k2 < VMMEM_NR_HOST_COUNTERS; k2++)
-		json_object_set_new(counters, host_counter_names[k2], s->available.host[k2] ?
-				    json_integer(s->host_delta.c[k2]) : json_null());
-	o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}",
-		      "mem_total_kb", opt(h->mem.mem_total_kb), "mem_available_kb", opt(h->mem.mem_available_kb),
-		      "mem_free_kb", opt(h->mem.mem_free_kb), "buffers_kb", opt(h->mem.buffers_kb),
-		      "cached_kb", opt(h->mem.cached_kb), "swap_total_kb", opt(h->mem.swap_total_kb),
-		      "swap_free_kb", opt(h->mem.swap_free_kb), "cpu_vendor", str_or_null(h->cpu_vendor),
-		      "tdp_fault_name", tdp_fault_name(h->cpu_vendor));
-	json_object_set_new(o, "ksm", ksm);
-	json_object_set_new(o, "ksm_forecast", ksm_forecast_summary_json(&h->ksm_forecast));
-	json_object_set_new(o, "thp", thp);
-	json_object_set_new(o, "counters", counters);
-	json_object_set_new(o, "histograms", hists_json(s->host_hist_delta.h, VMMEM_NR_HOST_HISTS,
-							s->available.host_hist, host_hist_names));
-	return o;
+	for (int k = 0; k < VMMEM_NR_HOST_COUNTERS; k++)
+		json_object_set_new(counters, host_counter_names[k], s->available.host[k] ?
+				    json_integer(s->host_delta.c[k]) : json_null());
+	json_object_set_new(g[FG_TOP], "counters", counters);
+	json_object_set_new(g[FG_TOP], "histograms", hists_json(s->host_hist_delta.h, VMMEM_NR_HOST_HISTS,
+								s->available.host_hist, host_hist_names));
+	return g[FG_TOP];
 }
 
 static json_t *counters_json(const struct snapshot *s, const struct vm_snapshot *v,
@@ -91,53 +119,39 @@ static json_t *counters_json(const struct snapshot *s, const struct vm_snapshot 
 	return o;
 }
 
-/* null when no QMP socket is known for the VM; else the socket, whether QEMU answered
- * lately (and why not), and each value, null when unavailable. Keys are the Prometheus
- * names without vmmem_ and _total. */
-static json_t *qmp_json(const struct vmm_qmp *q)
+/* .qmp: null when no QMP socket is known for the VM; else the socket, whether QEMU answered
+ * lately (and why not), then each value (from the fact table), null when unavailable. */
+static json_t *qmp_head(const struct vmm_qmp *q, bool *ok)
 {
 	json_t *o;
 
 	if (!q->socket[0])
-		return json_null();
+		return NULL;
 	o = json_pack("{s:s,s:b,s:b,s:o}", "socket", q->socket, "abstract", q->abstract, "up", q->up,
 		      "error", str_or_null(q->error));
-	if (!o)			/* a path that is not UTF-8 */
-		return json_null();
-	for (int k = 0; k < VMM_QMP_NR; k++)
-		json_object_set_new(o, vmm_qmp_names[k], opt(q->v[k]));
+	if (!o) {		/* a path that is not UTF-8 */
+		*ok = false;
+		return json_object();
+	}
 	return o;
-}
-
-/* The VMM's own cgroup and its eviction counts; null when it shares its cgroup. */
-static json_t *cgroup_json(const struct vmm_cgroup *c)
-{
-	json_t *o;
-
-	if (!c->own)
-		return json_null();
-	o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "path", c->path, "pswpin", opt(c->pswpin),
-		      "pswpout", opt(c->pswpout), "pgmajfault", opt(c->pgmajfault),
-		      "workingset_refault_anon", opt(c->workingset_refault_anon),
-		      "swap_current_bytes", opt(c->swap_current));
-	return o ? o : json_null();	/* a path that is not UTF-8 */
 }
 
 static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 {
 	const struct vmm_info *i = &v->info;
-	json_t *ksm = json_null(), *o;
+	json_t *g[FG_NR] = { NULL }, *o;
+	bool ok[FG_NR];
 
+	memset(ok, 1, sizeof(ok));
+	o = g[FG_TOP] = json_pack("{s:i,s:s,s:o}", "pid", (int)i->pid, "name", i->name, "comm", str_or_null(i->comm));
 	if (i->ksm.present)
-		ksm = json_pack("{s:o,s:o,s:o,s:o}", "ksm_rmap_items", opt(i->ksm.ksm_rmap_items),
-				"ksm_zero_pages", opt(i->ksm.ksm_zero_pages),
-				"ksm_merging_pages", opt(i->ksm.ksm_merging_pages),
-				"ksm_process_profit", opt(i->ksm.ksm_process_profit));
-	o = json_pack("{s:i,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:I}",
-		      "pid", (int)i->pid, "name", i->name, "comm", str_or_null(i->comm),
-		      "vcpus", opt(i->vcpus), "mem_configured_kb", opt(i->mem_configured_kb),
-		      "rss_kb", opt(i->rss_kb), "swap_kb", opt(i->swap_kb), "anon_huge_kb", opt(i->anon_huge_kb),
-		      "exited", v->exited, "seq", (json_int_t)v->seq);
+		g[FG_KSM_STAT] = json_object();
+	if (i->cgroup.own)	/* the VMM's own cgroup and its eviction counts */
+		g[FG_CGROUP] = json_object();
+	g[FG_QMP] = qmp_head(&i->qmp, &ok[FG_QMP]);
+	facts_json(vm_facts, VM_NR_FACTS, i, g, ok);
+	json_object_set_new(o, "exited", json_boolean(v->exited));
+	json_object_set_new(o, "seq", json_integer((json_int_t)v->seq));
 	/* identity: the same names as the Prometheus labels of vmmem_vm_info */
 	json_object_set_new(o, "uuid", str_or_null(i->uuid));
 	json_object_set_new(o, "libvirt_domain", str_or_null(i->libvirt_domain));
@@ -150,10 +164,11 @@ static json_t *vm_json(const struct snapshot *s, const struct vm_snapshot *v)
 			    json_integer(s->wall_time - (int64_t)i->anon_huge_time.v) : json_null());
 	json_object_set_new(o, "counters", counters_json(s, v, &v->delta));
 	json_object_set_new(o, "totals", counters_json(s, v, &v->total));
-	json_object_set_new(o, "ksm_stat", ksm);
-	json_object_set_new(o, "majflt", opt(i->majflt));
-	json_object_set_new(o, "cgroup", cgroup_json(&i->cgroup));
-	json_object_set_new(o, "qmp", qmp_json(&i->qmp));
+	/* null unless filled below: no ksm_stat, a shared cgroup, no QMP socket */
+	json_object_set_new(o, "ksm_stat", json_null());
+	json_object_set_new(o, "cgroup", json_null());
+	json_object_set_new(o, "qmp", json_null());
+	groups_put(o, g, ok);
 	json_object_set_new(o, "histograms", hists_json(v->hist_delta.h, VMMEM_NR_VM_HISTS,
 							s->available.vm_hist, vm_hist_names));
 	return o;

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "fact_table.h"
 #include "ksm_forecast_file.h"
 #include "snapshot_load.h"
 
-#define MAX_KB		(1ull << 50)	/* an exbibyte: beyond it a memory figure is garbage */
-#define MAX_COUNT	(1ull << 62)
+#define MAX_COUNT	FACT_MAX_COUNT
 
 struct loader {
 	char *err;
@@ -100,11 +100,42 @@ static void counters(struct loader *l, json_t *obj, const char *path, struct vmm
 	}
 }
 
+/* Each fact of table (n entries) that has a JSON key, from its group's object in groups
+ * (NULL: the group is absent, its facts stay unavailable), into base. path names the object
+ * for messages (".host", ".vms[3]"). */
+static void facts_load(struct loader *l, const struct fact *table, int n, void *base, json_t *groups[FG_NR],
+		       const char *path)
+{
+	for (int k = 0; k < n; k++) {
+		const struct fact *f = &table[k];
+		json_t *o = groups[f->group];
+		char gpath[96];
+
+		if (!f->json || !o)
+			continue;
+		snprintf(gpath, sizeof(gpath), "%s%s%s", path, f->group == FG_TOP ? "" : ".",
+			 fact_group_json[f->group]);
+		if (f->type == FACT_U64)
+			num(l, o, gpath, f->json, fact_u64(f, base), f->max, f->flags & FF_SIGNED,
+			    f->flags & FF_REQUIRED);
+		else if (f->type == FACT_STR)
+			str(o, f->json, fact_str(f, base), f->size);
+	}
+}
+
+/* The sub-object key of obj, or NULL when it is absent or not an object. */
+static json_t *group_obj(json_t *obj, int g)
+{
+	json_t *o = obj ? json_object_get(obj, fact_group_json[g]) : NULL;
+
+	return json_is_object(o) ? o : NULL;
+}
+
 int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err, size_t errsz)
 {
 	struct loader l = { .err = err, .errsz = errsz };
 	json_error_t jerr;
-	json_t *root, *host, *ksm, *thp, *vms, *hc;
+	json_t *root, *host, *ksm = NULL, *vms, *hc;
 	struct opt_u64 v;
 	const char *schema;
 	size_t i;
@@ -147,51 +178,44 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 		fail(&l, "field %s: %s", ".host", "not an object");
 		host = NULL;
 	}
+	{
+		json_t *g[FG_NR] = { [FG_TOP] = host, [FG_KSM] = group_obj(host, FG_KSM),
+				     [FG_THP] = group_obj(host, FG_THP) };
+
+		facts_load(&l, host_facts, HOST_NR_FACTS, &out->host, g, ".host");
+		ksm = g[FG_KSM];
+		out->host.ksm.present = out->host.ksm.run.present;
+		out->host.thp.present = out->host.thp.enabled[0] != 0;
+	}
 	/* the advisor's pressure, KSM and swap rules all divide by these */
-	num(&l, host, ".host", "mem_total_kb", &out->host.mem.mem_total_kb, MAX_KB, false, host != NULL);
-	num(&l, host, ".host", "mem_available_kb", &out->host.mem.mem_available_kb, MAX_KB, false, host != NULL);
 	if (out->host.mem.mem_total_kb.present && out->host.mem.mem_total_kb.v == 0)
 		fail(&l, "field %s: %s", ".host.mem_total_kb", "zero: a host has RAM");
 	if (out->host.mem.mem_available_kb.present && out->host.mem.mem_total_kb.present &&
 	    out->host.mem.mem_available_kb.v > out->host.mem.mem_total_kb.v)
 		fail(&l, "field %s: %s", ".host.mem_available_kb", "larger than .host.mem_total_kb");
-	num(&l, host, ".host", "mem_free_kb", &out->host.mem.mem_free_kb, MAX_KB, false, false);
-	num(&l, host, ".host", "buffers_kb", &out->host.mem.buffers_kb, MAX_KB, false, false);
-	num(&l, host, ".host", "cached_kb", &out->host.mem.cached_kb, MAX_KB, false, false);
-	num(&l, host, ".host", "swap_total_kb", &out->host.mem.swap_total_kb, MAX_KB, false, false);
-	num(&l, host, ".host", "swap_free_kb", &out->host.mem.swap_free_kb, MAX_KB, false, false);
-	str(host, "cpu_vendor", out->host.cpu_vendor, sizeof(out->host.cpu_vendor));
-	ksm = host ? json_object_get(host, "ksm") : NULL;
-	if (json_is_object(ksm)) {
-		struct host_ksm *k = &out->host.ksm;
+	if (ksm) {
+		json_t *kc = json_object_get(ksm, "ksmd_cpu");
 
-		num(&l, ksm, ".host.ksm", "run", &k->run, 2, false, false);
-		k->present = k->run.present;
-		num(&l, ksm, ".host.ksm", "pages_to_scan", &k->pages_to_scan, MAX_COUNT, false, false);
-		num(&l, ksm, ".host.ksm", "sleep_millisecs", &k->sleep_millisecs, MAX_COUNT, false, false);
-		num(&l, ksm, ".host.ksm", "pages_shared", &k->pages_shared, MAX_COUNT, false, false);
-		num(&l, ksm, ".host.ksm", "pages_sharing", &k->pages_sharing, MAX_COUNT, false, false);
-		num(&l, ksm, ".host.ksm", "pages_unshared", &k->pages_unshared, MAX_COUNT, false, false);
-		num(&l, ksm, ".host.ksm", "pages_volatile", &k->pages_volatile, MAX_COUNT, false, false);
-		num(&l, ksm, ".host.ksm", "full_scans", &k->full_scans, MAX_COUNT, false, false);
-		num(&l, ksm, ".host.ksm", "general_profit", &k->general_profit, MAX_COUNT, true, false);
-		str(ksm, "advisor_mode", k->advisor_mode, sizeof(k->advisor_mode));
-		{
-			json_t *kc = json_object_get(ksm, "ksmd_cpu");
-
-			out->ksmd_cpu = NAN;
-			if (kc && !json_is_null(kc)) {
-				if (!json_is_number(kc) || json_number_value(kc) < 0 || json_number_value(kc) > 4096)
-					fail(&l, "field %s: %s", ".host.ksm.ksmd_cpu", "not a CPU share (0..CPUs)");
-				else
-					out->ksmd_cpu = json_number_value(kc);
-			}
+		if (kc && !json_is_null(kc)) {
+			if (!json_is_number(kc) || json_number_value(kc) < 0 || json_number_value(kc) > 4096)
+				fail(&l, "field %s: %s", ".host.ksm.ksmd_cpu", "not a CPU share (0..CPUs)");
+			else
+				out->ksmd_cpu = json_number_value(kc);
 		}
+	}
+	hc = host ? json_object_get(host, "counters") : NULL;
+	for (int k = 0; k < VMMEM_NR_HOST_COUNTERS; k++) {
+		num(&l, json_is_object(hc) ? hc : NULL, ".host.counters", host_counter_names[k], &v, MAX_COUNT,
+		    false, false);
+		out->host_delta.c[k] = v.v;
+		out->available.host[k] = v.present;
+	}
+	if (ksm && !out->available.host[VMMEM_H_ksm_scans]) {
+		/* earlier versions wrote them as .host.ksm.scans too (and only there before host counters
+		 * were written); "scan_ns" (the ksm_scan_ns histogram's sum carries it) is ignored */
 		num(&l, ksm, ".host.ksm", "scans", &v, MAX_COUNT, false, false);
 		out->host_delta.c[VMMEM_H_ksm_scans] = v.v;
 		out->available.host[VMMEM_H_ksm_scans] = v.present;
-		/* "scan_ns" (before the host counter was dropped: the ksm_scan_ns histogram's
-		 * sum carries it) is ignored in older files */
 	}
 	{
 		json_t *kf = host ? json_object_get(host, "ksm_forecast") : NULL;
@@ -207,16 +231,8 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 		if (json_is_integer(t) && json_integer_value(t) > 0)
 			out->wall_time = json_integer_value(t);
 	}
-	thp = host ? json_object_get(host, "thp") : NULL;
-	if (json_is_object(thp)) {
-		str(thp, "enabled", out->host.thp.enabled, sizeof(out->host.thp.enabled));
-		str(thp, "defrag", out->host.thp.defrag, sizeof(out->host.thp.defrag));
-		out->host.thp.present = out->host.thp.enabled[0] != 0;
-	}
-	hc = host ? json_object_get(host, "counters") : NULL;
 	num(&l, root, "", "dropped_events", &v, MAX_COUNT, false, false);
 	out->dropped_events = v.v;
-	(void)hc;
 
 	vms = json_object_get(root, "vms");
 	if (!vms || json_is_null(vms)) {
@@ -233,7 +249,7 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 			return -ENOMEM;
 		}
 		for (i = 0; i < json_array_size(vms) && !l.failed; i++) {
-			json_t *vm = json_array_get(vms, i), *ks, *c, *tot;
+			json_t *vm = json_array_get(vms, i), *c, *tot;
 			struct vm_snapshot *o = &out->vms[out->nr_vms];
 			char path[64];
 
@@ -258,11 +274,20 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 				if (u[0] && vmm_uuid_parse(u, o->info.uuid))
 					fail(&l, "field %s.uuid: %s", path, "not a UUID");
 			}
-			num(&l, vm, path, "vcpus", &o->info.vcpus, 1 << 20, false, false);
-			num(&l, vm, path, "mem_configured_kb", &o->info.mem_configured_kb, MAX_KB, false, false);
-			num(&l, vm, path, "rss_kb", &o->info.rss_kb, MAX_KB, false, false);
-			num(&l, vm, path, "swap_kb", &o->info.swap_kb, MAX_KB, false, false);
-			num(&l, vm, path, "anon_huge_kb", &o->info.anon_huge_kb, MAX_KB, false, false);
+			{
+				json_t *g[FG_NR] = { [FG_TOP] = vm, [FG_KSM_STAT] = group_obj(vm, FG_KSM_STAT),
+						     [FG_CGROUP] = group_obj(vm, FG_CGROUP),
+						     [FG_QMP] = group_obj(vm, FG_QMP) };
+				struct vmm_qmp *q = &o->info.qmp;
+
+				facts_load(&l, vm_facts, VM_NR_FACTS, &o->info, g, path);
+				o->info.ksm.present = g[FG_KSM_STAT] != NULL;
+				o->info.cgroup.own = g[FG_CGROUP] != NULL;
+				str(g[FG_QMP], "socket", q->socket, sizeof(q->socket));
+				str(g[FG_QMP], "error", q->error, sizeof(q->error));
+				q->up = g[FG_QMP] && json_is_true(json_object_get(g[FG_QMP], "up"));
+				q->abstract = g[FG_QMP] && json_is_true(json_object_get(g[FG_QMP], "abstract"));
+			}
 			o->exited = json_is_true(json_object_get(vm, "exited"));
 			c = json_object_get(vm, "counters");
 			snprintf(path + strlen(path), sizeof(path) - strlen(path), ".counters");
@@ -279,15 +304,6 @@ int snapshot_load(const char *text, size_t len, struct snapshot *out, char *err,
 
 				snprintf(path, sizeof(path), ".vms[%zu].totals", i);
 				counters(&l, tot, path, &o->total, &ignore);
-			}
-			ks = json_object_get(vm, "ksm_stat");
-			if (json_is_object(ks)) {
-				snprintf(path, sizeof(path), ".vms[%zu].ksm_stat", i);
-				num(&l, ks, path, "ksm_rmap_items", &o->info.ksm.ksm_rmap_items, MAX_COUNT, false, false);
-				num(&l, ks, path, "ksm_merging_pages", &o->info.ksm.ksm_merging_pages, MAX_COUNT, false, false);
-				num(&l, ks, path, "ksm_zero_pages", &o->info.ksm.ksm_zero_pages, MAX_COUNT, false, false);
-				num(&l, ks, path, "ksm_process_profit", &o->info.ksm.ksm_process_profit, MAX_COUNT, true, false);
-				o->info.ksm.present = true;
 			}
 			out->nr_vms++;
 		}

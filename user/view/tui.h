@@ -14,24 +14,15 @@ enum tui_column { COL_NAME, COL_PID, COL_VCPU, COL_RSS, COL_TDPF, COL_2M, COL_TL
 
 enum tui_mode { MODE_TABLE, MODE_DETAIL, MODE_HELP, MODE_ADVICE };
 
-/* Shared between the collector thread (hook) and the UI, under the collector's lock. */
-struct tui_shared {
-	struct history *history;
-	struct advise_state advise;
-	struct advice advice[ADVISE_MAX];	/* the last evaluation, in full */
-	int nr_advice;
-};
-
 struct tui {
-	struct collector *col;
-	struct tui_shared *shared;
+	struct collector *col;		/* owns the history and the advice */
 	struct snapshot snap;		/* the UI's own copy of the last sample */
 	bool have_snap;
 	enum tui_mode mode;
 	int sort;			/* enum tui_column */
 	bool reverse, paused, utf8, colour;
 	bool totals;			/* t: event columns as totals since start, not per second */
-	char filter[64];		/* / or -N: VM name text */
+	char filter[VMM_NAME_MAX];		/* / or -N: VM name text */
 	pid_t pid_filter;		/* -p: only this VMM (0: all) */
 	int selected;			/* row index in the visible (sorted, filtered) list */
 	int top;			/* first visible row */
@@ -53,7 +44,7 @@ void tui_order(struct tui *t);
 /* History metric shown by a column's sparkline (-1: none). */
 int tui_column_metric(int col);
 
-/* Copy a VM's history (under the collector's lock); returns the number of points. */
+/* Copy a VM's history (the collector's); returns the number of points. */
 int tui_history(struct tui *t, const struct vm_snapshot *v, int metric, int res, float *out, int n);
 
 void tui_draw(struct tui *t);
@@ -64,12 +55,9 @@ void tui_draw_advice(struct tui *t);
 /* A sparkline of values into buf (width cells, UTF-8 blocks or ASCII). */
 void tui_sparkline(const float *v, int n, int width, bool utf8, char *buf, size_t sz);
 
-int cmd_top(int argc, char **argv);
-/* The view's usage and options (also the tail of `vmmemtop --help`). */
-void tui_usage(FILE *f);
-
-struct snapshot_opts;
-/* The interactive view over what o->core opens (a replay when o->replay_speed > 0). */
-int tui_run(struct snapshot_opts *o);
+struct cli_args;
+/* The interactive view over what a->core opens (a replay when replay_speed > 0); totals:
+ * start with the event columns as totals (--totals). */
+int tui_run(const struct cli_args *a, bool totals, double replay_speed);
 
 #endif

@@ -4,53 +4,67 @@
 #include <ncurses.h>
 #include <stdio.h>
 #include <string.h>
+#include "fact_table.h"
 #include "snapshot_table.h"
 #include "text_wrap.h"
 #include "tui.h"
 
-/* One line of guest-side facts from QMP, when the VM has a QMP socket. */
-static void tui_draw_qmp(const struct vmm_qmp *q, int y)
+/* Append " key value" for each present fact of group that the detail shows (FF_SHOW in
+ * user/facts/fact_table.h), the value in its unit (sizes as K/M/G, the unit suffix left off the key). */
+static size_t put_facts(char *buf, size_t sz, size_t len, const struct vmm_info *i, int group)
 {
-	static const int shown[] = { VMM_QMP_balloon_actual_bytes, VMM_QMP_guest_mem_total_bytes,
-				     VMM_QMP_guest_mem_available_bytes, VMM_QMP_guest_mem_free_bytes };
-	static const char *const label[] = { "balloon actual", "guest total", "available", "free" };
+	for (int k = 0; k < VM_NR_FACTS && len < sz; k++) {
+		const struct fact *f = &vm_facts[k];
+		const struct opt_u64 *v = fact_u64(f, i);
+		char val[32];
+		int n;
+
+		if (!(f->flags & FF_SHOW) || (int)f->group != group)
+			continue;
+		if (f->type == FACT_STR) {
+			snprintf(val, sizeof(val), "%.24s", fact_str(f, i));
+		} else if (!v->present) {
+			continue;
+		} else if (f->unit == FU_KB || f->unit == FU_BYTES) {
+			fmt_kb((struct opt_u64){ f->unit == FU_KB ? v->v : v->v / 1024, true }, val, sizeof(val));
+		} else {
+			snprintf(val, sizeof(val), f->flags & FF_SIGNED ? "%lld" : "%llu", (long long)v->v);
+		}
+		n = strlen(f->json);
+		if (n > 6 && !strcmp(f->json + n - 6, "_bytes"))
+			n -= 6;
+		len += snprintf(buf + len, sz - len, "  %.*s %s", n, f->json, val);
+	}
+	return len < sz ? len : sz - 1;
+}
+
+/* One line of guest-side facts from QMP, when the VM has a QMP socket. */
+static void tui_draw_qmp(const struct vmm_info *i, int y)
+{
+	const struct vmm_qmp *q = &i->qmp;
+	char line[512];
 
 	if (!q->socket[0])
 		return;
-	if (!q->up) {
-		mvprintw(y, 0, "QMP %.40s: %.60s", q->socket, q->error);
-		return;
-	}
-	move(y, 0);
-	printw("QMP:");
-	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
-		if (q->v[shown[i]].present)
-			printw("  %s %.1f MiB", label[i], q->v[shown[i]].v / 1048576.0);
-		else
-			printw("  %s -", label[i]);
-	}
+	if (!q->up)
+		snprintf(line, sizeof(line), "QMP %.40s: %.60s", q->socket, q->error);
+	else
+		put_facts(line, sizeof(line), snprintf(line, sizeof(line), "QMP:"), i, FG_QMP);
+	mvaddnstr(y, 0, line, COLS);
 }
 
 /* One line of host eviction facts from /proc and the VM's own cgroup (no tracing needed). */
 static void tui_draw_evict(const struct vmm_info *i, int y)
 {
-	const struct vmm_cgroup *c = &i->cgroup;
+	char line[512];
+	size_t len = put_facts(line, sizeof(line), snprintf(line, sizeof(line), "host eviction:"), i, FG_TOP);
 
-	move(y, 0);
-	printw("host eviction:");
-	if (i->majflt.present)
-		printw(" majflt %llu", (unsigned long long)i->majflt.v);
-	if (!c->own) {
-		printw("  (no cgroup of its own)");
-		return;
-	}
-	printw("  cgroup %.40s:", c->path);
-	if (c->pswpin.present && c->pswpout.present)
-		printw(" pswpin %llu pswpout %llu", (unsigned long long)c->pswpin.v, (unsigned long long)c->pswpout.v);
-	if (c->pgmajfault.present)
-		printw(" pgmajfault %llu", (unsigned long long)c->pgmajfault.v);
-	if (c->workingset_refault_anon.present)
-		printw(" refault_anon %llu", (unsigned long long)c->workingset_refault_anon.v);
+	if (!i->cgroup.own)
+		snprintf(line + len, sizeof(line) - len, "  (no cgroup of its own)");
+	else
+		put_facts(line, sizeof(line), len + snprintf(line + len, sizeof(line) - len, "  cgroup"), i,
+			  FG_CGROUP);
+	mvaddnstr(y, 0, line, COLS);
 }
 
 /* One line on the guest's IPIs and whether it uses PV TLB flush (issue 18): the target states
@@ -109,7 +123,7 @@ void tui_draw_detail(struct tui *t)
 			 v->info.machine[0] ? v->info.machine : "-", v->info.vmid[0] ? v->info.vmid : "-");
 		mvaddnstr(y++, 0, id, COLS);
 	}
-	tui_draw_qmp(&v->info.qmp, y++);
+	tui_draw_qmp(&v->info, y++);
 	{
 		char rss[16], swp[16], thp[16], age[48] = "";
 
@@ -174,20 +188,6 @@ void tui_draw_detail(struct tui *t)
 	attroff(A_REVERSE);
 }
 
-struct advice_copy {
-	struct tui_shared *sh;
-	struct advice *out;
-	int n;
-};
-
-static void copy_advice(void *ctx)
-{
-	struct advice_copy *c = ctx;
-
-	c->n = c->sh->nr_advice;
-	memcpy(c->out, c->sh->advice, sizeof(*c->out) * c->n);
-}
-
 /* label (e.g. "  evidence: ") then text wrapped at the screen's width, continuation lines
  * indented under the text; returns the next free row */
 static int draw_wrapped(int y, const char *label, const char *text)
@@ -208,15 +208,13 @@ static int draw_wrapped(int y, const char *label, const char *text)
 void tui_draw_advice(struct tui *t)
 {
 	static struct advice a[ADVISE_MAX];
-	struct advice_copy c = { t->shared, a, 0 };
-	int y = 0;
+	int n = collector_advice(t->col, a, ADVISE_MAX), y = 0;
 
-	collector_locked(t->col, copy_advice, &c);
 	erase();
 	attron(A_BOLD);
 	mvaddnstr(y++, 0, "advice (vmmemtop advise; the same rules, with hysteresis)", COLS);
 	attroff(A_BOLD);
-	for (int i = 0; i < c.n && y < LINES - 2; i++) {
+	for (int i = 0; i < n && y < LINES - 2; i++) {
 		char line[1200], *cmd, *save = NULL;
 
 		y++;

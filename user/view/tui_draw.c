@@ -27,27 +27,9 @@ int tui_column_metric(int col)
 	return HM_tdp_faults;
 }
 
-struct history_req {
-	struct tui *t;
-	const struct vm_snapshot *v;
-	int metric, res, n, got;
-	float *out;
-};
-
-static void history_fetch(void *ctx)
-{
-	struct history_req *q = ctx;
-
-	q->got = history_get(q->t->shared->history, q->v->info.pid, q->v->seq, q->metric, q->res, q->out, q->n);
-}
-
 int tui_history(struct tui *t, const struct vm_snapshot *v, int metric, int res, float *out, int n)
 {
-	struct history_req q = { t, v, metric, res, n, 0, out };
-
-	/* the collector thread writes the history: read it under its lock */
-	collector_locked(t->col, history_fetch, &q);
-	return q.got;
+	return collector_history(t->col, v->info.pid, v->seq, metric, res, out, n);
 }
 
 static double rate(const struct snapshot *s, const struct vm_snapshot *v, int id)

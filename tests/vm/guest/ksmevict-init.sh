@@ -76,7 +76,7 @@ ksm_case() {
 		set -- $p
 		echo "KSM backend=$b pid=$1 oracle=$2 vmmem=$(vmc ksm_merged_pages $1) inval_ksm=$(vmc mmu_inval_ksm_bytes $1)"
 	done
-	echo "SCANS backend=$b oracle=$dfs vmmem=$(jq -r .host.ksm.scans /tmp/snap.json) scan_ns=$(jq -r .host.ksm.scan_ns /tmp/snap.json) hist=$(jq -r .host.histograms.ksm_scan_ns.count /tmp/snap.json)"
+	echo "SCANS backend=$b oracle=$dfs vmmem=$(jq -r .host.counters.ksm_scans /tmp/snap.json) scan_ns=$(jq -r .host.histograms.ksm_scan_ns.sum_ns /tmp/snap.json) hist=$(jq -r .host.histograms.ksm_scan_ns.count /tmp/snap.json)"
 	kill $wa $wb $wu; wait $wa $wb $wu 2>/dev/null
 	echo 2 > $K/run; sleep 0.5; echo 0 > $K/run	# unmerge: the next case starts from nothing shared
 }

@@ -19,7 +19,7 @@ mkdir -p /tmp && mount -t tmpfs -o mode=1777 tmp /tmp
 for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
 echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
 # 5.10: vmmem's BPF counts a VMM from the /proc scan that finds it (no in-kernel claim there,
-# see bpf/vmmem.bpf.c fmt_field): the runners create their VM before they are started
+# see bpf/kvm.bpf.c fmt_field): the runners create their VM before they are started
 case $(uname -r) in 5.10.*) export RUNNER_CREATE_EARLY=1 ;; esac
 # THP as 6.1 defaults it on every kernel (6.12's Debian build says always): a runner's 2 MiB
 # memslot backed by a host huge page would take one NPT fault for all of its 512 pages

@@ -5,7 +5,8 @@
 # through the module (the reader reads its count from /dev/vmmem) against tracefs -> a second runner
 # firing probes while the reader closes and rmmod runs; every 10th cycle kvm.ko is unloaded
 # and reloaded under the loaded module first. One line per cycle:
-#   CYCLE n=N faults=VMMEM/ORACLE rmmod=RC poll=LINE kvm_reload=RC
+#   CYCLE n=N faults=VMMEM/ORACLE rmmod=RC kvm_reload=RC r2=running|done t=UPTIME poll=LINE
+# (r2: whether the second runner was still faulting when rmmod ran)
 # then the kernel log against /etc/denylist (DENY lines, DMESG_BAD=N), LEFT=<modules named
 # vmmem still loaded>, ALLDONE.
 mount -t proc proc /proc
@@ -29,6 +30,17 @@ count_oracle() {
 		g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } END { print n + 0 }' $T/trace
 }
 
+# until_or SECS CMD...: until CMD succeeds, at most SECS of guest time (read, a shell builtin,
+# keeps the loop free of forks: under a loaded host each costs the TCG guest tens of ms)
+until_or() {
+	secs=$1; shift
+	read up _ < /proc/uptime; end=$(( ${up%.*} + secs ))
+	while ! "$@" 2>/dev/null; do
+		read up _ < /proc/uptime; [ ${up%.*} -ge $end ] && return 1
+		usleep 20000
+	done
+}
+
 i=1
 while [ $i -le ${CYCLES:-50} ]; do
 	insmod /vmmem.ko || echo "CASEFAIL insmod cycle $i"
@@ -39,29 +51,37 @@ while [ $i -le ${CYCLES:-50} ]; do
 		for m in $(cat /etc/modules.order); do case $m in *kvm*) insmod "$m";; esac; done
 		echo 'kvm:kvm_page_fault' > $T/set_event	# the oracle's event went with kvm.ko
 	fi
-	rm -f /tmp/poll.out /tmp/r.out
-	kvm_guest_runner 32 1 > /tmp/r.out &
+	rm -f /tmp/poll.out /tmp/r.out /tmp/r2.out
+	# no 1.2 s settle before the vCPUs start: that wait is for rigs that count balloon
+	# discards (vmmemtop learning guest RAM first); this one counts faults only
+	RUNNER_SETTLE_MS=0 kvm_guest_runner 32 1 > /tmp/r.out &
 	r=$!
+	# the second runner waits for its SIGUSR1 until the end of the cycle
+	RUNNER_SETTLE_MS=0 kvm_guest_runner 512 1 > /tmp/r2.out &
+	r2=$!
 	# the reader sits in poll() all cycle long; at its end it reads the runner's count
 	vmmem_poll 120 $r > /tmp/poll.out &
 	pp=$!
 	while ! grep -q polling /tmp/poll.out 2>/dev/null; do usleep 20000; done
 	echo 0 > $T/tracing_on; echo > $T/trace; echo 1 > $T/tracing_on
-	# the runner prints its pid once its SIGUSR1 handler is set; signalled before that it dies
-	# without running (seen once in 100 cycles on 6.12: faults none/0). Bounded: at most 1 s.
-	n=0
-	while ! [ -s /tmp/r.out ] && [ $n -lt 50 ]; do usleep 20000; n=$((n + 1)); done
+	# a runner prints its pid once its SIGUSR1 handler is set; signalled before that it dies
+	# without running (seen once in 100 cycles on 6.12: faults none/0)
+	until_or 5 [ -s /tmp/r.out ]
 	kill -USR1 $r; wait $r
 	echo 0 > $T/tracing_on
-	# probes fire while the reader closes and the module goes
-	kvm_guest_runner 512 1 > /dev/null &
-	r2=$!
+	# probes fire while the reader closes and the module goes: once the second runner has
+	# started its vCPU (it prints "running"). Soon after the first runner's exit: the module
+	# keeps an exited VMM's counters for VMMEM_EXIT_LINGER_S (10 s) only, and the reader
+	# reads them at its end (waits bounded by iteration counts once took longer under load)
+	until_or 5 [ -s /tmp/r2.out ]
 	kill -USR1 $r2
+	until_or 2 grep -q running /tmp/r2.out
 	kill -TERM $pp; wait $pp
 	f=$(sed -n 's/.* faults=\([^ ]*\).*/\1/p' /tmp/poll.out)
+	r2st=$(tail -n 1 /tmp/r2.out)	# "running" (its probes fire now) or "done"
 	rmmod vmmem; rc=$?
 	wait $r2
-	echo "CYCLE n=$i faults=$f/$(count_oracle $r) rmmod=$rc kvm_reload=$krc poll=$(tail -n 1 /tmp/poll.out | tr ' ' ',')"
+	echo "CYCLE n=$i faults=$f/$(count_oracle $r) rmmod=$rc kvm_reload=$krc r2=$r2st t=$(cut -d' ' -f1 /proc/uptime) poll=$(tail -n 1 /tmp/poll.out | tr ' ' ',')"
 	i=$((i + 1))
 done
 dmesg > /tmp/dmesg

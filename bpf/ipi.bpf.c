@@ -1,10 +1,19 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /* Guest IPIs and vCPU preemption, per VMM (issue 18): who a vCPU's IPI went to, in what state
  * (preempted, halted, in guest mode), how long until the target entered the guest again, and
  * how long runnable vCPU threads wait off CPU. Needs KVM's BTF (kvm.ko's on 6.1+): the target's
- * state is KVM's own, read from its struct kvm_vcpu. Included at the end of vmmem.bpf.c. */
-#ifndef VMMEM_IPI_BPF_H
-#define VMMEM_IPI_BPF_H
+ * state is KVM's own, read from its struct kvm_vcpu. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "vmmem.h"
+#include "vmm_table.bpf.h"
+#include "progs.bpf.h"
+#include "latency.bpf.h"
+
+/* IPIs delivered slower than this are also streamed (slow_ipi); set with slow_event_ns. */
+const volatile __u64 slow_ipi_ns = 1000000;
 
 /* One vCPU of one VMM, learned at its thread's kvm_entry. */
 struct vcpu_key {
@@ -70,7 +79,6 @@ static __always_inline void hist_add_n(struct vmmem_hist *h, __u64 d, __u64 n)
  * and close the IPI deliveries pending on it. IPIs that reach a vCPU before it enters count
  * one sample each, all timed from the oldest (an upper bound for the later ones).
  */
-SEC("tp_btf/kvm_entry")
 int BPF_PROG(ipi_entry_btf, struct kvm_vcpu *vcpu)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -100,7 +108,7 @@ int BPF_PROG(ipi_entry_btf, struct kvm_vcpu *vcpu)
 		v->ipi_ns = 0;
 		if (h)
 			hist_add_n(&h->h[VMMEM_HIST_ipi_delivery_ns], d, n);
-		if (d >= slow_event_ns)
+		if (d >= slow_ipi_ns)
 			emit_timed_event(VMMEM_EV_slow_ipi, k.tgid, tid, v->from_tid, d);
 	}
 	return 0;
@@ -113,7 +121,6 @@ int BPF_PROG(ipi_entry_btf, struct kvm_vcpu *vcpu)
  * HALTED is set by kvm_emulate_halt. Only physical single-destination IPIs name one target;
  * dest_id is the target's APIC ID, which is its vcpu_id unless the guest or VMM changed it.
  */
-SEC("tp_btf/kvm_apic_ipi")
 int BPF_PROG(ipi_send_btf, __u32 icr_low, __u32 dest_id)
 {
 	struct vmmem_vm_counters *c = kvm_current_vm();
@@ -163,7 +170,6 @@ static __always_inline bool task_runnable(struct task_struct *t, bool preempt)
  * sched_switch (kernel/sched/core.c __schedule): a vCPU thread switched out while runnable
  * is a preemption; its time until it is switched in again is vcpu_preempted_ns.
  */
-SEC("tp_btf/sched_switch")
 int BPF_PROG(vcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct vcpu_thread *t = NULL;
@@ -193,4 +199,3 @@ int BPF_PROG(vcpu_switch_btf, bool preempt, struct task_struct *prev, struct tas
 	return 0;
 }
 
-#endif

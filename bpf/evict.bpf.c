@@ -1,6 +1,6 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
- * Host eviction of guest memory, per VM. Included once by vmmem.bpf.c.
+ * Host eviction of guest memory, per VM.
  *
  * Every hook here costs nothing to processes that are not VMMs:
  *  - kvm_mmu_notifier_invalidate_range_start() (virt/kvm/kvm_main.c) runs only for an mm
@@ -13,8 +13,13 @@
  *  - swap_readpage()/swap_read_folio() run in the task that faults (or reads ahead); a
  *    hash lookup by tgid on an I/O path.
  */
-#ifndef VMMEM_EVICT_BPF_H
-#define VMMEM_EVICT_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "vmmem.h"
+#include "vmm_table.bpf.h"
+#include "progs.bpf.h"
 
 #define PF_MEMALLOC_FLAG	0x00000800	/* include/linux/sched.h: reclaim (direct, memory.reclaim) */
 #define PF_KSWAPD_FLAG		0x00020000
@@ -49,7 +54,6 @@ static __always_inline int inval_cause(struct task_struct *t, __u32 owner, int e
 	return VMMEM_C_mmu_inval_other_bytes;
 }
 
-SEC("fentry/kvm_mmu_notifier_invalidate_range_start")
 int BPF_PROG(mmu_inval_fentry, struct mmu_notifier *mn, const struct mmu_notifier_range *range)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
@@ -76,7 +80,6 @@ struct {
 	__type(value, __u64);
 } majflt_at_entry SEC(".maps");
 
-SEC("fentry/hva_to_pfn")
 int BPF_PROG(kvm_pfn_fentry)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
@@ -89,7 +92,6 @@ int BPF_PROG(kvm_pfn_fentry)
 	return 0;
 }
 
-SEC("fexit/hva_to_pfn")
 int BPF_PROG(kvm_pfn_fexit)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
@@ -118,7 +120,6 @@ static __always_inline void swapin(__u64 bytes)
 }
 
 /* 6.1: int swap_readpage(struct page *page, bool synchronous, struct swap_iocb **plug) */
-SEC("fentry/swap_readpage")
 int BPF_PROG(swapin_page_fentry, struct page *page)
 {
 	swapin(4096);	/* swap entries are base pages before 6.10 (mm/page_io.c) */
@@ -131,7 +132,6 @@ struct folio___sz {
 	unsigned long _flags_1;
 } __attribute__((preserve_access_index));
 
-SEC("fentry/swap_read_folio")
 int BPF_PROG(swapin_folio_fentry, struct folio___sz *folio)
 {
 	__u64 order = 0;
@@ -144,5 +144,3 @@ int BPF_PROG(swapin_folio_fentry, struct folio___sz *folio)
 	swapin(4096ull << (order & 31));
 	return 0;
 }
-
-#endif
