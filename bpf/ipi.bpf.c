@@ -82,11 +82,15 @@ static __always_inline void hist_add_n(struct vmmem_hist *h, __u64 d, __u64 n)
 int BPF_PROG(ipi_entry_btf, struct kvm_vcpu *vcpu)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct vcpu_key k = { .tgid = id >> 32, .vcpu_id = BPF_CORE_READ(vcpu, vcpu_id) };
+	struct vcpu_key k = { .tgid = id >> 32 };
 	struct vcpu_val *v;
 	__u32 tid = (__u32)id;
 	__u64 n;
 
+	/* 6.12's verifier types this argument trusted-or-NULL: no arithmetic before the check */
+	if (!vcpu)
+		return 0;
+	k.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
 	if (!vm_of_tgid(k.tgid))
 		return 0;
 	v = bpf_map_lookup_elem(&vcpus, &k);

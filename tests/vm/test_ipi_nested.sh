@@ -44,7 +44,7 @@ fi
 vm_stop "i$v"
 log=$TMP/console-$v
 tr -d '\r' < "${VM_LOG[i$v]}" > "$log"
-grep -E "^(NPT|NOKVM|CASEFAIL|RESULT|UNAVAILABLE|DMESG)" "$log"
+grep -E "^(NPT|NOKVM|CASEFAIL|RESULT|UNAVAILABLE|VERDICT|VERIFIER|DMESG)" "$log"
 bad() { echo "  BAD($v): $*"; ok=0; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
 grep -q "^NOKVM" "$log" && bad "no /dev/kvm in the guest"

@@ -81,6 +81,9 @@ snapshot_stop() {
 			"overruns=$(overruns)"
 	done < /tmp/cases
 	grep "unavailable: .*guest_ipis" /tmp/snap.err | sed 's/^/UNAVAILABLE /'
+	# the IPI programs' verdicts, and libbpf's words when the kernel refused one
+	grep -E "probe: .*(ipi_|vcpu_switch)|libbpf: .*(ipi_|vcpu_|task_storage)" /tmp/snap.err | head -40 | sed 's/^/VERDICT /'
+	sed -n '/BEGIN PROG LOAD LOG/,/END PROG LOAD LOG/p' /tmp/snap.err | tail -25 | sed 's/^/VERIFIER /'
 }
 
 # vCPU 1 spinning on a CPU of its own; vCPU 1 in HLT on its own CPU; both vCPUs and a busy
