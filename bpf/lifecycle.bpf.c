@@ -38,19 +38,49 @@ int BPF_PROG(vm_create_fexit, struct kvm *kvm, unsigned long type, int ret)
 	return 0;
 }
 
-/*
- * Where fexit is refused, creation is seen by user space in /proc (a kvm-vm fd) and by the
- * VM's first KVM event (claim_slot() from the KVM hooks), never at the ioctl syscall
- * tracepoints: enabling any syscalls:* tracepoint moves every thread of the host to the
- * syscall tracing slow path (measured here: getppid() 166 -> 233 ns).
- */
-
 /* VM creation where fexit is not possible (5.10's kvm.ko has no BTF): marks only, no slot
  * claim (5.10's verifier refuses claim_slot()'s cmpxchg) */
 int BPF_KRETPROBE(vm_create_kretprobe, int ret)
 {
 	if (ret == 0)
 		mark_vm_created();
+	return 0;
+}
+
+/*
+ * Where neither function hook is possible, creation is never seen at the ioctl syscall
+ * tracepoints: enabling any syscalls:* tracepoint moves every thread of the host to the
+ * syscall tracing slow path (measured here: getppid() 166 -> 233 ns). On x86 a KVM
+ * tracepoint fires inside KVM_CREATE_VM instead: kvm_arch_init_vm() (arch/x86/kvm/x86.c)
+ * calls pvclock_update_vm_gtod_copy(), which traces kvm:kvm_update_master_clock in the
+ * creating thread. It fires again only on master clock updates: in the VM's own threads
+ * (a vCPU's KVM_REQ_MASTERCLOCK_UPDATE, KVM_SET_CLOCK), whose slot is claimed already, or,
+ * when the host itself runs on Hyper-V, from a kworker for every VM
+ * (kvm_hyperv_tsc_notifier()): kernel threads are never VMMs and claim nothing. So a VM
+ * counts from its creation on, however late user space looks, at no cost outside VM
+ * creation. Without any of these (other architectures), user space finds a VMM in /proc
+ * (a kvm-vm fd) and its first KVM event claims it (claim_slot() from the KVM hooks).
+ */
+#define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h */
+
+static __always_inline void claim_vm_creator(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG)
+		return;
+	claim_slot(current_tgid());
+}
+
+int vm_create_clock_btf(unsigned long long *ctx)
+{
+	claim_vm_creator();
+	return 0;
+}
+
+int vm_create_clock_tp(void *ctx)
+{
+	claim_vm_creator();
 	return 0;
 }
 

@@ -37,6 +37,8 @@
 #define VMMEM_PROGS_LIFECYCLE(P, T)							\
 	P(vm_create_fexit, FEXIT(kvm_arch_init_vm), ALT(vm_create, 0), FEEDS())		\
 	P(vm_create_kretprobe, KRETPROBE(kvm_arch_init_vm), ALT(vm_create, 1), FEEDS())	\
+	P(vm_create_clock_btf, BTF(kvm_update_master_clock), ALT(vm_create, 2), FEEDS())	\
+	P(vm_create_clock_tp, TP(kvm, kvm_update_master_clock), ALT(vm_create, 3), FEEDS())	\
 	P(vm_exit_btf, BTF(sched_process_exit), ALT(vm_exit, 0), FEEDS())		\
 	P(vm_exit_tp, TP(sched, sched_process_exit), ALT(vm_exit, 1), FEEDS())
 

@@ -47,7 +47,7 @@ echo "man OPTIONS section: $(wc -l < "$TMP/gen-options") lines, identical to hel
 
 # 2. the man page names every long option of every command's --help, and every subcommand
 man=$TOPDIR/deploy/vmmemtop.8
-for cmd in "" snapshot export advise record report replay ksm-forecast; do
+for cmd in "" snapshot export advise record report replay ksm-forecast working-set; do
 	opts=$("$VMMEMTOP" $cmd --help | grep -oE -- '(^|[ ,[(])--[a-z][a-z0-9.-]*' | grep -oE -- '--[a-z][a-z0-9.-]*' | sort -u)
 	for o in $opts; do
 		grep -qF -- "$(sed 's/-/\\-/g' <<< "$o")" "$man" || bad "man page lacks ${cmd:-view} $o"

@@ -28,35 +28,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "tlb_shoot.h"
 
 #define RAM_BYTES	(2u << 20)	/* the guest RAM each VMM registers */
 #define DISCARD_STEP	(16u << 10)
-#define TLB_PAGES	64
-
-static char *tlb_mem;
-static long page;
-static volatile int tlb_done;
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
-static void *toucher(void *arg)
-{
-	(void)arg;
-	pin(1);
-	while (!tlb_done) {
-		for (int i = 0; i < TLB_PAGES; i++)
-			(void)*(volatile char *)(tlb_mem + i * page);
-		sched_yield();
-	}
-	return NULL;
-}
 
 static void sleep_ms(long ms)
 {
@@ -70,8 +45,8 @@ static void sleep_ms(long ms)
 static int vmm(long discard, int tlb_rounds, long wait_ms)
 {
 	struct kvm_userspace_memory_region region = { 0 };
+	struct tlb_shoot tlb;
 	pthread_attr_t attr;
-	pthread_t th;
 	char *ram;
 	void *stack;
 	int kvm, vm;
@@ -97,25 +72,17 @@ static int vmm(long discard, int tlb_rounds, long wait_ms)
 		if (madvise(ram + done % RAM_BYTES, DISCARD_STEP, MADV_DONTNEED))
 			return 5;
 	if (tlb_rounds > 0) {
-		tlb_mem = mmap(NULL, TLB_PAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (tlb_mem == MAP_FAILED)
+		if (tlb_shoot_setup(&tlb))
 			return 5;
-		memset(tlb_mem, 1, TLB_PAGES * page);
-		pin(0);
 		/* a stack of our own: glibc discards the stacks it allocated when a thread
 		 * exits (MADV_DONTNEED), which would add to what this VMM discards */
 		stack = mmap(NULL, 256 << 10, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (stack == MAP_FAILED || pthread_attr_init(&attr) ||
-		    pthread_attr_setstack(&attr, stack, 256 << 10) ||
-		    pthread_create(&th, &attr, toucher, NULL))
+		    pthread_attr_setstack(&attr, stack, 256 << 10) || tlb_shoot_start(&tlb, &attr))
 			return 5;
-		for (int i = 0; i < tlb_rounds; i++) {
-			mprotect(tlb_mem, TLB_PAGES * page, PROT_READ);
-			mprotect(tlb_mem, TLB_PAGES * page, PROT_READ | PROT_WRITE);
-			memset(tlb_mem, 2, page);
-		}
-		tlb_done = 1;
-		pthread_join(th, NULL);
+		for (int i = 0; i < tlb_rounds; i++)
+			tlb_shoot_round(&tlb);
+		tlb_shoot_stop(&tlb);
 	}
 	return 0;
 }
@@ -139,7 +106,6 @@ int main(int argc, char **argv)
 		perror(argv[6]);
 		return 1;
 	}
-	page = sysconf(_SC_PAGESIZE);
 	while (started < n || alive > 0) {
 		int status;
 		pid_t p;

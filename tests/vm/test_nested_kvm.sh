@@ -8,7 +8,8 @@
 # reason 4, huge_memory:mm_collapse_huge_page; and KVM's own debugfs remote_tlb_flush_requests.
 #
 # Per kernel, in one boot: the BPF backend (CO-RE), then vmmem.ko built here against that
-# kernel's headers (6.1 and 6.12; not 5.10: see README), as root and as an unprivileged member
+# kernel's headers (each backend's counting cases under one snapshot: see batch_run in
+# tests/vm/guest/nested-init.sh) (6.1 and 6.12; not 5.10: see README), as root and as an unprivileged member
 # of /dev/vmmem's group (auto falls back to the module; the exporter serves /metrics); plus the
 # module's event ring, its unload while a reader is blocked in poll and while probes fire,
 # reload, and kvm.ko going and coming back under it. What a kernel cannot give must be reported

@@ -73,7 +73,8 @@ const struct cli_opt cli_opt_qmp = { "qmp", 'q', "PATH", CLI_CALL, .call = add_q
 	.help = "read the guest side of the balloon from this QEMU QMP socket (sockets named by\n"
 		"-qmp unix:PATH,server=on on a qemu command line are used anyway); repeatable\n" };
 const struct cli_opt cli_opt_pid = { "pid", 'p', "PID", CLI_CALL, .call = add_pid,
-	.help = "only this VMM process (ksm-forecast: repeatable, each one scanned)\n" };
+	.help = "only this VMM process (ksm-forecast, working-set: repeatable,\n"
+		"each one scanned or monitored)\n" };
 const struct cli_opt cli_opt_name = { "name", 'N', "TEXT", CLI_CALL, .call = set_name,
 	.help = "only VMs whose name, libvirt domain or UUID contains TEXT\n" };
 const struct cli_opt cli_opt_json = { "json", 'j', NULL, CLI_FLAG, .off = A(json),

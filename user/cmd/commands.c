@@ -6,5 +6,5 @@
 
 const struct cli_command *const cli_commands[] = {
 	&cmd_view, &cmd_snapshot, &cmd_export, &cmd_advise, &cmd_record, &cmd_report, &cmd_replay,
-	&cmd_ksm_forecast, NULL,
+	&cmd_ksm_forecast, &cmd_working_set, NULL,
 };

@@ -8,7 +8,7 @@
 #include "cli_table.h"
 
 extern const struct cli_command cmd_view, cmd_snapshot, cmd_export, cmd_advise, cmd_record, cmd_report,
-	cmd_replay, cmd_ksm_forecast;
+	cmd_replay, cmd_ksm_forecast, cmd_working_set;
 
 /* Tables or JSON, one per sample, from a->core (a replay at replay_speed when > 0). */
 int run_snapshots(const struct cli_args *a, double replay_speed);

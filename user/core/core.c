@@ -11,6 +11,7 @@
  * 99 T without one), and the figure carries the time it was read. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ struct core {
 	struct vmmem_host_counters host_prev, host_last;
 	struct vmmem_host_hists host_hists_prev, host_hists_last;
 	uint64_t prev_ts_ns, last_scan_ns, last_full_scan_ns, last_qmp_ns;
+	int nr_vms_last, nr_vms_high;	/* VMs in the last sample, and the most since a trim */
 	uint64_t thp_next_ns;		/* no smaps_rollup walk before this (the CPU budget) */
 	struct opt_u64 prev_ksmd_ticks;
 	bool tracked_extra[64];
@@ -454,10 +456,17 @@ static struct core_vm *thp_due(struct core *c)
 
 static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bool thp)
 {
+	bool gone_before = v->gone;
+
 	memset(o, 0, sizeof(*o));
 	if (!c->src.ops->vm_info && v->state == VMMEM_SLOT_LIVE && !v->gone)
 		vm_refresh(c, v, thp);
-	o->exited = v->state == VMMEM_SLOT_EXITED || v->gone;
+	/* Found gone just now: this sample's counters were read before that, perhaps before
+	 * the VMM's last work (under load, the read and this look can be a second apart, and a
+	 * short-lived VMM works and exits in between). It is reported exited by the next
+	 * sample, whose read comes after its end (or the exit hook marks it EXITED first):
+	 * reaping it now would zero the counts made since the read. */
+	o->exited = v->state == VMMEM_SLOT_EXITED || gone_before;
 	if (c->src.ops->vm_info || v->have_info)
 		o->info = v->info;
 	o->info.pid = v->tgid;
@@ -498,6 +507,19 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 	bool proc_ok;
 	int ret, n = 0;
 
+	/*
+	 * A churn of short-lived VMs makes samples of many VMs (each exited one is reported once,
+	 * with its histograms), and the views' tables of them are as many: glibc keeps the freed
+	 * memory in the heap, under blocks that live on. Measured on 500 churned VMMs: heap RSS
+	 * +2.2 MB while the bytes in use (heaptrack) came back to the same figure after every
+	 * sample. Once the VM count has fallen to half of its peak, malloc_trim() gives the
+	 * heap's free pages back (glibc madvise()s them away): ~0.5 ms after a burst, never
+	 * during a steady one, so RSS returns to its baseline when the churn is over.
+	 */
+	if (c->nr_vms_high >= 16 && c->nr_vms_last * 2 <= c->nr_vms_high) {
+		malloc_trim(0);
+		c->nr_vms_high = c->nr_vms_last;
+	}
 	memset(out, 0, sizeof(*out));
 	if (c->src.ops->finished && c->src.ops->finished(&c->src)) {
 		snprintf(err, errsz, "the %s backend has no more samples (end of the recording)", c->src.name);
@@ -593,6 +615,9 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		}
 	}
 	out->nr_vms = n;
+	c->nr_vms_last = n;
+	if (n > c->nr_vms_high)
+		c->nr_vms_high = n;
 	if (!c->src.ops->vm_info)	/* a recording carries its VMs' /proc values */
 		source_done(out, "proc", proc_ok, t0);
 	if (c->qmp) {

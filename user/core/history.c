@@ -7,9 +7,7 @@
 #include <string.h>
 #include "history.h"
 
-#define HN(n) #n,
 #define HC(n) VMMEM_C_##n,
-const char *const history_metric_names[HISTORY_NR_METRICS] = { HISTORY_METRICS(HN) };
 const int history_metric_counter[HISTORY_NR_METRICS] = { HISTORY_METRICS(HC) };
 const int history_res_len[HISTORY_NR_RES] = { 300, 360, 1440 };
 const int history_res_seconds[HISTORY_NR_RES] = { 1, 10, 60 };

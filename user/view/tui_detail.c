@@ -9,7 +9,7 @@
 #include "text_wrap.h"
 #include "tui.h"
 
-/* Append " key value" for each present fact of group that the detail shows (FF_SHOW in
+/* Append " key value" for each fact of group that the detail shows (FF_SHOW in
  * user/facts/fact_table.h), the value in its unit (sizes as K/M/G, the unit suffix left off the key). */
 static size_t put_facts(char *buf, size_t sz, size_t len, const struct vmm_info *i, int group)
 {
@@ -24,7 +24,7 @@ static size_t put_facts(char *buf, size_t sz, size_t len, const struct vmm_info 
 		if (f->type == FACT_STR) {
 			snprintf(val, sizeof(val), "%.24s", fact_str(f, i));
 		} else if (!v->present) {
-			continue;
+			snprintf(val, sizeof(val), "-");	/* unavailable, never 0 */
 		} else if (f->unit == FU_KB || f->unit == FU_BYTES) {
 			fmt_kb((struct opt_u64){ f->unit == FU_KB ? v->v : v->v / 1024, true }, val, sizeof(val));
 		} else {
@@ -174,7 +174,7 @@ void tui_draw_detail(struct tui *t)
 		int w = COLS - 2, n;
 
 		n = tui_history(t, v, tui_column_metric(t->sort), r, pts, w < 1440 ? w : 1440);
-		mvprintw(y++, 0, "%s per second, last %s:", history_metric_names[tui_column_metric(t->sort)],
+		mvprintw(y++, 0, "%s per second, last %s:", history_metric_name(tui_column_metric(t->sort)),
 			 res_names[r]);
 		tui_sparkline(pts, n, w, t->utf8, spark, sizeof(spark));
 		if (t->colour)

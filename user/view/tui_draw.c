@@ -242,7 +242,7 @@ void tui_draw(struct tui *t)
 	}
 	spark_w = COLS - x - 1;
 	if (spark_w > 4)
-		mvprintw(4, x, "%-*.*s", spark_w, spark_w, history_metric_names[tui_column_metric(t->sort)]);
+		mvprintw(4, x, "%-*.*s", spark_w, spark_w, history_metric_name(tui_column_metric(t->sort)));
 	attroff(A_REVERSE);
 
 	if (t->selected < t->top)
