@@ -4,15 +4,20 @@
 # processes holding a kvm-vm fd, guest RAM registered with KVM_SET_USER_MEMORY_REGION, at
 # most SOAK_CONC alive at once), each discarding exactly SOAK_DISCARD_KB of its guest RAM and
 # doing SOAK_TLB_ROUNDS mprotect round trips against a second thread on the other CPU, while
-# `vmmemtop snapshot --json` streams one snapshot a second. Each VMM waits SOAK_WAIT_MS
-# before it works: vmmemtop finds a VMM in its once-a-second /proc scan (or at its first
-# KVM event, and these never run a vCPU) and counts from then on. Checks:
+# `vmmemtop snapshot --json` streams one snapshot a second. The kernel side claims each VMM
+# at KVM_CREATE_VM (fexit kvm_arch_init_vm, or here the kvm:kvm_update_master_clock
+# tracepoint inside it), so its counts start there however late user space looks; each
+# VMM still waits SOAK_WAIT_MS before it works, for vmmemtop to learn its guest RAM (the
+# kvm-vm iterator, once a second), without which no discard can be told to be the
+# guest's. Checks:
 #   - every VMM appears exactly once as exited (pid, seq), and only once per pid;
 #   - conservation: the exited VMs' final balloon_inflate_bytes sum to exactly what the VMMs
 #     discarded (their own count); their final tlb_shootdown_ipis sum to tracefs
-#     tlb:tlb_flush reason 4 (TLB_REMOTE_SEND_IPI) over their tgids, up to each one's
-#     sched:sched_process_exit (the process's teardown flushes after it are not the VM's: a
-#     VM is final at that event, which since 6.16 comes before exit_mm());
+#     tlb:tlb_flush reason 4 (TLB_REMOTE_SEND_IPI) over their tgids, from each one's VM
+#     creation (kvm:kvm_update_master_clock in the trace) to its sched:sched_process_exit:
+#     that is a VM's life by definition (README, tlb_shootdown_ipis); the fork's flushes
+#     before it and the teardown's after it (exit_mmap(), after the exit event since 6.16)
+#     are printed apart;
 #   - vmmemtop's open fds and threads are back to their baseline, and its RSS within
 #     SOAK_RSS_SLACK_KB of it, once the churn is over and the exited VMs were reported (it
 #     holds /proc/PID/status and ksm_stat of each live VMM: those of other VMMs on a shared host are
@@ -137,7 +142,7 @@ echo "VMMs started and exited: $n; reported exited: $reported ($distinct distinc
 echo "balloon_inflate_bytes: oracle (the VMMs' own discards) $want_bytes = vmmem $got_bytes (sum of final counts)"
 echo "tlb_shootdown_ipis: oracle (tracefs reason 4, their tgids, from KVM_CREATE_VM until their exit) $oracle_ipis = vmmem $got_ipis" \
 	"(not the VMs': $early_ipis before KVM_CREATE_VM, $teardown_ipis in their teardown)"
-echo "vmmemtop after: $fd1 fds (baseline $fd0), $th1 threads ($th0), RSS $rss1 kB ($rss0 kB, +$((rss1 - rss0)))"
+echo "vmmemtop after: $fd1 fds (baseline $fd0), $th1 threads ($th0), RSS $rss1 kB ($rss0 kB, +$((rss1 - rss0)), bound +$RSS_SLACK_KB)"
 ok=1
 [ "$n" -eq $((VMS * ROUNDS)) ] || { echo "churn_vmm finished $n of $((VMS * ROUNDS)) VMMs"; ok=0; }
 [ "$reported" -eq "$n" ] && [ "$distinct" -eq "$n" ] && [ "$pids" -eq "$n" ] ||
@@ -165,7 +170,7 @@ if [ "$GRACE" -gt 0 ]; then
 	kill -0 $V 2>/dev/null || { echo "the view died: $(cat "$TMP/view.err")"; ok=0; }
 	read -r vfd1 vth1 vrss1 < <(S=$V usage)
 	S=$V fds | grep -vE '^/proc/[0-9]+/(status|ksm_stat)$' > "$TMP/vfds1"
-	echo "the view after its window: $vfd1 fds ($vfd0), $vth1 threads ($vth0), RSS $vrss1 kB ($vrss0 kB, +$((vrss1 - vrss0)))"
+	echo "the view after its window: $vfd1 fds ($vfd0), $vth1 threads ($vth0), RSS $vrss1 kB ($vrss0 kB, +$((vrss1 - vrss0)), bound +$RSS_SLACK_KB)"
 	cmp -s "$TMP/vfds0" "$TMP/vfds1" && [ "$vth1" -eq "$vth0" ] ||
 		{ echo "the view's fds or threads not back to baseline:"; diff "$TMP/vfds0" "$TMP/vfds1"; ok=0; }
 	[ $((vrss1 - vrss0)) -le "$RSS_SLACK_KB" ] || { echo "the view's RSS grew more than $RSS_SLACK_KB kB"; ok=0; }
