@@ -54,12 +54,14 @@ for b in bpf kmod; do
 	[ "$verdict" = ok ] && [ "$sin" != $((pin * 4096)) ] && verdict="swapin_bytes $sin != pswpin $pin x 4096"
 	[ "$verdict" = ok ] && [ "$kmaj" != "$cgmaj" ] && verdict="kvm_major_faults $kmaj != memory.stat pgmajfault $cgmaj"
 	# 6.1: every reclaim unmapping of guest RAM here ends in a swap-out; 6.12's reclaim also
-	# unmaps a few pages it then keeps or drops without writing (measured +0.07 to +0.4 %)
+	# unmaps a few pages it then keeps or drops without writing (measured +0.07 to +0.4 % on a
+	# quiet host, +2 % at load 10: more pages rescued from the inactive list); a double count
+	# would be +100 %
 	if [ "$ver" = 6.1 ]; then
 		[ "$verdict" = ok ] && [ "$rec" != $((pout * 4096)) ] && verdict="mmu_inval_reclaim_bytes $rec != pswpout $pout x 4096"
 	else
-		[ "$verdict" = ok ] && { [ "$rec" -lt $((pout * 4096)) ] || [ "$rec" -gt $((pout * 4096 * 101 / 100)) ]; } &&
-			verdict="mmu_inval_reclaim_bytes $rec not within [1, 1.01] x swapped out $pout x 4096"
+		[ "$verdict" = ok ] && { [ "$rec" -lt $((pout * 4096)) ] || [ "$rec" -gt $((pout * 4096 * 105 / 100)) ]; } &&
+			verdict="mmu_inval_reclaim_bytes $rec not within [1, 1.05] x swapped out $pout x 4096"
 	fi
 	echo "$verdict $ver: $line"
 	[ "$verdict" = ok ] || ok=0
