@@ -144,6 +144,16 @@
 	P(memslot_kprobe, KPROBE(__kvm_set_memory_region), ALT(memslot, 1), FEEDS())	\
 	P(memslot_kretprobe, KRETPROBE(__kvm_set_memory_region), ALT(memslot, 1), FEEDS())
 
+/* bpf/ipi.bpf.c: the three together or none. The target's state is read from KVM's struct
+ * kvm_vcpu: kvm.ko's BTF is needed (6.1+, not 5.10) */
+#define VMMEM_PROGS_IPI(P, T)								\
+	P(ipi_entry_btf, BTF(kvm_entry), ALT(ipi, 0), FEEDS())				\
+	P(ipi_send_btf, BTF(kvm_apic_ipi), ALT(ipi, 0),				\
+	  FEEDS(VM(guest_ipis), VM(guest_ipis_to_preempted), VM(guest_ipis_to_halted),	\
+		VM(guest_ipis_to_running), VM_HIST(ipi_delivery_ns)))			\
+	P(vcpu_switch_btf, BTF(sched_switch), ALT(ipi, 0),				\
+	  FEEDS(VM(vcpu_preemptions), VM_HIST(vcpu_preempted_ns)))
+
 #define VMMEM_PROGS(P, T)								\
 	VMMEM_PROGS_LIFECYCLE(P, T)							\
 	VMMEM_PROGS_KVM(P, T)								\
@@ -152,6 +162,7 @@
 	VMMEM_PROGS_EVICT(P, T)								\
 	VMMEM_PROGS_THP(P, T)								\
 	VMMEM_PROGS_BALLOON(P, T)							\
-	VMMEM_PROGS_GUEST_RAM(P, T)
+	VMMEM_PROGS_GUEST_RAM(P, T)							\
+	VMMEM_PROGS_IPI(P, T)
 
 #endif

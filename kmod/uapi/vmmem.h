@@ -18,8 +18,10 @@
 
 /* 2: /dev/vmmem header gained availability masks and histograms, records gained
  * histograms; GET_EVENTS, SET_STREAM and TRACK ioctls.
- * 3: records gained unavailable (per-VM counters), the counter vmm_own_discard_bytes. */
-#define VMMEM_ABI_VERSION	3
+ * 3: records gained unavailable (per-VM counters), the counter vmm_own_discard_bytes.
+ * 4: counters guest_ipis*, vcpu_preemptions; histograms ipi_delivery_ns, vcpu_preempted_ns;
+ *    event slow_ipi. */
+#define VMMEM_ABI_VERSION	4
 
 /* Maximum VMM processes tracked at once (slots); exited ones are reaped by user space. */
 #define VMMEM_MAX_VMS		1024
@@ -61,7 +63,12 @@
 	X(mmu_inval_numa_bytes, bytes,  "guest mappings dropped by NUMA balancing's scan (MMU_NOTIFY_PROTECTION_VMA)") \
 	X(mmu_inval_ksm_bytes, bytes,  "guest mappings dropped by ksmd (write-protect and merge)") \
 	X(mmu_inval_vmm_bytes, bytes,  "mappings dropped by the VMM's own threads (munmap, MADV_DONTNEED, balloon)") \
-	X(mmu_inval_other_bytes, bytes, "mappings dropped by any other task (khugepaged, another process)")
+	X(mmu_inval_other_bytes, bytes, "mappings dropped by any other task (khugepaged, another process)") \
+	X(guest_ipis,          events, "IPIs the VM's vCPUs sent (kvm:kvm_apic_ipi)") \
+	X(guest_ipis_to_preempted, events, "IPIs to a vCPU whose thread was runnable but off CPU (KVM's vcpu->preempted)") \
+	X(guest_ipis_to_halted, events, "IPIs to a vCPU in HLT (KVM_MP_STATE_HALTED)") \
+	X(guest_ipis_to_running, events, "IPIs to a vCPU running in guest mode (IN_GUEST_MODE)") \
+	X(vcpu_preemptions,    events, "times a vCPU thread was switched out while runnable (sched:sched_switch)")
 
 /* Host-wide counters. */
 #define VMMEM_HOST_COUNTERS(X)						\
@@ -81,7 +88,9 @@
 	X(exit_hlt_ns,        "VM exit to next entry, HLT exits")			\
 	X(exit_other_ns,      "VM exit to next entry, all other exits")		\
 	X(balloon_discard_ns, "madvise/fallocate discard of guest RAM, syscall entry to exit") \
-	X(tlb_shootdown_ns,   "TLB shootdown time seen by the sending thread (flush_tlb_mm_range)")
+	X(tlb_shootdown_ns,   "TLB shootdown time seen by the sending thread (flush_tlb_mm_range)") \
+	X(ipi_delivery_ns,    "guest IPI sent (kvm_apic_ipi) to the target vCPU's next VM entry") \
+	X(vcpu_preempted_ns,  "a runnable vCPU thread's time off CPU (switched out while runnable to switched in)")
 
 #define VMMEM_HOST_HISTS(X)						\
 	X(ksm_scan_ns,        "ksmd full scan wall time (ksm_start_scan to ksm_stop_scan)")
@@ -148,7 +157,8 @@ struct vmmem_host_counters {
 	X(tdp_fault,     7, "every TDP fault (kvm:kvm_page_fault): a = GPA, b = error code") \
 	X(exit,          8, "every VM exit (kvm:kvm_exit): a = exit reason (~0 from vmmem.ko, which cannot read it), b = isa") \
 	X(tlb_shootdown, 9, "every TLB shootdown the VMM sent (tlb:tlb_flush reason 4): a = pages, ~0 for a full flush") \
-	X(ksm_merge,    10, "every page of the VMM that ksmd merged (ksm:ksm_merge_*)")
+	X(ksm_merge,    10, "every page of the VMM that ksmd merged (ksm:ksm_merge_*)") \
+	X(slow_ipi,     11, "a guest IPI delivered slower than the threshold: a = target vCPU thread, b = sending thread, dur_ns = send to the target's next entry")
 
 #define VMMEM_EV_ENTRY(name, nr, help) VMMEM_EV_##name = nr,
 enum vmmem_event_type { VMMEM_EVENTS(VMMEM_EV_ENTRY) VMMEM_NR_EV_TYPES };
@@ -157,7 +167,8 @@ enum vmmem_event_type { VMMEM_EVENTS(VMMEM_EV_ENTRY) VMMEM_NR_EV_TYPES };
 /* What a consumer that does not choose gets: the rare types only. */
 #define VMMEM_EV_RARE_MASK	(VMMEM_EV_BIT(VMMEM_EV_ksm_scan) | VMMEM_EV_BIT(VMMEM_EV_balloon) | \
 				 VMMEM_EV_BIT(VMMEM_EV_vm_start) | VMMEM_EV_BIT(VMMEM_EV_vm_exit) | \
-				 VMMEM_EV_BIT(VMMEM_EV_slow_fault) | VMMEM_EV_BIT(VMMEM_EV_slow_exit))
+				 VMMEM_EV_BIT(VMMEM_EV_slow_fault) | VMMEM_EV_BIT(VMMEM_EV_slow_exit) | \
+				 VMMEM_EV_BIT(VMMEM_EV_slow_ipi))
 
 /*
  * Records the ring had no room for, per VMM (BPF: map ev_lost, by slot; vmmem.ko: in each

@@ -17,3 +17,9 @@ int empty_madvise_tp(void *ctx)
 {
 	return 0;
 }
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(empty_sched_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return 0;
+}

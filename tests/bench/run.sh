@@ -32,7 +32,7 @@ wait_vmmem_loaded || fail "vmmemtop did not load: $(cat "$TMP/err")"
 "$TMP/empty_loader" "$TMP/empty.bpf.o" > "$TMP/empty.out" & E=$!; at_exit "kill $E"
 BT=
 if command -v bpftrace >/dev/null; then
-	bpftrace -e 'tracepoint:tlb:tlb_flush { @t[pid] = count(); } tracepoint:syscalls:sys_exit_madvise { @m[pid] = count(); }' \
+	bpftrace -e 'tracepoint:tlb:tlb_flush { @t[pid] = count(); } tracepoint:syscalls:sys_exit_madvise { @m[pid] = count(); } tracepoint:sched:sched_switch { @s[pid] = count(); }' \
 		> "$TMP/bt.out" 2>&1 & BT=$!; at_exit "kill $BT"
 fi
 for i in $(seq 1 100); do grep -q ready "$TMP/empty.out" 2>/dev/null && break; sleep 0.1; done
@@ -50,11 +50,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) p
 
 printf '\n%-34s %10s %12s %10s %12s\n' "hook (workload)" "vmmem ns" "empty ns" "bpftrace ns" "events"
 for row in "tlb:tlb_flush (tlb_worker, tracked)|^tlb_flush_btf\$|^empty_tlb_btf\$|tlb_flush" \
-	   "sys_exit_madvise (discard_loop)|^madvise_exit_tp\$|^empty_madvise_tp\$|sys_exit_madv"; do
+	   "sys_exit_madvise (discard_loop)|^madvise_exit_tp\$|^empty_madvise_tp\$|sys_exit_madv" \
+	   "sched_switch (host-wide, no vCPU)|^vcpu_switch_btf\$|^empty_sched_btf\$|sched_switch"; do
 	IFS='|' read -r label mine empty bt <<< "$row"
 	m=$(ns "$mine") e=$(ns "$empty") b=$(ns "^(tracepoint_|tp_)?.*${bt}.*" )
 	# bpftrace names its programs after the probe; exclude ours and the baseline
-	b=$(jq -r --arg n "$bt" '[.[] | select(.name != null and (.name | test($n)) and (.name | test("^(tlb_flush_btf|tlb_flush_tp|madvise_exit_tp|empty_)") | not) and .run_cnt > 0)] |
+	b=$(jq -r --arg n "$bt" '[.[] | select(.name != null and (.name | test($n)) and (.name | test("^(tlb_flush_btf|tlb_flush_tp|madvise_exit_tp|vcpu_switch_btf|empty_)") | not) and .run_cnt > 0)] |
 		if length == 0 then "-" else (map(.run_time_ns) | add) / (map(.run_cnt) | add) | . * 10 | round / 10 end' "$TMP/progs.json")
 	printf '%-34s %10s %12s %10s %12s\n' "$label" "$m" "$e" "$b" "$(cnt "$mine")"
 	printf '%-34s %10s %12s %10s\n' "  ratio vmmem/empty, vmmem/bpftrace" "" "$(ratio "$m" "$e")x" "$(ratio "$m" "$b")x"

@@ -34,7 +34,7 @@ for f in "$dir"/*.json; do
 	seen="$seen $(jq -r '.advice[].id' <<< "$out")"
 done
 for id in ksm-enable ksm-disable ksm-scan-faster ksm-scan-slower ksm-exclude-vm thp-enable thp-defrag \
-	  hugepages-vm balloon-inflate balloon-deflate swap-increase vm-host-swapped healthy; do
+	  hugepages-vm balloon-inflate balloon-deflate swap-increase vm-host-swapped vm-ipi-preempted healthy; do
 	[[ " $seen " == *" $id "* ]] || { echo "FAIL: no scenario produces $id"; ok=0; }
 done
 for f in "$dir"/bad-*.json; do

@@ -10,19 +10,17 @@
 #     in the nested guest: tests/vm/test_nested_kvm.sh, case kmod-export.)
 # Costs ~10 s.
 set -u
-TOPDIR=${TOPDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-VMMEMTOP=${VMMEMTOP:-$TOPDIR/build/vmmemtop}
+. "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root to load BPF"; exit 77; }
-command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-[ -x "$VMMEMTOP" ] || { echo "FAIL: $VMMEMTOP not built (make)"; exit 1; }
+need_root
+command -v curl >/dev/null || skip "curl not installed"
+[ -x "$VMMEMTOP" ] || fail "$VMMEMTOP not built (make)"
 . "$TOPDIR/tests/host/prometheus.sh"
-tmp=$(mktemp -d /tmp/vmmem-sources.XXXXXX)
+make_tmp; tmp=$TMP
 chmod 755 "$tmp"
+FAIL_LOGS="$tmp/exporter.log" FAIL_LOG_LINES=5
 exp=
-cleanup() { [ -n "$exp" ] && { kill $exp 2>/dev/null; wait $exp 2>/dev/null; }; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -s "$tmp/exporter.log" ] && tail -5 "$tmp/exporter.log"; exit 1; }
+at_exit 'stop_pid "$exp"'
 
 # a QMP socket nobody answers on: bound, never listening (connect gives ECONNREFUSED)
 "$PY" -c "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$tmp/dead.qmp" || fail "cannot make the dead socket"

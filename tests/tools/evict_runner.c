@@ -6,17 +6,9 @@
  * own memory is locked (mlockall before the guest RAM is mapped) and it never touches guest
  * RAM after the first pass, so every major fault it takes is KVM's. Built static.
  * usage: evict_runner K */
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include "kvm_guest.h"
 
-#define CODE_GPA	0x1000
 #define DATA_GPA	0x100000
 
 static volatile sig_atomic_t go;
@@ -27,27 +19,12 @@ static void on_usr1(int sig)
 	go = 1;
 }
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
 static void run_pass(int fd, struct kvm_run *run, long k)
 {
-	struct kvm_regs regs;
-
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rflags = 2;
-	regs.rax = DATA_GPA;
-	regs.rcx = k;
-	regs.rbx = 0x5a;
-	if (ioctl(fd, KVM_SET_REGS, &regs))
-		die("KVM_SET_REGS");
+	kg_set_regs(fd, DATA_GPA, 0x5a, k);
 	for (;;) {
 		if (ioctl(fd, KVM_RUN, 0) < 0)
-			die("KVM_RUN");
+			kg_die("KVM_RUN");
 		if (run->exit_reason == KVM_EXIT_HLT)
 			return;
 		if (run->exit_reason != KVM_EXIT_INTR) {
@@ -63,58 +40,25 @@ int main(int argc, char **argv)
 	static const unsigned char code[] = {
 		0x88, 0x18, 0x05, 0x00, 0x10, 0x00, 0x00, 0x49, 0x75, 0xf6, 0xf4,
 	};
-	struct kvm_userspace_memory_region region;
-	struct kvm_sregs sregs;
+	struct kvm_guest guest;
 	struct kvm_run *run;
 	long k = argc == 2 ? atol(argv[1]) : 0;
-	int kvm, vm, fd, run_size;
-	size_t size;
-	char *mem;
+	int fd;
 
 	if (k <= 0 || k > 262144) {
 		fprintf(stderr, "usage: evict_runner K(1..262144)\n");
 		return 2;
 	}
 	signal(SIGUSR1, on_usr1);
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0)
-		die("open /dev/kvm");
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm < 0)
-		die("KVM_CREATE_VM");
-	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	fd = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (fd < 0)
-		die("KVM_CREATE_VCPU");
-	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
-	if (ioctl(fd, KVM_GET_SREGS, &sregs))
-		die("KVM_GET_SREGS");
-	struct kvm_segment seg = { .base = 0, .limit = 0xffffffff, .present = 1, .dpl = 0,
-				   .db = 1, .s = 1, .l = 0, .g = 1 };
-	seg.type = 11; seg.selector = 8;
-	sregs.cs = seg;
-	seg.type = 3; seg.selector = 16;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
-	sregs.cr0 |= 1;
-	if (ioctl(fd, KVM_SET_SREGS, &sregs))
-		die("KVM_SET_SREGS");
+	kg_open(&guest);
+	fd = kg_vcpu(&guest, 0, &run);
 	printf("%d\n", getpid());
 	fflush(stdout);
 	/* everything of ours is resident for good; guest RAM, mapped after, is not locked */
 	if (mlockall(MCL_CURRENT))
-		die("mlockall");
-	size = DATA_GPA + k * 4096;
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap guest memory");
-	madvise(mem, size, MADV_NOHUGEPAGE);	/* 4 KiB pages: one swap entry each */
-	memcpy(mem + CODE_GPA, code, sizeof(code));
-	region = (struct kvm_userspace_memory_region){ .slot = 0, .guest_phys_addr = 0,
-		.memory_size = size, .userspace_addr = (unsigned long)mem };
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
-		die("KVM_SET_USER_MEMORY_REGION");
+		kg_die("mlockall");
+	/* 4 KiB pages: one swap entry each */
+	kg_map(&guest, DATA_GPA + k * 4096, MADV_NOHUGEPAGE, code, sizeof(code));
 	for (long pass = 1;; pass++) {
 		while (!go)
 			pause();

@@ -14,23 +14,15 @@
  * With RUNNER_CREATE_EARLY=1 it creates the VM before SIGUSR1, so that /proc discovery finds
  * it before its first KVM event (kernels where vmmem counts a VMM only from its discovery).
  * usage: kvm_guest_runner K [NVCPUS [CHUNKS]] */
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include "kvm_guest.h"
 
-#define CODE_GPA	0x1000
 #define DATA_GPA	0x100000	/* vCPU i writes pages DATA_GPA + i * K * 4096 ... */
 #define BALLOON_CHUNK	(64 * 1024)
 
 static volatile sig_atomic_t go;
-static int vm_fd, run_size;
+static struct kvm_guest guest;
 static long k_pages;
 
 static void on_usr1(int sig)
@@ -39,47 +31,16 @@ static void on_usr1(int sig)
 	go = 1;
 }
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
 static void *vcpu_thread(void *arg)
 {
 	long id = (long)arg;
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
 	struct kvm_run *run;
-	int fd = ioctl(vm_fd, KVM_CREATE_VCPU, id);
+	int fd = kg_vcpu(&guest, id, &run);
 
-	if (fd < 0)
-		die("KVM_CREATE_VCPU");
-	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
-	if (ioctl(fd, KVM_GET_SREGS, &sregs))
-		die("KVM_GET_SREGS");
-	/* flat 32-bit protected mode, no paging: guest-linear == guest-physical */
-	struct kvm_segment seg = { .base = 0, .limit = 0xffffffff, .present = 1, .dpl = 0,
-				   .db = 1, .s = 1, .l = 0, .g = 1 };
-	seg.type = 11; seg.selector = 8;
-	sregs.cs = seg;
-	seg.type = 3; seg.selector = 16;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
-	sregs.cr0 |= 1;
-	if (ioctl(fd, KVM_SET_SREGS, &sregs))
-		die("KVM_SET_SREGS");
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rflags = 2;
-	regs.rax = DATA_GPA + id * k_pages * 4096;
-	regs.rcx = k_pages;
-	if (ioctl(fd, KVM_SET_REGS, &regs))
-		die("KVM_SET_REGS");
+	kg_set_regs(fd, DATA_GPA + id * k_pages * 4096, 0, k_pages);
 	for (;;) {
 		if (ioctl(fd, KVM_RUN, 0) < 0)
-			die("KVM_RUN");
+			kg_die("KVM_RUN");
 		if (run->exit_reason == KVM_EXIT_HLT)
 			break;
 		if (run->exit_reason != KVM_EXIT_INTR) {
@@ -99,11 +60,7 @@ int main(int argc, char **argv)
 	long nvcpus = argc >= 3 ? atol(argv[2]) : 1;
 	long chunks = argc >= 4 ? atol(argv[3]) : 0;
 	long settle_ms;
-	struct kvm_userspace_memory_region region;
 	pthread_t threads[8];
-	size_t size;
-	void *mem;
-	int kvm;
 
 	k_pages = argc >= 2 ? atol(argv[1]) : 0;
 	if (k_pages <= 0 || k_pages > 65536 || nvcpus < 1 || nvcpus > 8 || chunks < 0 ||
@@ -117,24 +74,10 @@ int main(int argc, char **argv)
 	if (!getenv("RUNNER_CREATE_EARLY"))
 		while (!go)
 			pause();
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0)
-		die("open /dev/kvm");
-	vm_fd = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm_fd < 0)
-		die("KVM_CREATE_VM");
+	kg_open(&guest);
 	while (!go)
 		pause();
-	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	size = DATA_GPA + nvcpus * k_pages * 4096;
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap guest memory");
-	memcpy((char *)mem + CODE_GPA, code, sizeof(code));
-	region = (struct kvm_userspace_memory_region){ .slot = 0, .guest_phys_addr = 0,
-		.memory_size = size, .userspace_addr = (unsigned long)mem };
-	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
-		die("KVM_SET_USER_MEMORY_REGION");
+	kg_map(&guest, DATA_GPA + nvcpus * k_pages * 4096, -1, code, sizeof(code));
 	/* as a real VMM does (firmware, devices) before its first instruction: vmmemtop learns
 	 * guest RAM within 1 s of its registration (README "Balloon: guest RAM only"), and
 	 * counts the discards of dying vCPU threads as the VMM's own only from then on */
@@ -149,9 +92,9 @@ int main(int argc, char **argv)
 		pthread_join(threads[i], NULL);
 	for (int advice = 0; advice < 2 && chunks; advice++)
 		for (long i = 0; i < chunks; i++)
-			if (madvise((char *)mem + DATA_GPA + i * BALLOON_CHUNK, BALLOON_CHUNK,
+			if (madvise(guest.mem + DATA_GPA + i * BALLOON_CHUNK, BALLOON_CHUNK,
 				    advice ? MADV_WILLNEED : MADV_DONTNEED))
-				die("madvise");
+				kg_die("madvise");
 	printf("done\n");
 	fflush(stdout);
 	if (getenv("RUNNER_HOLD"))

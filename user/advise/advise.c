@@ -28,11 +28,13 @@
 #define FORECAST_MIN_FRACTION	0.01	/* a KSM forecast saving < 1 % of RAM: not worth ksmd */
 #define FORECAST_BIG_FRACTION	0.10	/* >= 10 % of RAM: worth saying even without pressure */
 #define FORECAST_MAX_AGE_S	86400	/* older forecasts are reported but decide nothing */
+#define IPI_PREEMPTED_RATE	100.0	/* guest IPIs/s to preempted vCPUs worth acting on */
+#define IPI_PREEMPTED_SHARE	0.10	/* ... when at least this share of its IPIs */
 
 const char *const advice_ids[] = {
 	"ksm-enable", "ksm-disable", "ksm-scan-faster", "ksm-scan-slower", "ksm-exclude-vm",
 	"thp-enable", "thp-defrag", "hugepages-vm", "balloon-inflate", "balloon-deflate",
-	"swap-increase", "vm-host-swapped", "healthy", NULL,
+	"swap-increase", "vm-host-swapped", "vm-ipi-preempted", "healthy", NULL,
 };
 
 const char *advice_severity_name(enum advice_severity s)
@@ -647,6 +649,60 @@ static void rules_swap(struct ctx *x)
 	snprintf(a->risk, sizeof(a->risk), "swapped guest memory is slow; size balloons first");
 }
 
+/*
+ * A guest whose IPIs (TLB shootdowns above all) often find their target vCPU preempted on the
+ * host: the sender spins until the host runs the target again. With PV TLB flush
+ * (KVM_FEATURE_PV_TLB_FLUSH) the guest flags preempted vCPUs to flush at their next entry
+ * instead of waiting (arch/x86/kernel/kvm.c kvm_flush_tlb_multi); seen here as pv_tlb_flushes.
+ * Without it: enable it; with it: pin the vCPUs (the IPIs that are not flushes still wait).
+ */
+static void rules_ipi_preempted(struct ctx *x)
+{
+	for (int i = 0; i < x->s->nr_vms; i++) {
+		const struct vm_snapshot *v = &x->s->vms[i];
+		double pre = vm_rate(x->s, v, VMMEM_C_guest_ipis_to_preempted);
+		double all = vm_rate(x->s, v, VMMEM_C_guest_ipis);
+		bool pv_known = vm_counter_available(x->s, v, VMMEM_C_pv_tlb_flushes);
+		bool pv = pv_known && v->total.c[VMMEM_C_pv_tlb_flushes] > 0;
+		char tg[VMM_NAME_MAX + 8], q[VMM_NAME_MAX * 4 + 3], pin[VMM_NAME_MAX * 4 + 64];
+		double share;
+		struct advice *a;
+
+		if (v->exited || pre != pre || all != all || all <= 0 ||
+		    !vm_counter_available(x->s, v, VMMEM_C_guest_ipis_to_preempted))
+			continue;
+		share = pre / all;
+		a = add(x, "vm-ipi-preempted", vm_target(v, tg, sizeof(tg)), ADVICE_WARN,
+			pre >= IPI_PREEMPTED_RATE && share >= IPI_PREEMPTED_SHARE,
+			pre >= IPI_PREEMPTED_RATE * RELAX && share >= IPI_PREEMPTED_SHARE * RELAX);
+		if (!a)
+			continue;
+		snprintf(a->evidence, sizeof(a->evidence),
+			 "%.0f guest IPIs/s, %.0f %% of them to a vCPU preempted on the host; PV TLB flush %s",
+			 all, share * 100, !pv_known ? "unknown (kvm:kvm_pv_tlb_flush not hooked)" :
+			 pv ? "in use" : "not seen in use");
+		/* virsh only for a domain libvirt runs (by its libvirt name), else the QEMU option */
+		if (v->info.libvirt_domain[0])
+			snprintf(pin, sizeof(pin), "virsh vcpupin %s <vcpu> <host cpu>",
+				 shq(v->info.libvirt_domain, q, sizeof(q)));
+		else
+			snprintf(pin, sizeof(pin), "taskset -pc <host cpu> <vCPU thread id> (one host CPU per vCPU)");
+		if (pv_known && !pv) {
+			snprintf(a->action, sizeof(a->action),
+				 "give the guest PV TLB flush, so shootdowns to preempted vCPUs do not wait; or pin its vCPUs");
+			snprintf(a->command, sizeof(a->command), "%s; or pin: %s",
+				 v->info.libvirt_domain[0] ?
+				 "add kvm-pv-tlb-flush=on to the domain's QEMU -cpu flags (<qemu:commandline>; the guest needs Linux 4.16+)" :
+				 "qemu -cpu <model>,kvm-pv-tlb-flush=on (the guest needs Linux 4.16+)", pin);
+		} else {
+			snprintf(a->action, sizeof(a->action),
+				 "pin the VM's vCPUs to host CPUs no other busy thread shares");
+			snprintf(a->command, sizeof(a->command), "%s", pin);
+		}
+		snprintf(a->risk, sizeof(a->risk), "pinning lowers the host's freedom to balance load");
+	}
+}
+
 /* Keep at most one of each contradicting pair per target. */
 static bool contradicts(const struct advice *a, const struct advice *b)
 {
@@ -748,6 +804,7 @@ int advise_evaluate(const struct snapshot *s, struct advise_state *st, struct ad
 		rules_balloon(&x);
 		rules_vm_swapped(&x);
 		rules_swap(&x);
+		rules_ipi_preempted(&x);
 	}
 	for (int i = 0; i < x.n && n < max; i++) {
 		const struct candidate *c = &x.c[i];

@@ -43,6 +43,10 @@ static void event_detail(const struct vmmem_event *ev, char *buf, size_t sz)
 		snprintf(buf, sz, "exit reason 0x%" PRIx64 " (%s)", (uint64_t)ev->a,
 			 ev->b == 1 ? "VMX" : ev->b == 2 ? "SVM" : "?");
 		break;
+	case VMMEM_EV_slow_ipi:
+		snprintf(buf, sz, "IPI to vCPU thread %" PRIu64 " from thread %" PRIu64, (uint64_t)ev->a,
+			 (uint64_t)ev->b);
+		break;
 	case VMMEM_EV_balloon:
 		snprintf(buf, sz, "%" PRIu64 " bytes, %s", (uint64_t)ev->a, madv_name(ev->b));
 		break;

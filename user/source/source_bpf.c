@@ -744,8 +744,10 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 	p->skel->rodata->stream_mask = p->stream_mask;
 	p->skel->rodata->ksm_scan_addr = ksm_scan_address();
 	fmt_set_rodata(p->skel->rodata);
-	if (opt && opt->slow_ns)
+	if (opt && opt->slow_ns) {
 		p->skel->rodata->slow_event_ns = opt->slow_ns;
+		p->skel->rodata->slow_ipi_ns = opt->slow_ns;
+	}
 	bpf_map__set_max_entries(p->skel->maps.events, p->stream_mask & PER_EVENT_TYPES ? RING_STREAM_BYTES :
 				 p->stream_mask ? RING_RARE_BYTES : RING_IDLE_BYTES);
 	/* nothing is lost where nothing streams (the emits are dead code): no per-slot table */
@@ -762,6 +764,9 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 			bpf_program__set_autoload(prog, chosen[i]);
 	}
 	bpf_program__set_autoload(p->skel->progs.kvm_memslots_iter, p->iter_ok);
+	/* task storage is 5.11+: an object with the map would not load at all on 5.10 */
+	bpf_map__set_autocreate(p->skel->maps.vcpu_threads,
+				bpf_program__autoload(p->skel->progs.vcpu_switch_btf));
 	return 0;
 }
 

@@ -67,6 +67,32 @@ static void tui_draw_evict(const struct vmm_info *i, int y)
 	mvaddnstr(y, 0, line, COLS);
 }
 
+/* One line on the guest's IPIs and whether it uses PV TLB flush (issue 18): the target states
+ * say how often a vCPU waits for a preempted one; pv_tlb_flushes > 0 says the guest flags
+ * preempted vCPUs to flush at their next entry instead of waiting for them. */
+static void tui_draw_ipi(const struct snapshot *s, const struct vm_snapshot *v, int y)
+{
+	const struct vmmem_hist *h = &v->hist_total.h[VMMEM_HIST_ipi_delivery_ns];
+	uint64_t all = v->total.c[VMMEM_C_guest_ipis];
+
+	move(y, 0);
+	if (!vm_counter_available(s, v, VMMEM_C_guest_ipis)) {
+		printw("guest IPIs: -  (no hook here: see -v)");
+	} else {
+		printw("guest IPIs: %llu", (unsigned long long)all);
+		if (all)
+			printw(" (%.0f%% to preempted, %.0f%% halted, %.0f%% running vCPUs), delivery p50 %.1f us",
+			       100.0 * v->total.c[VMMEM_C_guest_ipis_to_preempted] / all,
+			       100.0 * v->total.c[VMMEM_C_guest_ipis_to_halted] / all,
+			       100.0 * v->total.c[VMMEM_C_guest_ipis_to_running] / all,
+			       hist_quantile_ns(h, 0.5) / 1e3);
+	}
+	if (!vm_counter_available(s, v, VMMEM_C_pv_tlb_flushes))
+		printw("  PV TLB flush: -");
+	else
+		printw("  PV TLB flush: %s", v->total.c[VMMEM_C_pv_tlb_flushes] ? "in use" : "not seen");
+}
+
 void tui_draw_detail(struct tui *t)
 {
 	const struct snapshot *s = &t->snap;
@@ -110,6 +136,7 @@ void tui_draw_detail(struct tui *t)
 			 fmt_kb(v->info.swap_kb, swp, sizeof(swp)), fmt_kb(v->info.anon_huge_kb, thp, sizeof(thp)), age);
 	}
 	tui_draw_evict(&v->info, y++);
+	tui_draw_ipi(s, v, y++);
 	top = y;
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-26s %12s %14s", "counter", "per second", "total");

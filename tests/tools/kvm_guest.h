@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* The guest setup every tiny VMM of the rigs shares (kvm_guest_runner, evict_runner,
+ * ipi_runner): open /dev/kvm, create a VM, give it anonymous RAM at guest address 0, and
+ * create vCPUs in 32-bit flat protected mode without paging (guest-linear == guest-physical),
+ * so a few bytes of code at CODE_GPA are a whole guest. Header-only: each tool is one static
+ * binary built from one .c file. */
+#ifndef KVM_GUEST_H
+#define KVM_GUEST_H
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define CODE_GPA	0x1000
+
+struct kvm_guest {
+	int kvm, vm, run_size;
+	char *mem;
+	size_t size;
+};
+
+static inline void kg_die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static inline void kg_open(struct kvm_guest *g)
+{
+	g->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (g->kvm < 0)
+		kg_die("open /dev/kvm");
+	g->vm = ioctl(g->kvm, KVM_CREATE_VM, 0);
+	if (g->vm < 0)
+		kg_die("KVM_CREATE_VM");
+	g->run_size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (g->run_size <= 0)
+		kg_die("KVM_GET_VCPU_MMAP_SIZE");
+}
+
+/* SIZE bytes of private anonymous memory as memslot 0 at guest address 0, CODE at CODE_GPA;
+ * ADVICE (e.g. MADV_NOHUGEPAGE) is applied first unless it is -1. */
+static inline void kg_map(struct kvm_guest *g, size_t size, int advice, const void *code, size_t len)
+{
+	struct kvm_userspace_memory_region region;
+
+	g->size = size;
+	g->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (g->mem == MAP_FAILED)
+		kg_die("mmap guest memory");
+	if (advice >= 0)
+		madvise(g->mem, size, advice);
+	memcpy(g->mem + CODE_GPA, code, len);
+	region = (struct kvm_userspace_memory_region){ .slot = 0, .guest_phys_addr = 0,
+		.memory_size = size, .userspace_addr = (unsigned long)g->mem };
+	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &region))
+		kg_die("KVM_SET_USER_MEMORY_REGION");
+}
+
+/* vCPU ID in flat 32-bit protected mode (CS selector 8, data 16, 4 GiB limits); *RUN gets
+ * its kvm_run page. Returns the vCPU fd. */
+static inline int kg_vcpu(struct kvm_guest *g, int id, struct kvm_run **run)
+{
+	struct kvm_segment seg = { .base = 0, .limit = 0xffffffff, .present = 1, .dpl = 0,
+				   .db = 1, .s = 1, .l = 0, .g = 1 };
+	struct kvm_sregs sregs;
+	int fd = ioctl(g->vm, KVM_CREATE_VCPU, id);
+
+	if (fd < 0)
+		kg_die("KVM_CREATE_VCPU");
+	*run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*run == MAP_FAILED)
+		kg_die("mmap kvm_run");
+	if (ioctl(fd, KVM_GET_SREGS, &sregs))
+		kg_die("KVM_GET_SREGS");
+	seg.type = 11; seg.selector = 8;
+	sregs.cs = seg;
+	seg.type = 3; seg.selector = 16;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
+	sregs.cr0 |= 1;
+	if (ioctl(fd, KVM_SET_SREGS, &sregs))
+		kg_die("KVM_SET_SREGS");
+	return fd;
+}
+
+/* Start the vCPU at CODE_GPA with eax, ebx, ecx (the code's arguments). */
+static inline void kg_set_regs(int fd, unsigned long eax, unsigned long ebx, unsigned long ecx)
+{
+	struct kvm_regs regs;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE_GPA;
+	regs.rflags = 2;
+	regs.rax = eax;
+	regs.rbx = ebx;
+	regs.rcx = ecx;
+	if (ioctl(fd, KVM_SET_REGS, &regs))
+		kg_die("KVM_SET_REGS");
+}
+
+#endif
