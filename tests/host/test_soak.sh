@@ -51,6 +51,8 @@ echo 1 > "$T/events/sched/sched_process_exit/enable"
 # KVM_CREATE_VM (arch/x86/kvm/x86.c kvm_arch_init_vm), in the creating thread
 born_event=$T/events/kvm/kvm_update_master_clock
 [ -d "$born_event" ] && echo 1 > "$born_event/enable"
+# a pid's earlier owner (pids wrap in a long soak) is not the VMM: its fork starts afresh
+echo 1 > "$T/events/sched/sched_process_fork/enable"
 
 opts=()
 # balloon counting through the syscall tracepoints is opt-in where fentry is refused
@@ -85,7 +87,8 @@ if [ "$GRACE" -gt 0 ]; then
 	"$VMMEMTOP" -b -d 1 > /dev/null 2> "$TMP/view.err" &
 	V=$!
 	at_exit "kill $V"
-	sleep 5
+	wait_vmmem_loaded $V || fail "the view did not load its programs: $(cat "$TMP/view.err")"
+	sleep 5		# its first samples drawn
 	read -r vfd0 vth0 vrss0 < <(S=$V usage)
 	S=$V fds | grep -vE '^/proc/[0-9]+/(status|ksm_stat)$' > "$TMP/vfds0"
 	echo "baseline: the view $V has $vfd0 fds, $vth0 threads, RSS $vrss0 kB"
@@ -126,9 +129,12 @@ got_ipis=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/ours")
 # before its VM was created (the fork's copy-on-write faults), during the VM's life, and
 # after the exit of its last thread (pid == tgid: the main thread exits last)
 awk -v have_born=$([ -d "$born_event" ] && echo 1 || echo 0) 'NR == FNR { ours[$1] = 1; next }
+	/sched_process_fork:/ && match($0, /child_pid=[0-9]+/) { c = substr($0, RSTART + 10, RLENGTH - 10)
+		if (c in ours) { delete gone[c]; delete born[c]; life[c] = after[c] = early[c] = 0 }; next }
 	match($0, /\( *[0-9]+\)/) { g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (!(g in ours)) next
 		if (/tlb_flush:/) { if (g in gone) after[g]++; else if (g in born || !have_born) life[g]++; else early[g]++ }
 		else if (/kvm_update_master_clock:/) born[g] = 1
+		else if (/sched_process_fork:/) next
 		else if (/sched_process_exit:/ && match($0, /pid=[0-9]+/) && substr($0, RSTART + 4, RLENGTH - 4) == g) gone[g] = 1 }
 	END { for (g in ours) print g, life[g] + 0, after[g] + 0, (g in gone), early[g] + 0, (g in born) || !have_born }' \
 	"$TMP/done" "$T/trace" > "$TMP/ipis"
