@@ -180,7 +180,7 @@ uninstall:
 # objects are built once with coverage and ASan/UBSan into an archive, so each target links
 # only the parsers it calls; tests/fuzz/corpus/<name>/ is its seed corpus ----
 FUZZ_SECONDS       ?= 600
-FUZZ_CHECK_SECONDS ?= 20
+FUZZ_CHECK_SECONDS ?= 30
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined

@@ -4,8 +4,7 @@
 #  1. 1000 idle connections plus 100 clients sending a request's headers one byte a second,
 #     re-opened as soon as the server closes them, from 100 loopback addresses; meanwhile a
 #     scraper GETs /metrics 20 times a second on fresh connections: every scrape is 200,
-#     p99 under 1 s (a starvation bound, not a speed target: on a quiet host p99 is ~1 ms;
-#     a host loaded to 15 gave 107 ms), the slow clients are cut at the --web.timeout deadline, and the
+#     p99 <= 100 ms, the slow clients are cut at the --web.timeout deadline, and the
 #     exporter's RSS stays under baseline + 24 KiB per flood connection.
 #  2. 100 connections from one address: --web.max-connections-per-ip (32) are held, the
 #     rest closed at once.
@@ -57,9 +56,8 @@ echo "$line"
 bound=$((base + 1100 * 24))
 echo "exporter: RSS ${base} kB before, peak ${peak} kB during the flood (bound ${bound} kB), peak open fds ${peak_fds}"
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$line"; }
-# a starved scraper would wait for the 10 s --web.timeout; the latency itself is the bench's
-ok=$(awk -v p="$(field p99_ms)" 'BEGIN { print (p != "" && p < 1000) }')
-[ "$ok" = 1 ] || fail "scrape p99 $(field p99_ms) ms under the flood, want < 1000 ms"
+ok=$(awk -v p="$(field p99_ms)" 'BEGIN { print (p != "" && p <= 100) }')
+[ "$ok" = 1 ] || fail "scrape p99 $(field p99_ms) ms under the flood, want <= 100 ms"
 grep -q ' 0 failed' <<<"$line" || fail "scrapes failed under the flood"
 slow_cut=$(sed -n 's/.* and \([0-9]*\) slow closed.*/\1/p' <<<"$line")
 [ "${slow_cut:-0}" -ge 100 ] || fail "the slow clients were not cut at the header deadline (${slow_cut:-0} cut)"
