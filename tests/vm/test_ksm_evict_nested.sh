@@ -55,7 +55,7 @@ for b in bpf kmod; do
 	[ "$verdict" = ok ] && [ "$kmaj" != "$cgmaj" ] && verdict="kvm_major_faults $kmaj != memory.stat pgmajfault $cgmaj"
 	# 6.1: every reclaim unmapping of guest RAM here ends in a swap-out; 6.12's reclaim also
 	# unmaps a few pages it then keeps or drops without writing (measured +0.07 to +0.4 % on a
-	# quiet host, +2 % at load 10: more pages rescued from the inactive list); a double count
+	# quiet host, +2 % once at load 10); a double count
 	# would be +100 %
 	if [ "$ver" = 6.1 ]; then
 		[ "$verdict" = ok ] && [ "$rec" != $((pout * 4096)) ] && verdict="mmu_inval_reclaim_bytes $rec != pswpout $pout x 4096"
