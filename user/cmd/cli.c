@@ -10,6 +10,7 @@
 #include <string.h>
 #include "cli.h"
 #include "source.h"
+#include "vmm_info.h"
 
 volatile int cli_stop;
 
@@ -91,4 +92,15 @@ int cli_one_file(int argc, char **argv, int optind, const char *cmd)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+int cli_all_vmms(pid_t *pids, int max)
+{
+	int n = vmm_scan("/proc", pids, max);
+
+	if (n < 0) {
+		cli_error("cannot list /proc: %s", strerror(-n));
+		return -1;
+	}
+	return n < max ? n : max;
 }

@@ -23,6 +23,10 @@ int cli_add_qmp(struct core_options *o, const char *arg);	/* --qmp PATH (repeata
  * after one error line when it is missing or followed by more. */
 int cli_one_file(int argc, char **argv, int optind, const char *cmd);
 
+/* The pids a command works on when no --pid was given: every VMM in /proc (at most max).
+ * Returns how many, or -1 after one error line. */
+int cli_all_vmms(pid_t *pids, int max);
+
 /* Print "vmmemtop: <msg>" to stderr (one line). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

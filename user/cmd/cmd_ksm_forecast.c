@@ -174,15 +174,8 @@ static int forecast_run(struct cli_args *a, void *own)
 			  "and page frame numbers (see --help)");
 		return EXIT_RUNTIME;
 	}
-	if (!r.n) {
-		int n = vmm_scan("/proc", r.pids, MAX_PIDS);
-
-		if (n < 0) {
-			cli_error("cannot list /proc: %s", strerror(-n));
-			return EXIT_RUNTIME;
-		}
-		r.n = n < MAX_PIDS ? n : MAX_PIDS;
-	}
+	if (!r.n && (r.n = cli_all_vmms(r.pids, MAX_PIDS)) < 0)
+		return EXIT_RUNTIME;
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
 	r.mps = read_max_page_sharing();

@@ -166,15 +166,8 @@ static int ws_run(struct cli_args *a, void *own)
 	}
 	r.n = a->nr_pids;
 	memcpy(r.pids, a->pids, sizeof(*r.pids) * r.n);
-	if (!r.n) {
-		int n = vmm_scan("/proc", r.pids, MAX_PIDS);
-
-		if (n < 0) {
-			cli_error("cannot list /proc: %s", strerror(-n));
-			return EXIT_RUNTIME;
-		}
-		r.n = n < MAX_PIDS ? n : MAX_PIDS;
-	}
+	if (!r.n && (r.n = cli_all_vmms(r.pids, MAX_PIDS)) < 0)
+		return EXIT_RUNTIME;
 	for (int i = 0; i < r.n; i++) {
 		if (vmm_info_read("/proc", r.pids[i], &r.info[i], false)) {
 			cli_error("pid %d: no such process", (int)r.pids[i]);
