@@ -48,7 +48,7 @@ block() {
 	echo "$phase $1 $pair $r" >> "$OUT"
 }
 loop_start() { phase=warm-up; coproc T { exec $pin_loop "$TOOLS/getppid_loop" 1000 100; }; pair=0; block W; block W; }
-loop_stop() { exec {T[1]}>&-; wait "$T_PID" 2>/dev/null; }
+loop_stop() { local fd=${T[1]}; exec {fd}>&-; wait "$T_PID" 2>/dev/null; }
 # oncpu: ns vmmemtop ($P) has run on a CPU (/proc/PID/schedstat, field 1)
 oncpu() { cut -d' ' -f1 /proc/$P/schedstat; }
 top_start() {
@@ -92,7 +92,7 @@ pairs() {
 }
 
 for placement in pinned unpinned; do
-	if [ $placement = pinned ]; then pin_loop="taskset -c 1" pin_top="taskset -c 0"; else pin_loop= pin_top=; fi
+	if [ $placement = pinned ]; then pin_loop="taskset -c 1" pin_top="taskset -c 0"; else pin_loop='' pin_top=''; fi
 	loop_start
 	# (a) the hooks alone: vmmemtop's programs held by bpf_hold once vmmemtop is gone
 	top_start
@@ -135,7 +135,7 @@ top_start
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 ids=$(cat /proc/$P/fdinfo/* 2>/dev/null | awk '/^prog_id:/ { print $2 }' | sort -un | tr '\n' ' ')
 bpftool prog show -j > "$TMP/stats0.json"; c0=$(oncpu) t0=$(date +%s%N)
-for i in $(seq 1 40); do block S; done
+for _ in $(seq 1 40); do block S; done
 bpftool prog show -j > "$TMP/stats1.json"; c1=$(oncpu) t1=$(date +%s%N)
 echo "$old_stats" > /proc/sys/kernel/bpf_stats_enabled
 top_stop
