@@ -44,6 +44,20 @@ static void tui_draw_qmp(const struct vmm_info *i, int y)
 	mvaddnstr(y, 0, line, COLS);
 }
 
+/* The working set (--working-set: DAMON from the host, guest accesses included), or why not. */
+static void tui_draw_working_set(const struct vmm_info *i, int y)
+{
+	char line[320], ws[16];
+
+	if (i->working_set_bytes.present)
+		snprintf(line, sizeof(line), "working set %s (accessed within the window; DAMON, from the host)",
+			 fmt_kb((struct opt_u64){ i->working_set_bytes.v / 1024, true }, ws, sizeof(ws)));
+	else
+		snprintf(line, sizeof(line), "working set -  (%.200s)", i->working_set_why[0] ? i->working_set_why :
+			 "not recorded");
+	mvaddnstr(y, 0, line, COLS);
+}
+
 /* One line of host eviction facts from /proc and the VM's own cgroup (no tracing needed). */
 static void tui_draw_evict(const struct vmm_info *i, int y)
 {
@@ -126,6 +140,7 @@ void tui_draw_detail(struct tui *t)
 		mvprintw(y++, 0, "RSS %s  swap %s  THP %s%s", fmt_kb(v->info.rss_kb, rss, sizeof(rss)),
 			 fmt_kb(v->info.swap_kb, swp, sizeof(swp)), fmt_kb(v->info.anon_huge_kb, thp, sizeof(thp)), age);
 	}
+	tui_draw_working_set(&v->info, y++);
 	tui_draw_evict(&v->info, y++);
 	tui_draw_ipi(s, v, y++);
 	top = y;
