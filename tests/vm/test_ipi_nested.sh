@@ -74,8 +74,10 @@ for c in $cases; do
 	d=$(field ipi_delivery_count "$line"); d=${d%%/*}
 	[ "$d" -le "$N" ] && [ "$d" -ge $((N * 98 / 100)) ] 2>/dev/null || bad "$c: ipi_delivery_ns count $d, expected $N"
 	case $c in
-	*own-spin) [ "$pre" -le $((N / 20)) ] && [ "$run" -ge $((N * 9 / 10)) ] ||
-		bad "$c: expected nearly all IPIs to a running vCPU: preempted $pre, running $run of $N" ;;
+	# the rest reach vCPU 1 in host mode, between an exit and its next entry: 12-17 % under
+	# TCG at a load average of 13 (both backends alike), 2-9 % on a quieter machine
+	*own-spin) [ "$pre" -le $((N / 20)) ] && [ "$run" -ge $((N * 3 / 4)) ] ||
+		bad "$c: expected almost no IPI to a preempted vCPU and most to a running one: preempted $pre, running $run of $N" ;;
 	# the rest of the halted case reach vCPU 1 between its wake-up and its entry (host mode)
 	*own-halt) [ "$halt" -ge $((N * 3 / 4)) ] || bad "$c: expected most IPIs to a halted vCPU: halted $halt of $N" ;;
 	*shared) [ "$pre" -ge $((N * 9 / 10)) ] || bad "$c: expected nearly all IPIs to a preempted vCPU: $pre of $N"
