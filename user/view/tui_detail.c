@@ -15,21 +15,12 @@ static size_t put_facts(char *buf, size_t sz, size_t len, const struct vmm_info 
 {
 	for (int k = 0; k < VM_NR_FACTS && len < sz; k++) {
 		const struct fact *f = &vm_facts[k];
-		const struct opt_u64 *v = fact_u64(f, i);
 		char val[32];
 		int n;
 
 		if (!(f->flags & FF_SHOW) || (int)f->group != group)
 			continue;
-		if (f->type == FACT_STR) {
-			snprintf(val, sizeof(val), "%.24s", fact_str(f, i));
-		} else if (!v->present) {
-			snprintf(val, sizeof(val), "-");	/* unavailable, never 0 */
-		} else if (f->unit == FU_KB || f->unit == FU_BYTES) {
-			fmt_kb((struct opt_u64){ f->unit == FU_KB ? v->v : v->v / 1024, true }, val, sizeof(val));
-		} else {
-			snprintf(val, sizeof(val), f->flags & FF_SIGNED ? "%lld" : "%llu", (long long)v->v);
-		}
+		fmt_fact(f, i, val, sizeof(val));
 		n = strlen(f->json);
 		if (n > 6 && !strcmp(f->json + n - 6, "_bytes"))
 			n -= 6;
