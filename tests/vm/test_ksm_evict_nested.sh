@@ -7,7 +7,8 @@
 # Eviction oracles (a KVM VMM in a cgroup with memory.max 8 MiB over 16 MiB of guest RAM,
 # zram swap, nothing else swapping): /proc/vmstat pswpin/pswpout, the cgroup's
 # memory.stat pgmajfault (counted in do_swap_page, not where vmmem hooks), the runner's
-# /proc/PID/stat majflt. See tests/vm/guest/ksmevict-init.sh.
+# /proc/PID/stat majflt. KVM TLB flushes a VM receives by cause (ksmd merging its guest RAM):
+# the VM's debugfs remote_tlb_flush_requests. See tests/vm/guest/ksmevict-init.sh.
 set -u
 . "$(dirname "$0")/lib/rig.sh"
 command -v jq >/dev/null || skip "jq not installed"
@@ -28,7 +29,7 @@ vm_stop n
 log=$TMP/console-$ver
 tr -d '\r' < "${VM_LOG[n]}" > "$log"
 echo "== guest kernel $(guest_kver)"
-grep -E "^(NPT|NOKVM|CASEFAIL|KSM|SCANS|EVICT|HOOK|DMESG)|rror" "$log"
+grep -E "^(NPT|NOKVM|CASEFAIL|KSM|SCANS|FLUSH|EVICT|HOOK|DMESG)|rror" "$log"
 grep -q "^NOKVM" "$log" && fail "no /dev/kvm in the $ver guest"
 grep -q "^CASEFAIL" "$log" && fail "a case could not run on $ver"
 for b in bpf kmod; do
@@ -44,6 +45,23 @@ for b in bpf kmod; do
 	line=$(grep "^SCANS backend=$b " "$log")
 	o=$(field oracle "$line") v=$(field vmmem "$line")
 	[ -n "$o" ] && [ "$o" = "$v" ] && [ "$o" -gt 0 ] && echo "ok $ver: $line" || { echo "MISMATCH $ver: $line"; ok=0; }
+	# flushes received: every one in the window is ksmd's; kmod has no hook for them (null)
+	line=$(grep "^FLUSH backend=$b " "$log")
+	o=$(field oracle "$line") v=$(field vmmem "$line") k=$(field ksmd "$line")
+	if [ $b = kmod ]; then
+		[ -n "$line" ] && [ "$v" = null ] && [ "$k" = null ] && echo "ok $ver: kmod: flushes_recv_* unavailable (null): $line" ||
+			{ echo "MISMATCH $ver: kmod flushes should be unavailable: $line"; ok=0; }
+	else
+		[ -n "$o" ] && [ "$o" -ge 256 ] && [ "$o" = "$v" ] && [ "$o" = "$k" ] &&
+			[ "$(field kvm_remote_tlb_flushes "$line")" = "$o" ] &&
+			echo "ok $ver: flushes received, oracle = vmmem: $o = $v (ksmd $k): $line" ||
+			{ echo "MISMATCH $ver: flushes received: $line"; ok=0; }
+		line=$(grep "^FLUSHREC backend=$b " "$log")
+		kp=$(field ksmd_pid "$line")
+		[ "$(field ksmd "$line")" = "$o" ] && [ "$(field exact "$line")" = true ] && [ "$(field task "$line")" = "$kp/ksmd" ] &&
+			echo "ok $ver: recording: flushes by cause ksmd = oracle $o, records reconcile, caused by ksmd (pid $kp): $line" ||
+			{ echo "MISMATCH $ver: recording of flushes: $line"; ok=0; }
+	fi
 	line=$(grep "^EVICT backend=$b " "$log")
 	[ -n "$line" ] || { echo "$ver $b: no EVICT line"; ok=0; continue; }
 	pin=$(field pswpin "$line") pout=$(field pswpout "$line") cgmaj=$(field cg_pgmajfault "$line")

@@ -15,6 +15,8 @@
 #define REPORT_MAX_TOP		100
 #define REPORT_MAX_THREADS	8192
 
+#define REPORT_FLUSH_TASKS	8
+
 struct report_vm {
 	pid_t pid;
 	uint64_t seq;
@@ -29,6 +31,14 @@ struct report_vm {
 	uint64_t events[VMMEM_EV_LOST_TYPES];	/* recorded inside the window, by type */
 	uint64_t inflate_bytes, deflate_bytes;	/* a of balloon events inside the window */
 	uint64_t events_outside;		/* recorded before or after the window */
+	/* flush_recv records: the tasks that caused the most KVM flushes of this VM (the first
+	 * REPORT_FLUSH_TASKS distinct ones; later ones add to flush_tasks_more) */
+	struct report_flush_task {
+		uint32_t pid, cause;
+		uint64_t n;
+	} flush_tasks[REPORT_FLUSH_TASKS];
+	int nr_flush_tasks;
+	uint64_t flush_tasks_more;
 };
 
 struct report_top {

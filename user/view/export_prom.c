@@ -455,6 +455,8 @@ static void render_vm_counters(struct render *r)
 		double scale;
 		bool any = false;
 
+		if (k >= VMMEM_C_flushes_recv_ksmd && k < VMMEM_C_flushes_recv_ksmd + VMMEM_NR_FLUSH_CAUSES)
+			continue;	/* one family with a cause label: render_flushes_recv() */
 		if (!s->available.vm[k] ||
 		    export_counter_family(name, sizeof(name), vm_counter_names[k], vm_counter_units[k], &scale))
 			continue;
@@ -474,6 +476,42 @@ static void render_vm_counters(struct render *r)
 				put_ns_as_seconds(r->out, s->vms[i].total.c[k]);
 				strbuf_put(r->out, "\n", 1);
 			}
+		}
+	}
+}
+
+/* vmmem_vm_flushes_received_total{...,cause="ksmd"}: KVM's remote TLB flushes of a VM by the
+ * cause's task class, one family (the per-cause counters flushes_recv_* of JSON) */
+static void render_flushes_recv(struct render *r)
+{
+	static const char name[] = "vmmem_vm_flushes_received";
+	const struct snapshot *s = r->s;
+	bool any = false;
+
+	if (!s->available.vm[VMMEM_C_flushes_recv_ksmd])
+		return;
+	for (int i = 0; i < s->nr_vms; i++) {
+		const char *l = vm_labels(r, i);
+
+		if (!l || !vm_counter_available(s, &s->vms[i], VMMEM_C_flushes_recv_ksmd))
+			continue;
+		if (!any)
+			family(r, name, F_COUNTER, "KVM remote TLB flushes of this VM (kvm_flush_remote_tlbs), by the "
+			       "class of the task that caused them: ksmd, khugepaged, kcompactd (and migrations), "
+			       "kswapd (and direct reclaim), numa (NUMA balancing's scan), vmm (its own threads), other");
+		any = true;
+		for (int c = 0; c < VMMEM_NR_FLUSH_CAUSES; c++) {
+			sample_begin(r, name, F_COUNTER);
+			strbuf_puts(r->out, "{");
+			if (*l) {
+				strbuf_puts(r->out, l);
+				strbuf_puts(r->out, ",");
+			}
+			strbuf_puts(r->out, "cause=\"");
+			strbuf_puts(r->out, flush_cause_names[c]);
+			strbuf_puts(r->out, "\"} ");
+			put_u64(r->out, s->vms[i].total.c[VMMEM_C_flushes_recv_ksmd + c]);
+			strbuf_put(r->out, "\n", 1);
 		}
 	}
 }
@@ -819,6 +857,7 @@ int export_prom_render(struct strbuf *out, const struct snapshot *s, const struc
 	render_host_facts(&r);
 	render_vm_info(&r);
 	render_vm_counters(&r);
+	render_flushes_recv(&r);
 	render_vm_facts(&r);
 	render_hists(&r);
 	render_advice(&r);

@@ -6,6 +6,10 @@
 #   1000 unique pages, ksmd run=1 in this kernel; a vmmemtop snapshot window around the
 #   merging; prints per VMM the /proc/PID/ksm_merging_pages increase (oracle) and the
 #   snapshot's ksm_merged_pages, and full_scans' increase beside the snapshot's scans.
+#  Flushes: evict_runner with MADV_MERGEABLE guest RAM writes 512 identical pages (NPT maps
+#   them), then idles; ksmd merges them under a vmmemtop snapshot and a recording of
+#   flush_recv. Oracle: the VM's debugfs remote_tlb_flush_requests (every
+#   kvm_flush_remote_tlbs() call, virt/kvm/kvm_main.c) over the window, where only ksmd runs.
 #  Eviction: evict_runner (a KVM VMM, 4096 guest pages) in a cgroup with memory.max 8 MiB
 #   and a zram swap device: pass 1 writes every page (the cgroup limit swaps the rest out),
 #   pass 2 writes them again (KVM faults them back in). Oracles over the window, with nothing
@@ -14,6 +18,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tracefs nodev /sys/kernel/tracing
+mount -t debugfs nodev /sys/kernel/debug
 mkdir -p /tmp && mount -t tmpfs tmp /tmp
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
@@ -81,6 +86,49 @@ ksm_case() {
 	echo 2 > $K/run; sleep 0.5; echo 0 > $K/run	# unmerge: the next case starts from nothing shared
 }
 
+flush_case() {
+	b=$1
+	echo 0 > $K/run
+	rm -f /tmp/fr.out /tmp/f.rec
+	evict_runner 512 merge > /tmp/fr.out 2> /tmp/fr.err & wf=$!
+	i=0; while [ ! -s /tmp/fr.out ] && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
+	R=$(head -n 1 /tmp/fr.out)
+	[ -n "$R" ] || { echo "CASEFAIL flush $b: evict_runner did not start: $(cat /tmp/fr.err)"; return; }
+	kill -USR1 $R
+	i=0; while ! grep -q "^pass 1" /tmp/fr.out && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+	D=$(ls -d /sys/kernel/debug/kvm/$R-* 2>/dev/null | head -n 1)
+	[ -n "$D" ] || { echo "CASEFAIL flush $b: no debugfs kvm/$R-*"; kill $wf; wait $wf; return; }
+	snap_start $b || { kill $wf; wait $wf; return; }
+	vmmemtop record -o /tmp/f.rec --backend $b --events default,flush_recv 2> /tmp/frec.err & rp=$!
+	i=0; while ! grep -q "recording to" /tmp/frec.err && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
+	sleep 2		# a recorded sample before the merging starts
+	f0=$(cat $D/remote_tlb_flush_requests) r0=$(cat $D/remote_tlb_flush) m0=$(merging $R)
+	echo 1000 > $K/pages_to_scan; echo 20 > $K/sleep_millisecs; echo 1 > $K/run
+	i=0; while [ "$(merging $R)" -lt $((m0 + 512)) ] && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+	echo 0 > $K/run
+	sleep 2.5
+	f1=$(cat $D/remote_tlb_flush_requests) r1=$(cat $D/remote_tlb_flush) m1=$(merging $R)
+	kill -INT $rp; wait $rp
+	snap_end $b
+	sum=0
+	for c in ksmd khugepaged kcompactd kswapd numa vmm other; do
+		v=$(vmc flushes_recv_$c $R); eval "fl_$c=$v"; [ "$v" = null ] || sum=$((sum + v))
+	done
+	[ "$fl_ksmd" = null ] && sum=null
+	echo "FLUSH backend=$b pid=$R oracle=$((f1 - f0)) vmmem=$sum ksmd=$fl_ksmd vmm=$fl_vmm other=$fl_other" \
+	     "kcompactd=$fl_kcompactd kswapd=$fl_kswapd numa=$fl_numa khugepaged=$fl_khugepaged" \
+	     "kvm_remote_tlb_flushes=$(vmc kvm_remote_tlb_flushes $R) merged=$((m1 - m0)) ipi_flushes=$((r1 - r0))"
+	if [ $b = bpf ]; then
+		vmmemtop report /tmp/f.rec --json > /tmp/f.json 2> /tmp/frep.err || { echo "CASEFAIL flush: report failed"; cat /tmp/frep.err; }
+		echo "FLUSHREC backend=$b $(jq -r --argjson p $R '[.vms[] | select(.pid == $p)][0] |
+			"ksmd=\(.flushes_received.by_cause.ksmd) recorded=\(.events.flush_recv) lost=\(.lost.flush_recv) exact=\(.reconcile.flush_recv.exact) tasks=\(.flushes_received.by_task | length)"' /tmp/f.json)" \
+			"ksmd_pid=$(pidof ksmd) task=$(jq -r --argjson p $R '[.vms[] | select(.pid == $p)][0].flushes_received.by_task[0] | "\(.pid)/\(.cause)"' /tmp/f.json)"
+		vmmemtop report /tmp/f.rec --pid $R 2>&1 | grep -A4 "flushes received" | sed 's/^/FLUSHREPORT /'
+	fi
+	kill $wf; wait $wf 2>/dev/null
+	echo 2 > $K/run; sleep 0.5; echo 0 > $K/run
+}
+
 evict_case() {
 	b=$1
 	mkdir -p /sys/fs/cgroup/vm
@@ -122,6 +170,7 @@ for b in bpf kmod; do
 		insmod /vmmem.ko || { echo "CASEFAIL kmod: insmod vmmem.ko failed"; break; }
 	fi
 	ksm_case $b
+	flush_case $b
 	evict_case $b
 done
 dmesg | grep -E "WARNING|BUG|Oops|lockup|stall" | head -5 | sed 's/^/DMESG /'
