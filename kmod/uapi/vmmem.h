@@ -22,7 +22,8 @@
  * 4: counters guest_ipis*, vcpu_preemptions; histograms ipi_delivery_ns, vcpu_preempted_ns;
  *    event slow_ipi.
  * 5: counters flushes_recv_* (KVM remote TLB flushes a VM received, by the cause's task
- *    class); event flush_recv. */
+ *    class) and shootdowns_recv_* (TLB shootdowns other tasks sent for the VMM's mm); event
+ *    flush_recv. */
 #define VMMEM_ABI_VERSION	5
 
 /* Maximum VMM processes tracked at once (slots); exited ones are reaped by user space. */
@@ -77,7 +78,12 @@
 	X(flushes_recv_kswapd, events, "KVM remote TLB flushes of this VM that reclaim caused (kswapd, direct reclaim, memory.reclaim)") \
 	X(flushes_recv_numa,   events, "KVM remote TLB flushes of this VM that NUMA balancing's scan caused (task_numa_work in the VMM's threads)") \
 	X(flushes_recv_vmm,    events, "KVM remote TLB flushes of this VM that the VMM's own threads caused (munmap, madvise, memslots, dirty logging)") \
-	X(flushes_recv_other,  events, "KVM remote TLB flushes of this VM that any other task caused")
+	X(flushes_recv_other,  events, "KVM remote TLB flushes of this VM that any other task caused") \
+	X(shootdowns_recv_ksmd, events, "TLB shootdowns ksmd sent for the VMM's mm (tlb:tlb_flush reason 4 inside flush_tlb_mm_range)") \
+	X(shootdowns_recv_khugepaged, events, "TLB shootdowns khugepaged sent for the VMM's mm") \
+	X(shootdowns_recv_kcompactd, events, "TLB shootdowns kcompactd (or a migration by another task) sent for the VMM's mm") \
+	X(shootdowns_recv_kswapd, events, "TLB shootdowns reclaim (kswapd, direct reclaim) sent for the VMM's mm, unbatched ones only") \
+	X(shootdowns_recv_other, events, "TLB shootdowns any other task outside the VMM sent for the VMM's mm")
 
 /*
  * Who made KVM flush a VM's TLBs (kvm_flush_remote_tlbs), by the task running at the flush:
@@ -88,6 +94,11 @@
 #define VMMEM_FLUSH_ENUM(cause) VMMEM_FLUSH_##cause,
 enum vmmem_flush_cause { VMMEM_FLUSH_CAUSES(VMMEM_FLUSH_ENUM) VMMEM_NR_FLUSH_CAUSES };
 #undef VMMEM_FLUSH_ENUM
+/* shootdowns_recv_* take the causes of tasks outside the VMM: ksmd..kswapd as above, then
+ * other (numa and vmm run in the VMM's own threads: tlb_shootdown_ipis counts those) */
+#define VMMEM_NR_SHOOT_CAUSES	5
+#define VMMEM_SHOOT_COUNTER(cause)	(VMMEM_C_shootdowns_recv_ksmd +				\
+					 ((cause) < VMMEM_FLUSH_numa ? (cause) : VMMEM_NR_SHOOT_CAUSES - 1))
 
 /* Host-wide counters. */
 #define VMMEM_HOST_COUNTERS(X)						\

@@ -7,8 +7,11 @@
  * RAM after the first pass, so every major fault it takes is KVM's. Built static.
  * With "merge", guest RAM is also MADV_MERGEABLE: the K pages a pass wrote are identical (one
  * byte 0x5a, then zeros), so ksmd merges them while NPT maps them, and KVM flushes this VM's
- * TLBs for each (the flush rig of tests/vm/guest/ksmevict-init.sh).
+ * TLBs for each (the flush rig of tests/vm/guest/ksmevict-init.sh). A thread of it then spins
+ * in user space, so that its mm stays loaded on another CPU and ksmd's flushes of that mm
+ * send shootdown IPIs (flush_tlb_mm_range skips CPUs that do not hold the mm).
  * usage: evict_runner K [merge] */
+#include <pthread.h>
 #include <signal.h>
 #include "kvm_guest.h"
 
@@ -35,6 +38,16 @@ static void run_pass(int fd, struct kvm_run *run, long k)
 			exit(1);
 		}
 	}
+}
+
+static void *spin(void *arg)
+{
+	volatile unsigned long n = 0;
+
+	(void)arg;
+	for (;;)
+		n++;
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -70,6 +83,12 @@ int main(int argc, char **argv)
 			pause();
 		go = 0;
 		run_pass(fd, run, k);
+		if (merge && pass == 1) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, spin, NULL))
+				kg_die("pthread_create");
+		}
 		printf("pass %ld\n", pass);
 		fflush(stdout);
 	}

@@ -206,6 +206,13 @@ static void print_flushes(FILE *f, const struct report *rp, const struct report_
 		fprintf(f, ", %" PRIu64 " more from other tasks", v->flush_tasks_more);
 	if (v->nr_flush_tasks)
 		fputc('\n', f);
+	if (!rp->available.vm[VMMEM_C_shootdowns_recv_ksmd])
+		return;
+	fprintf(f, "    TLB shootdowns other tasks sent for its mm:");
+	for (int c = 0; c < VMMEM_NR_SHOOT_CAUSES; c++)
+		fprintf(f, "%s %s %" PRIu64, c ? "," : "", flush_cause_names[c == VMMEM_NR_SHOOT_CAUSES - 1 ? VMMEM_FLUSH_other : c],
+			(uint64_t)v->increase.c[VMMEM_C_shootdowns_recv_ksmd + c]);
+	fputc('\n', f);
 }
 
 static void print_vm(FILE *f, const struct report *rp, const struct report_vm *v)

@@ -19,6 +19,10 @@ const char *const flush_cause_names[VMMEM_NR_FLUSH_CAUSES] = { VMMEM_FLUSH_CAUSE
 _Static_assert(VMMEM_C_flushes_recv_ksmd + VMMEM_FLUSH_other == VMMEM_C_flushes_recv_other &&
 	       VMMEM_C_flushes_recv_ksmd + VMMEM_FLUSH_numa == VMMEM_C_flushes_recv_numa,
 	       "the flushes_recv_* counters follow VMMEM_FLUSH_CAUSES' order");
+_Static_assert(VMMEM_SHOOT_COUNTER(VMMEM_FLUSH_kswapd) == VMMEM_C_shootdowns_recv_kswapd &&
+	       VMMEM_SHOOT_COUNTER(VMMEM_FLUSH_other) == VMMEM_C_shootdowns_recv_other &&
+	       VMMEM_C_shootdowns_recv_ksmd + VMMEM_NR_SHOOT_CAUSES - 1 == VMMEM_C_shootdowns_recv_other,
+	       "the shootdowns_recv_* counters follow VMMEM_FLUSH_CAUSES' order, other last");
 
 #define HNAME(n, h) #n,
 #define HHELP(n, h) h,

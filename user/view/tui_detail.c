@@ -106,6 +106,13 @@ static void tui_draw_flushes(const struct snapshot *s, const struct vm_snapshot 
 	for (int i = 0; i < VMMEM_NR_FLUSH_CAUSES; i++)
 		printw(" %s %.1f", flush_cause_names[i],
 		       s->interval_s > 0 ? v->delta.c[VMMEM_C_flushes_recv_ksmd + i] / s->interval_s : 0.0);
+	if (vm_counter_available(s, v, VMMEM_C_shootdowns_recv_ksmd)) {
+		uint64_t n = 0;
+
+		for (int i = 0; i < VMMEM_NR_SHOOT_CAUSES; i++)
+			n += v->delta.c[VMMEM_C_shootdowns_recv_ksmd + i];
+		printw("  shootdowns from others/s %.1f", s->interval_s > 0 ? n / s->interval_s : 0.0);
+	}
 }
 
 void tui_draw_detail(struct tui *t)
