@@ -59,9 +59,9 @@ for b in bpf kmod; do
 			echo "ok $ver: flushes received, oracle = vmmem: $o = $v (ksmd $k): $line" ||
 			{ echo "MISMATCH $ver: flushes received: $line"; ok=0; }
 		line=$(grep "^SHOOT backend=$b " "$log")
-		o=$(field oracle "$line") v=$(field vmmem "$line")
-		[ -n "$o" ] && [ "$o" = "$v" ] && [ "$o" -gt 0 ] &&
-			echo "ok $ver: shootdowns ksmd sent for the VMM's mm, oracle = vmmem: $o = $v: $line" ||
+		so=$(field oracle "$line") sv=$(field vmmem "$line")
+		[ -n "$so" ] && [ "$so" = "$sv" ] && [ "$so" -gt 0 ] &&
+			echo "ok $ver: shootdowns ksmd sent for the VMM's mm, oracle = vmmem: $so = $sv: $line" ||
 			{ echo "MISMATCH $ver: shootdowns received: $line"; ok=0; }
 		line=$(grep "^FLUSHREC backend=$b " "$log")
 		kp=$(field ksmd_pid "$line")
