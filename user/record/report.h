@@ -15,6 +15,16 @@
 #define REPORT_MAX_TOP		100
 #define REPORT_MAX_THREADS	8192
 
+#define REPORT_IPI_TARGETS	16	/* target vCPU threads of slow IPIs kept apart per VM */
+
+/* Slow IPI deliveries recorded to one target vCPU thread (slow_ipi: a = target, b = sender). */
+struct report_ipi_target {
+	pid_t tid;
+	pid_t slowest_from;		/* the sender of the slowest */
+	uint64_t n;
+	uint64_t max_ns;
+};
+
 struct report_vm {
 	pid_t pid;
 	uint64_t seq;
@@ -29,6 +39,9 @@ struct report_vm {
 	uint64_t events[VMMEM_EV_LOST_TYPES];	/* recorded inside the window, by type */
 	uint64_t inflate_bytes, deflate_bytes;	/* a of balloon events inside the window */
 	uint64_t events_outside;		/* recorded before or after the window */
+	struct report_ipi_target ipi_targets[REPORT_IPI_TARGETS];	/* slow_ipi inside the window */
+	int nr_ipi_targets;
+	uint64_t ipi_targets_other;		/* slow_ipi to threads beyond REPORT_IPI_TARGETS */
 };
 
 struct report_top {
