@@ -277,6 +277,73 @@ static void test_vm_name_quoted(void **state)
 	assert_non_null(strstr(e->command, " 4980736K --live"));
 }
 
+/* Working set from the host (DAMON, no guest agent): a VM using 1 of its 6 GiB is a candidate
+ * to inflate (to working set + 25 %), with hysteresis; a ballooned VM whose working set
+ * presses what the balloon leaves it, to deflate; a VM in between, neither. */
+static void test_balloon_working_set(void **state)
+{
+	static struct advise_state st;
+	struct advice a[ADVISE_MAX];
+	const struct advice *e;
+	struct snapshot s;
+	int n;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	make(&s, 60);				/* no host pressure: the advice is info */
+	vms[1].info.working_set_bytes = (struct opt_u64){ 1ull << 30, true };
+	for (int i = 1; i <= ADVISE_ENTER_STREAK; i++) {
+		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
+		assert_int_equal(find(a, n, "balloon-inflate") != NULL, i == ADVISE_ENTER_STREAK);
+	}
+	e = find(a, n, "balloon-inflate");
+	assert_string_equal(e->target, "vm:idle");
+	assert_int_equal(e->severity, ADVICE_INFO);
+	assert_non_null(strstr(e->evidence, "working set 1024 MiB = 17% of its 6144 MiB (-m;"));
+	/* 1.25 GiB in bytes, QMP; the busy VM has no figure and no pressure: nothing for it */
+	assert_non_null(strstr(e->command, "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":1342177280}}"));
+	assert_non_null(strstr(e->action, "frees 4864 MiB"));
+	/* 3.5 of 6 GiB: inside the relaxed band (50 % / 0.8 = 62.5 %): it stays, no flip */
+	vms[1].info.working_set_bytes.v = 3584ull << 20;
+	n = advise_evaluate(&s, &st, a, ADVISE_MAX);
+	assert_non_null(find(a, n, "balloon-inflate"));
+	/* 4 of 6 GiB: not far below; it leaves after the exit streak */
+	vms[1].info.working_set_bytes.v = 4ull << 30;
+	for (int i = 1; i <= ADVISE_EXIT_STREAK; i++) {
+		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
+		assert_int_equal(find(a, n, "balloon-inflate") != NULL, i < ADVISE_EXIT_STREAK);
+	}
+	/* under host pressure, the VM with a working-set figure is judged by it, not by idleness:
+	 * 4 of 6 GiB used is no candidate even though it takes no TDP faults */
+	make(&s, 12);
+	vms[1].info.working_set_bytes = (struct opt_u64){ 4ull << 30, true };
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	assert_null(find(a, n, "balloon-inflate"));
+	vms[1].info.working_set_bytes.v = 1ull << 30;
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "balloon-inflate");
+	assert_non_null(e);
+	assert_int_equal(e->severity, ADVICE_WARN);
+	/* ballooned to 2 GiB (QMP actual) with a 1.9 GiB working set: deflate to 2433 MiB (+25 %), the
+	 * libvirt command too; never inflate it as well */
+	make(&s, 60);
+	snprintf(vms[1].info.libvirt_domain, sizeof(vms[1].info.libvirt_domain), "idle");
+	vms[1].info.qmp.v[VMM_QMP_balloon_actual_bytes] = (struct opt_u64){ 2ull << 30, true };
+	vms[1].info.working_set_bytes = (struct opt_u64){ 1946ull << 20, true };
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	e = find(a, n, "balloon-deflate");
+	assert_non_null(e);
+	assert_null(find(a, n, "balloon-inflate"));
+	assert_non_null(strstr(e->evidence, "working set 1946 MiB = 95% of the 2048 MiB the balloon leaves it "
+					   "(balloon actual (QMP);"));
+	assert_non_null(strstr(e->command, "virsh setmem idle 2491392K --live"));
+	/* 1.2 of 2 GiB: neither */
+	vms[1].info.working_set_bytes.v = 1200ull << 20;
+	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	assert_null(find(a, n, "balloon-deflate"));
+	assert_null(find(a, n, "balloon-inflate"));
+}
+
 static bool contradict_pair(const char *x, const char *y)
 {
 	static const char *const pairs[][2] = {
@@ -444,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_ksm_advisor_preferred),
 		cmocka_unit_test(test_ksm_forecast),
 		cmocka_unit_test(test_vm_name_quoted),
+		cmocka_unit_test(test_balloon_working_set),
 		cmocka_unit_test(test_grid_invariants),
 		cmocka_unit_test(test_loader_accepts_nulls),
 		cmocka_unit_test(test_loader_malformed),

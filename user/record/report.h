@@ -16,6 +16,15 @@
 #define REPORT_MAX_THREADS	8192
 
 #define REPORT_FLUSH_TASKS	8
+#define REPORT_IPI_TARGETS	16	/* target vCPU threads of slow IPIs kept apart per VM */
+
+/* Slow IPI deliveries recorded to one target vCPU thread (slow_ipi: a = target, b = sender). */
+struct report_ipi_target {
+	pid_t tid;
+	pid_t slowest_from;		/* the sender of the slowest */
+	uint64_t n;
+	uint64_t max_ns;
+};
 
 struct report_vm {
 	pid_t pid;
@@ -39,6 +48,9 @@ struct report_vm {
 	} flush_tasks[REPORT_FLUSH_TASKS];
 	int nr_flush_tasks;
 	uint64_t flush_tasks_more;
+	struct report_ipi_target ipi_targets[REPORT_IPI_TARGETS];	/* slow_ipi inside the window */
+	int nr_ipi_targets;
+	uint64_t ipi_targets_other;		/* slow_ipi to threads beyond REPORT_IPI_TARGETS */
 };
 
 struct report_top {
