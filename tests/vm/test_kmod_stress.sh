@@ -42,6 +42,9 @@ for v in ${STRESS_KERNELS:-6.1 6.12}; do
 	# the second runner must have been faulting during some rmmods (timing decides which)
 	firing=$(grep -c "^CYCLE .* r2=running " "$log")
 	[ "$firing" -ge 1 ] || bad "no rmmod ran while the second runner's probes fired"
+	per=$(grep "^CYCLE " "$log" | sed -n 's/.* t=\([0-9.]*\) .*/\1/p' | awk 'NR == 1 { a = $1 } { b = $1; n++ }
+		END { if (n > 1) printf "%.1f", (b - a) / (n - 1); else print "?" }')
+	echo "$v: guest seconds per cycle: $per"
 	echo "$v: $n cycles, faults $(grep "^CYCLE " "$log" | head -1 | sed 's/.*faults=\([^ ]*\).*/\1/') each (vmmem/tracefs), kvm.ko reloaded $(grep -c 'kvm_reload=0' "$log") times, rmmod while probes fired $firing times, $(( $(date +%s) - start )) s"
 done
 [ $ok = 1 ] || fail "see BAD lines above"
