@@ -21,7 +21,7 @@ for v in ${STRESS_KERNELS:-6.1 6.12}; do
 		"$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner" "$TOOLS/vmmem_poll:/bin/vmmem_poll" \
 		"$GUEST_KO:/vmmem.ko" "$(dirname "$0")/guest/denylist:/etc/denylist" || fail "cannot build the initramfs"
 	VM_APPEND="vmmem_cycles=$cycles ${VM_APPEND:-}" vm_start "s$v" "$INITRD" 1024 -smp 2
-	vm_wait "s$v" ALLDONE $((120 + cycles * 12)) || { tail -20 "${VM_LOG[s$v]}"; fail "the $v stress guest did not finish"; }
+	vm_wait "s$v" ALLDONE $((300 + cycles * 15)) || { tail -20 "${VM_LOG[s$v]}"; fail "the $v stress guest did not finish"; }
 	vm_stop "s$v"
 	log=$TMP/stress-$v
 	tr -d '\r' < "${VM_LOG[s$v]}" > "$log"
