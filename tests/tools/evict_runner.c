@@ -6,33 +6,9 @@
  * own memory is locked (mlockall before the guest RAM is mapped) and it never touches guest
  * RAM after the first pass, so every major fault it takes is KVM's. Built static.
  * usage: evict_runner K */
-#include <signal.h>
 #include "kvm_guest.h"
 
 #define DATA_GPA	0x100000
-
-static volatile sig_atomic_t go;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	go = 1;
-}
-
-static void run_pass(int fd, struct kvm_run *run, long k)
-{
-	kg_set_regs(fd, DATA_GPA, 0x5a, k);
-	for (;;) {
-		if (ioctl(fd, KVM_RUN, 0) < 0)
-			kg_die("KVM_RUN");
-		if (run->exit_reason == KVM_EXIT_HLT)
-			return;
-		if (run->exit_reason != KVM_EXIT_INTR) {
-			fprintf(stderr, "unexpected exit %u\n", run->exit_reason);
-			exit(1);
-		}
-	}
-}
 
 int main(int argc, char **argv)
 {
@@ -49,7 +25,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: evict_runner K(1..262144)\n");
 		return 2;
 	}
-	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR1, kg_on_usr1);
 	kg_open(&guest);
 	fd = kg_vcpu(&guest, 0, &run);
 	printf("%d\n", getpid());
@@ -60,10 +36,10 @@ int main(int argc, char **argv)
 	/* 4 KiB pages: one swap entry each */
 	kg_map(&guest, DATA_GPA + k * 4096, MADV_NOHUGEPAGE, code, sizeof(code));
 	for (long pass = 1;; pass++) {
-		while (!go)
-			pause();
-		go = 0;
-		run_pass(fd, run, k);
+		kg_wait_go();
+		kg_go = 0;
+		kg_set_regs(fd, DATA_GPA, 0x5a, k);
+		kg_run_to_hlt(fd, run, 0);
 		printf("pass %ld\n", pass);
 		fflush(stdout);
 	}

@@ -7,8 +7,10 @@
 #       modules by name, with their dependencies from modules.dep, loaded in dependency order
 #       by the init (it reads /etc/modules.order; compressed modules are stored unpacked, as
 #       busybox insmod needs them); SRC:DST extra files (binaries get their shared libraries
-#       copied too).
+#       copied too). Every initramfs holds /lib/kvm-guest-lib.sh (tests/vm/guest/), which
+#       the inits source for what they share.
 . "$(dirname "${BASH_SOURCE[0]}")/kernels.sh"
+_GUEST_LIB=$(dirname "${BASH_SOURCE[0]}")/../guest/kvm-guest-lib.sh
 
 # _mod_deps MODDIR NAME: relative module paths in load order (dependencies first)
 _mod_deps() {
@@ -37,7 +39,7 @@ build_initramfs() {
 	local kver moddir root stamp m p order f
 	kernel_fetch || return 1
 	kver=$(guest_kver) moddir=$(guest_moddir)
-	stamp=$( { echo "$kver $mods $*"; cat "$init" "${BASH_SOURCE[0]}"; for f in "$@"; do stat -c '%Y %s' "${f%%:*}"; done; } | md5sum | cut -c1-16)
+	stamp=$( { echo "$kver $mods $*"; cat "$init" "${BASH_SOURCE[0]}" "$_GUEST_LIB"; for f in "$@"; do stat -c '%Y %s' "${f%%:*}"; done; } | md5sum | cut -c1-16)
 	[ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ] && return 0
 	root=$(mktemp -d /tmp/vmmem-initramfs.XXXXXX)
 	chmod 0755 "$root"	# the guest's / : unprivileged users must reach /bin
@@ -70,6 +72,7 @@ build_initramfs() {
 		_copy_with_libs "${f%%:*}" "${f#*:}" "$root"
 	done
 	install -m 0755 "$init" "$root/init"
+	install -m 0644 "$_GUEST_LIB" "$root/lib/kvm-guest-lib.sh"
 	mkdir -p "$(dirname "$out")"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp" && mv "$out.tmp" "$out"
 	echo "$stamp" > "$out.stamp"
