@@ -61,6 +61,14 @@ static const struct advice *find(const char *id)
 	return NULL;
 }
 
+/* one evaluation without hysteresis, which must give advice ID */
+static const struct advice *evaluated(const char *id)
+{
+	eval(false);
+	assert_non_null(find(id));
+	return find(id);
+}
+
 static bool has(const char *id)
 {
 	return find(id) != NULL;
@@ -182,15 +190,11 @@ static void test_ksm_advisor_preferred(void **state)
 
 	(void)state;
 	ksm_off();
-	eval(false);
-	e = find("ksm-enable");
-	assert_non_null(e);
+	e = evaluated("ksm-enable");
 	assert_non_null(strstr(e->command, "pages_to_scan"));
 	assert_null(strstr(e->command, "advisor_mode"));
 	snprintf(s.host.ksm.advisor_mode, sizeof(s.host.ksm.advisor_mode), "none");
-	eval(false);
-	e = find("ksm-enable");
-	assert_non_null(e);
+	e = evaluated("ksm-enable");
 	assert_non_null(strstr(e->command, "echo scan-time > /sys/kernel/mm/ksm/advisor_mode"));
 	/* on, under pressure, advisor already running: nothing to tune by hand */
 	s.host.ksm.run.v = 1;
@@ -215,9 +219,7 @@ static void test_ksm_forecast(void **state)
 	eval(false);
 	assert_null(find("ksm-enable"));
 	s.host.ksm_forecast.time = s.wall_time - 2 * 86400;	/* stale: the old rule decides */
-	eval(false);
-	e = find("ksm-enable");
-	assert_non_null(e);
+	e = evaluated("ksm-enable");
 	assert_non_null(strstr(e->evidence, "stale: not used"));
 	make(&s, 60);	/* plenty free: ksmtuned would leave KSM off */
 	s.wall_time = 1000000;
@@ -227,9 +229,7 @@ static void test_ksm_forecast(void **state)
 	s.host.ksm_forecast = (struct host_ksm_forecast){ .present = true, .time = s.wall_time - 60,
 		.scanned_bytes = 12ULL << 30, .saved_bytes = 4ULL << 30, .saved_bytes_uzp = 4ULL << 30,
 		.vms = 2, .seconds = 120, .cpu_seconds = 8, .rate_mib = 100 };
-	eval(false);
-	e = find("ksm-enable");
-	assert_non_null(e);
+	e = evaluated("ksm-enable");
 	assert_int_equal(e->severity, ADVICE_INFO);
 	assert_non_null(strstr(e->evidence, "KSM would save ~4.0 GiB across 2 VMs (forecast, 60 s old)"));
 }
@@ -242,24 +242,18 @@ static void test_vm_name_quoted(void **state)
 	(void)state;
 	snprintf(vms[1].info.name, sizeof(vms[1].info.name), "a b'c;\nrm");
 	/* not a libvirt domain: no virsh command (virsh knows no such VM), QMP only */
-	eval(false);
-	e = find("balloon-inflate");
-	assert_non_null(e);
+	e = evaluated("balloon-inflate");
 	assert_null(strstr(e->command, "virsh"));
 	assert_non_null(strstr(e->command, "qmp: {\"execute\":\"balloon\""));
 	/* a libvirt domain: virsh names the domain, quoted */
 	snprintf(vms[1].info.libvirt_domain, sizeof(vms[1].info.libvirt_domain), "a b'c;\nrm");
-	eval(false);
-	e = find("balloon-inflate");
-	assert_non_null(e);
+	e = evaluated("balloon-inflate");
 	assert_non_null(strstr(e->command, "virsh setmem 'a b'\\''c;?rm' "));
 	/* 95 % of the configured 6 GiB, in KiB */
 	assert_non_null(strstr(e->command, " 5976883K --live"));
 	/* already ballooned by 1 GiB: the step is from the 5 GiB it has now */
 	vms[1].total.c[VMMEM_C_balloon_inflate_bytes] = 1ull << 30;
-	eval(false);
-	e = find("balloon-inflate");
-	assert_non_null(e);
+	e = evaluated("balloon-inflate");
 	assert_non_null(strstr(e->command, " 4980736K --live"));
 }
 
