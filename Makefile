@@ -118,7 +118,7 @@ CMD_OBJ_SAN:= $(patsubst user/%.c,$(BUILD)/san/%.o,$(filter-out user/cmd/main.c 
 $(BUILD)/san/libvmmemcmd.a: $(CMD_OBJ_SAN)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c $(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c tests/unit/unit.h $(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) $(LDFLAGS) $< tests/unit/backends.c \
 		$(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a -o $@ $(LDLIBS) -lcmocka

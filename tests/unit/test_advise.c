@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "advise.h"
 #include "snapshot_load.h"
 
@@ -408,20 +409,14 @@ static void test_loader_malformed(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_hysteresis, pressure),
-		cmocka_unit_test_setup(test_vm_host_swapped, pressure),
-		cmocka_unit_test_setup(test_single_snapshot_and_in_place, pressure),
-		cmocka_unit_test_setup(test_in_place_clears_at_once, pressure),
-		cmocka_unit_test_setup(test_ksm_advisor_preferred, pressure),
-		cmocka_unit_test_setup(test_ksm_forecast, pressure),
-		cmocka_unit_test_setup(test_vm_name_quoted, pressure),
-		cmocka_unit_test_setup(test_grid_invariants, pressure),
-		cmocka_unit_test(test_loader_accepts_nulls),
-		cmocka_unit_test(test_loader_malformed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test_setup(test_hysteresis, pressure),
+	cmocka_unit_test_setup(test_vm_host_swapped, pressure),
+	cmocka_unit_test_setup(test_single_snapshot_and_in_place, pressure),
+	cmocka_unit_test_setup(test_in_place_clears_at_once, pressure),
+	cmocka_unit_test_setup(test_ksm_advisor_preferred, pressure),
+	cmocka_unit_test_setup(test_ksm_forecast, pressure),
+	cmocka_unit_test_setup(test_vm_name_quoted, pressure),
+	cmocka_unit_test_setup(test_grid_invariants, pressure),
+	cmocka_unit_test(test_loader_accepts_nulls),
+	cmocka_unit_test(test_loader_malformed))

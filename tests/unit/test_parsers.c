@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "host_state.h"
 #include "vmm_info.h"
 #include "libvirt_poll.h"
@@ -680,26 +681,20 @@ static void test_kmod_parse(void **state)
 	assert_int_equal(out.nr_vms, 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_meminfo),
-		cmocka_unit_test(test_sysfs_choice),
-		cmocka_unit_test(test_proc_stat),
-		cmocka_unit_test(test_host_text_parsers),
-		cmocka_unit_test(test_proc_stat_exiting),
-		cmocka_unit_test(test_ksm_stat_and_smaps),
-		cmocka_unit_test(test_evict_facts),
-		cmocka_unit_test(test_qemu_cmdline),
-		cmocka_unit_test(test_vm_identity),
-		cmocka_unit_test(test_libvirt_balloon),
-		cmocka_unit_test(test_vm_filter),
-		cmocka_unit_test(test_other_vmms),
-		cmocka_unit_test(test_status_counters),
-		cmocka_unit_test(test_discovery_fake_proc),
-		cmocka_unit_test(test_discovery_new_pids),
-		cmocka_unit_test(test_kmod_parse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_meminfo),
+	cmocka_unit_test(test_sysfs_choice),
+	cmocka_unit_test(test_proc_stat),
+	cmocka_unit_test(test_host_text_parsers),
+	cmocka_unit_test(test_proc_stat_exiting),
+	cmocka_unit_test(test_ksm_stat_and_smaps),
+	cmocka_unit_test(test_evict_facts),
+	cmocka_unit_test(test_qemu_cmdline),
+	cmocka_unit_test(test_vm_identity),
+	cmocka_unit_test(test_libvirt_balloon),
+	cmocka_unit_test(test_vm_filter),
+	cmocka_unit_test(test_other_vmms),
+	cmocka_unit_test(test_status_counters),
+	cmocka_unit_test(test_discovery_fake_proc),
+	cmocka_unit_test(test_discovery_new_pids),
+	cmocka_unit_test(test_kmod_parse))

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "core.h"
 #include "events.h"
 #include "record_reader.h"
@@ -741,20 +742,14 @@ static void test_replay_through_core(void **state)
 	assert_non_null(strstr(err, "/nonexistent/file"));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_event_names),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_report_reconciles),
-		cmocka_unit_test(test_cut_everywhere),
-		cmocka_unit_test(test_writes_whole_chunks),
-		cmocka_unit_test(test_bit_flips),
-		cmocka_unit_test(test_many_minimal_vms),
-		cmocka_unit_test(test_wrong_version),
-		cmocka_unit_test(test_huge_counts),
-		cmocka_unit_test(test_replay_through_core),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_event_names),
+	cmocka_unit_test(test_round_trip),
+	cmocka_unit_test(test_report_reconciles),
+	cmocka_unit_test(test_cut_everywhere),
+	cmocka_unit_test(test_writes_whole_chunks),
+	cmocka_unit_test(test_bit_flips),
+	cmocka_unit_test(test_many_minimal_vms),
+	cmocka_unit_test(test_wrong_version),
+	cmocka_unit_test(test_huge_counts),
+	cmocka_unit_test(test_replay_through_core))

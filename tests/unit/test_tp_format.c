@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "tp_format.h"
 
 /* 5.10's kvm:kvm_exit and 6.1's kvm:kvm_page_fault, as tracefs prints them */
@@ -82,12 +83,6 @@ static void test_malformed(void **state)
 	assert_int_equal(tp_format_read("/nonexistent", "kvm", "kvm_exit", "isa", &off, &size), -ENOENT);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_real_formats),
-		cmocka_unit_test(test_malformed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_real_formats),
+	cmocka_unit_test(test_malformed))
