@@ -33,21 +33,18 @@ static const char pf_61[] =
 
 static void test_real_formats(void **state)
 {
+	static const struct { const char *format, *field; uint32_t off, size; } want[] = {
+		{ exit_510, "exit_reason", 8, 4 }, { exit_510, "isa", 24, 4 },
+		{ pf_61, "fault_address", 8, 8 }, { pf_61, "error_code", 16, 4 },
+	};
 	uint32_t off = 99, size = 99;
 
 	(void)state;
-	assert_int_equal(tp_format_field(exit_510, "exit_reason", &off, &size), 0);
-	assert_int_equal(off, 8);
-	assert_int_equal(size, 4);
-	assert_int_equal(tp_format_field(exit_510, "isa", &off, &size), 0);
-	assert_int_equal(off, 24);
-	assert_int_equal(size, 4);
-	assert_int_equal(tp_format_field(pf_61, "fault_address", &off, &size), 0);
-	assert_int_equal(off, 8);
-	assert_int_equal(size, 8);
-	assert_int_equal(tp_format_field(pf_61, "error_code", &off, &size), 0);
-	assert_int_equal(off, 16);
-	assert_int_equal(size, 4);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_int_equal(tp_format_field(want[i].format, want[i].field, &off, &size), 0);
+		assert_int_equal(off, want[i].off);
+		assert_int_equal(size, want[i].size);
+	}
 	/* a suffix of another field's name is not that field */
 	assert_int_equal(tp_format_field(exit_510, "reason", &off, &size), -ENOENT);
 	assert_int_equal(tp_format_field(exit_510, "rip", &off, &size), -ENOENT);
