@@ -1,39 +1,74 @@
 // SPDX-License-Identifier: MIT
-/* Host-wide syscall cost: ns per getppid() (the raw syscall: glibc does not cache it), the
- * best of REPS runs of N calls each (the minimum is the least disturbed by other load).
- * usage: getppid_loop [N [REPS]] */
+/* Host-wide syscall cost: ns per getppid() (the raw syscall: glibc does not cache it), timed
+ * in blocks on request, so one process (same CPU, warm caches) times every block of a bench
+ * that alternates states around it.
+ * usage: getppid_loop CALLS CHUNKS
+ * For each line read on stdin, times CHUNKS chunks of CALLS calls and prints one line:
+ *   median min wall cpu
+ * ns per call: the median and the least chunk (a chunk the loop was preempted in, or took an
+ * interrupt in, is an outlier the median ignores), the whole block's wall time, and the
+ * block's thread CPU time (no preemption, but interrupts) over all calls. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now_ns(void)
+static double clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static long parse_count(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s && !*end && v > 0 && v <= 100000000 ? v : -1;
 }
 
 int main(int argc, char **argv)
 {
-	long n = argc > 1 ? atol(argv[1]) : 1000000, reps = argc > 2 ? atol(argv[2]) : 5;
-	double best = 0;
+	long calls = argc == 3 ? parse_count(argv[1]) : -1, chunks = argc == 3 ? parse_count(argv[2]) : -1;
+	char line[256];
+	double *ns;
 
-	if (n <= 0 || reps <= 0) {
-		fprintf(stderr, "usage: getppid_loop [N [REPS]]\n");
+	if (calls < 0 || chunks < 0 || chunks > 1000000) {
+		fprintf(stderr, "usage: getppid_loop CALLS CHUNKS (then one line on stdin per block)\n");
 		return 2;
 	}
-	for (long r = 0; r < reps; r++) {
-		double t0 = now_ns(), ns;
-
-		for (long i = 0; i < n; i++)
-			syscall(SYS_getppid);
-		ns = (now_ns() - t0) / n;
-		if (r == 0 || ns < best)
-			best = ns;
+	ns = calloc(chunks, sizeof(*ns));
+	if (!ns) {
+		perror("getppid_loop: calloc");
+		return 1;
 	}
-	printf("%.1f\n", best);
+	while (fgets(line, sizeof(line), stdin)) {
+		double w0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), w1, c1;
+
+		for (long c = 0; c < chunks; c++) {
+			double t0 = clock_ns(CLOCK_MONOTONIC);
+
+			for (long i = 0; i < calls; i++)
+				syscall(SYS_getppid);
+			ns[c] = (clock_ns(CLOCK_MONOTONIC) - t0) / calls;
+		}
+		w1 = clock_ns(CLOCK_MONOTONIC);
+		c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		qsort(ns, chunks, sizeof(*ns), cmp_double);
+		printf("%.2f %.2f %.2f %.2f\n", chunks % 2 ? ns[chunks / 2] : (ns[chunks / 2 - 1] + ns[chunks / 2]) / 2,
+		       ns[0], (w1 - w0) / (calls * chunks), (c1 - c0) / (calls * chunks));
+		fflush(stdout);
+	}
+	free(ns);
 	return 0;
 }

@@ -258,6 +258,64 @@ static void test_vm_name_quoted(void **state)
 	assert_non_null(strstr(e->command, " 4980736K --live"));
 }
 
+/* Working set from the host (DAMON, no guest agent): a VM using 1 of its 6 GiB is a candidate
+ * to inflate (to working set + 25 %), with hysteresis; a ballooned VM whose working set
+ * presses what the balloon leaves it, to deflate; a VM in between, neither. */
+static void test_balloon_working_set(void **state)
+{
+	const struct advice *e;
+
+	(void)state;
+	make(&s, 60);				/* no host pressure: the advice is info */
+	vms[1].info.working_set_bytes = (struct opt_u64){ 1ull << 30, true };
+	for (int i = 1; i <= ADVISE_ENTER_STREAK; i++) {
+		eval(true);
+		assert_int_equal(has("balloon-inflate"), i == ADVISE_ENTER_STREAK);
+	}
+	e = find("balloon-inflate");
+	assert_string_equal(e->target, "vm:idle");
+	assert_int_equal(e->severity, ADVICE_INFO);
+	assert_non_null(strstr(e->evidence, "working set 1024 MiB = 17% of its 6144 MiB (-m;"));
+	/* 1.25 GiB in bytes, QMP; the busy VM has no figure and no pressure: nothing for it */
+	assert_non_null(strstr(e->command, "qmp: {\"execute\":\"balloon\",\"arguments\":{\"value\":1342177280}}"));
+	assert_non_null(strstr(e->action, "frees 4864 MiB"));
+	/* 3.5 of 6 GiB: inside the relaxed band (50 % / 0.8 = 62.5 %): it stays, no flip */
+	vms[1].info.working_set_bytes.v = 3584ull << 20;
+	eval(true);
+	assert_non_null(find("balloon-inflate"));
+	/* 4 of 6 GiB: not far below; it leaves after the exit streak */
+	vms[1].info.working_set_bytes.v = 4ull << 30;
+	for (int i = 1; i <= ADVISE_EXIT_STREAK; i++) {
+		eval(true);
+		assert_int_equal(has("balloon-inflate"), i < ADVISE_EXIT_STREAK);
+	}
+	/* under host pressure, the VM with a working-set figure is judged by it, not by idleness:
+	 * 4 of 6 GiB used is no candidate even though it takes no TDP faults */
+	make(&s, 12);
+	vms[1].info.working_set_bytes = (struct opt_u64){ 4ull << 30, true };
+	eval(false);
+	assert_null(find("balloon-inflate"));
+	vms[1].info.working_set_bytes.v = 1ull << 30;
+	e = evaluated("balloon-inflate");
+	assert_int_equal(e->severity, ADVICE_WARN);
+	/* ballooned to 2 GiB (QMP actual) with a 1.9 GiB working set: deflate to 2433 MiB (+25 %), the
+	 * libvirt command too; never inflate it as well */
+	make(&s, 60);
+	snprintf(vms[1].info.libvirt_domain, sizeof(vms[1].info.libvirt_domain), "idle");
+	vms[1].info.qmp.v[VMM_QMP_balloon_actual_bytes] = (struct opt_u64){ 2ull << 30, true };
+	vms[1].info.working_set_bytes = (struct opt_u64){ 1946ull << 20, true };
+	e = evaluated("balloon-deflate");
+	assert_null(find("balloon-inflate"));
+	assert_non_null(strstr(e->evidence, "working set 1946 MiB = 95% of the 2048 MiB the balloon leaves it "
+					   "(balloon actual (QMP);"));
+	assert_non_null(strstr(e->command, "virsh setmem idle 2491392K --live"));
+	/* 1.2 of 2 GiB: neither */
+	vms[1].info.working_set_bytes.v = 1200ull << 20;
+	eval(false);
+	assert_null(find("balloon-deflate"));
+	assert_null(find("balloon-inflate"));
+}
+
 static bool contradict_pair(const char *x, const char *y)
 {
 	static const char *const pairs[][2] = {
@@ -417,6 +475,7 @@ UNIT_TESTS(
 	cmocka_unit_test_setup(test_ksm_advisor_preferred, pressure),
 	cmocka_unit_test_setup(test_ksm_forecast, pressure),
 	cmocka_unit_test_setup(test_vm_name_quoted, pressure),
+	cmocka_unit_test_setup(test_balloon_working_set, pressure),
 	cmocka_unit_test_setup(test_grid_invariants, pressure),
 	cmocka_unit_test(test_loader_accepts_nulls),
 	cmocka_unit_test(test_loader_malformed))

@@ -64,6 +64,8 @@ static void make_sample(struct snapshot *s, int k)
 	vms[0].info.qmp.up = true;
 	vms[0].info.qmp.v[VMM_QMP_balloon_actual_bytes] = (struct opt_u64){ 268435456, true };
 	vms[0].info.mem_configured_kb = (struct opt_u64){ 524288, true };
+	/* a fact recorded by name (FF_RECN): present in alpha, absent in beta */
+	vms[0].info.working_set_bytes = (struct opt_u64){ 268435456ull + 4096 * k, true };
 	vms[0].delta.c[VMMEM_C_tdp_faults] = EV_PER_SAMPLE / 2;
 	vms[0].total.c[VMMEM_C_tdp_faults] = (uint64_t)(k + 1) * (EV_PER_SAMPLE / 2);
 	vms[0].delta.c[VMMEM_C_balloon_inflate_bytes] = 4096 * 10;
@@ -239,6 +241,8 @@ static void test_round_trip(void **state)
 				assert_memory_equal(&rv->hist_delta, &s.vms[v].hist_delta, sizeof(rv->hist_delta));
 				assert_memory_equal(&rv->lost, &s.vms[v].ev_lost, sizeof(rv->lost));
 				assert_memory_equal(&rv->info.vcpus, &s.vms[v].info.vcpus, sizeof(rv->info.vcpus));
+				assert_memory_equal(&rv->info.working_set_bytes, &s.vms[v].info.working_set_bytes,
+						    sizeof(rv->info.working_set_bytes));
 				assert_string_equal(rv->info.qmp.socket, s.vms[v].info.qmp.socket);
 				assert_int_equal(rv->info.qmp.up, s.vms[v].info.qmp.up);
 				assert_memory_equal(rv->info.qmp.v, s.vms[v].info.qmp.v, sizeof(rv->info.qmp.v));

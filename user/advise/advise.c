@@ -30,6 +30,10 @@
 #define FORECAST_MAX_AGE_S	86400	/* older forecasts are reported but decide nothing */
 #define IPI_PREEMPTED_RATE	100.0	/* guest IPIs/s to preempted vCPUs worth acting on */
 #define IPI_PREEMPTED_SHARE	0.10	/* ... when at least this share of its IPIs */
+#define WS_FAR_BELOW		0.50	/* working set under half the VM's memory: inflate candidate */
+#define WS_PRESSES		0.90	/* working set at 90 % of a ballooned VM's size: deflate */
+#define WS_HEADROOM		1.25	/* the size advised: working set + 25 % */
+#define WS_MIN_KB		(256.0 * 1024)	/* never advise a guest below 256 MiB */
 
 const char *const advice_ids[] = {
 	"ksm-enable", "ksm-disable", "ksm-scan-faster", "ksm-scan-slower", "ksm-exclude-vm",
@@ -467,6 +471,85 @@ static bool vm_swapped(const struct snapshot *s, const struct vm_snapshot *v, do
 
 /* ---- balloons ---- */
 
+/* The guest RAM a VM has now, KiB: the balloon's actual size (QMP query-balloon), else -m
+ * minus what vmmem saw the balloon take; 0 unknown. *how names the source. */
+static double vm_size_kb(const struct vm_snapshot *v, const char **how)
+{
+	const struct opt_u64 *act = &v->info.qmp.v[VMM_QMP_balloon_actual_bytes];
+	uint64_t in = v->total.c[VMMEM_C_balloon_inflate_bytes], de = v->total.c[VMMEM_C_balloon_deflate_bytes];
+
+	if (act->present && act->v) {
+		*how = "balloon actual (QMP)";
+		return act->v / 1024.0;
+	}
+	*how = in > de ? "-m minus the balloon's inflations seen" : "-m";
+	return fmax(opt(v->info.mem_configured_kb, 0) - (in > de ? (in - de) / 1024.0 : 0), 0);
+}
+
+/* From the VM's working set (vmmemtop --working-set: DAMON on the VMM, guest accesses through
+ * EPT/NPT, no guest agent): far below the guest's size, a candidate to inflate; pressing a
+ * ballooned guest's size, a candidate to deflate. A window of accesses per evaluation, and
+ * the usual hysteresis: a figure must hold ADVISE_ENTER_STREAK evaluations. Returns true when
+ * the VM had a figure (the rules from faults and idleness then leave it alone). */
+static bool rules_balloon_ws(struct ctx *x, const struct vm_snapshot *v)
+{
+	double ws_kb, size_kb, conf_kb = opt(v->info.mem_configured_kb, 0), want;
+	const char *how;
+	struct advice *a;
+	char tg[VMM_NAME_MAX + 8];
+
+	if (!v->info.working_set_bytes.present)
+		return false;
+	ws_kb = v->info.working_set_bytes.v / 1024.0;
+	size_kb = vm_size_kb(v, &how);
+	if (size_kb <= 0)
+		return true;
+	want = fmax(ceil(ws_kb * WS_HEADROOM / 1024) * 1024, WS_MIN_KB);
+	/* ballooned (below -m) and its working set presses the balloon: give memory back */
+	if (conf_kb > size_kb && ws_kb >= size_kb * WS_PRESSES * RELAX) {
+		double to = fmin(conf_kb, fmax(want, size_kb));
+
+		a = add(x, "balloon-deflate", vm_target(v, tg, sizeof(tg)), ADVICE_WARN,
+			ws_kb >= size_kb * WS_PRESSES, true);
+		if (a) {
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "working set %.0f MiB = %.0f%% of the %.0f MiB the balloon leaves it (%s; "
+				 "threshold %.0f%%); configured %.0f MiB (from the host: DAMON, no guest agent)",
+				 ws_kb / 1024, 100 * ws_kb / size_kb, size_kb / 1024, how, WS_PRESSES * 100,
+				 conf_kb / 1024);
+			snprintf(a->action, sizeof(a->action),
+				 "deflate the balloon to %.0f MiB (working set + %.0f%%, at most -m)", to / 1024,
+				 (WS_HEADROOM - 1) * 100);
+			balloon_command(a, v, to);
+			snprintf(a->risk, sizeof(a->risk), "host free memory drops by %.0f MiB",
+				 (to - size_kb) / 1024);
+		}
+		return true;
+	}
+	if (ws_kb < size_kb * WS_FAR_BELOW / RELAX && want < size_kb) {
+		bool strong = ws_kb < size_kb * WS_FAR_BELOW;
+
+		a = add(x, "balloon-inflate", vm_target(v, tg, sizeof(tg)),
+			!x->pressure ? ADVICE_INFO : x->free_fraction < CRIT_FREE_FRACTION ? ADVICE_CRIT :
+			ADVICE_WARN, strong, true);
+		if (a) {
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "working set %.0f MiB = %.0f%% of its %.0f MiB (%s; threshold %.0f%%), from the "
+				 "host (DAMON, no guest agent); host free %.1f%% of RAM",
+				 ws_kb / 1024, 100 * ws_kb / size_kb, size_kb / 1024, how, WS_FAR_BELOW * 100,
+				 x->free_fraction * 100);
+			snprintf(a->action, sizeof(a->action),
+				 "inflate the balloon to leave %.0f MiB (working set + %.0f%%): frees %.0f MiB",
+				 want / 1024, (WS_HEADROOM - 1) * 100, (size_kb - want) / 1024);
+			balloon_command(a, v, want);
+			snprintf(a->risk, sizeof(a->risk),
+				 "the guest drops caches or swaps if its working set grows; needs a balloon driver "
+				 "in the guest");
+		}
+	}
+	return true;
+}
+
 static void rules_balloon(struct ctx *x)
 {
 	const struct vm_snapshot *idlest = NULL;
@@ -499,6 +582,8 @@ static void rules_balloon(struct ctx *x)
 			}
 			continue;
 		}
+		if (rules_balloon_ws(x, v))
+			continue;
 		/* a VM stalled in host swap takes few TDP faults, but it is not idle */
 		if (r == r && r < IDLE_FAULTS && !vm_swapped(x->s, v, RELAX) && v->info.rss_kb.present &&
 		    v->info.rss_kb.v > idlest_rss) {

@@ -55,14 +55,18 @@ struct cli_opt {
 	const char *alias;		/* a second long name ("delay", "iterations") */
 	char alias_letter;		/* a second short one ('d' for -i) */
 	bool live;			/* only for live sampling (advise --from refuses it) */
+	const char *dflt;		/* the value of --name given alone: the argument is then
+					 * optional, and given as --name=ARG (no short letter) */
 };
 
 /* The common options, declared once (cli_table.c). */
 extern const struct cli_opt cli_opt_backend, cli_opt_interval, cli_opt_count, cli_opt_track, cli_opt_qmp,
-	cli_opt_pid, cli_opt_name, cli_opt_json, cli_opt_batch, cli_opt_verbose, cli_opt_syscall_tp;
+	cli_opt_pid, cli_opt_name, cli_opt_json, cli_opt_batch, cli_opt_verbose, cli_opt_syscall_tp,
+	cli_opt_working_set;
 
 /* the options of every command that counts on the live host, in help order */
-#define CLI_LIVE_OPTS	&cli_opt_backend, &cli_opt_track, &cli_opt_verbose, &cli_opt_syscall_tp
+#define CLI_LIVE_OPTS	&cli_opt_backend, &cli_opt_track, &cli_opt_verbose, &cli_opt_syscall_tp, \
+			&cli_opt_working_set
 
 struct cli_command {
 	const char *name;		/* NULL: the default command (the view) */

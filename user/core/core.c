@@ -24,6 +24,8 @@
 #include "libvirt_poll.h"
 #include "source.h"
 #include "vmm_info.h"
+#include "damon_sysfs.h"
+#include "ws_monitor.h"
 
 #define DISCOVERY_PERIOD_NS	1000000000ull	/* /proc scan: new VMMs appear within 1 s */
 #define FULL_SCAN_PERIOD_NS	10000000000ull	/* and a readdir of all of /proc this often */
@@ -68,6 +70,7 @@ struct core {
 	struct vmm_scan_cache *scan;	/* discovery's memory of every process it examined */
 	struct qmp_poll *qmp;		/* guest-side balloon facts; NULL if it could not start */
 	struct libvirt_poll *libvirt;	/* the same, and names and UUIDs, from libvirtd; NULL without */
+	struct ws_monitor *ws;		/* working sets (--working-set); NULL: off, or a replay */
 };
 
 static uint64_t now_ns(void)
@@ -267,6 +270,33 @@ static void wait_tick(struct core *c, int ms)
 	usleep(ms * 1000);
 }
 
+/* The working-set monitor, for the VMs known now: here, while the process still has the
+ * privileges the DAMON sysfs files need (they stay open; collector_open() runs before --user
+ * drops root). */
+static void ws_open(struct core *c)
+{
+	static pid_t pids[VMMEM_MAX_VMS];
+	static uint64_t starts[VMMEM_MAX_VMS];
+	int n = 0;
+
+	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
+		const struct core_vm *v = &c->vms[i];
+
+		if (!c->key[i].used || !v->have_info || v->state != VMMEM_SLOT_LIVE)
+			continue;
+		pids[n] = v->tgid;
+		starts[n++] = v->info.start_time;
+	}
+	if (ws_monitor_open(&c->ws, c->opt.damon_root ? c->opt.damon_root : DAMON_SYSFS_ROOT,
+			    c->opt.working_set_s, pids, starts, n))
+		c->ws = NULL;
+	else if (c->opt.verbose && ws_monitor_why(c->ws)[0])
+		fprintf(stderr, "vmmemtop: working set unavailable: %s\n", ws_monitor_why(c->ws));
+	else if (c->opt.verbose)
+		fprintf(stderr, "vmmemtop: working set: %d kdamond(s) of vmmem's own, window %.0f s\n", n,
+			c->opt.working_set_s);
+}
+
 int core_open(struct core **out, const struct core_options *opt, char *err, size_t errsz)
 {
 	struct source_options sopt = {
@@ -344,6 +374,8 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 		c->vms[i].prev = c->vms[i].last;
 		c->vms[i].prev_hists = c->vms[i].last_hists;
 	}
+	if (!c->src.ops->vm_info && c->opt.working_set_s > 0)
+		ws_open(c);
 	c->host_prev = c->host_last;
 	c->host_hists_prev = c->host_hists_last;
 	c->prev_ts_ns = c->rd.ts_ns;
@@ -477,6 +509,8 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bo
 		qmp_poll_lookup(c->qmp, &o->info);	/* the poller's last answer; never waits */
 	if (c->libvirt && !o->exited)
 		libvirt_poll_lookup(c->libvirt, &o->info);	/* libvirt's names, UUID, balloon */
+	if (!c->src.ops->vm_info)	/* a recording carries its own figure */
+		ws_monitor_lookup(c->ws, &o->info);
 	o->seq = v->seq;
 	core_counters_delta(&v->last, &v->prev, &o->delta);
 	o->total = v->last;
@@ -669,6 +703,7 @@ void core_close(struct core *c)
 	vmm_scan_cache_free(c->scan);
 	qmp_poll_free(c->qmp);
 	libvirt_poll_free(c->libvirt);
+	ws_monitor_free(c->ws);		/* its kdamonds off and removed */
 	free(c);
 }
 

@@ -27,6 +27,10 @@ struct core_options {
 	void *event_ctx;
 	uint64_t stream_mask;
 	uint64_t slow_ns;		/* slow_fault/slow_exit threshold; 0: backend default */
+	/* > 0: each VM's working set over a window of this many seconds (--working-set), by one
+	 * kdamond per VM present at core_open() (user/core/ws_monitor.h); 0: off */
+	double working_set_s;
+	const char *damon_root;		/* DAMON sysfs root; NULL: the live one */
 };
 
 /* Open the backend and start counting. Returns 0, or a negative errno with one line in err. */

@@ -14,10 +14,16 @@
 
 #define MAX_KDAMONDS 256
 
+/* The files a running session needs stay open from its start: sysfs checks permissions at
+ * open(), so a process that drops root afterwards (vmmemtop --user) still reads its kdamonds
+ * and turns them off at exit. -1 where an open failed: that file is opened by path instead. */
 struct damon_session {
 	char root[128];
 	int n;
 	pid_t kpid[MAX_KDAMONDS];
+	int nr_fd;				/* kdamonds/nr_kdamonds, read-write */
+	int state_fd[MAX_KDAMONDS];		/* kdamonds/N/state, read-write */
+	int bytes_fd[MAX_KDAMONDS][DAMON_NR_SCHEMES];	/* .../tried_regions/total_bytes */
 };
 
 static int path_of(char *buf, size_t sz, const char *root, const char *fmt, va_list ap)
@@ -102,6 +108,59 @@ int wr(const char *root, const char *value, const char *fmt, ...)
 			return err;
 		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
 	}
+}
+
+static __attribute__((format(printf, 3, 4)))
+int open_at_root(const char *root, int flags, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+	int err, fd;
+
+	va_start(ap, fmt);
+	err = path_of(path, sizeof(path), root, fmt, ap);
+	va_end(ap);
+	if (err)
+		return -1;
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -1 : fd;
+}
+
+/* A sysfs attribute read from offset 0 runs its show() again (kernfs seq_file). */
+static int fd_rd(int fd, char *buf, size_t sz)
+{
+	ssize_t n = pread(fd, buf, sz - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
+/* As wr(), through a held fd (each write is one store() call, whatever the offset). */
+static int fd_wr(int fd, const char *value)
+{
+	for (int tries = 0;; tries++) {
+		int err = pwrite(fd, value, strlen(value), 0) < 0 ? -errno : 0;
+
+		if ((err != -EBUSY && err != -EINTR) || tries >= 100)
+			return err;
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+	}
+}
+
+static int state_rd(struct damon_session *s, int i, char *buf, size_t sz)
+{
+	return s->state_fd[i] >= 0 ? fd_rd(s->state_fd[i], buf, sz) :
+	       rd(s->root, buf, sz, "kdamonds/%d/state", i);
+}
+
+static int state_wr(struct damon_session *s, int i, const char *value)
+{
+	return s->state_fd[i] >= 0 ? fd_wr(s->state_fd[i], value) :
+	       wr(s->root, value, "kdamonds/%d/state", i);
 }
 
 int damon_probe(const char *root, struct damon_probe *out)
@@ -225,9 +284,17 @@ int damon_session_start(const char *root, const pid_t *pids, int n, const struct
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->root, sizeof(s->root), "%s", root);
+	s->nr_fd = open_at_root(root, O_RDWR, "kdamonds/nr_kdamonds");
+	for (int i = 0; i < MAX_KDAMONDS; i++) {
+		s->state_fd[i] = -1;
+		for (int k = 0; k < DAMON_NR_SCHEMES; k++)
+			s->bytes_fd[i][k] = -1;
+	}
 	snprintf(v, sizeof(v), "%d", n);
 	if ((err = wr(root, v, "kdamonds/nr_kdamonds"))) {
 		snprintf(why, whysz, "DAMON: cannot create kdamonds: %s", strerror(-err));
+		if (s->nr_fd >= 0)
+			close(s->nr_fd);
 		free(s);
 		return err;
 	}
@@ -236,9 +303,13 @@ int damon_session_start(const char *root, const pid_t *pids, int n, const struct
 		s->kpid[i] = -1;
 		if ((err = setup_one(root, i, pids[i], a, why, whysz)))
 			goto undo;
+		s->state_fd[i] = open_at_root(root, O_RDWR, "kdamonds/%d/state", i);
+		for (int k = 0; k < DAMON_NR_SCHEMES; k++)
+			s->bytes_fd[i][k] = open_at_root(root, O_RDONLY,
+				"kdamonds/%d/contexts/0/schemes/%d/tried_regions/total_bytes", i, k);
 	}
 	for (int i = 0; i < n; i++) {
-		if ((err = wr(root, "on", "kdamonds/%d/state", i))) {
+		if ((err = state_wr(s, i, "on"))) {
 			snprintf(why, whysz, "DAMON: cannot start the kdamond of pid %d: %s", (int)pids[i],
 				 strerror(-err));
 			goto undo;
@@ -260,15 +331,27 @@ int damon_session_read(struct damon_session *s, int i, uint64_t bytes[DAMON_NR_S
 
 	if (i < 0 || i >= s->n)
 		return -EINVAL;
-	if (rd(s->root, buf, sizeof(buf), "kdamonds/%d/state", i) < 0 || strcmp(buf, "on"))
+	if (state_rd(s, i, buf, sizeof(buf)) < 0 || strcmp(buf, "on"))
 		return -ESRCH;	/* a vaddr kdamond ends itself when its process is gone */
-	err = wr(s->root, "update_schemes_tried_bytes", "kdamonds/%d/state", i);
+	err = state_wr(s, i, "update_schemes_tried_bytes");
 	if (err)
 		return err == -EINVAL ? -ESRCH : err;
-	for (int k = 0; k < DAMON_NR_SCHEMES; k++)
-		if ((err = rd_u64(s->root, &bytes[k],
-				  "kdamonds/%d/contexts/0/schemes/%d/tried_regions/total_bytes", i, k)))
+	for (int k = 0; k < DAMON_NR_SCHEMES; k++) {
+		char num[32], *end;
+
+		if (s->bytes_fd[i][k] < 0) {
+			if ((err = rd_u64(s->root, &bytes[k],
+					  "kdamonds/%d/contexts/0/schemes/%d/tried_regions/total_bytes", i, k)))
+				return err;
+			continue;
+		}
+		if ((err = fd_rd(s->bytes_fd[i][k], num, sizeof(num))) < 0)
 			return err;
+		errno = 0;
+		bytes[k] = strtoull(num, &end, 10);
+		if (end == num || *end || errno)
+			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -284,10 +367,24 @@ void damon_session_stop(struct damon_session *s)
 	if (!s)
 		return;
 	for (int i = 0; i < s->n; i++)
-		wr(s->root, "off", "kdamonds/%d/state", i);
+		state_wr(s, i, "off");
+	for (int i = 0; i < MAX_KDAMONDS; i++) {
+		if (s->state_fd[i] >= 0)
+			close(s->state_fd[i]);
+		for (int k = 0; k < DAMON_NR_SCHEMES; k++)
+			if (s->bytes_fd[i][k] >= 0)
+				close(s->bytes_fd[i][k]);
+	}
 	/* Remove ours only while the tree holds nothing else: a count written lower destroys
 	 * every kdamond, and one set up after ours would go with them. */
-	if (!rd_u64(s->root, &now, "kdamonds/nr_kdamonds") && now == (uint64_t)s->n)
+	if (s->nr_fd >= 0) {
+		char buf[32];
+
+		if (fd_rd(s->nr_fd, buf, sizeof(buf)) > 0 && strtoull(buf, NULL, 10) == (uint64_t)s->n)
+			fd_wr(s->nr_fd, "0");
+		close(s->nr_fd);
+	} else if (!rd_u64(s->root, &now, "kdamonds/nr_kdamonds") && now == (uint64_t)s->n) {
 		wr(s->root, "0", "kdamonds/nr_kdamonds");
+	}
 	free(s);
 }

@@ -35,6 +35,8 @@ enum fact_group {
 				 * never add, drop or reorder these (old recordings must replay) */
 #define FF_REQUIRED	4u	/* `advise --from` refuses a snapshot without it */
 #define FF_SHOW		8u	/* on the view's detail fact lines, labelled by its JSON key */
+#define FF_RECN		16u	/* recorded by name (REC_NAMES_VM_FACTS, after a sample's VMs): a
+				 * fact added after format version 1's fixed layout */
 
 #define FACT_MAX_KB	(1ull << 50)	/* an exbibyte: beyond it a memory figure is garbage */
 #define FACT_MAX_COUNT	(1ull << 62)
@@ -187,6 +189,12 @@ struct fact {
 	U(cgroup_swap_current, cgroup.swap_current, FU_BYTES, FK_GAUGE, 0, FG_CGROUP,		\
 	  "swap_current_bytes", "vmmem_vm_cgroup_swap_bytes", FACT_MAX_COUNT,			\
 	  "swap used by the VM's cgroup (memory.swap.current)")					\
+	U(working_set_bytes, working_set_bytes, FU_BYTES, FK_GAUGE, FF_RECN, FG_TOP,		\
+	  "working_set_bytes", "vmmem_vm_working_set_bytes", FACT_MAX_COUNT,			\
+	  "bytes of the VMM's memory accessed within the working-set window, guest accesses "	\
+	  "through EPT/NPT included (DAMON vaddr; only with vmmemtop --working-set)")		\
+	S(working_set_reason, working_set_why, 0, FG_TOP, "working_set_reason", NULL, NULL,	\
+	  "why working_set_bytes is null (off, DAMON busy or absent, warming up)")		\
 	VMM_QMP_FIELDS(Q)
 
 #define HF_ID(name, ...) HF_##name,

@@ -52,6 +52,10 @@ struct vmm_info {
 	struct opt_u64 majflt;		/* /proc/PID/stat field 12: major faults of all its threads,
 					 * KVM's get_user_pages faults included (mm_account_fault) */
 	struct vmm_cgroup cgroup;
+	/* bytes of its address space accessed within the window (vmmemtop --working-set: DAMON,
+	 * user/core/ws_monitor.c), and why not when absent ("" when present) */
+	struct opt_u64 working_set_bytes;
+	char working_set_why[192];
 	struct vmm_qmp qmp;		/* socket from the command line; values from qmp_poll */
 };
 

@@ -14,7 +14,9 @@
  *           host facts; varint nr_vms; per VM: varint pid, seq, u8 flags, varint start_time,
  *           str comm, str name, VM facts; counters total, delta; hists total, delta; lost: varint
  *           n, n x varint events by type number, varint inflate bytes, varint deflate bytes;
- *           QMP: str socket, u8 flags (REC_QMP_*), str error, an opt per QMP name.
+ *           QMP: str socket, u8 flags (REC_QMP_*), str error, an opt per QMP name; after
+ *           the last VM, per VM (same order) an opt per name of REC_NAMES_VM_FACTS (readers
+ *           that predate that table stop before it: a record's trailing bytes are ignored).
  *   The facts are the FF_REC entries of user/facts/fact_table.h in table order: an opt per number,
  *   a str per string, a u8 per presence flag.
  *   EVENTS: varint n, varint ts of the first; per event: zigzag ts delta from the previous,
@@ -265,6 +267,15 @@ int rec_writer_open(struct rec_writer **out, int fd, const struct rec_kv *meta, 
 	put_names(&w->raw, REC_NAMES_HOST_HISTS, host_hist_names, VMMEM_NR_HOST_HISTS);
 	put_names(&w->raw, REC_NAMES_EVENTS, event_names, VMMEM_NR_EV_TYPES);
 	put_names(&w->raw, REC_NAMES_QMP, vmm_qmp_names, VMM_QMP_NR);
+	{
+		const char *recn[VM_NR_FACTS];
+		int nr = 0;
+
+		for (int k = 0; k < VM_NR_FACTS; k++)
+			if (vm_facts[k].flags & FF_RECN)
+				recn[nr++] = vm_facts[k].name;
+		put_names(&w->raw, REC_NAMES_VM_FACTS, recn, nr);
+	}
 	ret = rec_writer_flush(w);
 	if (ret) {
 		rec_writer_free(w);
@@ -402,6 +413,10 @@ int rec_writer_sample(struct rec_writer *w, const struct snapshot *s)
 	put_varint(&body, s->nr_vms);
 	for (int i = 0; i < s->nr_vms; i++)
 		put_vm(&body, &s->vms[i]);
+	for (int i = 0; i < s->nr_vms; i++)
+		for (int k = 0; k < VM_NR_FACTS; k++)
+			if (vm_facts[k].flags & FF_RECN)
+				put_opt(&body, *fact_u64(&vm_facts[k], &s->vms[i].info));
 	put_record(&w->raw, REC_SAMPLE, &body);
 	w->raw.oom |= body.oom;
 	free(body.p);

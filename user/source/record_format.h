@@ -56,7 +56,8 @@ enum rec_names_kind {
 	REC_NAMES_HOST_HISTS = 4,
 	REC_NAMES_EVENTS = 5,
 	REC_NAMES_QMP = 6,		/* QMP values of a VM (user/facts/vmm_qmp.h) */
-	REC_NAMES_NR_KINDS = 7,
+	REC_NAMES_VM_FACTS = 7,		/* VM facts recorded by name (FF_RECN in fact_table.h) */
+	REC_NAMES_NR_KINDS = 8,
 };
 
 /* flags of a VM in a REC_SAMPLE */

@@ -383,6 +383,12 @@ static int local_index(int kind, const char *name)
 			if (!strcmp(vmm_qmp_names[i], name))
 				return i;
 		return -1;
+	case REC_NAMES_VM_FACTS:
+		for (i = 0; i < VM_NR_FACTS; i++)
+			if ((vm_facts[i].flags & FF_RECN) && vm_facts[i].type == FACT_U64 &&
+			    !strcmp(vm_facts[i].name, name))
+				return i;
+		return -1;
 	}
 	return -1;
 }
@@ -584,6 +590,15 @@ static int parse_sample(struct rec_reader *r, struct cur *c, struct rec_sample *
 	}
 	for (uint64_t i = 0; i < nr_vms && !c->why; i++)
 		get_vm(r, c, &r->vms[i]);
+	/* the facts recorded by name, after every VM (record_writer.c) */
+	for (uint64_t i = 0; i < nr_vms && !c->why; i++)
+		for (int k = 0; k < r->nr_names[REC_NAMES_VM_FACTS]; k++) {
+			struct opt_u64 o = get_opt(c);
+			int l = r->map[REC_NAMES_VM_FACTS][k];
+
+			if (l >= 0 && l < VM_NR_FACTS && o.v <= vm_facts[l].max)
+				*fact_u64(&vm_facts[l], &r->vms[i].info) = o;
+		}
 	if (c->why)
 		return malformed(r, REC_SAMPLE, c->why);
 	if (s->start_ts_ns > s->ts_ns)

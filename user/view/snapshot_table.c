@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* Snapshot -> text table. An unavailable counter prints "-", never 0. */
+/* Snapshot -> text table (`snapshot`, and the view's batch mode `-b`). Its columns are a
+ * registry, as htop's field table is: each names a fact (user/facts/fact_table.h) or a counter
+ * (kmod/uapi/vmmem.h) by id, and the cell's value, unit and availability come from those
+ * tables. An unavailable fact or counter prints "-", never 0. */
 #include <stdio.h>
 #include <string.h>
+#include "fact_table.h"
 #include "snapshot_table.h"
 
 const char *fmt_kb(struct opt_u64 kb, char *buf, size_t sz)
@@ -22,72 +26,137 @@ const char *fmt_kb(struct opt_u64 kb, char *buf, size_t sz)
 	return buf;
 }
 
-static const char *fmt_rate(const struct snapshot *s, int id, const struct vm_snapshot *v,
+const char *fmt_fact(const struct fact *f, const void *base, char *buf, size_t sz)
+{
+	const struct opt_u64 *v = fact_u64(f, base);
+
+	if (f->type == FACT_STR)
+		snprintf(buf, sz, "%.24s", fact_str(f, base)[0] ? fact_str(f, base) : "-");
+	else if (f->type == FACT_FLAG)
+		snprintf(buf, sz, "%s", *fact_flag(f, base) ? "yes" : "no");
+	else if (!v->present)
+		snprintf(buf, sz, "-");
+	else if (f->unit == FU_KB || f->unit == FU_BYTES) {
+		bool neg = (f->flags & FF_SIGNED) && (int64_t)v->v < 0;	/* a KSM profit */
+		uint64_t mag = neg ? -v->v : v->v;
+
+		fmt_kb((struct opt_u64){ f->unit == FU_KB ? mag : mag / 1024, true }, buf + neg, sz - neg);
+		if (neg)
+			buf[0] = '-';
+	} else
+		snprintf(buf, sz, f->flags & FF_SIGNED ? "%lld" : "%llu", (long long)v->v);
+	return buf;
+}
+
+/* What a column shows: the VM's identity, one of its facts (vm_facts[id]), a counter's rate
+ * per second over the interval (id: VMMEM_C_*; bytes as K/M/G per second), or the 2M share of
+ * KVM's TDP mappings since the VM was first seen. */
+enum col_kind { COL_NAME, COL_PID, COL_FACT, COL_RATE, COL_SHARE_2M };
+
+struct table_col {
+	const char *title;		/* NULL: the TDP fault rate, named by CPU vendor */
+	int width;			/* negative: left-aligned */
+	enum col_kind kind;
+	int id;
+};
+
+/* The view's columns (user/view/tui_draw.c) in its rate mode, and EXITS/s. */
+static const struct table_col vm_cols[] = {
+	{ "NAME", -16, COL_NAME, 0 },
+	{ "PID", 7, COL_PID, 0 },
+	{ "VCPU", 4, COL_FACT, VF_vcpus },
+	{ "RSS", 7, COL_FACT, VF_rss_kb },
+	{ NULL, 9, COL_RATE, VMMEM_C_tdp_faults },
+	{ "EXITS/s", 9, COL_RATE, VMMEM_C_exits },
+	{ "2M%", 4, COL_SHARE_2M, VMMEM_C_tdp_map_2m },
+	{ "TLBIPI/s", 9, COL_RATE, VMMEM_C_tlb_shootdown_ipis },
+	{ "KSMPAGES", 9, COL_FACT, VF_ksm_merging_pages },
+	{ "INFL/s", 8, COL_RATE, VMMEM_C_balloon_inflate_bytes },
+	{ "DEFL/s", 8, COL_RATE, VMMEM_C_balloon_deflate_bytes },
+};
+
+static const char *col_title(const struct table_col *c, const struct snapshot *s)
+{
+	const char *tdp = tdp_fault_name(s->host.cpu_vendor);
+
+	if (c->title)
+		return c->title;
+	return tdp[0] == 'E' ? "EPTV/s" : tdp[0] == 'N' ? "NPTV/s" : "TDPF/s";
+}
+
+static const char *col_cell(const struct table_col *c, const struct snapshot *s, const struct vm_snapshot *v,
 			    char *buf, size_t sz)
 {
-	if (!vm_counter_available(s, v, id))
-		snprintf(buf, sz, "-");
-	else
-		snprintf(buf, sz, "%.0f", s->interval_s > 0 ? v->delta.c[id] / s->interval_s : 0.0);
+	double rate;
+	uint64_t k4, m2, g1;
+
+	switch (c->kind) {
+	case COL_NAME:
+		snprintf(buf, sz, "%.16s", v->info.name);
+		break;
+	case COL_PID:
+		snprintf(buf, sz, "%d", (int)v->info.pid);
+		break;
+	case COL_FACT:
+		fmt_fact(&vm_facts[c->id], &v->info, buf, sz);
+		break;
+	case COL_RATE:
+		if (!vm_counter_available(s, v, c->id)) {
+			snprintf(buf, sz, "-");
+			break;
+		}
+		rate = s->interval_s > 0 ? v->delta.c[c->id] / s->interval_s : 0.0;
+		if (!strcmp(vm_counter_units[c->id], "bytes"))
+			fmt_kb((struct opt_u64){ (uint64_t)(rate / 1024), true }, buf, sz);
+		else
+			snprintf(buf, sz, "%.0f", rate);
+		break;
+	case COL_SHARE_2M:
+		k4 = v->total.c[VMMEM_C_tdp_map_4k], m2 = v->total.c[VMMEM_C_tdp_map_2m];
+		g1 = v->total.c[VMMEM_C_tdp_map_1g];
+		if (!vm_counter_available(s, v, c->id) || k4 + m2 + g1 == 0)
+			snprintf(buf, sz, "-");
+		else
+			snprintf(buf, sz, "%.0f%%", 100.0 * m2 / (k4 + m2 + g1));
+		break;
+	}
 	return buf;
 }
 
-static const char *fmt_count(const struct snapshot *s, const struct vm_snapshot *v, int id, uint64_t val,
-			     bool bytes, char *buf, size_t sz)
+/* The host line: facts of host_facts by id, each after its label. */
+static void print_host(const struct snapshot *s, FILE *f)
 {
-	if (!vm_counter_available(s, v, id))
-		snprintf(buf, sz, "-");
-	else if (bytes)
-		fmt_kb((struct opt_u64){ val / 1024, true }, buf, sz);
-	else
-		snprintf(buf, sz, "%llu", (unsigned long long)val);
-	return buf;
-}
+	const struct host_state *h = &s->host;
+	const void *b = h;
+	char t[7][32];
 
-static const char *fmt_share_2m(const struct snapshot *s, const struct vm_snapshot *v, char *buf, size_t sz)
-{
-	uint64_t k4 = v->total.c[VMMEM_C_tdp_map_4k], m2 = v->total.c[VMMEM_C_tdp_map_2m];
-	uint64_t g1 = v->total.c[VMMEM_C_tdp_map_1g];
-
-	if (!s->available.vm[VMMEM_C_tdp_map_2m] || k4 + m2 + g1 == 0)
-		snprintf(buf, sz, "-");
-	else
-		snprintf(buf, sz, "%.0f%%", 100.0 * m2 / (k4 + m2 + g1));
-	return buf;
+	fprintf(f, "host: mem %s avail %s swap %s/%s  ksm run=%s sharing=%s  thp %s/%s  backend %s  interval %.1fs\n",
+		fmt_fact(&host_facts[HF_mem_total_kb], b, t[0], sizeof(t[0])),
+		fmt_fact(&host_facts[HF_mem_available_kb], b, t[1], sizeof(t[1])),
+		fmt_kb((struct opt_u64){ h->mem.swap_total_kb.v - h->mem.swap_free_kb.v,
+					 h->mem.swap_total_kb.present && h->mem.swap_free_kb.present }, t[2], sizeof(t[2])),
+		fmt_fact(&host_facts[HF_swap_total_kb], b, t[3], sizeof(t[3])),
+		h->ksm.run.present ? (h->ksm.run.v == 1 ? "on" : h->ksm.run.v == 2 ? "unmerge" : "off") : "-",
+		fmt_fact(&host_facts[HF_ksm_pages_sharing], b, t[4], sizeof(t[4])),
+		fmt_fact(&host_facts[HF_thp_enabled], b, t[5], sizeof(t[5])),
+		fmt_fact(&host_facts[HF_thp_defrag], b, t[6], sizeof(t[6])), s->backend, s->interval_s);
 }
 
 void snapshot_print_table(const struct snapshot *s, FILE *f)
 {
-	const struct host_state *h = &s->host;
-	char a[16], b[16], c[16], d[16], e[16], g[16], i2[16], j[16], k[16];
+	const size_t ncols = sizeof(vm_cols) / sizeof(vm_cols[0]);
+	char cell[32];
 
-	fprintf(f, "host: mem %s avail %s swap %s/%s  ksm run=%s sharing=%s  thp %s/%s  backend %s  interval %.1fs\n",
-		fmt_kb(h->mem.mem_total_kb, a, sizeof(a)), fmt_kb(h->mem.mem_available_kb, b, sizeof(b)),
-		fmt_kb((struct opt_u64){ h->mem.swap_total_kb.v - h->mem.swap_free_kb.v,
-					 h->mem.swap_total_kb.present && h->mem.swap_free_kb.present }, c, sizeof(c)),
-		fmt_kb(h->mem.swap_total_kb, d, sizeof(d)),
-		h->ksm.run.present ? (h->ksm.run.v == 1 ? "on" : h->ksm.run.v == 2 ? "unmerge" : "off") : "-",
-		h->ksm.pages_sharing.present ? (snprintf(e, sizeof(e), "%llu",
-			(unsigned long long)h->ksm.pages_sharing.v), e) : "-",
-		h->thp.enabled[0] ? h->thp.enabled : "-", h->thp.defrag[0] ? h->thp.defrag : "-",
-		s->backend, s->interval_s);
-	fprintf(f, "%-16s %7s %4s %7s %9s %9s %4s %9s %9s %8s %8s\n", "NAME", "PID", "VCPU", "RSS",
-		tdp_fault_name(h->cpu_vendor)[0] == 'E' ? "EPTV/s" : tdp_fault_name(h->cpu_vendor)[0] == 'N' ?
-		"NPTV/s" : "TDPF/s", "EXITS/s", "2M%", "TLBIPI/s", "KSMMERGE", "INFLATE", "DEFLATE");
+	print_host(s, f);
+	for (size_t c = 0; c < ncols; c++)
+		fprintf(f, c ? " %*s" : "%*s", vm_cols[c].width, col_title(&vm_cols[c], s));
+	fputc('\n', f);
 	for (int n = 0; n < s->nr_vms; n++) {
 		const struct vm_snapshot *v = &s->vms[n];
 
-		fprintf(f, "%-16.16s %7d %4s %7s %9s %9s %4s %9s %9s %8s %8s%s\n", v->info.name, (int)v->info.pid,
-			v->info.vcpus.present ? (snprintf(a, sizeof(a), "%llu", (unsigned long long)v->info.vcpus.v), a) : "-",
-			fmt_kb(v->info.rss_kb, b, sizeof(b)),
-			fmt_rate(s, VMMEM_C_tdp_faults, v, c, sizeof(c)),
-			fmt_rate(s, VMMEM_C_exits, v, d, sizeof(d)),
-			fmt_share_2m(s, v, e, sizeof(e)),
-			fmt_rate(s, VMMEM_C_tlb_shootdown_ipis, v, g, sizeof(g)),
-			fmt_count(s, v, VMMEM_C_ksm_merged_pages, v->delta.c[VMMEM_C_ksm_merged_pages], false, i2, sizeof(i2)),
-			fmt_count(s, v, VMMEM_C_balloon_inflate_bytes, v->delta.c[VMMEM_C_balloon_inflate_bytes], true, j, sizeof(j)),
-			fmt_count(s, v, VMMEM_C_balloon_deflate_bytes, v->delta.c[VMMEM_C_balloon_deflate_bytes], true, k, sizeof(k)),
-			v->exited ? " (exited)" : "");
+		for (size_t c = 0; c < ncols; c++)
+			fprintf(f, c ? " %*s" : "%*s", vm_cols[c].width, col_cell(&vm_cols[c], s, v, cell, sizeof(cell)));
+		fprintf(f, "%s\n", v->exited ? " (exited)" : "");
 	}
 	if (!s->nr_vms)
 		fprintf(f, "(no VMM processes)\n");

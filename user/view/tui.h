@@ -10,7 +10,7 @@
 #include "history.h"
 
 enum tui_column { COL_NAME, COL_PID, COL_VCPU, COL_RSS, COL_TDPF, COL_2M, COL_TLB, COL_KSM, COL_INFL,
-		  COL_DEFL, NR_COLUMNS };
+		  COL_DEFL, COL_WSET, NR_COLUMNS };
 
 enum tui_mode { MODE_TABLE, MODE_DETAIL, MODE_HELP, MODE_ADVICE };
 

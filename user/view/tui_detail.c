@@ -15,21 +15,12 @@ static size_t put_facts(char *buf, size_t sz, size_t len, const struct vmm_info 
 {
 	for (int k = 0; k < VM_NR_FACTS && len < sz; k++) {
 		const struct fact *f = &vm_facts[k];
-		const struct opt_u64 *v = fact_u64(f, i);
 		char val[32];
 		int n;
 
 		if (!(f->flags & FF_SHOW) || (int)f->group != group)
 			continue;
-		if (f->type == FACT_STR) {
-			snprintf(val, sizeof(val), "%.24s", fact_str(f, i));
-		} else if (!v->present) {
-			snprintf(val, sizeof(val), "-");	/* unavailable, never 0 */
-		} else if (f->unit == FU_KB || f->unit == FU_BYTES) {
-			fmt_kb((struct opt_u64){ f->unit == FU_KB ? v->v : v->v / 1024, true }, val, sizeof(val));
-		} else {
-			snprintf(val, sizeof(val), f->flags & FF_SIGNED ? "%lld" : "%llu", (long long)v->v);
-		}
+		fmt_fact(f, i, val, sizeof(val));
 		n = strlen(f->json);
 		if (n > 6 && !strcmp(f->json + n - 6, "_bytes"))
 			n -= 6;
@@ -50,6 +41,20 @@ static void tui_draw_qmp(const struct vmm_info *i, int y)
 		snprintf(line, sizeof(line), "QMP %.40s: %.60s", q->socket, q->error);
 	else
 		put_facts(line, sizeof(line), snprintf(line, sizeof(line), "QMP:"), i, FG_QMP);
+	mvaddnstr(y, 0, line, COLS);
+}
+
+/* The working set (--working-set: DAMON from the host, guest accesses included), or why not. */
+static void tui_draw_working_set(const struct vmm_info *i, int y)
+{
+	char line[320], ws[16];
+
+	if (i->working_set_bytes.present)
+		snprintf(line, sizeof(line), "working set %s (accessed within the window; DAMON, from the host)",
+			 fmt_kb((struct opt_u64){ i->working_set_bytes.v / 1024, true }, ws, sizeof(ws)));
+	else
+		snprintf(line, sizeof(line), "working set -  (%.200s)", i->working_set_why[0] ? i->working_set_why :
+			 "not recorded");
 	mvaddnstr(y, 0, line, COLS);
 }
 
@@ -135,6 +140,7 @@ void tui_draw_detail(struct tui *t)
 		mvprintw(y++, 0, "RSS %s  swap %s  THP %s%s", fmt_kb(v->info.rss_kb, rss, sizeof(rss)),
 			 fmt_kb(v->info.swap_kb, swp, sizeof(swp)), fmt_kb(v->info.anon_huge_kb, thp, sizeof(thp)), age);
 	}
+	tui_draw_working_set(&v->info, y++);
 	tui_draw_evict(&v->info, y++);
 	tui_draw_ipi(s, v, y++);
 	top = y;

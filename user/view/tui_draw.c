@@ -10,9 +10,9 @@
 #include "tui.h"
 
 const char *const tui_column_names[NR_COLUMNS] = {
-	"NAME", "PID", "VCPU", "RSS", "TDPF/s", "2M%", "TLBIPI/s", "KSMPAGES", "INFLATE", "DEFLATE",
+	"NAME", "PID", "VCPU", "RSS", "TDPF/s", "2M%", "TLBIPI/s", "KSMPAGES", "INFLATE", "DEFLATE", "WSET",
 };
-static const int col_width[NR_COLUMNS] = { 14, 7, 4, 6, 8, 4, 8, 8, 7, 7 };
+static const int col_width[NR_COLUMNS] = { 14, 7, 4, 6, 8, 4, 8, 8, 7, 7, 6 };
 
 int tui_column_metric(int col)
 {
@@ -64,6 +64,7 @@ static double sort_key(const struct snapshot *s, const struct vm_snapshot *v, in
 	case COL_KSM: return v->info.ksm.ksm_merging_pages.present ? (double)v->info.ksm.ksm_merging_pages.v : -1;
 	case COL_INFL: return event_value(s, v, VMMEM_C_balloon_inflate_bytes, totals);
 	case COL_DEFL: return event_value(s, v, VMMEM_C_balloon_deflate_bytes, totals);
+	case COL_WSET: return v->info.working_set_bytes.present ? (double)v->info.working_set_bytes.v : -1;
 	}
 	return 0;
 }
@@ -285,6 +286,10 @@ void tui_draw(struct tui *t)
 				vm_counter_available(s, v, VMMEM_C_balloon_deflate_bytes) ? fmt_kb((struct opt_u64){
 				(uint64_t)(event_value(s, v, VMMEM_C_balloon_deflate_bytes, t->totals) / 1024), true },
 				cell, sizeof(cell)) : "-");
+		/* working set (--working-set), last: the row fits 80 columns without it */
+		off += snprintf(line + off, sizeof(line) - off, "%*s ", col_width[COL_WSET],
+				v->info.working_set_bytes.present ? fmt_kb((struct opt_u64){
+				v->info.working_set_bytes.v / 1024, true }, cell, sizeof(cell)) : "-");
 		if (r == t->selected)
 			attron(A_REVERSE);
 		if (v->exited && t->colour)

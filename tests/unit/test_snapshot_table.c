@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/* The text table (`snapshot`, the view's `-b`): its cells come from the fact and counter tables,
+ * with the view's titles; what is unavailable prints "-", never 0. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "snapshot_table.h"
+
+/* The table of s, as one string (freed by the caller). */
+static char *table_of(const struct snapshot *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	snapshot_print_table(s, f);
+	fclose(f);
+	return buf;
+}
+
+static void fill(struct snapshot *s, struct vm_snapshot *vms)
+{
+	memset(s, 0, sizeof(*s));
+	memset(vms, 0, 2 * sizeof(*vms));
+	s->interval_s = 2;
+	s->backend = "bpf";
+	snprintf(s->host.cpu_vendor, sizeof(s->host.cpu_vendor), "amd");
+	s->host.mem.mem_total_kb = (struct opt_u64){ 8 << 20, true };
+	s->host.mem.mem_available_kb = (struct opt_u64){ 6 << 20, true };
+	s->host.mem.swap_total_kb = (struct opt_u64){ 1 << 20, true };
+	s->host.mem.swap_free_kb = (struct opt_u64){ 768 << 10, true };
+	s->host.ksm.run = (struct opt_u64){ 1, true };
+	s->host.ksm.pages_sharing = (struct opt_u64){ 1234, true };
+	snprintf(s->host.thp.enabled, sizeof(s->host.thp.enabled), "madvise");
+	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++)
+		s->available.vm[k] = true;
+	s->available.vm[VMMEM_C_tlb_shootdown_ipis] = false;	/* a hook this kernel lacks */
+	s->nr_vms = 2;
+	s->vms = vms;
+
+	vms[0].info.pid = 4242;
+	snprintf(vms[0].info.name, sizeof(vms[0].info.name), "guest-with-a-long-name");
+	vms[0].info.vcpus = (struct opt_u64){ 4, true };
+	vms[0].info.rss_kb = (struct opt_u64){ 2 << 20, true };
+	vms[0].info.ksm.ksm_merging_pages = (struct opt_u64){ 77, true };
+	vms[0].delta.c[VMMEM_C_tdp_faults] = 2000;
+	vms[0].delta.c[VMMEM_C_exits] = 30;
+	vms[0].delta.c[VMMEM_C_balloon_inflate_bytes] = 4 << 20;	/* 2 MiB/s */
+	vms[0].total.c[VMMEM_C_tdp_map_4k] = 1;
+	vms[0].total.c[VMMEM_C_tdp_map_2m] = 3;
+
+	vms[1].info.pid = 7;
+	snprintf(vms[1].info.name, sizeof(vms[1].info.name), "b");
+	vms[1].exited = true;
+	vms[1].unavailable = 1ull << VMMEM_C_balloon_inflate_bytes;	/* guest RAM not known yet */
+}
+
+static void test_rows(void **state)
+{
+	struct vm_snapshot vms[2];
+	struct snapshot s;
+	char *t;
+
+	(void)state;
+	fill(&s, vms);
+	t = table_of(&s);
+	assert_string_equal(t,
+		"host: mem 8.0G avail 6.0G swap 256M/1.0G  ksm run=on sharing=1234  thp madvise/-  backend bpf  interval 2.0s\n"
+		"NAME                 PID VCPU     RSS    NPTV/s   EXITS/s  2M%  TLBIPI/s  KSMPAGES   INFL/s   DEFL/s\n"
+		"guest-with-a-lon    4242    4    2.0G      1000        15  75%         -        77     2.0M       0K\n"
+		"b                      7    -       -         0         0    -         -         -        -       0K (exited)\n");
+	free(t);
+}
+
+static void test_empty_and_dropped(void **state)
+{
+	struct vm_snapshot vms[2];
+	struct snapshot s;
+	char *t;
+
+	(void)state;
+	fill(&s, vms);
+	s.nr_vms = 0;
+	s.dropped_events = 5;
+	s.host.ksm.run.present = false;
+	s.host.mem.swap_free_kb.present = false;
+	snprintf(s.host.cpu_vendor, sizeof(s.host.cpu_vendor), "intel");
+	t = table_of(&s);
+	assert_non_null(strstr(t, " swap -/1.0G  ksm run=- "));
+	assert_non_null(strstr(t, "\nNAME                 PID VCPU     RSS    EPTV/s "));
+	assert_non_null(strstr(t, "\n(no VMM processes)\ndropped events: 5\n"));
+	free(t);
+}
+
+/* fmt_fact formats any fact by its table entry: the view's detail uses it too. */
+static void test_fmt_fact(void **state)
+{
+	struct vmm_info i;
+	char buf[32];
+
+	(void)state;
+	memset(&i, 0, sizeof(i));
+	assert_string_equal(fmt_fact(&vm_facts[VF_rss_kb], &i, buf, sizeof(buf)), "-");
+	i.rss_kb = (struct opt_u64){ 0, true };
+	assert_string_equal(fmt_fact(&vm_facts[VF_rss_kb], &i, buf, sizeof(buf)), "0K");
+	i.ksm.ksm_process_profit = (struct opt_u64){ (uint64_t)-4096, true };
+	assert_string_equal(fmt_fact(&vm_facts[VF_ksm_process_profit], &i, buf, sizeof(buf)), "-4K");
+	i.cgroup.swap_current = (struct opt_u64){ 3 << 20, true };
+	assert_string_equal(fmt_fact(&vm_facts[VF_cgroup_swap_current], &i, buf, sizeof(buf)), "3.0M");
+	assert_string_equal(fmt_fact(&vm_facts[VF_cgroup_path], &i, buf, sizeof(buf)), "-");
+	i.majflt = (struct opt_u64){ 12, true };
+	assert_string_equal(fmt_fact(&vm_facts[VF_majflt], &i, buf, sizeof(buf)), "12");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_empty_and_dropped),
+		cmocka_unit_test(test_fmt_fact),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
