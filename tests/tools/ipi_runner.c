@@ -7,13 +7,16 @@
  * kvm:kvm_apic_ipi once per IPI in vCPU 0's thread: the rig's oracle.
  * vCPU thread i runs pinned to CPUi; with BUSYCPU a third thread spins there in user space.
  * Prints its pid, waits for SIGUSR1 (RUNNER_CREATE_EARLY=1: creates the VM before), prints
- * "done ipis=N" at the end. Built static: it runs inside a busybox guest.
+ * "vcpu I tid=T" as each vCPU thread starts and "done ipis=N" at the end. Built static: it
+ * runs inside a busybox guest.
  * usage: ipi_runner N spin|halt CPU0 CPU1 [BUSYCPU] */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "kvm_guest.h"
 
 #define GDT_GPA		0x3000
@@ -120,6 +123,9 @@ static void *vcpu_thread(void *arg)
 	int fd;
 
 	pin(cpus[id]);
+	/* the rig's recording check: slow_ipi records name vCPU 1's thread as the target */
+	printf("vcpu %ld tid=%ld\n", id, (long)syscall(SYS_gettid));
+	fflush(stdout);
 	fd = kg_vcpu(&guest, id, &run);
 	set_cpuid(fd);
 	set_x2apic(fd, id);

@@ -310,6 +310,64 @@ static void test_report_reconciles(void **state)
 	free(f.p);
 }
 
+/* slow_ipi records tallied by target vCPU thread for the report's IPI section: per target the
+ * count and the slowest with its sender; targets past REPORT_IPI_TARGETS are counted apart. */
+static void test_report_ipi_targets(void **state)
+{
+	static struct report rp;
+	char mask[24], err[512];
+	const struct rec_kv meta[] = { { "event_mask", mask }, { "backend", "kmod" }, { "slow_event_ns", "1048576" } };
+	static const uint64_t durs[] = { 2000000, 5000000, 3000000 };
+	int fd = memfd_create("rec", 0), extra = REPORT_IPI_TARGETS + 1;
+	const struct report_vm *alpha = NULL;
+	struct rec_writer *w;
+	struct vmmem_event ev;
+	struct snapshot s;
+	struct file f;
+
+	(void)state;
+	snprintf(mask, sizeof(mask), "%llu", (unsigned long long)VMMEM_EV_BIT(VMMEM_EV_slow_ipi));
+	assert_true(fd >= 0);
+	assert_int_equal(rec_writer_open(&w, fd, meta, 3, 1), 0);
+	make_sample(&s, 0);
+	assert_int_equal(rec_writer_sample(w, &s), 0);
+	/* three to thread 102 from 101 (the slowest, 5 ms, from 103), then one each to many threads */
+	for (int i = 0; i < 3 + extra; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.ts_ns = 2500000000ull + i;
+		ev.type = VMMEM_EV_slow_ipi;
+		ev.tgid = 100;
+		ev.tid = ev.a = i < 3 ? 102 : 1000 + i;
+		ev.b = i == 1 ? 103 : 101;
+		ev.dur_ns = i < 3 ? durs[i] : 1500000;
+		assert_int_equal(rec_writer_event(w, &ev), 0);
+	}
+	make_sample(&s, 1);
+	assert_int_equal(rec_writer_sample(w, &s), 0);
+	assert_int_equal(rec_writer_finish(w, 99000000000ull), 0);
+	rec_writer_free(w);
+	f.len = lseek(fd, 0, SEEK_END);
+	f.p = malloc(f.len);
+	assert_int_equal(pread(fd, f.p, f.len, 0), (ssize_t)f.len);
+	close(fd);
+
+	assert_int_equal(report_build_mem(&rp, f.p, f.len, 5, err, sizeof(err)), 0);
+	for (int i = 0; i < rp.nr_vms; i++)
+		if (rp.vms[i].pid == 100)
+			alpha = &rp.vms[i];
+	assert_non_null(alpha);
+	assert_int_equal(alpha->events[VMMEM_EV_slow_ipi], 3 + extra);
+	assert_int_equal(alpha->nr_ipi_targets, REPORT_IPI_TARGETS);
+	assert_int_equal(alpha->ipi_targets[0].tid, 102);
+	assert_int_equal(alpha->ipi_targets[0].n, 3);
+	assert_int_equal(alpha->ipi_targets[0].max_ns, 5000000);
+	assert_int_equal(alpha->ipi_targets[0].slowest_from, 103);
+	assert_int_equal(alpha->ipi_targets[1].n, 1);
+	assert_int_equal(alpha->ipi_targets_other, extra - (REPORT_IPI_TARGETS - 1));
+	report_free(&rp);
+	free(f.p);
+}
+
 /* Items (events, samples, threads, end) each chunk ends with: items_upto[c] = items in chunks < c. */
 static int count_items(const uint8_t *p, size_t len, int *err_out, char *msg, size_t msgsz)
 {
@@ -747,6 +805,7 @@ UNIT_TESTS(
 	cmocka_unit_test(test_event_names),
 	cmocka_unit_test(test_round_trip),
 	cmocka_unit_test(test_report_reconciles),
+	cmocka_unit_test(test_report_ipi_targets),
 	cmocka_unit_test(test_cut_everywhere),
 	cmocka_unit_test(test_writes_whole_chunks),
 	cmocka_unit_test(test_bit_flips),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include "damon_sysfs.h"
 #include "working_set.h"
+#include "ws_monitor.h"
 
 static char root[64];
 
@@ -133,11 +134,47 @@ static void test_figure(void **state)
 	assert_non_null(strstr(v.why, "exited"));
 }
 
+/* The sampler's monitor (user/core/ws_monitor.c): off, it says how to turn it on; on a tree
+ * holding someone else's kdamond it opens without writing, and every VM reads null with the
+ * reason; with no VMM at the start, it says so. */
+static void test_monitor(void **state)
+{
+	struct ws_monitor *m;
+	struct vmm_info i = { .pid = 42, .start_time = 7 };
+	pid_t pid = 42;
+	uint64_t start = 7;
+
+	(void)state;
+	ws_monitor_lookup(NULL, &i);
+	assert_false(i.working_set_bytes.present);
+	assert_string_equal(i.working_set_why, WS_REASON_OFF);
+
+	put("kdamonds/nr_kdamonds", "1\n");
+	put("kdamonds/0/state", "on\n");
+	put("kdamonds/0/contexts/0/avail_operations", "vaddr fvaddr paddr\n");
+	assert_int_equal(ws_monitor_open(&m, root, 30, &pid, &start, 1), 0);
+	assert_string_equal(get("kdamonds/nr_kdamonds"), "1\n");	/* never written */
+	assert_string_equal(get("kdamonds/0/state"), "on\n");
+	i.working_set_bytes = (struct opt_u64){ 1, true };
+	ws_monitor_lookup(m, &i);
+	assert_false(i.working_set_bytes.present);
+	assert_non_null(strstr(i.working_set_why, "DAMON is in use"));
+	assert_non_null(strstr(ws_monitor_why(m), "DAMON is in use"));
+	ws_monitor_free(m);
+	assert_string_equal(get("kdamonds/nr_kdamonds"), "1\n");
+
+	assert_int_equal(ws_monitor_open(&m, root, 30, NULL, NULL, 0), 0);
+	ws_monitor_lookup(m, &i);
+	assert_non_null(strstr(i.working_set_why, "no VMM ran"));
+	ws_monitor_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
 		cmocka_unit_test(test_figure),
+		cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

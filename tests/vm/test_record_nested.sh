@@ -35,7 +35,7 @@ build_initramfs "$INITRD" "$(dirname "$0")/guest/record-init.sh" "kvm-amd" "$VMM
 	"$(command -v jq):/bin/jq" "$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner" "${extra[@]}" ||
 	fail "cannot build the initramfs"
 vm_start "r$V" "$INITRD" 1024 -smp 2
-vm_wait "r$V" ALLDONE 300 || fail "the nested guest did not finish; console: $(tail -20 "${VM_LOG[r$V]}")"
+vm_wait "r$V" ALLDONE 600 || fail "the nested guest did not finish; console: $(tail -20 "${VM_LOG[r$V]}")"
 vm_stop "r$V"
 log=$TMP/console-$V	# the serial console ends lines with \r
 tr -d '\r' < "${VM_LOG[r$V]}" > "$log"

@@ -91,6 +91,8 @@ static inline bool vm_counter_available(const struct snapshot *s, const struct v
 
 /* Counter names, units and help, generated from the ABI tables. */
 extern const char *const vm_counter_names[VMMEM_NR_VM_COUNTERS];
+/* VMMEM_FLUSH_* cause names: flush_cause_names[i] is counter VMMEM_C_flushes_recv_ksmd + i */
+extern const char *const flush_cause_names[VMMEM_NR_FLUSH_CAUSES];
 extern const char *const vm_counter_units[VMMEM_NR_VM_COUNTERS];
 extern const char *const vm_counter_help[VMMEM_NR_VM_COUNTERS];
 extern const char *const host_counter_names[VMMEM_NR_HOST_COUNTERS];

@@ -36,11 +36,29 @@ _copy_with_libs() {	# SRC DST ROOT
 
 build_initramfs() {
 	local out=$1 init=$2 mods=$3; shift 3
-	local kver moddir root stamp m p order f
+	local kver moddir stamp f
 	kernel_fetch || return 1
 	kver=$(guest_kver) moddir=$(guest_moddir)
 	stamp=$( { echo "$kver $mods $*"; cat "$init" "${BASH_SOURCE[0]}" "$_GUEST_LIB"; for f in "$@"; do stat -c '%Y %s' "${f%%:*}"; done; } | md5sum | cut -c1-16)
-	[ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ] && return 0
+	# tests/run.sh runs two rigs at once, and several rigs boot the same image: one builds it,
+	# the other waits for it (the lock is released when this shell's fd closes)
+	mkdir -p "$(dirname "$out")"
+	local lock
+	exec {lock}> "$out.lock"
+	flock "$lock"
+	if [ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then
+		exec {lock}>&-
+		return 0
+	fi
+	_build_initramfs "$out" "$init" "$mods" "$kver" "$moddir" "$stamp" "$@"
+	local rc=$?
+	exec {lock}>&-
+	return $rc
+}
+
+_build_initramfs() {	# OUT INIT MODS KVER MODDIR STAMP [SRC:DST ...]
+	local out=$1 init=$2 mods=$3 kver=$4 moddir=$5 stamp=$6; shift 6
+	local root m p order f
 	root=$(mktemp -d /tmp/vmmem-initramfs.XXXXXX)
 	chmod 0755 "$root"	# the guest's / : unprivileged users must reach /bin
 	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/modules/$kver}

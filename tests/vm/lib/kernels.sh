@@ -150,7 +150,7 @@ kernel_fetch() {
 # guest_kmod [VER]: vmmem.ko built (W=1, warning-free) against VER's headers, in its own
 # directory per release so rigs for several kernels do not overwrite each other's module
 guest_kmod() {
-	local v=${1:-$GUEST_VER} kdir rel out stamp
+	local v=${1:-$GUEST_VER} kdir rel out stamp _kmod_lock
 	kernel_fetch "$v" || fail "cannot fetch guest kernel $v"
 	kdir=$(guest_kdir "$v") rel=$(guest_kver "$v")
 	[ -d "$kdir" ] || skip "no $kdir (headers of guest kernel $v)"
@@ -159,7 +159,13 @@ guest_kmod() {
 	# boots each kernel in several rigs: each build costs 8-10 s on a loaded machine)
 	stamp=$( { echo "$rel $kdir"; gcc --version | head -n 1; cat "$TOPDIR/Kbuild";
 		   find "$TOPDIR/kmod" -type f | LC_ALL=C sort | xargs cat; } | md5sum | cut -c1-16)
+	# tests/run.sh runs two rigs at once: one builds, the other waits and reuses it (the
+	# lock goes with this shell's fd, also when fail/skip exit)
+	mkdir -p "$out"
+	exec {_kmod_lock}> "$out.lock"
+	flock "$_kmod_lock"
 	if [ -s "$out/vmmem.ko" ] && [ "$(cat "$out/vmmem.ko.stamp" 2>/dev/null)" = "$stamp" ]; then
+		exec {_kmod_lock}>&-
 		GUEST_KO=$out/vmmem.ko
 		return 0
 	fi
@@ -173,5 +179,6 @@ guest_kmod() {
 		{ cat "$TMP/kbuild-$rel.log" >&2; fail "vmmem.ko does not build against $rel"; }
 	grep -iE "warning|error" "$TMP/kbuild-$rel.log" >&2 && fail "vmmem.ko builds with warnings (W=1) against $rel"
 	echo "$stamp" > "$out/vmmem.ko.stamp"
+	exec {_kmod_lock}>&-
 	GUEST_KO=$out/vmmem.ko
 }
