@@ -89,14 +89,26 @@ static inline void vmmem_host_add(int id, u64 v)
 	this_cpu_add(vmmem_host->c.c[id], v);
 }
 
-void vmmem_hist_add(struct vmmem_slot *s, int id, u64 ns);
+void vmmem_hist_add_n(struct vmmem_slot *s, int id, u64 ns, u64 n);
+static inline void vmmem_hist_add(struct vmmem_slot *s, int id, u64 ns)
+{
+	vmmem_hist_add_n(s, id, ns, 1);
+}
 
-/* ---- latency spans (vmmem_spans.c): TDP fault -> the vCPU's next entry ---- */
+/* ---- per vCPU thread state (vmmem_spans.c): TDP fault -> the vCPU's next entry, IPIs ---- */
+struct kvm_vcpu;
 struct vmmem_span {
 	pid_t tid;			/* 0 never used, -1 freed */
 	u32 pad;
 	u64 fault_ns;			/* 0: no fault open */
 	u64 fault_gpa;
+	/* guest IPIs and preemption (vmmem_ipi.c) */
+	struct kvm_vcpu *vcpu;		/* the vCPU it runs while inside KVM_RUN, else NULL */
+	u64 off_ns;			/* switched out while runnable at; 0: on CPU or asleep */
+	raw_spinlock_t ipi_lock;	/* senders (other vCPU threads) vs the owner's entry */
+	u32 ipi_pending;		/* IPIs sent to it since its last entry */
+	u32 ipi_from;			/* the thread that sent the oldest of them */
+	u64 ipi_ns;			/* and when */
 };
 
 int vmmem_spans_init(void);
@@ -105,6 +117,16 @@ void vmmem_spans_exit(void);
 struct vmmem_span *vmmem_span_get(pid_t tid, bool create);
 /* Probe context: thread tid exits. */
 void vmmem_span_put(pid_t tid);
+
+/* ---- guest IPIs and vCPU preemption (vmmem_ipi.c) ---- */
+/* Set while kvm_entry and kvm_userspace_exit are both attached: only then is a span's vcpu
+ * cleared whenever its thread leaves KVM_RUN, so only then may kvm_entry record it. */
+extern bool vmmem_ipi_track_vcpus;
+void vmmem_ipi_entry(struct vmmem_span *sp, struct kvm_vcpu *vcpu);
+void vmmem_ipi_userspace_exit(void);
+void vmmem_ipi_sent(struct vmmem_slot *s, u32 icr_low, u32 dest_id);
+struct task_struct;
+void vmmem_ipi_switch(bool preempt, struct task_struct *prev, struct task_struct *next);
 
 /* ---- event rings (vmmem_events.c) ---- */
 extern u64 vmmem_stream_mask;

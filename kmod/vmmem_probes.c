@@ -66,7 +66,9 @@ static void probe_kvm_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 
 /*
  * TP_PROTO(struct kvm_vcpu *vcpu) before 6.9, (vcpu, bool force_immediate_exit) after
- * (Debian's 6.1 has the backport); only vcpu is read.  Closes the thread's open fault span.
+ * (Debian's 6.1 has the backport); only vcpu is read.  Gives each vCPU thread of a counted
+ * VMM its span (for its IPIs and preemptions), closes its pending IPI deliveries and its
+ * open fault span.
  */
 static void probe_kvm_entry(void *data, struct kvm_vcpu *vcpu)
 {
@@ -75,7 +77,15 @@ static void probe_kvm_entry(void *data, struct kvm_vcpu *vcpu)
 	u64 d;
 
 	sp = vmmem_span_get(current->pid, false);
-	if (!sp || !sp->fault_ns)
+	if (!sp) {
+		if (!vmmem_slot_find(current->tgid))
+			return;
+		sp = vmmem_span_get(current->pid, true);
+		if (!sp)
+			return;
+	}
+	vmmem_ipi_entry(sp, vcpu);
+	if (!sp->fault_ns)
 		return;
 	d = ktime_get_ns() - sp->fault_ns;
 	sp->fault_ns = 0;
@@ -113,7 +123,32 @@ static void probe_kvm_mmu_set_spte(void *data, int level, u64 gfn, u64 *sptep)
 	vmmem_vm_add(s, VMMEM_C_tdp_map_4k + level - PG_LEVEL_4K_, 1);
 }
 
+/* TP_PROTO(__u32 icr_low, __u32 dest_id) (arch/x86/kvm/trace.h), in the sender's thread */
+static void probe_kvm_apic_ipi(void *data, u32 icr_low, u32 dest_id)
+{
+	struct vmmem_slot *s = vmmem_slot_claim(current->tgid, VMMEM_ORIGIN_KVM_CREATE);
+
+	if (!s)
+		return;
+	vmmem_vm_add(s, VMMEM_C_guest_ipis, 1);
+	vmmem_ipi_sent(s, icr_low, dest_id);
+}
+
+/* include/trace/events/kvm.h: TP_PROTO(__u32 reason, int errno), after every KVM_RUN */
+static void probe_kvm_userspace_exit(void *data, u32 reason, int err)
+{
+	vmmem_ipi_userspace_exit();
+}
+
 /* ---- core ---- */
+
+/* include/trace/events/sched.h: TP_PROTO(bool preempt, struct task_struct *prev,
+ * struct task_struct *next, unsigned int prev_state) (prev_state since 5.18) */
+static void probe_sched_switch(void *data, bool preempt, struct task_struct *prev,
+			       struct task_struct *next, unsigned int prev_state)
+{
+	vmmem_ipi_switch(preempt, prev, next);
+}
 
 /* include/trace/events/tlb.h: TP_PROTO(int reason, unsigned long pages) */
 static void probe_tlb_flush(void *data, int reason, unsigned long pages)
@@ -196,6 +231,7 @@ struct probe {
 	u64 hists;			/* VM histograms it feeds */
 	u64 host_counters;		/* host counters it feeds */
 	u64 host_hists;			/* host histograms it feeds */
+	const char *needs[3];		/* feeds them only with these attached too */
 	struct tracepoint *tp;		/* attached to, or NULL */
 };
 
@@ -207,10 +243,19 @@ static struct probe probes[] = {
 	{ "kvm_entry", probe_kvm_entry, true, 0, H(tdp_fault_ns) },
 	{ "kvm_pv_tlb_flush", probe_kvm_pv_tlb_flush, true, C(pv_tlb_flushes) },
 	{ "kvm_mmu_set_spte", probe_kvm_mmu_set_spte, true, C(tdp_map_4k) | C(tdp_map_2m) | C(tdp_map_1g) },
+	{ "kvm_apic_ipi", probe_kvm_apic_ipi, true, C(guest_ipis) },
+	{ "kvm_userspace_exit", probe_kvm_userspace_exit, true },
+	/* no probe of its own: the target's state and the delivery time need the sender's vCPU,
+	 * known between kvm_entry and kvm_userspace_exit */
+	{ NULL, NULL, true, C(guest_ipis_to_preempted) | C(guest_ipis_to_halted) | C(guest_ipis_to_running),
+	  H(ipi_delivery_ns), .needs = { "kvm_apic_ipi", "kvm_entry", "kvm_userspace_exit" } },
 	{ "tlb_flush", probe_tlb_flush, false,
 	  C(tlb_shootdown_ipis) | C(tlb_flush_pages) | C(tlb_full_flushes) },
 	{ "mm_collapse_huge_page", probe_mm_collapse_huge_page, false, C(thp_collapses) },
 	{ "sched_process_exit", probe_sched_process_exit, false },
+	/* vCPU threads are known from their kvm_entry */
+	{ "sched_switch", probe_sched_switch, false, C(vcpu_preemptions), H(vcpu_preempted_ns),
+	  .needs = { "kvm_entry" } },
 	{ "ksm_start_scan", probe_ksm_start_scan, false },
 	{ "ksm_stop_scan", probe_ksm_stop_scan, false, 0, 0,
 	  BIT_ULL(VMMEM_H_ksm_scans), BIT_ULL(VMMEM_HHIST_ksm_scan_ns) },
@@ -227,7 +272,7 @@ static void attach(struct tracepoint *tp, bool in_kvm)
 	for (i = 0; i < ARRAY_SIZE(probes); i++) {
 		struct probe *p = &probes[i];
 
-		if (p->in_kvm != in_kvm || p->tp || strcmp(tp->name, p->name))
+		if (!p->func || p->in_kvm != in_kvm || p->tp || strcmp(tp->name, p->name))
 			continue;
 		ret = tracepoint_probe_register(tp, p->func, NULL);
 		if (ret)
@@ -256,9 +301,22 @@ static bool attached(const char *name)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(probes); i++)
-		if (!strcmp(probes[i].name, name))
+		if (probes[i].func && !strcmp(probes[i].name, name))
 			return probes[i].tp;
 	return false;
+}
+
+/* Probes lock held: p's probe (if it has one) and every one it needs are attached. */
+static bool feeding(const struct probe *p)
+{
+	size_t k;
+
+	if (p->func && !p->tp)
+		return false;
+	for (k = 0; k < ARRAY_SIZE(p->needs) && p->needs[k]; k++)
+		if (!attached(p->needs[k]))
+			return false;
+	return true;
 }
 
 bool vmmem_probes_attached(const char *name)
@@ -289,8 +347,12 @@ static int kvm_tp_notify(struct notifier_block *nb, unsigned long val, void *dat
 	if (val == MODULE_STATE_COMING) {
 		for (i = 0; i < mod->num_tracepoints; i++)
 			attach(tracepoint_ptr_deref(&mod->tracepoints_ptrs[i]), true);
+		/* only now: a vCPU recorded at an entry is forgotten when KVM_RUN returns */
+		WRITE_ONCE(vmmem_ipi_track_vcpus, attached("kvm_entry") && attached("kvm_userspace_exit"));
 		pr_info(VMMEM_PFX "attached to kvm's tracepoints\n");
 	} else if (val == MODULE_STATE_GOING) {
+		/* kvm.ko goes only once no VM is left, so no thread is inside KVM_RUN */
+		WRITE_ONCE(vmmem_ipi_track_vcpus, false);
 		detach(true);
 		pr_info(VMMEM_PFX "detached from kvm's tracepoints\n");
 	}
@@ -308,7 +370,7 @@ void vmmem_probes_available(u64 avail[4])
 
 	mutex_lock(&probes_lock);
 	for (i = 0; i < ARRAY_SIZE(probes); i++) {
-		if (!probes[i].tp)
+		if (!feeding(&probes[i]))
 			continue;
 		avail[0] |= probes[i].counters;
 		avail[1] |= probes[i].host_counters;

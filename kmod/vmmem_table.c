@@ -193,15 +193,16 @@ int vmmem_table_track(pid_t tgid)
 	return vmmem_slot_claim(tgid, VMMEM_ORIGIN_USER) ? 0 : -ENOSPC;
 }
 
-void vmmem_hist_add(struct vmmem_slot *s, int id, u64 ns)
+/* n samples of ns each (IPIs that reached a vCPU before one entry share their span) */
+void vmmem_hist_add_n(struct vmmem_slot *s, int id, u64 ns, u64 n)
 {
 	struct vmmem_hist *h = this_cpu_ptr(&s->pc->h.h[id]);
 	unsigned int i = ns ? ilog2(ns) : 0;
 
 	if (i >= VMMEM_HIST_SLOTS)
 		i = VMMEM_HIST_SLOTS - 1;
-	h->slot[i]++;
-	h->sum_ns += ns;
+	h->slot[i] += n;
+	h->sum_ns += ns * n;
 }
 
 size_t vmmem_snapshot_size(bool max)

@@ -57,6 +57,7 @@ static void fill(struct snapshot *s, struct vm_snapshot *vms)
 
 	vms[1].info.pid = 7;
 	snprintf(vms[1].info.name, sizeof(vms[1].info.name), "b");
+	vms[0].info.working_set_bytes = (struct opt_u64){ 640ull << 20, true };
 	vms[1].exited = true;
 	vms[1].unavailable = 1ull << VMMEM_C_balloon_inflate_bytes;	/* guest RAM not known yet */
 }
@@ -72,9 +73,9 @@ static void test_rows(void **state)
 	t = table_of(&s);
 	assert_string_equal(t,
 		"host: mem 8.0G avail 6.0G swap 256M/1.0G  ksm run=on sharing=1234  thp madvise/-  backend bpf  interval 2.0s\n"
-		"NAME                 PID VCPU     RSS    NPTV/s   EXITS/s  2M%  TLBIPI/s  KSMPAGES   INFL/s   DEFL/s\n"
-		"guest-with-a-lon    4242    4    2.0G      1000        15  75%         -        77     2.0M       0K\n"
-		"b                      7    -       -         0         0    -         -         -        -       0K (exited)\n");
+		"NAME                 PID VCPU     RSS    NPTV/s   EXITS/s  2M%  TLBIPI/s  KSMPAGES   INFL/s   DEFL/s    WSET\n"
+		"guest-with-a-lon    4242    4    2.0G      1000        15  75%         -        77     2.0M       0K    640M\n"
+		"b                      7    -       -         0         0    -         -         -        -       0K       - (exited)\n");
 	free(t);
 }
 

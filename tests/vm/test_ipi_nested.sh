@@ -8,8 +8,11 @@
 # Cases (tests/vm/guest/ipi-init.sh): vCPU 1 spinning on its own CPU (IPIs reach it in guest
 # mode, almost none preempted), vCPU 1 in HLT on its own CPU (to halted), and both vCPU threads
 # plus a busy thread on one CPU (nearly every IPI to a preempted vCPU, delivery p50 higher).
-# 5.10 (kvm.ko without BTF) must report the counters unavailable (null), never 0; vmmem.ko
-# has no hook for them yet (6.1, 6.12): null there too.
+# 5.10 (kvm.ko without BTF) must report the counters unavailable (null), never 0. vmmem.ko
+# (6.1, 6.12) runs the same three cases under the same checks, its shared case also under
+# `vmmemtop record`: the slow_ipi records must name vCPU 1's thread as the target and vCPU 0's
+# as the sender, number exactly the snapshot's ipi_delivery_ns samples above the threshold (a
+# log2 slot boundary), none lost, and report prints its guest IPI section.
 set -u
 . "$(dirname "$0")/../host/lib.sh"
 . "$(dirname "$0")/lib/initramfs.sh"
@@ -37,14 +40,14 @@ build_initramfs "$INITRD" "$(dirname "$0")/guest/ipi-init.sh" "kvm-amd" "$VMMEMT
 	"$(command -v jq):/bin/jq" "$TOOLS/ipi_runner:/bin/ipi_runner" "$TMP/ipi_n:/etc/ipi_n" "${extra[@]}" ||
 	fail "cannot build the initramfs"
 vm_start "i$v" "$INITRD" 512 -smp 2
-if ! vm_wait "i$v" ALLDONE 400; then
-	echo "FAIL($v): the nested guest did not finish; console: $(tail -30 "${VM_LOG[i$v]}")"
+if ! vm_wait "i$v" ALLDONE 700; then
+	echo "FAIL($v): the nested guest did not finish; console: $(grep -v "^VERDICT" "${VM_LOG[i$v]}" | tail -40)"
 	vm_stop "i$v"; all_ok=0; return
 fi
 vm_stop "i$v"
 log=$TMP/console-$v
 tr -d '\r' < "${VM_LOG[i$v]}" > "$log"
-grep -E "^(NPT|NOKVM|CASEFAIL|RESULT|UNAVAILABLE|VERDICT|VERIFIER|DMESG)" "$log"
+grep -E "^(NPT|NOKVM|CASEFAIL|RESULT|RECORD|REPORT|UNAVAILABLE|VERDICT|VERIFIER|DMESG)" "$log"
 bad() { echo "  BAD($v): $*"; ok=0; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
 grep -q "^NOKVM" "$log" && bad "no /dev/kvm in the guest"
@@ -52,14 +55,14 @@ grep -qE "^NPT=(Y|1)" "$log" || bad "kvm_amd has no nested paging in the guest"
 grep -q "^CASEFAIL" "$log" && bad "a case could not run"
 grep -q "^DMESG_BAD=0$" "$log" || bad "the guest kernel logged a BUG/WARNING"
 cases="bpf-own-spin bpf-own-halt bpf-shared"
-[ "$v" != 5.10 ] && cases="$cases kmod-shared"
+[ "$v" != 5.10 ] && cases="$cases kmod-own-spin kmod-own-halt kmod-shared"
 for c in $cases; do
 	line=$(grep "^RESULT case=$c " "$log") || { bad "no RESULT for $c"; continue; }
 	g=$(field guest_ipis "$line") pre=$(field to_preempted "$line") halt=$(field to_halted "$line")
 	run=$(field to_running "$line")
 	[ "${g#*/}" -ge "$N" ] 2>/dev/null || bad "$c: the oracle saw ${g#*/} IPIs, the runner sent $N"
 	[ "$(field overruns "$line")" = 0 ] || bad "$c: the tracefs oracle overran"
-	if [ "$v" = 5.10 ] || [ "${c%%-*}" = kmod ]; then
+	if [ "$v" = 5.10 ]; then
 		[ "${g%%/*}" = null ] && [ "$pre" = null ] && [ "$(field ipi_delivery_count "$line")" = "null/$N" ] ||
 			bad "$c: guest IPI figures not unavailable where no hook feeds them ($line)"
 		continue
@@ -71,17 +74,31 @@ for c in $cases; do
 	d=$(field ipi_delivery_count "$line"); d=${d%%/*}
 	[ "$d" -le "$N" ] && [ "$d" -ge $((N * 98 / 100)) ] 2>/dev/null || bad "$c: ipi_delivery_ns count $d, expected $N"
 	case $c in
-	*own-spin) [ "$pre" -le $((N / 20)) ] && [ "$run" -ge $((N * 9 / 10)) ] ||
-		bad "$c: expected nearly all IPIs to a running vCPU: preempted $pre, running $run of $N" ;;
+	# the rest reach vCPU 1 in host mode, between an exit and its next entry: 12-17 % under
+	# TCG at a load average of 13 (both backends alike), 2-9 % on a quieter machine
+	*own-spin) [ "$pre" -le $((N / 20)) ] && [ "$run" -ge $((N * 3 / 4)) ] ||
+		bad "$c: expected almost no IPI to a preempted vCPU and most to a running one: preempted $pre, running $run of $N" ;;
 	# the rest of the halted case reach vCPU 1 between its wake-up and its entry (host mode)
 	*own-halt) [ "$halt" -ge $((N * 3 / 4)) ] || bad "$c: expected most IPIs to a halted vCPU: halted $halt of $N" ;;
 	*shared) [ "$pre" -ge $((N * 9 / 10)) ] || bad "$c: expected nearly all IPIs to a preempted vCPU: $pre of $N"
 		[ "$(field preemptions "$line")" -ge "$pre" ] || bad "$c: fewer vCPU preemptions than IPIs to preempted vCPUs"
-		own=$(grep "^RESULT case=bpf-own-spin " "$log")
+		own=$(grep "^RESULT case=${c%%-*}-own-spin " "$log")
 		[ "$(field p50_ns "$line")" -gt "$(field p50_ns "$own")" ] 2>/dev/null ||
 			bad "$c: delivery p50 $(field p50_ns "$line") ns not above the own-CPU case's $(field p50_ns "$own") ns" ;;
 	esac
 done
+if [ "$v" != 5.10 ]; then
+	line=$(grep "^RECORD case=kmod-shared " "$log") || bad "no RECORD line for the module's recording"
+	n=$(field slow_ipis "$line") hs=$(field hist_slow "$line")
+	[ -n "$line" ] && { [ "$n" -ge 1 ] && [ "$n" = "$hs" ] 2>/dev/null ||
+		bad "recording: $n slow_ipi records, the snapshot's histogram holds $hs IPIs >= 2^20 ns"; }
+	[ -n "$line" ] && { [ "$(field bad_threads "$line")" = 0 ] && [ "$(field below "$line")" = 0 ] ||
+		bad "recording: slow_ipi records not naming vCPU 1 (target) and vCPU 0 (sender), or under the threshold ($line)"; }
+	[ -n "$line" ] && { [ "$(field lost "$line")" = 0 ] && [ "$(field dropped "$line")" = 0 ] &&
+		[ "$(field complete "$line")" = true ] || bad "recording: records lost or the file incomplete ($line)"; }
+	[ -n "$line" ] && { [ "$(field section "$line")" -ge 1 ] && [ "$(field slowest_ipi "$line")" -ge 1 ] 2>/dev/null ||
+		bad "recording: report printed no guest IPI section or no slow_ipi among the slowest events"; }
+fi
 echo "guest kernel $v: $([ $ok = 1 ] && echo pass || echo FAIL) in $(( $(date +%s) - start )) s"
 [ $ok = 1 ] || all_ok=0
 }
@@ -90,4 +107,4 @@ for v in ${IPI_KERNELS:-$GUEST_KERNELS}; do
 	run_kernel "$v"
 done
 [ $all_ok = 1 ] || fail "see BAD lines above"
-echo "PASS: guest_ipis = tracefs kvm:kvm_apic_ipi and ipi_delivery_ns holds every IPI on each kernel with kvm.ko BTF; the target states split as placed; unavailable where no hook feeds them"
+echo "PASS: guest_ipis = tracefs kvm:kvm_apic_ipi and ipi_delivery_ns holds every IPI with BPF (kernels with kvm.ko BTF) and vmmem.ko; the target states split as placed; the recording's slow_ipi records = the histogram's slow IPIs, naming both vCPU threads; unavailable where no hook feeds them"

@@ -28,15 +28,15 @@ struct recorder {
 	int nr_threads;
 };
 
-static void name_thread(struct recorder *rc, const struct vmmem_event *ev)
+static void name_thread(struct recorder *rc, const struct vmmem_event *ev, uint32_t tid)
 {
-	uint64_t key = (uint64_t)ev->tgid << 32 | ev->tid;
+	uint64_t key = (uint64_t)ev->tgid << 32 | tid;
 	uint32_t h = (uint32_t)(key * 0x9e3779b97f4a7c15ull >> 40) & (THREAD_SLOTS - 1);
 	char path[64], comm[32];
 	ssize_t n;
 
 	/* ksmd merges, ksm scans and exits happen on threads that are not the VM's vCPUs */
-	if (!ev->tgid || !ev->tid || ev->type == VMMEM_EV_ksm_merge || ev->type == VMMEM_EV_ksm_scan ||
+	if (!ev->tgid || !tid || ev->type == VMMEM_EV_ksm_merge || ev->type == VMMEM_EV_ksm_scan ||
 	    rc->nr_threads >= THREAD_SLOTS / 2)
 		return;
 	for (;;) {
@@ -48,13 +48,13 @@ static void name_thread(struct recorder *rc, const struct vmmem_event *ev)
 	}
 	rc->thread_seen[h] = key;
 	rc->nr_threads++;
-	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", ev->tgid, ev->tid);
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", ev->tgid, tid);
 	n = read_small_file(path, comm, sizeof(comm));
 	if (n <= 0)
 		return;		/* gone already: the report shows the tid alone */
 	comm[strcspn(comm, "\n")] = 0;
 	if (!rc->err)
-		rc->err = rec_writer_thread(rc->w, ev->tgid, ev->tid, comm);
+		rc->err = rec_writer_thread(rc->w, ev->tgid, tid, comm);
 }
 
 static void on_event(void *ctx, const struct vmmem_event *ev)
@@ -63,7 +63,10 @@ static void on_event(void *ctx, const struct vmmem_event *ev)
 
 	if (rc->err || !rc->w)
 		return;
-	name_thread(rc, ev);
+	name_thread(rc, ev, ev->tid);
+	/* a slow IPI's record runs in its target; b is the vCPU thread that sent it */
+	if (ev->type == VMMEM_EV_slow_ipi && ev->b <= UINT32_MAX)
+		name_thread(rc, ev, (uint32_t)ev->b);
 	if (!rc->err)
 		rc->err = rec_writer_event(rc->w, ev);
 }
@@ -286,9 +289,10 @@ static const struct cli_opt opt_duration = { "duration", 0, "SECS", CLI_DOUBLE, 
 	.help = "stop after SECS seconds (default: until Ctrl-C or SIGTERM)\n" };
 static const struct cli_opt opt_events = { "events", 'e', "LIST", CLI_CALL, .call = set_events,
 	.help = "event types, comma-separated (default: default): ksm_scan, balloon, vm_start,\n"
-		"vm_exit, slow_fault, slow_exit, tdp_fault, exit, tlb_shootdown, ksm_merge, slow_ipi;\n"
-		"'default' = the first six and slow_ipi (the rare ones), 'all' = every type; tdp_fault, exit,\n"
-		"tlb_shootdown and ksm_merge make one record per fault, exit, shootdown or merged page\n" };
+		"vm_exit, slow_fault, slow_exit, tdp_fault, exit, tlb_shootdown, ksm_merge, slow_ipi,\n"
+		"flush_recv; 'default' = the first six and slow_ipi (the rare ones), 'all' = every type;\n"
+		"tdp_fault, exit, tlb_shootdown, ksm_merge and flush_recv make one record per fault, exit,\n"
+		"shootdown, merged page or KVM TLB flush received (with the task that caused it)\n" };
 static const struct cli_opt opt_slow = { "slow-us", 'S', "US", CLI_DOUBLE, true, offsetof(struct record_own, slow_us),
 	1, 60e6, .help = "slow_fault/slow_exit/slow_ipi threshold in microseconds (default 1000)\n" };
 static const struct cli_opt opt_level = { "level", 'L', "N", CLI_LONG, true, offsetof(struct record_own, level),

@@ -56,6 +56,10 @@ static void event_detail(const struct vmmem_event *ev, char *buf, size_t sz)
 		else
 			snprintf(buf, sz, "%" PRIu64 " pages", (uint64_t)ev->a);
 		break;
+	case VMMEM_EV_flush_recv:
+		snprintf(buf, sz, "flush caused by %s, pid %" PRIu64,
+			 ev->a < VMMEM_NR_FLUSH_CAUSES ? flush_cause_names[ev->a] : "?", (uint64_t)ev->b);
+		break;
 	case VMMEM_EV_ksm_scan:
 		snprintf(buf, sz, "scan %.1f ms, %" PRIu64 " rmap entries", ev->a / 1e6, (uint64_t)ev->b);
 		break;
@@ -145,7 +149,7 @@ struct check {
 static int vm_checks(const struct report *rp, const struct report_vm *v, struct check *out)
 {
 	static const int per_event[] = { VMMEM_EV_tdp_fault, VMMEM_EV_exit, VMMEM_EV_tlb_shootdown,
-					 VMMEM_EV_ksm_merge };
+					 VMMEM_EV_ksm_merge, VMMEM_EV_flush_recv };
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof(per_event) / sizeof(per_event[0]); i++) {
@@ -169,6 +173,120 @@ static int vm_checks(const struct report *rp, const struct report_vm *v, struct 
 static double window_s(const struct report *rp)
 {
 	return rp->have_window ? (rp->window_end_ns - rp->window_start_ns) / 1e9 : 0;
+}
+
+/* KVM's remote TLB flushes of the VM by cause over the window, as perf kvm stat tabulates
+ * exits: each one interrupts every running vCPU of the VM; then, from flush_recv records, the
+ * tasks that caused the most of them. */
+static void print_flushes(FILE *f, const struct report *rp, const struct report_vm *v, double secs)
+{
+	uint64_t all = 0;
+
+	if (!rp->available.vm[VMMEM_C_flushes_recv_ksmd])
+		return;
+	for (int c = 0; c < VMMEM_NR_FLUSH_CAUSES; c++)
+		all += v->increase.c[VMMEM_C_flushes_recv_ksmd + c];
+	if (!all)
+		return;
+	fprintf(f, "  flushes received by cause:\n    %-12s %12s %8s %12s\n", "cause", "flushes", "%", "per second");
+	for (int c = 0; c < VMMEM_NR_FLUSH_CAUSES; c++) {
+		uint64_t n = v->increase.c[VMMEM_C_flushes_recv_ksmd + c];
+
+		if (n)
+			fprintf(f, "    %-12s %12" PRIu64 " %7.1f%% %12.1f\n", flush_cause_names[c], n, 100.0 * n / all,
+				secs > 0 ? n / secs : 0.0);
+	}
+	if (v->nr_flush_tasks)
+		fprintf(f, "    caused by (flush_recv records):");
+	for (int i = 0; i < v->nr_flush_tasks; i++)
+		fprintf(f, "%s pid %" PRIu32 " (%s) %" PRIu64, i ? "," : "", v->flush_tasks[i].pid,
+			v->flush_tasks[i].cause < VMMEM_NR_FLUSH_CAUSES ? flush_cause_names[v->flush_tasks[i].cause] : "?",
+			v->flush_tasks[i].n);
+	if (v->flush_tasks_more)
+		fprintf(f, ", %" PRIu64 " more from other tasks", v->flush_tasks_more);
+	if (v->nr_flush_tasks)
+		fputc('\n', f);
+	if (!rp->available.vm[VMMEM_C_shootdowns_recv_ksmd])
+		return;
+	fprintf(f, "    TLB shootdowns other tasks sent for its mm:");
+	for (int c = 0; c < VMMEM_NR_SHOOT_CAUSES; c++)
+		fprintf(f, "%s %s %" PRIu64, c ? "," : "", flush_cause_names[c == VMMEM_NR_SHOOT_CAUSES - 1 ? VMMEM_FLUSH_other : c],
+			(uint64_t)v->increase.c[VMMEM_C_shootdowns_recv_ksmd + c]);
+	fputc('\n', f);
+}
+
+static double pct(uint64_t part, uint64_t all)
+{
+	return all ? 100.0 * part / all : 0.0;
+}
+
+static int cmp_ipi_target(const void *a, const void *b)
+{
+	const struct report_ipi_target *x = a, *y = b;
+
+	return x->n != y->n ? (x->n < y->n ? 1 : -1) : (x->max_ns < y->max_ns) - (x->max_ns > y->max_ns);
+}
+
+/* One histogram on one line: spans, p50, p99 (or nothing if unavailable or empty). */
+static void print_hist_line(FILE *f, const struct report *rp, const struct report_vm *v, int k, const char *label)
+{
+	const struct vmmem_hist *h = &v->hists.h[k];
+	uint64_t cnt = hist_count(h);
+	char p50[24], p99[24];
+
+	if (!cnt || !rp->available.vm_hist[k])
+		return;
+	fmt_dur(hist_quantile_ns(h, 0.5), p50, sizeof(p50));
+	fmt_dur(hist_quantile_ns(h, 0.99), p99, sizeof(p99));
+	fprintf(f, "    %s: %" PRIu64 ", p50 < %s, p99 < %s\n", label, cnt, p50, p99);
+}
+
+/*
+ * The guest IPI section (like `perf kvm stat`'s summaries): the IPIs the VM's vCPUs sent over
+ * the window by the target's state, their delivery time, the vCPUs' preemptions, and the slow
+ * deliveries recorded, by target vCPU thread with the sender of the slowest.
+ */
+static void print_ipis(FILE *f, const struct report *rp, const struct report_vm *v)
+{
+	const __u64 *c = v->increase.c;
+	uint64_t all = c[VMMEM_C_guest_ipis], lost = v->lost.events[VMMEM_EV_slow_ipi];
+	struct report_ipi_target t[REPORT_IPI_TARGETS];
+	char slow[24];
+
+	if (!rp->available.vm[VMMEM_C_guest_ipis] || (!all && !v->events[VMMEM_EV_slow_ipi]))
+		return;
+	fprintf(f, "  guest IPIs: %" PRIu64 " sent", all);
+	if (all && rp->available.vm[VMMEM_C_guest_ipis_to_preempted]) {
+		uint64_t pre = c[VMMEM_C_guest_ipis_to_preempted], halt = c[VMMEM_C_guest_ipis_to_halted];
+		uint64_t run = c[VMMEM_C_guest_ipis_to_running], known = pre + halt + run;
+
+		fprintf(f, "; target preempted %" PRIu64 " (%.1f %%), halted %" PRIu64 " (%.1f %%), in guest %" PRIu64
+			" (%.1f %%), other %" PRIu64, pre, pct(pre, all), halt, pct(halt, all), run, pct(run, all),
+			all > known ? all - known : 0);
+	}
+	fputc('\n', f);
+	print_hist_line(f, rp, v, VMMEM_HIST_ipi_delivery_ns, "delivery (send to the target's next entry)");
+	if (rp->available.vm[VMMEM_C_vcpu_preemptions] && c[VMMEM_C_vcpu_preemptions])
+		fprintf(f, "    vCPU preemptions: %" PRIu64 "\n", (uint64_t)c[VMMEM_C_vcpu_preemptions]);
+	print_hist_line(f, rp, v, VMMEM_HIST_vcpu_preempted_ns, "runnable vCPU off CPU");
+	if (!streamed(rp, VMMEM_EV_slow_ipi))
+		return;
+	fmt_dur(rp->slow_event_ns, slow, sizeof(slow));
+	fprintf(f, "    slow deliveries recorded (>= %s): %" PRIu64 ", lost %" PRIu64 "\n", slow,
+		v->events[VMMEM_EV_slow_ipi], lost);
+	memcpy(t, v->ipi_targets, v->nr_ipi_targets * sizeof(t[0]));
+	qsort(t, v->nr_ipi_targets, sizeof(t[0]), cmp_ipi_target);
+	for (int i = 0; i < v->nr_ipi_targets; i++) {
+		const char *to = report_thread_name(rp, v->pid, t[i].tid);
+		const char *from = report_thread_name(rp, v->pid, t[i].slowest_from);
+		char max[24];
+
+		fmt_dur(t[i].max_ns, max, sizeof(max));
+		fprintf(f, "      to vCPU thread %s (%d): %" PRIu64 ", slowest %s, sent by %s (%d)\n", to[0] ? to : "?",
+			(int)t[i].tid, t[i].n, max, from[0] ? from : "?", (int)t[i].slowest_from);
+	}
+	if (v->ipi_targets_other)
+		fprintf(f, "      %" PRIu64 " more to other threads\n", v->ipi_targets_other);
 }
 
 static void print_vm(FILE *f, const struct report *rp, const struct report_vm *v)
@@ -222,6 +340,8 @@ static void print_vm(FILE *f, const struct report *rp, const struct report_vm *v
 		fprintf(f, "    %-24s %14" PRIu64 "  %12.1f/s\n", vm_counter_names[k], (uint64_t)v->increase.c[k],
 			secs > 0 ? v->increase.c[k] / secs : 0.0);
 	}
+	print_flushes(f, rp, v, secs);
+	print_ipis(f, rp, v);
 	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++) {
 		const struct vmmem_hist *h = &v->hists.h[k];
 		uint64_t cnt = hist_count(h);
@@ -351,6 +471,20 @@ static json_t *counters_obj(const struct report *rp, const struct vmmem_vm_count
 	return o;
 }
 
+/* slow_ipi records by target vCPU thread, as the text's guest IPI section lists them */
+static json_t *ipi_targets_json(const struct report_vm *v)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < v->nr_ipi_targets; i++) {
+		const struct report_ipi_target *t = &v->ipi_targets[i];
+
+		json_array_append_new(a, json_pack("{s:i,s:I,s:I,s:i}", "tid", (int)t->tid, "count", (json_int_t)t->n,
+						   "max_ns", (json_int_t)t->max_ns, "slowest_from", (int)t->slowest_from));
+	}
+	return a;
+}
+
 static json_t *vm_json(const struct report *rp, const struct report_vm *v)
 {
 	json_t *o, *ev = json_object(), *lost = json_object(), *rec = json_object(), *hists = json_object();
@@ -386,6 +520,21 @@ static json_t *vm_json(const struct report *rp, const struct report_vm *v)
 	json_object_set_new(o, "lost", lost);
 	json_object_set_new(o, "reconcile", rec);
 	json_object_set_new(o, "histograms", hists);
+	if (rp->available.vm[VMMEM_C_flushes_recv_ksmd]) {
+		json_t *fl = json_object(), *tasks = json_array();
+
+		for (int c = 0; c < VMMEM_NR_FLUSH_CAUSES; c++)
+			json_object_set_new(fl, flush_cause_names[c],
+					    json_integer((json_int_t)v->increase.c[VMMEM_C_flushes_recv_ksmd + c]));
+		for (int i = 0; i < v->nr_flush_tasks; i++)
+			json_array_append_new(tasks, json_pack("{s:i,s:s,s:I}", "pid", (int)v->flush_tasks[i].pid, "cause",
+				v->flush_tasks[i].cause < VMMEM_NR_FLUSH_CAUSES ? flush_cause_names[v->flush_tasks[i].cause] : "?",
+				"flushes", (json_int_t)v->flush_tasks[i].n));
+		json_object_set_new(o, "flushes_received", json_pack("{s:o,s:o}", "by_cause", fl, "by_task", tasks));
+	} else {
+		json_object_set_new(o, "flushes_received", json_null());
+	}
+	json_object_set_new(o, "slow_ipi_targets", ipi_targets_json(v));
 	return o;
 }
 

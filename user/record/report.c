@@ -23,6 +23,7 @@ int report_event_counter(int type)
 	case VMMEM_EV_exit: return VMMEM_C_exits;
 	case VMMEM_EV_tlb_shootdown: return VMMEM_C_tlb_shootdown_ipis;
 	case VMMEM_EV_ksm_merge: return VMMEM_C_ksm_merged_pages;
+	case VMMEM_EV_flush_recv: return VMMEM_C_kvm_remote_tlb_flushes;
 	}
 	return -1;
 }
@@ -192,6 +193,30 @@ void report_sort_top(struct report *rp)
 	qsort(rp->top, rp->nr_top, sizeof(rp->top[0]), cmp_top);
 }
 
+/* A slow IPI delivery, tallied by its target vCPU thread (the first REPORT_IPI_TARGETS). */
+static void add_slow_ipi(struct report_vm *v, const struct vmmem_event *ev)
+{
+	pid_t tid = (pid_t)ev->a;
+	struct report_ipi_target *t = NULL;
+
+	for (int i = 0; i < v->nr_ipi_targets && !t; i++)
+		if (v->ipi_targets[i].tid == tid)
+			t = &v->ipi_targets[i];
+	if (!t && v->nr_ipi_targets < REPORT_IPI_TARGETS) {
+		t = &v->ipi_targets[v->nr_ipi_targets++];
+		*t = (struct report_ipi_target){ .tid = tid };
+	}
+	if (!t) {
+		v->ipi_targets_other++;
+		return;
+	}
+	t->n++;
+	if (ev->dur_ns >= t->max_ns) {
+		t->max_ns = ev->dur_ns;
+		t->slowest_from = (pid_t)ev->b;
+	}
+}
+
 static void add_event(struct report *rp, struct pid_index *ix, const struct vmmem_event *ev)
 {
 	bool inside = rp->have_window && ev->ts_ns > rp->window_start_ns && ev->ts_ns <= rp->window_end_ns;
@@ -215,12 +240,29 @@ static void add_event(struct report *rp, struct pid_index *ix, const struct vmme
 	}
 	if (ev->type < VMMEM_EV_LOST_TYPES)
 		v->events[ev->type]++;
+	if (ev->type == VMMEM_EV_slow_ipi)
+		add_slow_ipi(v, ev);
 	if (ev->type == VMMEM_EV_balloon) {
 		/* b: the madvise behaviour, or 0x100 | fallocate mode (bpf/balloon.bpf.c) */
 		if (ev->b == 3)	/* MADV_WILLNEED */
 			v->deflate_bytes += ev->a;
 		else
 			v->inflate_bytes += ev->a;
+	}
+	if (ev->type == VMMEM_EV_flush_recv) {
+		int i;
+
+		/* a = cause, b = the causing task's pid (bpf/tlb.bpf.c) */
+		for (i = 0; i < v->nr_flush_tasks; i++)
+			if (v->flush_tasks[i].pid == ev->b && v->flush_tasks[i].cause == ev->a)
+				break;
+		if (i < v->nr_flush_tasks)
+			v->flush_tasks[i].n++;
+		else if (i < REPORT_FLUSH_TASKS)
+			v->flush_tasks[v->nr_flush_tasks++] = (struct report_flush_task){ (uint32_t)ev->b,
+											  (uint32_t)ev->a, 1 };
+		else
+			v->flush_tasks_more++;
 	}
 }
 

@@ -73,6 +73,7 @@ static const struct table_col vm_cols[] = {
 	{ "KSMPAGES", 9, COL_FACT, VF_ksm_merging_pages },
 	{ "INFL/s", 8, COL_RATE, VMMEM_C_balloon_inflate_bytes },
 	{ "DEFL/s", 8, COL_RATE, VMMEM_C_balloon_deflate_bytes },
+	{ "WSET", 7, COL_FACT, VF_working_set_bytes },	/* --working-set; "-" when off */
 };
 
 static const char *col_title(const struct table_col *c, const struct snapshot *s)
