@@ -69,6 +69,17 @@
 
 #define VMMEM_FEEDS_TLB FEEDS(VM(tlb_shootdown_ipis), VM(tlb_flush_pages), VM(tlb_full_flushes))
 
+/* KVM's remote flushes, by cause; where fentry is refused nothing stands in: the tracepoints
+ * on that path (kvm:kvm_unmap_hva_range, kvm_age_hva, kvm_test_age_hva) carry an address
+ * range only, neither the VM nor whether KVM flushed (kvm_handle_hva_range flushes only when
+ * it zapped a mapping) */
+#define VMMEM_FEEDS_FLUSH_RECV FEEDS(VM(kvm_remote_tlb_flushes), VM(flushes_recv_ksmd),	\
+	VM(flushes_recv_khugepaged), VM(flushes_recv_kcompactd), VM(flushes_recv_kswapd),	\
+	VM(flushes_recv_numa), VM(flushes_recv_vmm), VM(flushes_recv_other))
+
+#define VMMEM_FEEDS_SHOOT_RECV FEEDS(VM(shootdowns_recv_ksmd), VM(shootdowns_recv_khugepaged),	\
+	VM(shootdowns_recv_kcompactd), VM(shootdowns_recv_kswapd), VM(shootdowns_recv_other))
+
 /* bpf/tlb.bpf.c */
 #define VMMEM_PROGS_TLB(P, T)								\
 	T(tlb_flush, _btf, tlb_shootdown, BTF(tlb_flush), ALT(tlb, 0), VMMEM_FEEDS_TLB)	\
@@ -76,9 +87,18 @@
 	P(tlb_time_fentry, FENTRY(flush_tlb_mm_range), ALT(tlb_time, 0), FEEDS())	\
 	P(tlb_time_fexit, FEXIT(flush_tlb_mm_range), ALT(tlb_time, 0),			\
 	  FEEDS(VM_HIST(tlb_shootdown_ns)))						\
-	P(kvm_remote_flush_fentry, FENTRY(kvm_flush_remote_tlbs), ALONE,		\
-	  FEEDS(VM(kvm_remote_tlb_flushes)))						\
-	P(pv_tlb_flush_tp, TP_CORE(kvm, kvm_pv_tlb_flush), ALONE, FEEDS(VM(pv_tlb_flushes)))
+	P(flush_notify_fentry, FENTRY(kvm_mmu_notifier_invalidate_range_start), ALT(kvm_flush, 0),	\
+	  FEEDS())									\
+	P(flush_notify_fexit, FEXIT(kvm_mmu_notifier_invalidate_range_start), ALT(kvm_flush, 0),	\
+	  FEEDS())									\
+	T(kvm_remote_flush, _fentry, flush_recv, FENTRY(kvm_flush_remote_tlbs), ALT(kvm_flush, 0),	\
+	  VMMEM_FEEDS_FLUSH_RECV)							\
+	P(pv_tlb_flush_tp, TP_CORE(kvm, kvm_pv_tlb_flush), ALONE, FEEDS(VM(pv_tlb_flushes)))	\
+	/* shootdowns other tasks send for a VMM's mm: the mm from flush_tlb_mm_range(), kept	\
+	 * in task storage (5.11+) until tlb_flush says IPIs went out */			\
+	P(shoot_mm_fentry, FENTRY(flush_tlb_mm_range), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)	\
+	P(shoot_mm_fexit, FEXIT(flush_tlb_mm_range), ALT(shoot_recv, 0), FEEDS())	\
+	P(shoot_recv_btf, BTF(tlb_flush), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)
 
 #define VMMEM_FEEDS_KSM_SCAN FEEDS(HOST(ksm_scans), HOST_HIST(ksm_scan_ns))
 

@@ -61,14 +61,184 @@ int BPF_PROG(tlb_time_fexit)
 	return 0;
 }
 
-/* Attributed to the VM whose MMU is flushed, not the calling thread: the caller is
- * often ksmd, kswapd or khugepaged through the MMU notifier (virt/kvm/kvm_main.c). */
-int BPF_PROG(kvm_remote_flush_fentry, struct kvm *kvm)
-{
-	struct vmmem_vm_counters *c = vm_of_tgid(mm_owner_tgid(BPF_CORE_READ(kvm, mm)));
+/*
+ * KVM's remote TLB flushes of a VM, by cause. kvm_flush_remote_tlbs() (virt/kvm/kvm_main.c)
+ * is attributed to the VM whose MMU is flushed, not to the calling thread: the caller is
+ * often ksmd, kswapd or khugepaged through the MMU notifier (kvm_mmu_notifier_invalidate_
+ * range_start -> kvm_handle_hva_range, which flushes when it zapped a mapping). The cause is
+ * the task running at the flush; NUMA balancing's scan (task_numa_work -> change_prot_numa)
+ * runs in the VMM's own threads, so it is told apart from the VMM's own unmaps by the
+ * notifier event it is inside of (MMU_NOTIFY_PROTECTION_VMA), which the notifier's
+ * fentry/fexit pair keeps per thread (a notifier may sleep and the thread move CPUs).
+ */
+#define PF_MEMALLOC_FLAG	0x00000800	/* include/linux/sched.h */
+#define PF_KSWAPD_FLAG		0x00020000
+#define MMU_NOTIFY_PROTECTION_VMA_EV	2	/* include/linux/mmu_notifier.h */
+#define MMU_NOTIFY_MIGRATE_EV		6
 
-	if (c)
-		inc(c, kvm_remote_tlb_flushes);
+struct notify_in {
+	__u32 event;	/* MMU_NOTIFY_* + 1 while inside the notifier, else 0 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct notify_in);
+} notify_in SEC(".maps");
+
+int BPF_PROG(flush_notify_fentry, struct mmu_notifier *mn, const struct mmu_notifier_range *range)
+{
+	struct notify_in *n = bpf_task_storage_get(&notify_in, bpf_get_current_task_btf(), 0,
+						   BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (n)
+		n->event = BPF_CORE_READ(range, event) + 1;
+	return 0;
+}
+
+int BPF_PROG(flush_notify_fexit)
+{
+	struct notify_in *n = bpf_task_storage_get(&notify_in, bpf_get_current_task_btf(), 0, 0);
+
+	if (n)
+		n->event = 0;
+	return 0;
+}
+
+static __always_inline bool comm_is(const char *comm, const char *want, int len)
+{
+	for (int i = 0; i < len; i++)
+		if (comm[i] != want[i])
+			return false;
+	return true;
+}
+
+/* the cause class of a kernel thread by its name and flags, -1 if none */
+static __always_inline int kthread_cause(__u32 flags)
+{
+	char comm[16];
+
+	if (flags & PF_KTHREAD_FLAG) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (comm_is(comm, "ksmd", 5))
+			return VMMEM_FLUSH_ksmd;
+		if (comm_is(comm, "khugepaged", 11))
+			return VMMEM_FLUSH_khugepaged;
+		if (comm_is(comm, "kcompactd", 9))	/* kcompactd0, kcompactd1, ... */
+			return VMMEM_FLUSH_kcompactd;
+		if (flags & PF_KSWAPD_FLAG)
+			return VMMEM_FLUSH_kswapd;
+	}
+	return -1;
+}
+
+/* the cause class of the current task (kmod/uapi/vmmem.h VMMEM_FLUSH_CAUSES) */
+static __always_inline int flush_cause(__u32 owner)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 flags = t->flags;
+	struct notify_in *n;
+	int k = kthread_cause(flags);
+
+	if (k >= 0)
+		return k;
+	n = bpf_task_storage_get(&notify_in, t, 0, 0);
+	if (n && n->event == MMU_NOTIFY_MIGRATE_EV + 1)
+		return VMMEM_FLUSH_kcompactd;
+	/* direct reclaim, memory.reclaim and direct compaction run with PF_MEMALLOC */
+	if (flags & (PF_MEMALLOC_FLAG | PF_KSWAPD_FLAG))
+		return VMMEM_FLUSH_kswapd;
+	if (n && n->event == MMU_NOTIFY_PROTECTION_VMA_EV + 1 && (t->tgid == owner))
+		return VMMEM_FLUSH_numa;
+	if (t->tgid == owner)
+		return VMMEM_FLUSH_vmm;
+	return VMMEM_FLUSH_other;
+}
+
+VMMEM_TWIN_ARGS(kvm_remote_flush, _fentry, struct kvm *kvm)
+{
+	__u32 owner = mm_owner_tgid(BPF_CORE_READ(kvm, mm));
+	struct vmmem_vm_counters *c = vm_of_tgid(owner);
+	int cause;
+
+	if (!c)
+		return 0;
+	inc(c, kvm_remote_tlb_flushes);
+	cause = flush_cause(owner);
+	if (cause >= 0 && cause < VMMEM_NR_FLUSH_CAUSES)
+		c->c[VMMEM_C_flushes_recv_ksmd + cause]++;
+	if (rec)
+		emit_event(VMMEM_EV_flush_recv, owner, cause, bpf_get_current_pid_tgid() >> 32);
+	return 0;
+}
+
+/*
+ * TLB shootdowns other tasks send for a VMM's mm (ksmd write-protecting its pages, khugepaged,
+ * kcompactd, kswapd...). tlb:tlb_flush (reason TLB_REMOTE_SEND_IPI, arch/x86/mm/tlb.c
+ * native_flush_tlb_multi) names no mm; flush_tlb_mm_range(mm, ...) around it does, so its
+ * fentry/fexit keep, per thread, the VM whose mm a task outside that VM is flushing. Reclaim's
+ * batched flushes (arch_tlbbatch_flush, for many mms at once) have no mm and are not counted.
+ */
+struct shoot_for {
+	__u32 owner;	/* tgid of the VMM whose mm this thread is flushing now, else 0 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct shoot_for);
+} shoot_for SEC(".maps");
+
+int BPF_PROG(shoot_mm_fentry, struct mm_struct *mm)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct shoot_for *s;
+	__u32 owner;
+
+	if (mm == t->mm)	/* a process flushing its own mm: the common case, done here */
+		return 0;
+	owner = mm_owner_tgid(mm);
+	if (!owner || owner == t->tgid || !vm_of_tgid(owner))
+		return 0;
+	s = bpf_task_storage_get(&shoot_for, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (s)
+		s->owner = owner;
+	return 0;
+}
+
+int BPF_PROG(shoot_mm_fexit)
+{
+	struct shoot_for *s = bpf_task_storage_get(&shoot_for, bpf_get_current_task_btf(), 0, 0);
+
+	if (s)
+		s->owner = 0;
+	return 0;
+}
+
+int BPF_PROG(shoot_recv_btf, int reason, unsigned long pages)
+{
+	struct task_struct *t;
+	struct vmmem_vm_counters *c;
+	struct shoot_for *s;
+	int cause;
+
+	if (reason != TLB_REMOTE_SEND_IPI)
+		return 0;
+	t = bpf_get_current_task_btf();
+	s = bpf_task_storage_get(&shoot_for, t, 0, 0);
+	if (!s || !s->owner)
+		return 0;
+	c = vm_of_tgid(s->owner);
+	if (!c)
+		return 0;
+	cause = kthread_cause(t->flags);
+	if (cause < 0 && (t->flags & (PF_MEMALLOC_FLAG | PF_KSWAPD_FLAG)))
+		cause = VMMEM_FLUSH_kswapd;
+	if (cause < 0)
+		cause = VMMEM_FLUSH_other;
+	c->c[VMMEM_SHOOT_COUNTER(cause)]++;
 	return 0;
 }
 

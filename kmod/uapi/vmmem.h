@@ -20,8 +20,11 @@
  * histograms; GET_EVENTS, SET_STREAM and TRACK ioctls.
  * 3: records gained unavailable (per-VM counters), the counter vmm_own_discard_bytes.
  * 4: counters guest_ipis*, vcpu_preemptions; histograms ipi_delivery_ns, vcpu_preempted_ns;
- *    event slow_ipi. */
-#define VMMEM_ABI_VERSION	4
+ *    event slow_ipi.
+ * 5: counters flushes_recv_* (KVM remote TLB flushes a VM received, by the cause's task
+ *    class) and shootdowns_recv_* (TLB shootdowns other tasks sent for the VMM's mm); event
+ *    flush_recv. */
+#define VMMEM_ABI_VERSION	5
 
 /* Maximum VMM processes tracked at once (slots); exited ones are reaped by user space. */
 #define VMMEM_MAX_VMS		1024
@@ -68,7 +71,34 @@
 	X(guest_ipis_to_preempted, events, "IPIs to a vCPU whose thread was runnable but off CPU (KVM's vcpu->preempted)") \
 	X(guest_ipis_to_halted, events, "IPIs to a vCPU in HLT (KVM_MP_STATE_HALTED)") \
 	X(guest_ipis_to_running, events, "IPIs to a vCPU running in guest mode (IN_GUEST_MODE)") \
-	X(vcpu_preemptions,    events, "times a vCPU thread was switched out while runnable (sched:sched_switch)")
+	X(vcpu_preemptions,    events, "times a vCPU thread was switched out while runnable (sched:sched_switch)") \
+	X(flushes_recv_ksmd,   events, "KVM remote TLB flushes of this VM (kvm_flush_remote_tlbs) that ksmd caused (write-protecting and merging guest pages)") \
+	X(flushes_recv_khugepaged, events, "KVM remote TLB flushes of this VM that khugepaged caused (collapsing guest memory into huge pages)") \
+	X(flushes_recv_kcompactd, events, "KVM remote TLB flushes of this VM that kcompactd or a page migration (MMU_NOTIFY_MIGRATE) caused") \
+	X(flushes_recv_kswapd, events, "KVM remote TLB flushes of this VM that reclaim caused (kswapd, direct reclaim, memory.reclaim)") \
+	X(flushes_recv_numa,   events, "KVM remote TLB flushes of this VM that NUMA balancing's scan caused (task_numa_work in the VMM's threads)") \
+	X(flushes_recv_vmm,    events, "KVM remote TLB flushes of this VM that the VMM's own threads caused (munmap, madvise, memslots, dirty logging)") \
+	X(flushes_recv_other,  events, "KVM remote TLB flushes of this VM that any other task caused") \
+	X(shootdowns_recv_ksmd, events, "TLB shootdowns ksmd sent for the VMM's mm (tlb:tlb_flush reason 4 inside flush_tlb_mm_range)") \
+	X(shootdowns_recv_khugepaged, events, "TLB shootdowns khugepaged sent for the VMM's mm") \
+	X(shootdowns_recv_kcompactd, events, "TLB shootdowns kcompactd (or a migration by another task) sent for the VMM's mm") \
+	X(shootdowns_recv_kswapd, events, "TLB shootdowns reclaim (kswapd, direct reclaim) sent for the VMM's mm, unbatched ones only") \
+	X(shootdowns_recv_other, events, "TLB shootdowns any other task outside the VMM sent for the VMM's mm")
+
+/*
+ * Who made KVM flush a VM's TLBs (kvm_flush_remote_tlbs), by the task running at the flush:
+ * the counters flushes_recv_<cause> above are in this order, so that
+ * VMMEM_C_flushes_recv_ksmd + VMMEM_FLUSH_<cause> is the counter of a cause.
+ */
+#define VMMEM_FLUSH_CAUSES(X)	X(ksmd) X(khugepaged) X(kcompactd) X(kswapd) X(numa) X(vmm) X(other)
+#define VMMEM_FLUSH_ENUM(cause) VMMEM_FLUSH_##cause,
+enum vmmem_flush_cause { VMMEM_FLUSH_CAUSES(VMMEM_FLUSH_ENUM) VMMEM_NR_FLUSH_CAUSES };
+#undef VMMEM_FLUSH_ENUM
+/* shootdowns_recv_* take the causes of tasks outside the VMM: ksmd..kswapd as above, then
+ * other (numa and vmm run in the VMM's own threads: tlb_shootdown_ipis counts those) */
+#define VMMEM_NR_SHOOT_CAUSES	5
+#define VMMEM_SHOOT_COUNTER(cause)	(VMMEM_C_shootdowns_recv_ksmd +				\
+					 ((cause) < VMMEM_FLUSH_numa ? (cause) : VMMEM_NR_SHOOT_CAUSES - 1))
 
 /* Host-wide counters. */
 #define VMMEM_HOST_COUNTERS(X)						\
@@ -158,7 +188,8 @@ struct vmmem_host_counters {
 	X(exit,          8, "every VM exit (kvm:kvm_exit): a = exit reason (~0 from vmmem.ko, which cannot read it), b = isa") \
 	X(tlb_shootdown, 9, "every TLB shootdown the VMM sent (tlb:tlb_flush reason 4): a = pages, ~0 for a full flush") \
 	X(ksm_merge,    10, "every page of the VMM that ksmd merged (ksm:ksm_merge_*)") \
-	X(slow_ipi,     11, "a guest IPI delivered slower than the threshold: a = target vCPU thread, b = sending thread, dur_ns = send to the target's next entry")
+	X(slow_ipi,     11, "a guest IPI delivered slower than the threshold: a = target vCPU thread, b = sending thread, dur_ns = send to the target's next entry") \
+	X(flush_recv,   12, "every KVM remote TLB flush of the VM (kvm_flush_remote_tlbs): a = VMMEM_FLUSH_* cause, b = the causing task's pid; tid = that task too")
 
 #define VMMEM_EV_ENTRY(name, nr, help) VMMEM_EV_##name = nr,
 enum vmmem_event_type { VMMEM_EVENTS(VMMEM_EV_ENTRY) VMMEM_NR_EV_TYPES };

@@ -5,33 +5,25 @@
  * passes are faulted back by KVM (hva_to_pfn -> get_user_pages), not by this program: its
  * own memory is locked (mlockall before the guest RAM is mapped) and it never touches guest
  * RAM after the first pass, so every major fault it takes is KVM's. Built static.
- * usage: evict_runner K */
-#include <signal.h>
+ * With "merge", guest RAM is also MADV_MERGEABLE: the K pages a pass wrote are identical (one
+ * byte 0x5a, then zeros), so ksmd merges them while NPT maps them, and KVM flushes this VM's
+ * TLBs for each (the flush rig of tests/vm/guest/ksmevict-init.sh). A thread of it then spins
+ * in user space, so that its mm stays loaded on another CPU and ksmd's flushes of that mm
+ * send shootdown IPIs (flush_tlb_mm_range skips CPUs that do not hold the mm).
+ * usage: evict_runner K [merge] */
+#include <pthread.h>
 #include "kvm_guest.h"
 
 #define DATA_GPA	0x100000
 
-static volatile sig_atomic_t go;
-
-static void on_usr1(int sig)
+static void *spin(void *arg)
 {
-	(void)sig;
-	go = 1;
-}
+	volatile unsigned long n = 0;
 
-static void run_pass(int fd, struct kvm_run *run, long k)
-{
-	kg_set_regs(fd, DATA_GPA, 0x5a, k);
-	for (;;) {
-		if (ioctl(fd, KVM_RUN, 0) < 0)
-			kg_die("KVM_RUN");
-		if (run->exit_reason == KVM_EXIT_HLT)
-			return;
-		if (run->exit_reason != KVM_EXIT_INTR) {
-			fprintf(stderr, "unexpected exit %u\n", run->exit_reason);
-			exit(1);
-		}
-	}
+	(void)arg;
+	for (;;)
+		n++;
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -42,14 +34,15 @@ int main(int argc, char **argv)
 	};
 	struct kvm_guest guest;
 	struct kvm_run *run;
-	long k = argc == 2 ? atol(argv[1]) : 0;
+	long k = argc >= 2 ? atol(argv[1]) : 0;
+	int merge = argc == 3 && !strcmp(argv[2], "merge");
 	int fd;
 
-	if (k <= 0 || k > 262144) {
-		fprintf(stderr, "usage: evict_runner K(1..262144)\n");
+	if (k <= 0 || k > 262144 || (argc == 3 && !merge) || argc > 3) {
+		fprintf(stderr, "usage: evict_runner K(1..262144) [merge]\n");
 		return 2;
 	}
-	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR1, kg_on_usr1);
 	kg_open(&guest);
 	fd = kg_vcpu(&guest, 0, &run);
 	printf("%d\n", getpid());
@@ -59,11 +52,19 @@ int main(int argc, char **argv)
 		kg_die("mlockall");
 	/* 4 KiB pages: one swap entry each */
 	kg_map(&guest, DATA_GPA + k * 4096, MADV_NOHUGEPAGE, code, sizeof(code));
+	if (merge && madvise(guest.mem, guest.size, MADV_MERGEABLE))
+		kg_die("madvise MADV_MERGEABLE");
 	for (long pass = 1;; pass++) {
-		while (!go)
-			pause();
-		go = 0;
-		run_pass(fd, run, k);
+		kg_wait_go();
+		kg_go = 0;
+		kg_set_regs(fd, DATA_GPA, 0x5a, k);
+		kg_run_to_hlt(fd, run, 0);
+		if (merge && pass == 1) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, spin, NULL))
+				kg_die("pthread_create");
+		}
 		printf("pass %ld\n", pass);
 		fflush(stdout);
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include <netinet/in.h>
 #include "export.h"
 #include "export_prom.h"
@@ -238,11 +239,22 @@ static void test_values_match_snapshot(void **state)
 	text = render(&s, EXPORT_FMT_TEXT, true);
 	for (int i = 0; i < 2; i++) {
 		for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++) {
+			bool cause = k >= VMMEM_C_flushes_recv_ksmd && k < VMMEM_C_flushes_recv_ksmd + VMMEM_NR_FLUSH_CAUSES;
+			bool shoot = k >= VMMEM_C_shootdowns_recv_ksmd && k < VMMEM_C_shootdowns_recv_ksmd + VMMEM_NR_SHOOT_CAUSES;
 			double got;
 
 			assert_int_equal(export_counter_family(name, sizeof(name), vm_counter_names[k],
 							       vm_counter_units[k], &scale), 0);
-			snprintf(prefix, sizeof(prefix), "%s_total{vm=\"vm%d\"}", name, i);
+			/* flushes_recv_<cause> are one family with a cause label */
+			if (cause)
+				snprintf(prefix, sizeof(prefix), "vmmem_vm_flushes_received_total{vm=\"vm%d\",cause=\"%s\"}",
+					 i, flush_cause_names[k - VMMEM_C_flushes_recv_ksmd]);
+			else if (shoot)
+				snprintf(prefix, sizeof(prefix), "vmmem_vm_shootdowns_received_total{vm=\"vm%d\",cause=\"%s\"}",
+					 i, flush_cause_names[k == VMMEM_C_shootdowns_recv_other ? VMMEM_FLUSH_other
+							      : k - VMMEM_C_shootdowns_recv_ksmd]);
+			else
+				snprintf(prefix, sizeof(prefix), "%s_total{vm=\"vm%d\"}", name, i);
 			got = sample_value(text, prefix);
 			if (got != (double)s.vms[i].total.c[k] * scale)
 				fail_msg("%s: exported %.0f, snapshot total %llu", prefix, got,
@@ -255,6 +267,8 @@ static void test_values_match_snapshot(void **state)
 	assert_non_null(strstr(text, "\nvmmem_ksm_scan_seconds_sum 1.500000004\n"));
 	assert_non_null(strstr(text, "\nvmmem_ksm_scan_seconds_count 1\n"));
 	assert_null(strstr(text, "vmmem_ksm_scan_seconds_total"));
+	assert_null(strstr(text, "vmmem_flushes_recv_"));	/* only the families with a cause label */
+	assert_null(strstr(text, "vmmem_shootdowns_recv_"));
 	assert_non_null(strstr(text, "\nvmmem_ksm_general_profit_bytes -12288\n"));
 	assert_non_null(strstr(text, "\nvmmem_dropped_events_total 1001\n"));
 	assert_non_null(strstr(text, "\nvmmem_thp_enabled{mode=\"madvise\"} 1\n"));
@@ -510,23 +524,17 @@ static void test_listen_parse(void **state)
 	assert_int_equal(export_listen_parse("[::1:80", &ss, &len, err, sizeof(err)), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_label_escape),
-		cmocka_unit_test(test_odd_vm_name_in_output),
-		cmocka_unit_test(test_every_family_has_help_and_type),
-		cmocka_unit_test(test_values_match_snapshot),
-		cmocka_unit_test(test_counter_names),
-		cmocka_unit_test(test_unavailable_counter_absent),
-		cmocka_unit_test(test_exited_vm_absent),
-		cmocka_unit_test(test_vm_identity_labels),
-		cmocka_unit_test(test_histogram),
-		cmocka_unit_test(test_qmp_values),
-		cmocka_unit_test(test_no_sample_yet),
-		cmocka_unit_test(test_negotiate),
-		cmocka_unit_test(test_listen_parse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_label_escape),
+	cmocka_unit_test(test_odd_vm_name_in_output),
+	cmocka_unit_test(test_every_family_has_help_and_type),
+	cmocka_unit_test(test_values_match_snapshot),
+	cmocka_unit_test(test_counter_names),
+	cmocka_unit_test(test_unavailable_counter_absent),
+	cmocka_unit_test(test_exited_vm_absent),
+	cmocka_unit_test(test_vm_identity_labels),
+	cmocka_unit_test(test_histogram),
+	cmocka_unit_test(test_qmp_values),
+	cmocka_unit_test(test_no_sample_yet),
+	cmocka_unit_test(test_negotiate),
+	cmocka_unit_test(test_listen_parse))

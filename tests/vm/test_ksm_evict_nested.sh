@@ -7,7 +7,8 @@
 # Eviction oracles (a KVM VMM in a cgroup with memory.max 8 MiB over 16 MiB of guest RAM,
 # zram swap, nothing else swapping): /proc/vmstat pswpin/pswpout, the cgroup's
 # memory.stat pgmajfault (counted in do_swap_page, not where vmmem hooks), the runner's
-# /proc/PID/stat majflt. See tests/vm/guest/ksmevict-init.sh.
+# /proc/PID/stat majflt. KVM TLB flushes a VM receives by cause (ksmd merging its guest RAM):
+# the VM's debugfs remote_tlb_flush_requests. See tests/vm/guest/ksmevict-init.sh.
 set -u
 . "$(dirname "$0")/lib/rig.sh"
 command -v jq >/dev/null || skip "jq not installed"
@@ -23,12 +24,12 @@ build_initramfs "$INITRD" "$(dirname "$0")/guest/ksmevict-init.sh" "kvm-amd zram
 	"$(command -v jq):/bin/jq" "$TOOLS/ksm_worker:/bin/ksm_worker" "$TOOLS/evict_runner:/bin/evict_runner" \
 	"$GUEST_KO:/vmmem.ko" || fail "cannot build the initramfs"
 vm_start n "$INITRD" 1024 -smp 2
-vm_wait n ALLDONE 600 || fail "the $ver guest did not finish; console: $(tail -30 "${VM_LOG[n]}")"
+vm_wait n ALLDONE 900 || fail "the $ver guest did not finish; console: $(tail -30 "${VM_LOG[n]}")"
 vm_stop n
 log=$TMP/console-$ver
 tr -d '\r' < "${VM_LOG[n]}" > "$log"
 echo "== guest kernel $(guest_kver)"
-grep -E "^(NPT|NOKVM|CASEFAIL|KSM|SCANS|EVICT|HOOK|DMESG)|rror" "$log"
+grep -E "^(NPT|NOKVM|CASEFAIL|KSM|SCANS|FLUSH|SHOOT|EVICT|HOOK|DMESG)|rror" "$log"
 grep -q "^NOKVM" "$log" && fail "no /dev/kvm in the $ver guest"
 grep -q "^CASEFAIL" "$log" && fail "a case could not run on $ver"
 for b in bpf kmod; do
@@ -44,6 +45,30 @@ for b in bpf kmod; do
 	line=$(grep "^SCANS backend=$b " "$log")
 	o=$(field oracle "$line") v=$(field vmmem "$line")
 	[ -n "$o" ] && [ "$o" = "$v" ] && [ "$o" -gt 0 ] && echo "ok $ver: $line" || { echo "MISMATCH $ver: $line"; ok=0; }
+	# flushes received: every one in the window is ksmd's; kmod has no hook for them (null)
+	line=$(grep "^FLUSH backend=$b " "$log")
+	o=$(field oracle "$line") v=$(field vmmem "$line") k=$(field ksmd "$line")
+	if [ $b = kmod ]; then
+		s=$(field vmmem "$(grep "^SHOOT backend=$b " "$log")")
+		[ -n "$line" ] && [ "$v" = null ] && [ "$k" = null ] && [ "$s" = null ] &&
+			echo "ok $ver: kmod: flushes_recv_*, shootdowns_recv_* unavailable (null): $line" ||
+			{ echo "MISMATCH $ver: kmod flushes should be unavailable: $line"; ok=0; }
+	else
+		[ -n "$o" ] && [ "$o" -ge 256 ] && [ "$o" = "$v" ] && [ "$o" = "$k" ] &&
+			[ "$(field kvm_remote_tlb_flushes "$line")" = "$o" ] &&
+			echo "ok $ver: flushes received, oracle = vmmem: $o = $v (ksmd $k): $line" ||
+			{ echo "MISMATCH $ver: flushes received: $line"; ok=0; }
+		line=$(grep "^SHOOT backend=$b " "$log")
+		so=$(field oracle "$line") sv=$(field vmmem "$line")
+		[ -n "$so" ] && [ "$so" = "$sv" ] && [ "$so" -gt 0 ] &&
+			echo "ok $ver: shootdowns ksmd sent for the VMM's mm, oracle = vmmem: $so = $sv: $line" ||
+			{ echo "MISMATCH $ver: shootdowns received: $line"; ok=0; }
+		line=$(grep "^FLUSHREC backend=$b " "$log")
+		kp=$(field ksmd_pid "$line")
+		[ "$(field ksmd "$line")" = "$o" ] && [ "$(field exact "$line")" = true ] && [ "$(field task "$line")" = "$kp/ksmd" ] &&
+			echo "ok $ver: recording: flushes by cause ksmd = oracle $o, records reconcile, caused by ksmd (pid $kp): $line" ||
+			{ echo "MISMATCH $ver: recording of flushes: $line"; ok=0; }
+	fi
 	line=$(grep "^EVICT backend=$b " "$log")
 	[ -n "$line" ] || { echo "$ver $b: no EVICT line"; ok=0; continue; }
 	pin=$(field pswpin "$line") pout=$(field pswpout "$line") cgmaj=$(field cg_pgmajfault "$line")

@@ -289,9 +289,10 @@ static const struct cli_opt opt_duration = { "duration", 0, "SECS", CLI_DOUBLE, 
 	.help = "stop after SECS seconds (default: until Ctrl-C or SIGTERM)\n" };
 static const struct cli_opt opt_events = { "events", 'e', "LIST", CLI_CALL, .call = set_events,
 	.help = "event types, comma-separated (default: default): ksm_scan, balloon, vm_start,\n"
-		"vm_exit, slow_fault, slow_exit, tdp_fault, exit, tlb_shootdown, ksm_merge, slow_ipi;\n"
-		"'default' = the first six and slow_ipi (the rare ones), 'all' = every type; tdp_fault, exit,\n"
-		"tlb_shootdown and ksm_merge make one record per fault, exit, shootdown or merged page\n" };
+		"vm_exit, slow_fault, slow_exit, tdp_fault, exit, tlb_shootdown, ksm_merge, slow_ipi,\n"
+		"flush_recv; 'default' = the first six and slow_ipi (the rare ones), 'all' = every type;\n"
+		"tdp_fault, exit, tlb_shootdown, ksm_merge and flush_recv make one record per fault, exit,\n"
+		"shootdown, merged page or KVM TLB flush received (with the task that caused it)\n" };
 static const struct cli_opt opt_slow = { "slow-us", 'S', "US", CLI_DOUBLE, true, offsetof(struct record_own, slow_us),
 	1, 60e6, .help = "slow_fault/slow_exit/slow_ipi threshold in microseconds (default 1000)\n" };
 static const struct cli_opt opt_level = { "level", 'L', "N", CLI_LONG, true, offsetof(struct record_own, level),

@@ -56,6 +56,10 @@ static void event_detail(const struct vmmem_event *ev, char *buf, size_t sz)
 		else
 			snprintf(buf, sz, "%" PRIu64 " pages", (uint64_t)ev->a);
 		break;
+	case VMMEM_EV_flush_recv:
+		snprintf(buf, sz, "flush caused by %s, pid %" PRIu64,
+			 ev->a < VMMEM_NR_FLUSH_CAUSES ? flush_cause_names[ev->a] : "?", (uint64_t)ev->b);
+		break;
 	case VMMEM_EV_ksm_scan:
 		snprintf(buf, sz, "scan %.1f ms, %" PRIu64 " rmap entries", ev->a / 1e6, (uint64_t)ev->b);
 		break;
@@ -145,7 +149,7 @@ struct check {
 static int vm_checks(const struct report *rp, const struct report_vm *v, struct check *out)
 {
 	static const int per_event[] = { VMMEM_EV_tdp_fault, VMMEM_EV_exit, VMMEM_EV_tlb_shootdown,
-					 VMMEM_EV_ksm_merge };
+					 VMMEM_EV_ksm_merge, VMMEM_EV_flush_recv };
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof(per_event) / sizeof(per_event[0]); i++) {
@@ -169,6 +173,46 @@ static int vm_checks(const struct report *rp, const struct report_vm *v, struct 
 static double window_s(const struct report *rp)
 {
 	return rp->have_window ? (rp->window_end_ns - rp->window_start_ns) / 1e9 : 0;
+}
+
+/* KVM's remote TLB flushes of the VM by cause over the window, as perf kvm stat tabulates
+ * exits: each one interrupts every running vCPU of the VM; then, from flush_recv records, the
+ * tasks that caused the most of them. */
+static void print_flushes(FILE *f, const struct report *rp, const struct report_vm *v, double secs)
+{
+	uint64_t all = 0;
+
+	if (!rp->available.vm[VMMEM_C_flushes_recv_ksmd])
+		return;
+	for (int c = 0; c < VMMEM_NR_FLUSH_CAUSES; c++)
+		all += v->increase.c[VMMEM_C_flushes_recv_ksmd + c];
+	if (!all)
+		return;
+	fprintf(f, "  flushes received by cause:\n    %-12s %12s %8s %12s\n", "cause", "flushes", "%", "per second");
+	for (int c = 0; c < VMMEM_NR_FLUSH_CAUSES; c++) {
+		uint64_t n = v->increase.c[VMMEM_C_flushes_recv_ksmd + c];
+
+		if (n)
+			fprintf(f, "    %-12s %12" PRIu64 " %7.1f%% %12.1f\n", flush_cause_names[c], n, 100.0 * n / all,
+				secs > 0 ? n / secs : 0.0);
+	}
+	if (v->nr_flush_tasks)
+		fprintf(f, "    caused by (flush_recv records):");
+	for (int i = 0; i < v->nr_flush_tasks; i++)
+		fprintf(f, "%s pid %" PRIu32 " (%s) %" PRIu64, i ? "," : "", v->flush_tasks[i].pid,
+			v->flush_tasks[i].cause < VMMEM_NR_FLUSH_CAUSES ? flush_cause_names[v->flush_tasks[i].cause] : "?",
+			v->flush_tasks[i].n);
+	if (v->flush_tasks_more)
+		fprintf(f, ", %" PRIu64 " more from other tasks", v->flush_tasks_more);
+	if (v->nr_flush_tasks)
+		fputc('\n', f);
+	if (!rp->available.vm[VMMEM_C_shootdowns_recv_ksmd])
+		return;
+	fprintf(f, "    TLB shootdowns other tasks sent for its mm:");
+	for (int c = 0; c < VMMEM_NR_SHOOT_CAUSES; c++)
+		fprintf(f, "%s %s %" PRIu64, c ? "," : "", flush_cause_names[c == VMMEM_NR_SHOOT_CAUSES - 1 ? VMMEM_FLUSH_other : c],
+			(uint64_t)v->increase.c[VMMEM_C_shootdowns_recv_ksmd + c]);
+	fputc('\n', f);
 }
 
 static double pct(uint64_t part, uint64_t all)
@@ -296,6 +340,7 @@ static void print_vm(FILE *f, const struct report *rp, const struct report_vm *v
 		fprintf(f, "    %-24s %14" PRIu64 "  %12.1f/s\n", vm_counter_names[k], (uint64_t)v->increase.c[k],
 			secs > 0 ? v->increase.c[k] / secs : 0.0);
 	}
+	print_flushes(f, rp, v, secs);
 	print_ipis(f, rp, v);
 	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++) {
 		const struct vmmem_hist *h = &v->hists.h[k];
@@ -475,6 +520,20 @@ static json_t *vm_json(const struct report *rp, const struct report_vm *v)
 	json_object_set_new(o, "lost", lost);
 	json_object_set_new(o, "reconcile", rec);
 	json_object_set_new(o, "histograms", hists);
+	if (rp->available.vm[VMMEM_C_flushes_recv_ksmd]) {
+		json_t *fl = json_object(), *tasks = json_array();
+
+		for (int c = 0; c < VMMEM_NR_FLUSH_CAUSES; c++)
+			json_object_set_new(fl, flush_cause_names[c],
+					    json_integer((json_int_t)v->increase.c[VMMEM_C_flushes_recv_ksmd + c]));
+		for (int i = 0; i < v->nr_flush_tasks; i++)
+			json_array_append_new(tasks, json_pack("{s:i,s:s,s:I}", "pid", (int)v->flush_tasks[i].pid, "cause",
+				v->flush_tasks[i].cause < VMMEM_NR_FLUSH_CAUSES ? flush_cause_names[v->flush_tasks[i].cause] : "?",
+				"flushes", (json_int_t)v->flush_tasks[i].n));
+		json_object_set_new(o, "flushes_received", json_pack("{s:o,s:o}", "by_cause", fl, "by_task", tasks));
+	} else {
+		json_object_set_new(o, "flushes_received", json_null());
+	}
 	json_object_set_new(o, "slow_ipi_targets", ipi_targets_json(v));
 	return o;
 }

@@ -14,6 +14,16 @@ const char *const host_counter_names[VMMEM_NR_HOST_COUNTERS] = { VMMEM_HOST_COUN
 const char *const host_counter_units[VMMEM_NR_HOST_COUNTERS] = { VMMEM_HOST_COUNTERS(UNIT) };
 const char *const host_counter_help[VMMEM_NR_HOST_COUNTERS] = { VMMEM_HOST_COUNTERS(HELP) };
 
+#define CAUSE(n) #n,
+const char *const flush_cause_names[VMMEM_NR_FLUSH_CAUSES] = { VMMEM_FLUSH_CAUSES(CAUSE) };
+_Static_assert(VMMEM_C_flushes_recv_ksmd + VMMEM_FLUSH_other == VMMEM_C_flushes_recv_other &&
+	       VMMEM_C_flushes_recv_ksmd + VMMEM_FLUSH_numa == VMMEM_C_flushes_recv_numa,
+	       "the flushes_recv_* counters follow VMMEM_FLUSH_CAUSES' order");
+_Static_assert(VMMEM_SHOOT_COUNTER(VMMEM_FLUSH_kswapd) == VMMEM_C_shootdowns_recv_kswapd &&
+	       VMMEM_SHOOT_COUNTER(VMMEM_FLUSH_other) == VMMEM_C_shootdowns_recv_other &&
+	       VMMEM_C_shootdowns_recv_ksmd + VMMEM_NR_SHOOT_CAUSES - 1 == VMMEM_C_shootdowns_recv_other,
+	       "the shootdowns_recv_* counters follow VMMEM_FLUSH_CAUSES' order, other last");
+
 #define HNAME(n, h) #n,
 #define HHELP(n, h) h,
 const char *const vm_hist_names[VMMEM_NR_VM_HISTS] = { VMMEM_VM_HISTS(HNAME) };
@@ -47,7 +57,7 @@ uint64_t hist_quantile_ns(const struct vmmem_hist *h, double q)
 	return 2ull << (VMMEM_HIST_SLOTS - 1);
 }
 
-static int index_of(const char *const *names, int n, const char *name)
+int name_index(const char *const *names, int n, const char *name)
 {
 	for (int i = 0; i < n; i++)
 		if (strcmp(names[i], name) == 0)
@@ -57,12 +67,12 @@ static int index_of(const char *const *names, int n, const char *name)
 
 int vm_counter_index(const char *name)
 {
-	return index_of(vm_counter_names, VMMEM_NR_VM_COUNTERS, name);
+	return name_index(vm_counter_names, VMMEM_NR_VM_COUNTERS, name);
 }
 
 int host_counter_index(const char *name)
 {
-	return index_of(host_counter_names, VMMEM_NR_HOST_COUNTERS, name);
+	return name_index(host_counter_names, VMMEM_NR_HOST_COUNTERS, name);
 }
 
 void snapshot_free(struct snapshot *s)

@@ -91,6 +91,8 @@ static inline bool vm_counter_available(const struct snapshot *s, const struct v
 
 /* Counter names, units and help, generated from the ABI tables. */
 extern const char *const vm_counter_names[VMMEM_NR_VM_COUNTERS];
+/* VMMEM_FLUSH_* cause names: flush_cause_names[i] is counter VMMEM_C_flushes_recv_ksmd + i */
+extern const char *const flush_cause_names[VMMEM_NR_FLUSH_CAUSES];
 extern const char *const vm_counter_units[VMMEM_NR_VM_COUNTERS];
 extern const char *const vm_counter_help[VMMEM_NR_VM_COUNTERS];
 extern const char *const host_counter_names[VMMEM_NR_HOST_COUNTERS];
@@ -108,6 +110,8 @@ uint64_t hist_count(const struct vmmem_hist *h);
 uint64_t hist_quantile_ns(const struct vmmem_hist *h, double q);
 
 /* Index of a counter by name, or -1. */
+/* NAME's index among the N names of a table, or -1 */
+int name_index(const char *const *names, int n, const char *name);
 int vm_counter_index(const char *name);
 int host_counter_index(const char *name);
 

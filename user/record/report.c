@@ -23,6 +23,7 @@ int report_event_counter(int type)
 	case VMMEM_EV_exit: return VMMEM_C_exits;
 	case VMMEM_EV_tlb_shootdown: return VMMEM_C_tlb_shootdown_ipis;
 	case VMMEM_EV_ksm_merge: return VMMEM_C_ksm_merged_pages;
+	case VMMEM_EV_flush_recv: return VMMEM_C_kvm_remote_tlb_flushes;
 	}
 	return -1;
 }
@@ -247,6 +248,21 @@ static void add_event(struct report *rp, struct pid_index *ix, const struct vmme
 			v->deflate_bytes += ev->a;
 		else
 			v->inflate_bytes += ev->a;
+	}
+	if (ev->type == VMMEM_EV_flush_recv) {
+		int i;
+
+		/* a = cause, b = the causing task's pid (bpf/tlb.bpf.c) */
+		for (i = 0; i < v->nr_flush_tasks; i++)
+			if (v->flush_tasks[i].pid == ev->b && v->flush_tasks[i].cause == ev->a)
+				break;
+		if (i < v->nr_flush_tasks)
+			v->flush_tasks[i].n++;
+		else if (i < REPORT_FLUSH_TASKS)
+			v->flush_tasks[v->nr_flush_tasks++] = (struct report_flush_task){ (uint32_t)ev->b,
+											  (uint32_t)ev->a, 1 };
+		else
+			v->flush_tasks_more++;
 	}
 }
 

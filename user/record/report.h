@@ -15,6 +15,7 @@
 #define REPORT_MAX_TOP		100
 #define REPORT_MAX_THREADS	8192
 
+#define REPORT_FLUSH_TASKS	8
 #define REPORT_IPI_TARGETS	16	/* target vCPU threads of slow IPIs kept apart per VM */
 
 /* Slow IPI deliveries recorded to one target vCPU thread (slow_ipi: a = target, b = sender). */
@@ -39,6 +40,14 @@ struct report_vm {
 	uint64_t events[VMMEM_EV_LOST_TYPES];	/* recorded inside the window, by type */
 	uint64_t inflate_bytes, deflate_bytes;	/* a of balloon events inside the window */
 	uint64_t events_outside;		/* recorded before or after the window */
+	/* flush_recv records: the tasks that caused the most KVM flushes of this VM (the first
+	 * REPORT_FLUSH_TASKS distinct ones; later ones add to flush_tasks_more) */
+	struct report_flush_task {
+		uint32_t pid, cause;
+		uint64_t n;
+	} flush_tasks[REPORT_FLUSH_TASKS];
+	int nr_flush_tasks;
+	uint64_t flush_tasks_more;
 	struct report_ipi_target ipi_targets[REPORT_IPI_TARGETS];	/* slow_ipi inside the window */
 	int nr_ipi_targets;
 	uint64_t ipi_targets_other;		/* slow_ipi to threads beyond REPORT_IPI_TARGETS */

@@ -455,6 +455,9 @@ static void render_vm_counters(struct render *r)
 		double scale;
 		bool any = false;
 
+		if ((k >= VMMEM_C_flushes_recv_ksmd && k < VMMEM_C_flushes_recv_ksmd + VMMEM_NR_FLUSH_CAUSES) ||
+		    (k >= VMMEM_C_shootdowns_recv_ksmd && k < VMMEM_C_shootdowns_recv_ksmd + VMMEM_NR_SHOOT_CAUSES))
+			continue;	/* families with a cause label: render_flushes_recv() */
 		if (!s->available.vm[k] ||
 		    export_counter_family(name, sizeof(name), vm_counter_names[k], vm_counter_units[k], &scale))
 			continue;
@@ -476,6 +479,51 @@ static void render_vm_counters(struct render *r)
 			}
 		}
 	}
+}
+
+/* One counter family with a cause label from N counters starting at FIRST (flushes_recv_*,
+ * shootdowns_recv_* in JSON): vmmem_vm_flushes_received_total{...,cause="ksmd"} */
+static void render_cause_family(struct render *r, const char *name, int first, int n, const char *help)
+{
+	const struct snapshot *s = r->s;
+	bool any = false;
+
+	if (!s->available.vm[first])
+		return;
+	for (int i = 0; i < s->nr_vms; i++) {
+		const char *l = vm_labels(r, i);
+
+		if (!l || !vm_counter_available(s, &s->vms[i], first))
+			continue;
+		if (!any)
+			family(r, name, F_COUNTER, help);
+		any = true;
+		for (int c = 0; c < n; c++) {
+			sample_begin(r, name, F_COUNTER);
+			strbuf_puts(r->out, "{");
+			if (*l) {
+				strbuf_puts(r->out, l);
+				strbuf_puts(r->out, ",");
+			}
+			strbuf_puts(r->out, "cause=\"");
+			/* the shootdown causes are the flush causes without numa and vmm */
+			strbuf_puts(r->out, flush_cause_names[c == n - 1 ? VMMEM_FLUSH_other : c]);
+			strbuf_puts(r->out, "\"} ");
+			put_u64(r->out, s->vms[i].total.c[first + c]);
+			strbuf_put(r->out, "\n", 1);
+		}
+	}
+}
+
+static void render_flushes_recv(struct render *r)
+{
+	render_cause_family(r, "vmmem_vm_flushes_received", VMMEM_C_flushes_recv_ksmd, VMMEM_NR_FLUSH_CAUSES,
+			    "KVM remote TLB flushes of this VM (kvm_flush_remote_tlbs), by the class of the task that "
+			    "caused them: ksmd, khugepaged, kcompactd (and migrations), kswapd (and direct reclaim), "
+			    "numa (NUMA balancing's scan), vmm (its own threads), other");
+	render_cause_family(r, "vmmem_vm_shootdowns_received", VMMEM_C_shootdowns_recv_ksmd, VMMEM_NR_SHOOT_CAUSES,
+			    "TLB shootdowns that tasks outside the VMM sent for its mm (tlb:tlb_flush reason 4 inside "
+			    "flush_tlb_mm_range), by the sender's class: ksmd, khugepaged, kcompactd, kswapd, other");
 }
 
 static void render_vm_facts(struct render *r)
@@ -819,6 +867,7 @@ int export_prom_render(struct strbuf *out, const struct snapshot *s, const struc
 	render_host_facts(&r);
 	render_vm_info(&r);
 	render_vm_counters(&r);
+	render_flushes_recv(&r);
 	render_vm_facts(&r);
 	render_hists(&r);
 	render_advice(&r);

@@ -98,6 +98,28 @@ static void tui_draw_ipi(const struct snapshot *s, const struct vm_snapshot *v, 
 		printw("  PV TLB flush: %s", v->total.c[VMMEM_C_pv_tlb_flushes] ? "in use" : "not seen");
 }
 
+/* One line on the TLB flushes KVM made of this VM, by the task that caused them (issue 18):
+ * each one interrupts every running vCPU of the VM and costs its TLB. */
+static void tui_draw_flushes(const struct snapshot *s, const struct vm_snapshot *v, int y)
+{
+	move(y, 0);
+	if (!vm_counter_available(s, v, VMMEM_C_flushes_recv_ksmd)) {
+		printw("TLB flushes received: -  (no hook here: see -v)");
+		return;
+	}
+	printw("TLB flushes received/s by cause:");
+	for (int i = 0; i < VMMEM_NR_FLUSH_CAUSES; i++)
+		printw(" %s %.1f", flush_cause_names[i],
+		       s->interval_s > 0 ? v->delta.c[VMMEM_C_flushes_recv_ksmd + i] / s->interval_s : 0.0);
+	if (vm_counter_available(s, v, VMMEM_C_shootdowns_recv_ksmd)) {
+		uint64_t n = 0;
+
+		for (int i = 0; i < VMMEM_NR_SHOOT_CAUSES; i++)
+			n += v->delta.c[VMMEM_C_shootdowns_recv_ksmd + i];
+		printw("  shootdowns from others/s %.1f", s->interval_s > 0 ? n / s->interval_s : 0.0);
+	}
+}
+
 void tui_draw_detail(struct tui *t)
 {
 	const struct snapshot *s = &t->snap;
@@ -143,6 +165,7 @@ void tui_draw_detail(struct tui *t)
 	tui_draw_working_set(&v->info, y++);
 	tui_draw_evict(&v->info, y++);
 	tui_draw_ipi(s, v, y++);
+	tui_draw_flushes(s, v, y++);
 	top = y;
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-26s %12s %14s", "counter", "per second", "total");

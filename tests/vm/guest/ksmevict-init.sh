@@ -6,20 +6,24 @@
 #   1000 unique pages, ksmd run=1 in this kernel; a vmmemtop snapshot window around the
 #   merging; prints per VMM the /proc/PID/ksm_merging_pages increase (oracle) and the
 #   snapshot's ksm_merged_pages, and full_scans' increase beside the snapshot's scans.
+#  Flushes: evict_runner with MADV_MERGEABLE guest RAM writes 512 identical pages (NPT maps
+#   them), then idles; ksmd merges them under a vmmemtop snapshot and a recording of
+#   flush_recv (its counter samples are the counts: one BPF load, not two). Oracles over the
+#   window, where only ksmd changes mappings: the VM's debugfs remote_tlb_flush_requests
+#   (every kvm_flush_remote_tlbs() call, virt/kvm/kvm_main.c) for the flushes it received;
+#   tracefs tlb:tlb_flush reason 4 from ksmd for the shootdowns ksmd sent for its mm (a thread
+#   of the runner spins, so that its mm stays loaded on the other CPU).
 #  Eviction: evict_runner (a KVM VMM, 4096 guest pages) in a cgroup with memory.max 8 MiB
 #   and a zram swap device: pass 1 writes every page (the cgroup limit swaps the rest out),
 #   pass 2 writes them again (KVM faults them back in). Oracles over the window, with nothing
 #   else here swapping: /proc/vmstat pswpin/pswpout, the cgroup's memory.stat pgmajfault.
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t tracefs nodev /sys/kernel/tracing
-mkdir -p /tmp && mount -t tmpfs tmp /tmp
+. /lib/kvm-guest-lib.sh
+guest_boot
+mount -t debugfs nodev /sys/kernel/debug
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
-for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
 echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
-[ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
+need_kvm
 echo never > /sys/kernel/mm/transparent_hugepage/enabled
 
 K=/sys/kernel/mm/ksm
@@ -54,7 +58,10 @@ ksm_case() {
 	ksm_worker 1000 200 kvm > /tmp/a.pid & wa=$!
 	ksm_worker 1000 200 kvm > /tmp/b.pid & wb=$!
 	ksm_worker 0 1000 kvm > /tmp/u.pid & wu=$!
-	sleep 1
+	i=0	# each prints its pid once its pages are set up: under load that takes more than 1 s
+	while { [ ! -s /tmp/a.pid ] || [ ! -s /tmp/b.pid ] || [ ! -s /tmp/u.pid ]; } && [ $i -lt 300 ]; do
+		usleep 100000; i=$((i + 1))
+	done
 	A=$(cat /tmp/a.pid) B=$(cat /tmp/b.pid) U=$(cat /tmp/u.pid)
 	snap_start $b || return
 	ma=$(merging $A) mb=$(merging $B) mu=$(merging $U) fs=$(cat $K/full_scans)
@@ -79,6 +86,58 @@ ksm_case() {
 	echo "SCANS backend=$b oracle=$dfs vmmem=$(jq -r .host.counters.ksm_scans /tmp/snap.json) scan_ns=$(jq -r .host.histograms.ksm_scan_ns.sum_ns /tmp/snap.json) hist=$(jq -r .host.histograms.ksm_scan_ns.count /tmp/snap.json)"
 	kill $wa $wb $wu; wait $wa $wb $wu 2>/dev/null
 	echo 2 > $K/run; sleep 0.5; echo 0 > $K/run	# unmerge: the next case starts from nothing shared
+}
+
+flush_case() {
+	b=$1
+	echo 0 > $K/run
+	rm -f /tmp/fr.out /tmp/f.rec /tmp/f.json
+	evict_runner 512 merge > /tmp/fr.out 2> /tmp/fr.err & wf=$!
+	i=0; while [ ! -s /tmp/fr.out ] && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
+	R=$(head -n 1 /tmp/fr.out)
+	[ -n "$R" ] || { echo "CASEFAIL flush $b: evict_runner did not start: $(cat /tmp/fr.err)"; return; }
+	kill -USR1 $R
+	i=0; while ! grep -q "^pass 1" /tmp/fr.out && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+	D=$(ls -d /sys/kernel/debug/kvm/$R-* 2>/dev/null | head -n 1)
+	[ -n "$D" ] || { echo "CASEFAIL flush $b: no debugfs kvm/$R-*"; kill $wf; wait $wf; return; }
+	# one BPF load (10-50 s under TCG): the recording's counter samples are the counts
+	vmmemtop record -o /tmp/f.rec --backend $b --events default,flush_recv 2> /tmp/frec.err & rp=$!
+	i=0; while ! grep -q "recording to" /tmp/frec.err && [ $i -lt 900 ]; do usleep 100000; i=$((i + 1)); done
+	sleep 2		# a recorded sample before the merging starts
+	T=/sys/kernel/tracing
+	echo 0 > $T/tracing_on; echo > $T/trace; echo 'reason == 4' > $T/events/tlb/tlb_flush/filter
+	echo 1 > $T/events/tlb/tlb_flush/enable; echo 1 > $T/tracing_on
+	f0=$(cat $D/remote_tlb_flush_requests) r0=$(cat $D/remote_tlb_flush) m0=$(merging $R)
+	echo 1000 > $K/pages_to_scan; echo 20 > $K/sleep_millisecs; echo 1 > $K/run
+	i=0; while [ "$(merging $R)" -lt $((m0 + 512)) ] && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+	echo 0 > $K/run
+	sleep 2.5	# and one after it
+	f1=$(cat $D/remote_tlb_flush_requests) r1=$(cat $D/remote_tlb_flush) m1=$(merging $R)
+	echo 0 > $T/tracing_on; echo 0 > $T/events/tlb/tlb_flush/enable
+	# ksmd's shootdowns: only this runner's memory is mergeable now
+	shoot=$(grep -c '^ *ksmd-' $T/trace); echo 0 > $T/events/tlb/tlb_flush/filter
+	kill -INT $rp; wait $rp
+	grep -E "notice: unavailable: .*(flushes_recv|shootdowns_recv)" /tmp/frec.err | cut -c1-200 | sed "s/^/HOOK $b /"
+	vmmemtop report /tmp/f.rec --json > /tmp/f.json 2> /tmp/frep.err || { echo "CASEFAIL flush $b: report failed"; cat /tmp/frep.err; }
+	rc() { jq -r --argjson p $R "[.vms[] | select(.pid == \$p)][0].counters.$1" /tmp/f.json; }
+	sum=0
+	for c in ksmd khugepaged kcompactd kswapd numa vmm other; do
+		v=$(rc flushes_recv_$c); eval "fl_$c=$v"; [ "$v" = null ] || sum=$((sum + v))
+	done
+	[ "$fl_ksmd" = null ] && sum=null
+	echo "FLUSH backend=$b pid=$R oracle=$((f1 - f0)) vmmem=$sum ksmd=$fl_ksmd vmm=$fl_vmm other=$fl_other" \
+	     "kcompactd=$fl_kcompactd kswapd=$fl_kswapd numa=$fl_numa khugepaged=$fl_khugepaged" \
+	     "kvm_remote_tlb_flushes=$(rc kvm_remote_tlb_flushes) merged=$((m1 - m0)) ipi_flushes=$((r1 - r0))"
+	echo "SHOOT backend=$b pid=$R oracle=$shoot vmmem=$(rc shootdowns_recv_ksmd) other=$(rc shootdowns_recv_other)" \
+	     "kswapd=$(rc shootdowns_recv_kswapd) own=$(rc tlb_shootdown_ipis)"
+	if [ $b = bpf ]; then
+		echo "FLUSHREC backend=$b $(jq -r --argjson p $R '[.vms[] | select(.pid == $p)][0] |
+			"ksmd=\(.flushes_received.by_cause.ksmd) recorded=\(.events.flush_recv) lost=\(.lost.flush_recv) exact=\(.reconcile.flush_recv.exact) tasks=\(.flushes_received.by_task | length)"' /tmp/f.json)" \
+			"ksmd_pid=$(pidof ksmd) task=$(jq -r --argjson p $R '[.vms[] | select(.pid == $p)][0].flushes_received.by_task[0] | "\(.pid)/\(.cause)"' /tmp/f.json)"
+		vmmemtop report /tmp/f.rec --pid $R 2>&1 | sed -n '/flushes received by cause/,/shootdowns other/p' | sed 's/^/FLUSHREPORT /'
+	fi
+	kill $wf; wait $wf 2>/dev/null
+	echo 2 > $K/run; sleep 0.5; echo 0 > $K/run
 }
 
 evict_case() {
@@ -122,6 +181,7 @@ for b in bpf kmod; do
 		insmod /vmmem.ko || { echo "CASEFAIL kmod: insmod vmmem.ko failed"; break; }
 	fi
 	ksm_case $b
+	flush_case $b
 	evict_case $b
 done
 dmesg | grep -E "WARNING|BUG|Oops|lockup|stall" | head -5 | sed 's/^/DMESG /'
