@@ -46,7 +46,7 @@ BPF_HDRS   := $(wildcard bpf/*.h) kmod/uapi/vmmem.h
 # "Architecture"; tests/layers.sh checks it): cmd → view, record → core → advise → source →
 # model → facts → kmod/uapi
 USER_SRC   := $(wildcard $(addsuffix /*.c,$(addprefix user/,$(USER_DIRS))))
-USER_HDRS  := $(wildcard user/*/*.h)
+USER_HDRS  := $(wildcard user/*/*.h) kmod/uapi/vmmem_guest_ram_build.h
 USER_OBJ   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
 # the two files that include the BPF skeleton: everything else builds without clang,
 # bpftool or kernel BTF (make unit CLANG=false BPFTOOL=false)
@@ -118,7 +118,7 @@ CMD_OBJ_SAN:= $(patsubst user/%.c,$(BUILD)/san/%.o,$(filter-out user/cmd/main.c 
 $(BUILD)/san/libvmmemcmd.a: $(CMD_OBJ_SAN)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c $(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/backends.c tests/unit/unit.h $(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a
 	@mkdir -p $(@D)
 	$(CC) $(VMMEM_CPPFLAGS) $(CPPFLAGS) $(VMMEM_CFLAGS) $(CFLAGS) -O1 $(SANITIZE) $(LDFLAGS) $< tests/unit/backends.c \
 		$(BUILD)/san/libvmmemcmd.a $(BUILD)/san/libvmmem.a -o $@ $(LDLIBS) -lcmocka
@@ -149,7 +149,7 @@ SYSUSERSDIR?= $(PREFIX)/lib/sysusers.d
 BASHCOMPDIR?= $(PREFIX)/share/bash-completion/completions
 DKMSDIR    ?= /usr/src
 INSTALL    ?= install
-KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h) kmod/uapi/vmmem.h
+KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/uapi/*.h)
 
 install: $(BUILD)/vmmemtop
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \

@@ -24,10 +24,10 @@
 #include <linux/ptrace.h>
 #include <linux/sched/mm.h>
 #include <linux/seqlock.h>
-#include <linux/sort.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include "vmmem_internal.h"
+#include "uapi/vmmem_guest_ram_build.h"
 
 #define GR_RAW		64	/* memslots per VMM (all address spaces and VMs) */
 #define GR_PIECES	256	/* slot pieces cut along VMAs, before merging */
@@ -56,12 +56,7 @@ static struct gr_vm *grs;		/* one per VMM slot */
 static DEFINE_RAW_SPINLOCK(build_lock);
 static struct gr_raw scratch_raw[GR_RAW];
 
-struct piece {
-	u64 start, end, off, ino;
-	u32 dev;
-	bool shared;
-};
-static struct piece pieces[GR_PIECES];
+static struct gr_piece pieces[GR_PIECES];
 static struct vmmem_guest_ram scratch_table;
 
 static struct gr_vm *gr_of(struct vmmem_slot *s)
@@ -243,24 +238,6 @@ bool vmmem_guest_ram_split_file(struct vmmem_slot *s, struct file *file, u64 off
 
 /* ---- building the table (process context) ---- */
 
-static int cmp_piece(const void *a, const void *b)
-{
-	const struct piece *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static int cmp_file(const void *a, const void *b)
-{
-	const struct vmmem_guest_file *x = a, *y = b;
-
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
 /* Cut the memslots along the VMAs of mm (its mmap lock held); false if it needs more pieces
  * than there is room for. */
 static bool collect(struct mm_struct *mm, int nr_raw, int *np)
@@ -283,7 +260,7 @@ static bool collect(struct mm_struct *mm, int nr_raw, int *np)
 				ok = false;
 				break;
 			}
-			pieces[(*np)++] = (struct piece){
+			pieces[(*np)++] = (struct gr_piece){
 				.start = lo, .end = hi,
 				.off = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (lo - vma->vm_start),
 				.ino = inode ? inode->i_ino : 0,
@@ -297,55 +274,13 @@ static bool collect(struct mm_struct *mm, int nr_raw, int *np)
 	return ok;
 }
 
-/* Same rules as user/facts/guest_ram.c gr_build(): aliases merged, adjacent ranges of one backing
- * joined, file ranges of shared mappings. False when the table has no room. */
+/* The table from the pieces (uapi/vmmem_guest_ram_build.h, the rules user space's gr_build()
+ * follows too). False when the table has no room. */
 static bool build(int np, struct vmmem_guest_ram *t)
 {
 	static struct vmmem_guest_file files[VMMEM_GUEST_FILES * 4];
-	int i, nr = 0, nf = 0;
 
-	sort(pieces, np, sizeof(pieces[0]), cmp_piece, NULL);
-	memset(t, 0, sizeof(*t));
-	for (i = 0; i < np; i++) {
-		struct vmmem_guest_range *last = nr ? &t->r[nr - 1] : NULL;
-		u64 start = pieces[i].start;
-
-		if (last && start < last->start + last->len)
-			start = last->start + last->len;
-		if (start >= pieces[i].end)
-			continue;
-		if (pieces[i].shared && pieces[i].ino) {
-			if (nf == ARRAY_SIZE(files))
-				return false;
-			files[nf++] = (struct vmmem_guest_file){ .ino = pieces[i].ino, .dev = pieces[i].dev,
-				.off = pieces[i].off + (start - pieces[i].start), .len = pieces[i].end - start };
-		}
-		if (last && start == last->start + last->len &&
-		    !!(last->flags & VMMEM_GR_SHARED) == pieces[i].shared) {
-			last->len += pieces[i].end - start;
-			continue;
-		}
-		if (nr == VMMEM_GUEST_RANGES)
-			return false;
-		t->r[nr++] = (struct vmmem_guest_range){ .start = start, .len = pieces[i].end - start,
-							 .flags = pieces[i].shared ? VMMEM_GR_SHARED : 0 };
-	}
-	sort(files, nf, sizeof(files[0]), cmp_file, NULL);
-	for (i = 0; i < nf; i++) {
-		struct vmmem_guest_file *last = t->nr_files ? &t->f[t->nr_files - 1] : NULL;
-
-		if (last && last->dev == files[i].dev && last->ino == files[i].ino &&
-		    files[i].off <= last->off + last->len) {
-			last->len = max(last->len, files[i].off + files[i].len - last->off);
-			continue;
-		}
-		if (t->nr_files == VMMEM_GUEST_FILES)
-			return false;
-		t->f[t->nr_files++] = files[i];
-	}
-	t->nr = nr;
-	t->state = VMMEM_GR_KNOWN;
-	return true;
+	return gr_table_build(pieces, np, files, ARRAY_SIZE(files), t);
 }
 
 /*

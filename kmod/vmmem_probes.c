@@ -243,8 +243,6 @@ static struct probe probes[] = {
 	{ "kvm_entry", probe_kvm_entry, true, 0, H(tdp_fault_ns) },
 	{ "kvm_pv_tlb_flush", probe_kvm_pv_tlb_flush, true, C(pv_tlb_flushes) },
 	{ "kvm_mmu_set_spte", probe_kvm_mmu_set_spte, true, C(tdp_map_4k) | C(tdp_map_2m) | C(tdp_map_1g) },
-	/* the target's state and its delivery need the sender's vCPU, known between kvm_entry
-	 * and kvm_userspace_exit */
 	{ "kvm_apic_ipi", probe_kvm_apic_ipi, true, C(guest_ipis) },
 	{ "kvm_userspace_exit", probe_kvm_userspace_exit, true },
 	/* no probe of its own: the target's state and the delivery time need the sender's vCPU,

@@ -34,13 +34,12 @@ declare -A POOL=(
 	[tests/vm/test_qemu_no_balloon.sh]=26 [tests/vm/test_balloon_memfd.sh]=25
 	[tests/vm/test_balloon.sh]=24 [tests/vm/test_ksm_forecast.sh]=24
 	[tests/vm/test_kmod_ioctl.sh]=13 [tests/vm/test_discovery.sh]=7
-	# host tests counting per process (tracefs by tgid, their own workloads, files)
+	# host tests counting per process (tracefs by tgid, their own workloads, files) and long
+	# enough to matter; the few-second ones run alone (two of them wait 10-20 s for vmmemtop's
+	# BPF load, which a loaded machine once stretched past that)
 	[tests/host/test_record_sigkill.sh]=83 [tests/host/test_install.sh]=34
 	[tests/host/test_export.sh]=31 [tests/host/test_pid_reuse.sh]=23
 	[tests/host/test_balloon_guest_ram.sh]=16 [tests/host/test_cli.sh]=12
-	[tests/host/test_advise_scenarios.sh]=8 [tests/host/test_tlb.sh]=7
-	[tests/host/test_syscall_tp.sh]=5 [tests/host/test_export_sources.sh]=3
-	[tests/host/test_working_set_host.sh]=1 [tests/host/test_spdx.sh]=1
 )
 jobs_max=${TEST_JOBS:-2}
 pass=0 fail=0 skip=0 failed=()

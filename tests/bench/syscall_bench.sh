@@ -16,14 +16,17 @@
 #      a sample and the /proc discovery) against H = the same vmmemtop SIGSTOPped.
 # (a) the attached hooks' cost is the median of H/A over adjacent pairs, (b) vmmemtop's own
 # sampling's the median of R/H; the total is their product, with the interquartile range and
-# a 95 % interval of each median. Done pinned (the timing loop on CPU 1, vmmemtop on CPU 0)
+# a 95 % interval of each median. (c) the same H/A for pipe round trips between two processes
+# on one CPU (two context switches each: the path of the sched_switch and tlb_flush hooks,
+# which getppid() never takes). Done pinned (the timing loop on CPU 1, vmmemtop on CPU 0)
 # and unpinned. A cross-check compares R with A directly, restarting vmmemtop for each cycle
 # (slower: fewer, noisier pairs). Then, with kernel.bpf_stats_enabled, each program's runs and
 # run time per second beside the loop (which hook costs what), and vmmemtop's own CPU.
 # A syscalls:* tracepoint would put every syscall on the tracing slow path (measured before:
 # 166 -> 233 ns, 1.40x); vmmemtop enables none unless --syscall-tracepoints, which this
 # checks. Holds /tmp/vmmem-host.lock: other helpers' host-wide benchmarks would disturb it.
-# SYSCALL_BENCH_PAIRS (default 40) and SYSCALL_BENCH_CYCLES (default 6) set the run's length.
+# SYSCALL_BENCH_PAIRS (default 40) and SYSCALL_BENCH_CYCLES (default 4) set the run's length
+# (5-13 min on this shared 2-CPU machine at load averages of 10-17: blocks wait for a CPU).
 set -u
 . "$(dirname "$0")/../host/lib.sh"
 need_root
@@ -33,7 +36,7 @@ flock 9
 command -v taskset > /dev/null || skip "taskset (util-linux) is missing"
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs to pin the timing loop and vmmemtop apart"
 
-PAIRS=${SYSCALL_BENCH_PAIRS:-40} CYCLES=${SYSCALL_BENCH_CYCLES:-6}
+PAIRS=${SYSCALL_BENCH_PAIRS:-40} CYCLES=${SYSCALL_BENCH_CYCLES:-4}
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 others=$(bpftool perf show 2>/dev/null | grep -c "tracepoint  *sys_")
 [ "$others" = 0 ] || echo "note: $others syscalls:* tracepoints are attached by other processes: every figure includes the slow path"
@@ -47,7 +50,14 @@ block() {
 	read -r r <&"${T[0]}" || fail "getppid_loop stopped"
 	echo "$phase $1 $pair $r" >> "$OUT"
 }
-loop_start() { phase=warm-up; coproc T { exec $pin_loop "$TOOLS/getppid_loop" 1000 100; }; pair=0; block W; block W; }
+# loop_start [switch 1 2000]: the timing process (default: getppid, 100 chunks of 1000 calls)
+loop_start() {
+	phase=warm-up
+	[ $# -gt 0 ] || set -- 1000 100
+	# not bpf_hold's fifo ends (fds 7, 8): bpf_hold must see EOF when the bench closes them
+	coproc T { exec $pin_loop "$TOOLS/getppid_loop" "$@" 7>&- 8<&-; }
+	pair=0; block W; block W
+}
 loop_stop() { local fd=${T[1]}; exec {fd}>&-; wait "$T_PID" 2>/dev/null; }
 # oncpu: ns vmmemtop ($P) has run on a CPU (/proc/PID/schedstat, field 1)
 oncpu() { cut -d' ' -f1 /proc/$P/schedstat; }
@@ -64,8 +74,9 @@ top_stop() { kill -INT $P; wait $P 2>/dev/null; P=; sleep 0.5; }
 top_hooks() {
 	local f type prog tp dir
 	for f in /proc/$P/fdinfo/*; do
-		type=$(awk '/^link_type:/ { print $2 }' "$f") prog=$(awk '/^prog_id:/ { print $2 }' "$f")
-		tp=$(awk '/^tp_name:/ { print $2 }' "$f")
+		# (an fd closed since the glob: skipped)
+		type=$(awk '/^link_type:/ { print $2 }' "$f" 2>/dev/null)
+		prog=$(awk '/^prog_id:/ { print $2 }' "$f" 2>/dev/null) tp=$(awk '/^tp_name:/ { print $2 }' "$f" 2>/dev/null)
 		case $type in
 		raw_tracepoint) echo "raw:$prog" ;;
 		perf)	dir=$(ls -d "$TRACEFS"/events/*/"$tp" 2>/dev/null | head -n 1)
@@ -106,6 +117,14 @@ for placement in pinned unpinned; do
 	nhooks=$(echo $hooks | wc -w)
 	echo "$placement: vmmemtop's $nhooks hooks held by bpf_hold: $(echo $hooks)"
 	pairs A H "hold detach" "hold attach"
+	if [ $placement = pinned ]; then
+		# (c) the context-switch path the hooks sit on (sched_switch, switch_mm's tlb_flush):
+		# pipe round trips to a child on the same CPU, each timed alone, median of 2000
+		loop_stop; loop_start switch 1 2000
+		phase=$placement-switch
+		pairs A H "hold detach" "hold attach"
+		loop_stop; loop_start
+	fi
 	hold detach
 	exec 7>&- 8<&-; wait $HOLD; rm -f "$TMP/hold.in" "$TMP/hold.out"
 	# (b) vmmemtop's own sampling: running against SIGSTOPped, the same hooks in both

@@ -60,6 +60,10 @@ def main():
         print(f"  {'total, (a) x (b)':<34} {a * b:.3f}x  95% {alo * blo:.3f}-{ahi * bhi:.3f}")
         if pl == 'pinned':
             verdict = (a * b, alo * blo, ahi * bhi)
+            if blocks.get('pinned-switch'):
+                print(f"  context switches: median ns per pipe round trip (2 switches) A {ns('pinned-switch', 'A')}, "
+                      f"H {ns('pinned-switch', 'H')}")
+                show("(c) hooks on a switch-heavy load, H/A", ratios('pinned-switch', 'H', 'A'))
         d = blocks.get(pl + '-direct', [])
         if d:
             tot = []

@@ -18,6 +18,10 @@ fail() {
 }
 
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (BPF and tracefs)"; }
+# need_bins BIN...: skip unless every BIN is installed (tests/deps.sh installs them all)
+need_bins() { local b; for b; do command -v "$b" > /dev/null || skip "$b not installed (tests/deps.sh installs it)"; done; }
+# need_built FILE...: fail unless every FILE is built (make)
+need_built() { local f; for f; do [ -x "$f" ] || fail "$f not built (make)"; done; }
 
 need_tracefs() {
 	mountpoint -q $TRACEFS || mount -t tracefs nodev $TRACEFS 2>/dev/null ||

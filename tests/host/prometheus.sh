@@ -7,6 +7,8 @@
 #   prom_target_up                    0 once its one target is up (else PROM_TARGET says why)
 #   free_port                         a loopback TCP port nobody listens on
 #   wait_for SECONDS CMD...           retry CMD every 0.2 s; 1 if it never succeeded
+#   exporter_up PORT                  0 once the exporter on PORT serves vmmem_up 1
+#   rss_kb PID                        its VmRSS
 
 free_port() {
 	local p
@@ -23,6 +25,9 @@ wait_for() {
 		sleep 0.2
 	done
 }
+
+exporter_up() { curl -sf "http://127.0.0.1:$1/metrics" | grep -qx 'vmmem_up 1'; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 prom_start() {
 	PROM_DIR=$1

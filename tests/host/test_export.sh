@@ -11,12 +11,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 LOAD_SECONDS=${LOAD_SECONDS:-10}
 
-for bin in prometheus promtool curl jq; do
-	command -v $bin >/dev/null || { echo "SKIP: $bin not installed (tests/deps.sh installs it)"; exit 77; }
-done
-for f in "$VMMEMTOP" "$TOOLS/scrape_load"; do
-	[ -x "$f" ] || { echo "FAIL: $f not built (make)"; exit 1; }
-done
+need_bins prometheus promtool curl jq
+need_built "$VMMEMTOP" "$TOOLS/scrape_load"
 
 . "$TOPDIR/tests/host/prometheus.sh"
 make_tmp; tmp=$TMP
@@ -25,8 +21,6 @@ at_exit prom_stop
 FAIL_LOGS="$tmp/*.log" FAIL_LOG_LINES=20
 
 metrics() { curl -sf "http://127.0.0.1:$1/metrics"; }
-exporter_up() { metrics "$1" | grep -qx 'vmmem_up 1'; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
 
 # ---------- 1. synthetic VMs ----------
 N=1000

@@ -18,24 +18,18 @@ set -u
 PY=/usr/bin/python3
 FLOOD_SECONDS=${FLOOD_SECONDS:-15}
 
-for bin in curl "$PY"; do
-	command -v $bin >/dev/null || { echo "SKIP: $bin not installed (tests/deps.sh installs it)"; exit 77; }
-done
-for f in "$VMMEMTOP" "$TOOLS/http_flood"; do
-	[ -x "$f" ] || { echo "FAIL: $f not built (make)"; exit 1; }
-done
+need_bins curl "$PY"
+need_built "$VMMEMTOP" "$TOOLS/http_flood"
 . "$TOPDIR/tests/host/prometheus.sh"
 make_tmp; tmp=$TMP
 pids=()		# every background job is stopped at exit (lib.sh)
 FAIL_LOGS="$tmp/*.log" FAIL_LOG_LINES=5
-rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
 nfds() { ls /proc/$1/fd | wc -l; }
-up() { curl -sf "http://127.0.0.1:$1/metrics" | grep -qx 'vmmem_up 1'; }
 start() {	# PORT ARGS... -> $exp
 	"$VMMEMTOP" export --listen 127.0.0.1:$1 "${@:2}" >"$tmp/exporter-$1.log" 2>&1 &
 	exp=$!
 	pids+=($exp)
-	wait_for 15 up $1 || fail "exporter on port $1 never reported vmmem_up 1"
+	wait_for 15 exporter_up $1 || fail "exporter on port $1 never reported vmmem_up 1"
 }
 
 # ---------- 1. flood ----------
@@ -65,7 +59,7 @@ life=$(sed -n 's/.*cut after \([0-9.]*\) s.*/\1/p' <<<"$line")
 awk -v l="$life" 'BEGIN { exit !(l >= 4 && l <= 7.5) }' || fail "slow clients cut after $life s, --web.timeout is 5"
 [ "$peak_fds" -ge 900 ] || fail "the exporter held only $peak_fds fds: the flood did not reach it"
 [ "$peak" -le "$bound" ] || fail "peak RSS ${peak} kB above the bound ${bound} kB"
-up $PORT || fail "exporter not serving after the flood"
+exporter_up $PORT || fail "exporter not serving after the flood"
 
 # ---------- 2. per-address limit ----------
 line=$("$TOOLS/http_flood" $PORT perip 100)

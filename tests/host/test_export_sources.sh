@@ -14,7 +14,7 @@ set -u
 PY=/usr/bin/python3
 need_root
 command -v curl >/dev/null || skip "curl not installed"
-[ -x "$VMMEMTOP" ] || fail "$VMMEMTOP not built (make)"
+need_built "$VMMEMTOP"
 . "$TOPDIR/tests/host/prometheus.sh"
 make_tmp; tmp=$TMP
 chmod 755 "$tmp"

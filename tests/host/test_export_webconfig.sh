@@ -11,10 +11,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
-for bin in curl openssl "$PY"; do
-	command -v $bin >/dev/null || { echo "SKIP: $bin not installed (tests/deps.sh installs it)"; exit 77; }
-done
-[ -x "$VMMEMTOP" ] || { echo "FAIL: $VMMEMTOP not built (make)"; exit 1; }
+need_bins curl openssl "$PY"
+need_built "$VMMEMTOP"
 . "$TOPDIR/tests/host/prometheus.sh"
 make_tmp; tmp=$TMP
 pids=()		# every background job is stopped at exit (lib.sh)

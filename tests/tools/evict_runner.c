@@ -12,33 +12,9 @@
  * send shootdown IPIs (flush_tlb_mm_range skips CPUs that do not hold the mm).
  * usage: evict_runner K [merge] */
 #include <pthread.h>
-#include <signal.h>
 #include "kvm_guest.h"
 
 #define DATA_GPA	0x100000
-
-static volatile sig_atomic_t go;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	go = 1;
-}
-
-static void run_pass(int fd, struct kvm_run *run, long k)
-{
-	kg_set_regs(fd, DATA_GPA, 0x5a, k);
-	for (;;) {
-		if (ioctl(fd, KVM_RUN, 0) < 0)
-			kg_die("KVM_RUN");
-		if (run->exit_reason == KVM_EXIT_HLT)
-			return;
-		if (run->exit_reason != KVM_EXIT_INTR) {
-			fprintf(stderr, "unexpected exit %u\n", run->exit_reason);
-			exit(1);
-		}
-	}
-}
 
 static void *spin(void *arg)
 {
@@ -66,7 +42,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: evict_runner K(1..262144) [merge]\n");
 		return 2;
 	}
-	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR1, kg_on_usr1);
 	kg_open(&guest);
 	fd = kg_vcpu(&guest, 0, &run);
 	printf("%d\n", getpid());
@@ -79,10 +55,10 @@ int main(int argc, char **argv)
 	if (merge && madvise(guest.mem, guest.size, MADV_MERGEABLE))
 		kg_die("madvise MADV_MERGEABLE");
 	for (long pass = 1;; pass++) {
-		while (!go)
-			pause();
-		go = 0;
-		run_pass(fd, run, k);
+		kg_wait_go();
+		kg_go = 0;
+		kg_set_regs(fd, DATA_GPA, 0x5a, k);
+		kg_run_to_hlt(fd, run, 0);
 		if (merge && pass == 1) {
 			pthread_t t;
 

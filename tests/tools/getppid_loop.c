@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 /* Host-wide syscall cost: ns per getppid() (the raw syscall: glibc does not cache it), timed
  * in blocks on request, so one process (same CPU, warm caches) times every block of a bench
- * that alternates states around it.
- * usage: getppid_loop CALLS CHUNKS
+ * that alternates states around it. With "switch", a pipe round trip to a child process
+ * instead: two context switches between two address spaces (on one CPU when pinned), the path
+ * of sched_switch and of switch_mm's tlb_flush tracepoint.
+ * usage: getppid_loop [switch] CALLS CHUNKS
  * For each line read on stdin, times CHUNKS chunks of CALLS calls and prints one line:
  *   median min wall cpu
  * ns per call: the median and the least chunk (a chunk the loop was preempted in, or took an
  * interrupt in, is an outlier the median ignores), the whole block's wall time, and the
  * block's thread CPU time (no preemption, but interrupts) over all calls. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,15 +41,45 @@ static long parse_count(const char *s)
 	return *s && !*end && v > 0 && v <= 100000000 ? v : -1;
 }
 
+/* The child of "switch": echoes each byte back until the parent closes its pipe. */
+static void echo_child(int in, int out)
+{
+	char b;
+
+	while (read(in, &b, 1) == 1 && write(out, &b, 1) == 1)
+		;
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
-	long calls = argc == 3 ? parse_count(argv[1]) : -1, chunks = argc == 3 ? parse_count(argv[2]) : -1;
-	char line[256];
+	bool sw = argc == 4 && !strcmp(argv[1], "switch");
+	long calls = argc == 3 + sw ? parse_count(argv[1 + sw]) : -1;
+	long chunks = argc == 3 + sw ? parse_count(argv[2 + sw]) : -1;
+	int to_child[2], from_child[2];
+	char line[256], b = 0;
 	double *ns;
 
 	if (calls < 0 || chunks < 0 || chunks > 1000000) {
-		fprintf(stderr, "usage: getppid_loop CALLS CHUNKS (then one line on stdin per block)\n");
+		fprintf(stderr, "usage: getppid_loop [switch] CALLS CHUNKS (then one line on stdin per block)\n");
 		return 2;
+	}
+	if (sw) {
+		if (pipe(to_child) || pipe(from_child)) {
+			perror("getppid_loop: pipe");
+			return 1;
+		}
+		switch (fork()) {
+		case -1:
+			perror("getppid_loop: fork");
+			return 1;
+		case 0:
+			close(to_child[1]);
+			close(from_child[0]);
+			echo_child(to_child[0], from_child[1]);
+		}
+		close(to_child[0]);
+		close(from_child[1]);
 	}
 	ns = calloc(chunks, sizeof(*ns));
 	if (!ns) {
@@ -58,8 +92,12 @@ int main(int argc, char **argv)
 		for (long c = 0; c < chunks; c++) {
 			double t0 = clock_ns(CLOCK_MONOTONIC);
 
-			for (long i = 0; i < calls; i++)
-				syscall(SYS_getppid);
+			for (long i = 0; i < calls; i++) {
+				if (!sw)
+					syscall(SYS_getppid);
+				else if (write(to_child[1], &b, 1) != 1 || read(from_child[0], &b, 1) != 1)
+					return 1;
+			}
 			ns[c] = (clock_ns(CLOCK_MONOTONIC) - t0) / calls;
 		}
 		w1 = clock_ns(CLOCK_MONOTONIC);

@@ -66,17 +66,10 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const unsigned char ipi_v0[], ipi_v0_end[], ipi_v1[], ipi_handler[], ipi_v1_end[];
 
-static volatile sig_atomic_t go;
 static volatile int vcpus_done;
 static struct kvm_guest guest;
 static long n_ipis, mode_halt;
 static int cpus[3];
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	go = 1;
-}
 
 /* A guest that stops making progress fails the case instead of hanging the rig. */
 static void on_alarm(int sig)
@@ -216,18 +209,8 @@ int main(int argc, char **argv)
 	}
 	mode_halt = !strcmp(argv[2], "halt");
 	nthreads = argc == 6 ? 3 : 2;
-	signal(SIGUSR1, on_usr1);
-	printf("%d\n", getpid());
-	fflush(stdout);
-	if (!getenv("RUNNER_CREATE_EARLY"))
-		while (!go)
-			pause();
-	kg_open(&guest);
-	/* the in-kernel local APICs (before any vCPU): IPIs then never leave the kernel */
-	if (ioctl(guest.vm, KVM_CREATE_IRQCHIP, 0))
-		kg_die("KVM_CREATE_IRQCHIP");
-	while (!go)
-		pause();
+	/* the in-kernel local APICs: IPIs then never leave the kernel */
+	kg_start(&guest, 1);
 	kg_map(&guest, 0x10000, -1, ipi_v0, v0);
 	memcpy(guest.mem + CODE_GPA + V1_CODE_OFF, ipi_v1, v1);
 	memcpy(guest.mem + GDT_GPA, gdt, sizeof(gdt));

@@ -2,13 +2,14 @@
 /* The guest setup every tiny VMM of the rigs shares (kvm_guest_runner, evict_runner,
  * ipi_runner): open /dev/kvm, create a VM, give it anonymous RAM at guest address 0, and
  * create vCPUs in 32-bit flat protected mode without paging (guest-linear == guest-physical),
- * so a few bytes of code at CODE_GPA are a whole guest. Header-only: each tool is one static
- * binary built from one .c file. */
+ * so a few bytes of code at CODE_GPA are a whole guest; and the rigs' SIGUSR1 handshake.
+ * Header-only: each tool is one static binary built from one .c file. */
 #ifndef KVM_GUEST_H
 #define KVM_GUEST_H
 
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,25 @@ struct kvm_guest {
 	size_t size;
 };
 
+/* set by SIGUSR1: the rig is ready (tracing on, vmmemtop started) */
+static volatile sig_atomic_t kg_go;
+
 static inline void kg_die(const char *what)
 {
 	perror(what);
 	exit(1);
+}
+
+static inline void kg_on_usr1(int sig)
+{
+	(void)sig;
+	kg_go = 1;
+}
+
+static inline void kg_wait_go(void)
+{
+	while (!kg_go)
+		pause();
 }
 
 static inline void kg_open(struct kvm_guest *g)
@@ -101,6 +117,38 @@ static inline void kg_set_regs(int fd, unsigned long eax, unsigned long ebx, uns
 	regs.rcx = ecx;
 	if (ioctl(fd, KVM_SET_REGS, &regs))
 		kg_die("KVM_SET_REGS");
+}
+
+/* Run the vCPU until it halts; exits the process on any other exit but an interrupt. */
+static inline void kg_run_to_hlt(int fd, struct kvm_run *run, long id)
+{
+	for (;;) {
+		if (ioctl(fd, KVM_RUN, 0) < 0)
+			kg_die("KVM_RUN");
+		if (run->exit_reason == KVM_EXIT_HLT)
+			return;
+		if (run->exit_reason != KVM_EXIT_INTR) {
+			fprintf(stderr, "vcpu %ld: unexpected exit %u\n", id, run->exit_reason);
+			exit(1);
+		}
+	}
+}
+
+/* The rigs' start handshake: print our pid, wait for SIGUSR1, then create the VM (with the
+ * in-kernel local APICs when IRQCHIP, before any vCPU). RUNNER_CREATE_EARLY=1 in the
+ * environment creates it before the signal instead, so that /proc discovery finds the VMM
+ * before its first KVM event (kernels where vmmem counts a VMM only from its discovery). */
+static inline void kg_start(struct kvm_guest *g, int irqchip)
+{
+	signal(SIGUSR1, kg_on_usr1);
+	printf("%d\n", getpid());
+	fflush(stdout);
+	if (!getenv("RUNNER_CREATE_EARLY"))
+		kg_wait_go();
+	kg_open(g);
+	if (irqchip && ioctl(g->vm, KVM_CREATE_IRQCHIP, 0))
+		kg_die("KVM_CREATE_IRQCHIP");
+	kg_wait_go();
 }
 
 #endif

@@ -15,21 +15,13 @@
  * it before its first KVM event (kernels where vmmem counts a VMM only from its discovery).
  * usage: kvm_guest_runner K [NVCPUS [CHUNKS]] */
 #include <pthread.h>
-#include <signal.h>
 #include "kvm_guest.h"
 
 #define DATA_GPA	0x100000	/* vCPU i writes pages DATA_GPA + i * K * 4096 ... */
 #define BALLOON_CHUNK	(64 * 1024)
 
-static volatile sig_atomic_t go;
 static struct kvm_guest guest;
 static long k_pages;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	go = 1;
-}
 
 static void *vcpu_thread(void *arg)
 {
@@ -38,16 +30,7 @@ static void *vcpu_thread(void *arg)
 	int fd = kg_vcpu(&guest, id, &run);
 
 	kg_set_regs(fd, DATA_GPA + id * k_pages * 4096, 0, k_pages);
-	for (;;) {
-		if (ioctl(fd, KVM_RUN, 0) < 0)
-			kg_die("KVM_RUN");
-		if (run->exit_reason == KVM_EXIT_HLT)
-			break;
-		if (run->exit_reason != KVM_EXIT_INTR) {
-			fprintf(stderr, "vcpu %ld: unexpected exit %u\n", id, run->exit_reason);
-			exit(1);
-		}
-	}
+	kg_run_to_hlt(fd, run, id);
 	return NULL;
 }
 
@@ -68,15 +51,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: kvm_guest_runner K(1..65536) [NVCPUS(1..8) [CHUNKS(64 KiB each, within K*NVCPUS pages)]]\n");
 		return 2;
 	}
-	signal(SIGUSR1, on_usr1);
-	printf("%d\n", getpid());
-	fflush(stdout);
-	if (!getenv("RUNNER_CREATE_EARLY"))
-		while (!go)
-			pause();
-	kg_open(&guest);
-	while (!go)
-		pause();
+	kg_start(&guest, 0);
 	kg_map(&guest, DATA_GPA + nvcpus * k_pages * 4096, -1, code, sizeof(code));
 	/* as a real VMM does (firmware, devices) before its first instruction: vmmemtop learns
 	 * guest RAM within 1 s of its registration (README "Balloon: guest RAM only"), and

@@ -9,10 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "advise.h"
 #include "snapshot_load.h"
 
+/* the fixture every advisor test starts from (pressure(): under memory pressure) */
 static struct vm_snapshot vms[2];
+static struct snapshot s;
+static struct advise_state st;
+static struct advice a[ADVISE_MAX];
+static int n;
 
 /* host with avail_pct % free; VM 0 busy, VM 1 idle */
 static void make(struct snapshot *s, double avail_pct)
@@ -33,48 +39,75 @@ static void make(struct snapshot *s, double avail_pct)
 	s->nr_vms = 2;
 }
 
-static bool has(const struct advice *a, int n, const char *id)
+/* setup: 12 % of the host free (pressure), VM 0 busy, no hysteresis state yet */
+static int pressure(void **state)
+{
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	make(&s, 12);
+	return 0;
+}
+
+/* one evaluation of s into a[n], with the hysteresis of st or none */
+static void eval(bool hyst)
+{
+	n = advise_evaluate(&s, hyst ? &st : NULL, a, ADVISE_MAX);
+}
+
+static const struct advice *find(const char *id)
 {
 	for (int i = 0; i < n; i++)
 		if (!strcmp(a[i].id, id))
-			return true;
-	return false;
+			return &a[i];
+	return NULL;
+}
+
+/* one evaluation without hysteresis, which must give advice ID */
+static const struct advice *evaluated(const char *id)
+{
+	eval(false);
+	assert_non_null(find(id));
+	return find(id);
+}
+
+static bool has(const char *id)
+{
+	return find(id) != NULL;
+}
+
+/* KSM present and off, at the default pages_to_scan */
+static void ksm_off(void)
+{
+	s.host.ksm = (struct host_ksm){ .present = true, .run = { 0, true }, .pages_to_scan = { 100, true } };
 }
 
 static void test_hysteresis(void **state)
 {
-	static struct advise_state st;
-	struct advice a[ADVISE_MAX];
-	struct snapshot s;
-	int n;
-
 	(void)state;
-	memset(&st, 0, sizeof(st));
-	make(&s, 12);		/* pressure: below 20 % */
 	for (int i = 1; i <= ADVISE_ENTER_STREAK; i++) {
-		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-		assert_int_equal(has(a, n, "balloon-inflate"), i == ADVISE_ENTER_STREAK);
+		eval(true);
+		assert_int_equal(has("balloon-inflate"), i == ADVISE_ENTER_STREAK);
 	}
 	/* 22 %: past the threshold but inside the relaxed band: it stays, no flip */
 	make(&s, 22);
 	for (int i = 0; i < 5; i++) {
-		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-		assert_true(has(a, n, "balloon-inflate"));
+		eval(true);
+		assert_true(has("balloon-inflate"));
 	}
 	/* alternating samples of the same borderline state never flip it */
 	for (int i = 0; i < 6; i++) {
 		make(&s, i % 2 ? 19 : 22);
-		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-		assert_true(has(a, n, "balloon-inflate"));
+		eval(true);
+		assert_true(has("balloon-inflate"));
 	}
 	/* clearly healthy: leaves after ADVISE_EXIT_STREAK evaluations */
 	make(&s, 60);
 	for (int i = 1; i <= ADVISE_EXIT_STREAK; i++) {
-		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-		assert_int_equal(has(a, n, "balloon-inflate"), i < ADVISE_EXIT_STREAK);
+		eval(true);
+		assert_int_equal(has("balloon-inflate"), i < ADVISE_EXIT_STREAK);
 	}
-	n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-	assert_true(has(a, n, "healthy"));
+	eval(true);
+	assert_true(has("healthy"));
 }
 
 /* A VM the host swaps: advised with the eviction evidence; never without the counters (an
@@ -82,21 +115,16 @@ static void test_hysteresis(void **state)
  * is the one to shrink, and the swapped VM is not also told to inflate its own balloon. */
 static void test_vm_host_swapped(void **state)
 {
-	struct advice a[ADVISE_MAX];
-	struct snapshot s;
-	int n;
-
-	(void)state;
-	make(&s, 12);				/* pressure: balloon-inflate would pick "idle" */
+	(void)state;	/* pressure: balloon-inflate would pick "idle" */
 	vms[0].delta.c[VMMEM_C_tdp_faults] = 0;	/* a swapped VM stalls: it looks idle too */
 	vms[0].delta.c[VMMEM_C_kvm_major_faults] = 20000;	/* 2000/s */
 	vms[0].info.rss_kb.v = 7 << 20;		/* and is the larger one */
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_false(has(a, n, "vm-host-swapped"));	/* the counter is unavailable */
+	eval(false);
+	assert_false(has("vm-host-swapped"));	/* the counter is unavailable */
 	s.available.vm[VMMEM_C_kvm_major_faults] = true;
 	s.available.vm[VMMEM_C_swapin_bytes] = true;
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_true(has(a, n, "vm-host-swapped"));
+	eval(false);
+	assert_true(has("vm-host-swapped"));
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(a[i].id, "vm-host-swapped")) {
 			assert_string_equal(a[i].target, "vm:busy");
@@ -110,20 +138,15 @@ static void test_vm_host_swapped(void **state)
 	/* below both thresholds: nothing */
 	vms[0].delta.c[VMMEM_C_kvm_major_faults] = 500;	/* 50/s */
 	vms[0].delta.c[VMMEM_C_swapin_bytes] = 5 << 20;	/* 0.5 MiB/s */
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_false(has(a, n, "vm-host-swapped"));
+	eval(false);
+	assert_false(has("vm-host-swapped"));
 }
 
 static void test_single_snapshot_and_in_place(void **state)
 {
-	struct advice a[ADVISE_MAX];
-	struct snapshot s;
-	int n;
-
 	(void)state;
-	make(&s, 12);
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_true(has(a, n, "balloon-inflate"));
+	eval(false);
+	assert_true(has("balloon-inflate"));
 	assert_string_equal(a[0].target, "vm:idle");	/* never the busy one */
 	/* KSM on already: never ksm-enable; THP always: never thp-enable */
 	s.host.ksm = (struct host_ksm){ .present = true, .run = { 1, true }, .pages_to_scan = { 1250, true },
@@ -132,114 +155,82 @@ static void test_single_snapshot_and_in_place(void **state)
 	snprintf(s.host.thp.defrag, sizeof(s.host.thp.defrag), "madvise");
 	s.host.thp.present = true;
 	vms[0].delta.c[VMMEM_C_tdp_faults] = 1000000;	/* a storm */
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_false(has(a, n, "ksm-enable"));
-	assert_false(has(a, n, "thp-enable"));
+	eval(false);
+	assert_false(has("ksm-enable"));
+	assert_false(has("thp-enable"));
 	/* a VM that is ballooned and faulting: deflate, never inflate it too */
 	vms[1].total.c[VMMEM_C_balloon_inflate_bytes] = 1 << 30;
 	vms[1].delta.c[VMMEM_C_tdp_faults] = 50000;
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
+	eval(false);
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < n; j++)
 			assert_false(!strcmp(a[i].target, a[j].target) && !strcmp(a[i].id, "balloon-inflate") &&
 				     !strcmp(a[j].id, "balloon-deflate"));
-	assert_true(has(a, n, "balloon-deflate"));
-}
-
-
-static const struct advice *find(const struct advice *a, int n, const char *id)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(a[i].id, id))
-			return &a[i];
-	return NULL;
+	assert_true(has("balloon-deflate"));
 }
 
 /* An advice whose action the operator took leaves on the next evaluation, not after the
  * exit streak: the view must never show "turn KSM on" while KSM is on. */
 static void test_in_place_clears_at_once(void **state)
 {
-	static struct advise_state st;
-	struct advice a[ADVISE_MAX];
-	struct snapshot s;
-	int n;
-
 	(void)state;
-	memset(&st, 0, sizeof(st));
-	make(&s, 12);
-	s.host.ksm = (struct host_ksm){ .present = true, .run = { 0, true }, .pages_to_scan = { 100, true } };
+	ksm_off();
 	for (int i = 0; i < ADVISE_ENTER_STREAK; i++)
-		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-	assert_non_null(find(a, n, "ksm-enable"));
+		eval(true);
+	assert_non_null(find("ksm-enable"));
 	s.host.ksm.run.v = 1;
-	n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-	assert_null(find(a, n, "ksm-enable"));
-	assert_null(find(a, n, "ksm-disable"));	/* profit unknown, pressure: keep it on */
+	eval(true);
+	assert_null(find("ksm-enable"));
+	assert_null(find("ksm-disable"));	/* profit unknown, pressure: keep it on */
 }
 
 /* The kernel's advisor is preferred over manual pages_to_scan when the kernel has one. */
 static void test_ksm_advisor_preferred(void **state)
 {
-	struct advice a[ADVISE_MAX];
 	const struct advice *e;
-	struct snapshot s;
-	int n;
 
 	(void)state;
-	make(&s, 12);
-	s.host.ksm = (struct host_ksm){ .present = true, .run = { 0, true }, .pages_to_scan = { 100, true } };
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	e = find(a, n, "ksm-enable");
-	assert_non_null(e);
+	ksm_off();
+	e = evaluated("ksm-enable");
 	assert_non_null(strstr(e->command, "pages_to_scan"));
 	assert_null(strstr(e->command, "advisor_mode"));
 	snprintf(s.host.ksm.advisor_mode, sizeof(s.host.ksm.advisor_mode), "none");
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	e = find(a, n, "ksm-enable");
-	assert_non_null(e);
+	e = evaluated("ksm-enable");
 	assert_non_null(strstr(e->command, "echo scan-time > /sys/kernel/mm/ksm/advisor_mode"));
 	/* on, under pressure, advisor already running: nothing to tune by hand */
 	s.host.ksm.run.v = 1;
 	snprintf(s.host.ksm.advisor_mode, sizeof(s.host.ksm.advisor_mode), "scan-time");
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_null(find(a, n, "ksm-scan-faster"));
-	assert_null(find(a, n, "ksm-enable"));
+	eval(false);
+	assert_null(find("ksm-scan-faster"));
+	assert_null(find("ksm-enable"));
 }
 
 /* A fresh KSM forecast decides ksm-enable: under 1 % of RAM it vetoes it even under pressure,
  * at 10 % or more it advises it (info) without pressure; a stale one decides nothing. */
 static void test_ksm_forecast(void **state)
 {
-	struct advice a[ADVISE_MAX];
 	const struct advice *e;
-	struct snapshot s;
-	int n;
 
 	(void)state;
-	make(&s, 12);	/* pressure: KSM would be advised */
 	s.wall_time = 1000000;
-	s.host.ksm = (struct host_ksm){ .present = true, .run = { 0, true }, .pages_to_scan = { 100, true } };
+	ksm_off();
 	s.host.ksm_forecast = (struct host_ksm_forecast){ .present = true, .time = s.wall_time - 60,
 		.scanned_bytes = 12ULL << 30, .saved_bytes = 16ULL << 20, .saved_bytes_uzp = 16ULL << 20,
 		.vms = 2, .seconds = 120, .cpu_seconds = 8, .rate_mib = 100 };
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_null(find(a, n, "ksm-enable"));
+	eval(false);
+	assert_null(find("ksm-enable"));
 	s.host.ksm_forecast.time = s.wall_time - 2 * 86400;	/* stale: the old rule decides */
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	e = find(a, n, "ksm-enable");
-	assert_non_null(e);
+	e = evaluated("ksm-enable");
 	assert_non_null(strstr(e->evidence, "stale: not used"));
 	make(&s, 60);	/* plenty free: ksmtuned would leave KSM off */
 	s.wall_time = 1000000;
-	s.host.ksm = (struct host_ksm){ .present = true, .run = { 0, true }, .pages_to_scan = { 100, true } };
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_null(find(a, n, "ksm-enable"));
+	ksm_off();
+	eval(false);
+	assert_null(find("ksm-enable"));
 	s.host.ksm_forecast = (struct host_ksm_forecast){ .present = true, .time = s.wall_time - 60,
 		.scanned_bytes = 12ULL << 30, .saved_bytes = 4ULL << 30, .saved_bytes_uzp = 4ULL << 30,
 		.vms = 2, .seconds = 120, .cpu_seconds = 8, .rate_mib = 100 };
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	e = find(a, n, "ksm-enable");
-	assert_non_null(e);
+	e = evaluated("ksm-enable");
 	assert_int_equal(e->severity, ADVICE_INFO);
 	assert_non_null(strstr(e->evidence, "KSM would save ~4.0 GiB across 2 VMs (forecast, 60 s old)"));
 }
@@ -247,33 +238,23 @@ static void test_ksm_forecast(void **state)
 /* A VM name is one shell word in the commands, whatever it contains. */
 static void test_vm_name_quoted(void **state)
 {
-	struct advice a[ADVISE_MAX];
 	const struct advice *e;
-	struct snapshot s;
-	int n;
 
 	(void)state;
-	make(&s, 12);
 	snprintf(vms[1].info.name, sizeof(vms[1].info.name), "a b'c;\nrm");
 	/* not a libvirt domain: no virsh command (virsh knows no such VM), QMP only */
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	e = find(a, n, "balloon-inflate");
-	assert_non_null(e);
+	e = evaluated("balloon-inflate");
 	assert_null(strstr(e->command, "virsh"));
 	assert_non_null(strstr(e->command, "qmp: {\"execute\":\"balloon\""));
 	/* a libvirt domain: virsh names the domain, quoted */
 	snprintf(vms[1].info.libvirt_domain, sizeof(vms[1].info.libvirt_domain), "a b'c;\nrm");
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	e = find(a, n, "balloon-inflate");
-	assert_non_null(e);
+	e = evaluated("balloon-inflate");
 	assert_non_null(strstr(e->command, "virsh setmem 'a b'\\''c;?rm' "));
 	/* 95 % of the configured 6 GiB, in KiB */
 	assert_non_null(strstr(e->command, " 5976883K --live"));
 	/* already ballooned by 1 GiB: the step is from the 5 GiB it has now */
 	vms[1].total.c[VMMEM_C_balloon_inflate_bytes] = 1ull << 30;
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	e = find(a, n, "balloon-inflate");
-	assert_non_null(e);
+	e = evaluated("balloon-inflate");
 	assert_non_null(strstr(e->command, " 4980736K --live"));
 }
 
@@ -282,21 +263,16 @@ static void test_vm_name_quoted(void **state)
  * presses what the balloon leaves it, to deflate; a VM in between, neither. */
 static void test_balloon_working_set(void **state)
 {
-	static struct advise_state st;
-	struct advice a[ADVISE_MAX];
 	const struct advice *e;
-	struct snapshot s;
-	int n;
 
 	(void)state;
-	memset(&st, 0, sizeof(st));
 	make(&s, 60);				/* no host pressure: the advice is info */
 	vms[1].info.working_set_bytes = (struct opt_u64){ 1ull << 30, true };
 	for (int i = 1; i <= ADVISE_ENTER_STREAK; i++) {
-		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-		assert_int_equal(find(a, n, "balloon-inflate") != NULL, i == ADVISE_ENTER_STREAK);
+		eval(true);
+		assert_int_equal(has("balloon-inflate"), i == ADVISE_ENTER_STREAK);
 	}
-	e = find(a, n, "balloon-inflate");
+	e = find("balloon-inflate");
 	assert_string_equal(e->target, "vm:idle");
 	assert_int_equal(e->severity, ADVICE_INFO);
 	assert_non_null(strstr(e->evidence, "working set 1024 MiB = 17% of its 6144 MiB (-m;"));
@@ -305,24 +281,22 @@ static void test_balloon_working_set(void **state)
 	assert_non_null(strstr(e->action, "frees 4864 MiB"));
 	/* 3.5 of 6 GiB: inside the relaxed band (50 % / 0.8 = 62.5 %): it stays, no flip */
 	vms[1].info.working_set_bytes.v = 3584ull << 20;
-	n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-	assert_non_null(find(a, n, "balloon-inflate"));
+	eval(true);
+	assert_non_null(find("balloon-inflate"));
 	/* 4 of 6 GiB: not far below; it leaves after the exit streak */
 	vms[1].info.working_set_bytes.v = 4ull << 30;
 	for (int i = 1; i <= ADVISE_EXIT_STREAK; i++) {
-		n = advise_evaluate(&s, &st, a, ADVISE_MAX);
-		assert_int_equal(find(a, n, "balloon-inflate") != NULL, i < ADVISE_EXIT_STREAK);
+		eval(true);
+		assert_int_equal(has("balloon-inflate"), i < ADVISE_EXIT_STREAK);
 	}
 	/* under host pressure, the VM with a working-set figure is judged by it, not by idleness:
 	 * 4 of 6 GiB used is no candidate even though it takes no TDP faults */
 	make(&s, 12);
 	vms[1].info.working_set_bytes = (struct opt_u64){ 4ull << 30, true };
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_null(find(a, n, "balloon-inflate"));
+	eval(false);
+	assert_null(find("balloon-inflate"));
 	vms[1].info.working_set_bytes.v = 1ull << 30;
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	e = find(a, n, "balloon-inflate");
-	assert_non_null(e);
+	e = evaluated("balloon-inflate");
 	assert_int_equal(e->severity, ADVICE_WARN);
 	/* ballooned to 2 GiB (QMP actual) with a 1.9 GiB working set: deflate to 2433 MiB (+25 %), the
 	 * libvirt command too; never inflate it as well */
@@ -330,18 +304,16 @@ static void test_balloon_working_set(void **state)
 	snprintf(vms[1].info.libvirt_domain, sizeof(vms[1].info.libvirt_domain), "idle");
 	vms[1].info.qmp.v[VMM_QMP_balloon_actual_bytes] = (struct opt_u64){ 2ull << 30, true };
 	vms[1].info.working_set_bytes = (struct opt_u64){ 1946ull << 20, true };
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	e = find(a, n, "balloon-deflate");
-	assert_non_null(e);
-	assert_null(find(a, n, "balloon-inflate"));
+	e = evaluated("balloon-deflate");
+	assert_null(find("balloon-inflate"));
 	assert_non_null(strstr(e->evidence, "working set 1946 MiB = 95% of the 2048 MiB the balloon leaves it "
 					   "(balloon actual (QMP);"));
 	assert_non_null(strstr(e->command, "virsh setmem idle 2491392K --live"));
 	/* 1.2 of 2 GiB: neither */
 	vms[1].info.working_set_bytes.v = 1200ull << 20;
-	n = advise_evaluate(&s, NULL, a, ADVISE_MAX);
-	assert_null(find(a, n, "balloon-deflate"));
-	assert_null(find(a, n, "balloon-inflate"));
+	eval(false);
+	assert_null(find("balloon-deflate"));
+	assert_null(find("balloon-inflate"));
 }
 
 static bool contradict_pair(const char *x, const char *y)
@@ -366,21 +338,15 @@ static void test_grid_invariants(void **state)
 {
 	static const char *const thp[] = { "never", "madvise", "always" };
 	static const char *const defrag[] = { "never", "defer", "madvise" };
-	static struct advise_state st;
-	struct advice a[ADVISE_MAX];
-	struct snapshot s;
 	int combos = 0;
 
 	(void)state;
-	memset(&st, 0, sizeof(st));
 	for (int pct = 5; pct <= 95; pct += 15)
 	for (int run = 0; run <= 2; run++)
 	for (int ti = 0; ti < 3; ti++)
 	for (int di = 0; di < 3; di++)
 	for (int storm = 0; storm <= 1; storm++)
 	for (int hyst = 0; hyst <= 1; hyst++) {
-		int n;
-
 		make(&s, pct);
 		s.host.ksm = (struct host_ksm){ .present = true, .run = { run, true },
 			.pages_to_scan = { 1250, true }, .general_profit = { (uint64_t)-4096, true },
@@ -394,7 +360,7 @@ static void test_grid_invariants(void **state)
 		vms[0].delta.c[VMMEM_C_tdp_map_4k] = 100000;
 		vms[1].total.c[VMMEM_C_balloon_inflate_bytes] = storm ? 1 << 30 : 0;
 		vms[1].delta.c[VMMEM_C_tdp_faults] = storm ? 100000 : 0;
-		n = advise_evaluate(&s, hyst ? &st : NULL, a, ADVISE_MAX);
+		eval(hyst);
 		assert_true(n >= 1);
 		for (int i = 0; i < n; i++) {
 			bool known = false;
@@ -501,21 +467,15 @@ static void test_loader_malformed(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hysteresis),
-		cmocka_unit_test(test_vm_host_swapped),
-		cmocka_unit_test(test_single_snapshot_and_in_place),
-		cmocka_unit_test(test_in_place_clears_at_once),
-		cmocka_unit_test(test_ksm_advisor_preferred),
-		cmocka_unit_test(test_ksm_forecast),
-		cmocka_unit_test(test_vm_name_quoted),
-		cmocka_unit_test(test_balloon_working_set),
-		cmocka_unit_test(test_grid_invariants),
-		cmocka_unit_test(test_loader_accepts_nulls),
-		cmocka_unit_test(test_loader_malformed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test_setup(test_hysteresis, pressure),
+	cmocka_unit_test_setup(test_vm_host_swapped, pressure),
+	cmocka_unit_test_setup(test_single_snapshot_and_in_place, pressure),
+	cmocka_unit_test_setup(test_in_place_clears_at_once, pressure),
+	cmocka_unit_test_setup(test_ksm_advisor_preferred, pressure),
+	cmocka_unit_test_setup(test_ksm_forecast, pressure),
+	cmocka_unit_test_setup(test_vm_name_quoted, pressure),
+	cmocka_unit_test_setup(test_balloon_working_set, pressure),
+	cmocka_unit_test_setup(test_grid_invariants, pressure),
+	cmocka_unit_test(test_loader_accepts_nulls),
+	cmocka_unit_test(test_loader_malformed))

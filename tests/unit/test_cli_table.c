@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "cli.h"
 #include "cli_table.h"
 #include "commands.h"
@@ -106,13 +107,7 @@ static void test_values(void **state)
 	assert_string_equal(a.core.backend, "synthetic:4");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_meaning),
-		cmocka_unit_test(test_common_alike),
-		cmocka_unit_test(test_values),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_one_meaning),
+	cmocka_unit_test(test_common_alike),
+	cmocka_unit_test(test_values))

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "collector.h"
 #include "history.h"
 
@@ -106,13 +107,7 @@ static void test_bad_count(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_step_by_step),
-		cmocka_unit_test(test_thread),
-		cmocka_unit_test(test_bad_count),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_step_by_step),
+	cmocka_unit_test(test_thread),
+	cmocka_unit_test(test_bad_count))

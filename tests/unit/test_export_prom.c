@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include <netinet/in.h>
 #include "export.h"
 #include "export_prom.h"
@@ -523,23 +524,17 @@ static void test_listen_parse(void **state)
 	assert_int_equal(export_listen_parse("[::1:80", &ss, &len, err, sizeof(err)), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_label_escape),
-		cmocka_unit_test(test_odd_vm_name_in_output),
-		cmocka_unit_test(test_every_family_has_help_and_type),
-		cmocka_unit_test(test_values_match_snapshot),
-		cmocka_unit_test(test_counter_names),
-		cmocka_unit_test(test_unavailable_counter_absent),
-		cmocka_unit_test(test_exited_vm_absent),
-		cmocka_unit_test(test_vm_identity_labels),
-		cmocka_unit_test(test_histogram),
-		cmocka_unit_test(test_qmp_values),
-		cmocka_unit_test(test_no_sample_yet),
-		cmocka_unit_test(test_negotiate),
-		cmocka_unit_test(test_listen_parse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_label_escape),
+	cmocka_unit_test(test_odd_vm_name_in_output),
+	cmocka_unit_test(test_every_family_has_help_and_type),
+	cmocka_unit_test(test_values_match_snapshot),
+	cmocka_unit_test(test_counter_names),
+	cmocka_unit_test(test_unavailable_counter_absent),
+	cmocka_unit_test(test_exited_vm_absent),
+	cmocka_unit_test(test_vm_identity_labels),
+	cmocka_unit_test(test_histogram),
+	cmocka_unit_test(test_qmp_values),
+	cmocka_unit_test(test_no_sample_yet),
+	cmocka_unit_test(test_negotiate),
+	cmocka_unit_test(test_listen_parse))

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "export.h"
 #include "export_prom.h"
 #include "fact_table.h"
@@ -427,16 +428,10 @@ static void test_prom_unique_and_named(void **state)
 	snapshot_free(&s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tables),
-		cmocka_unit_test(test_recording_layout),
-		cmocka_unit_test(test_json_keys_unique),
-		cmocka_unit_test(test_json_roundtrip),
-		cmocka_unit_test(test_loader_reads_old_keys),
-		cmocka_unit_test(test_prom_unique_and_named),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_tables),
+	cmocka_unit_test(test_recording_layout),
+	cmocka_unit_test(test_json_keys_unique),
+	cmocka_unit_test(test_json_roundtrip),
+	cmocka_unit_test(test_loader_reads_old_keys),
+	cmocka_unit_test(test_prom_unique_and_named))

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "guest_ram.h"
 
 static void test_maps_line(void **state)
@@ -128,14 +129,8 @@ static void test_build(void **state)
 	assert_int_equal(g.nr, 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_maps_line),
-		cmocka_unit_test(test_ramblock_text),
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_build),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_maps_line),
+	cmocka_unit_test(test_ramblock_text),
+	cmocka_unit_test(test_match),
+	cmocka_unit_test(test_build))

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "core.h"
 #include "history.h"
 
@@ -95,13 +96,7 @@ static void test_rates_across_reset(void **state)
 	assert_int_equal(d.c[VMMEM_C_exits], 30);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wrap_and_rollup),
-		cmocka_unit_test(test_interval_spreads_and_grace),
-		cmocka_unit_test(test_rates_across_reset),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_wrap_and_rollup),
+	cmocka_unit_test(test_interval_spreads_and_grace),
+	cmocka_unit_test(test_rates_across_reset))

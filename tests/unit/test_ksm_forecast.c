@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "ksm_forecast.h"
 #include "ksm_forecast_file.h"
 #include "ksm_scan.h"
@@ -192,17 +193,11 @@ static void test_hash(void **state)
 	assert_true(page_hash(a, 4096, 7) != page_hash(b, 4096, 7));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_groups),
-		cmocka_unit_test(test_max_page_sharing),
-		cmocka_unit_test(test_thp_zero),
-		cmocka_unit_test(test_bad_vm_index),
-		cmocka_unit_test(test_smaps),
-		cmocka_unit_test(test_file_parse),
-		cmocka_unit_test(test_hash),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_groups),
+	cmocka_unit_test(test_max_page_sharing),
+	cmocka_unit_test(test_thp_zero),
+	cmocka_unit_test(test_bad_vm_index),
+	cmocka_unit_test(test_smaps),
+	cmocka_unit_test(test_file_parse),
+	cmocka_unit_test(test_hash))

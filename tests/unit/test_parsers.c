@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "host_state.h"
 #include "vmm_info.h"
 #include "libvirt_poll.h"
@@ -39,16 +40,16 @@ static void test_meminfo(void **state)
 
 static void test_sysfs_choice(void **state)
 {
+	static const char *const bad[] = {
+		"always madvise never", "[]", "[unterminated", "[waytoolongforthebuffer]", "[a b]",
+	};
 	char out[16];
 
 	(void)state;
 	assert_int_equal(sysfs_choice_parse("always [madvise] never\n", out, sizeof(out)), 0);
 	assert_string_equal(out, "madvise");
-	assert_int_equal(sysfs_choice_parse("always madvise never", out, sizeof(out)), -EINVAL);
-	assert_int_equal(sysfs_choice_parse("[]", out, sizeof(out)), -EINVAL);
-	assert_int_equal(sysfs_choice_parse("[unterminated", out, sizeof(out)), -EINVAL);
-	assert_int_equal(sysfs_choice_parse("[waytoolongforthebuffer]", out, sizeof(out)), -EINVAL);
-	assert_int_equal(sysfs_choice_parse("[a b]", out, sizeof(out)), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sysfs_choice_parse(bad[i], out, sizeof(out)), -EINVAL);
 }
 
 /* An exiting VMM (PF_EXITING, or a zombie) is not discovered again (found by the soak). */
@@ -234,6 +235,17 @@ static void test_vm_identity(void **state)
 	static const char bad_id2[] = "/usr/bin/kvm\0-id\0" "99999999999999999999\0";
 	static const char both[] = "qemu-system-x86_64\0-uuid\0aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa\0-smbios\0"
 		"type=1,uuid=bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb\0";
+	/* cgroup lines of no machine scope (-ENOENT) or a malformed one (-EINVAL); size 0: all of m */
+	static const struct { const char *text; size_t size; int err; } no_machine[] = {
+		{ "0::/user.slice/user-0.slice/session-1.scope\n", 0, -ENOENT },
+		{ "0::/machine.slice/machine-.scope\n", 0, -ENOENT },
+		{ "0::/machine.slice/machine-x.service\n", 0, -ENOENT },
+		{ "0::/machine.slice/machine-a\\x2.scope\n", 0, -EINVAL },
+		{ "0::/machine.slice/machine-a\\xzz.scope\n", 0, -EINVAL },
+		{ "0::/machine.slice/machine-a\\x00b.scope\n", 0, -EINVAL },
+		{ "0::/machine.slice/machine-abcdefghijklmnop.scope\n", 8, -EINVAL },
+		{ "", 0, -ENOENT },
+	};
 
 	(void)state;
 	assert_int_equal(vmm_uuid_parse("8F2B8E1A-7C1D-4B8E-9A39-2D7E5E0B9C11", u), 0);
@@ -288,14 +300,9 @@ static void test_vm_identity(void **state)
 	assert_int_equal(cgroup_machine_parse("12:pids:/user.slice\n1:name=systemd:/machine.slice/machine-alpha.scope\n",
 					      m, sizeof(m)), 0);
 	assert_string_equal(m, "alpha");
-	assert_int_equal(cgroup_machine_parse("0::/user.slice/user-0.slice/session-1.scope\n", m, sizeof(m)), -ENOENT);
-	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-.scope\n", m, sizeof(m)), -ENOENT);
-	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-x.service\n", m, sizeof(m)), -ENOENT);
-	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\x2.scope\n", m, sizeof(m)), -EINVAL);
-	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\xzz.scope\n", m, sizeof(m)), -EINVAL);
-	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-a\\x00b.scope\n", m, sizeof(m)), -EINVAL);
-	assert_int_equal(cgroup_machine_parse("0::/machine.slice/machine-abcdefghijklmnop.scope\n", m, 8), -EINVAL);
-	assert_int_equal(cgroup_machine_parse("", m, sizeof(m)), -ENOENT);
+	for (size_t i = 0; i < sizeof(no_machine) / sizeof(no_machine[0]); i++)
+		assert_int_equal(cgroup_machine_parse(no_machine[i].text, m, no_machine[i].size ? no_machine[i].size : sizeof(m)),
+				 no_machine[i].err);
 	/* libvirt without systemd makes the cgroup itself */
 	assert_int_equal(cgroup_machine_parse("4:memory:/machine/qemu-2-web1.libvirt-qemu\n"
 					      "0::/machine/qemu-2-web1.libvirt-qemu/emulator\n", m, sizeof(m)), 0);
@@ -680,26 +687,20 @@ static void test_kmod_parse(void **state)
 	assert_int_equal(out.nr_vms, 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_meminfo),
-		cmocka_unit_test(test_sysfs_choice),
-		cmocka_unit_test(test_proc_stat),
-		cmocka_unit_test(test_host_text_parsers),
-		cmocka_unit_test(test_proc_stat_exiting),
-		cmocka_unit_test(test_ksm_stat_and_smaps),
-		cmocka_unit_test(test_evict_facts),
-		cmocka_unit_test(test_qemu_cmdline),
-		cmocka_unit_test(test_vm_identity),
-		cmocka_unit_test(test_libvirt_balloon),
-		cmocka_unit_test(test_vm_filter),
-		cmocka_unit_test(test_other_vmms),
-		cmocka_unit_test(test_status_counters),
-		cmocka_unit_test(test_discovery_fake_proc),
-		cmocka_unit_test(test_discovery_new_pids),
-		cmocka_unit_test(test_kmod_parse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_meminfo),
+	cmocka_unit_test(test_sysfs_choice),
+	cmocka_unit_test(test_proc_stat),
+	cmocka_unit_test(test_host_text_parsers),
+	cmocka_unit_test(test_proc_stat_exiting),
+	cmocka_unit_test(test_ksm_stat_and_smaps),
+	cmocka_unit_test(test_evict_facts),
+	cmocka_unit_test(test_qemu_cmdline),
+	cmocka_unit_test(test_vm_identity),
+	cmocka_unit_test(test_libvirt_balloon),
+	cmocka_unit_test(test_vm_filter),
+	cmocka_unit_test(test_other_vmms),
+	cmocka_unit_test(test_status_counters),
+	cmocka_unit_test(test_discovery_fake_proc),
+	cmocka_unit_test(test_discovery_new_pids),
+	cmocka_unit_test(test_kmod_parse))

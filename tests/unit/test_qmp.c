@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "qmp.h"
 #include "qmp_poll.h"
 #include "vmm_info.h"
@@ -513,15 +514,9 @@ static void test_hostile_replies(void **state)
 	assert_string_equal(err, "qmp_capabilities: line1 line2 [2J");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cmdline_qmp),
-		cmocka_unit_test(test_parsers),
-		cmocka_unit_test(test_conversations),
-		cmocka_unit_test(test_poller),
-		cmocka_unit_test(test_hostile_replies),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_cmdline_qmp),
+	cmocka_unit_test(test_parsers),
+	cmocka_unit_test(test_conversations),
+	cmocka_unit_test(test_poller),
+	cmocka_unit_test(test_hostile_replies))

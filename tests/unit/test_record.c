@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "core.h"
 #include "events.h"
 #include "record_reader.h"
@@ -614,6 +615,20 @@ static void raw_varint(struct raw *r, uint64_t v)
 	} while (v);
 }
 
+static void raw_fill(struct raw *r, uint8_t v, int count)
+{
+	for (int i = 0; i < count; i++)
+		raw_u8(r, v);
+}
+
+/* r := the start of one record: its type and the length it claims */
+static void raw_record(struct raw *r, uint8_t type, uint64_t len)
+{
+	memset(r, 0, sizeof(*r));
+	raw_u8(r, type);
+	raw_varint(r, len);
+}
+
 /* file = the test recording's header and chunk 0, then a chunk holding raw (index 1) */
 static size_t craft(uint8_t *out, size_t outsz, const struct raw *raw, uint32_t raw_len_claim)
 {
@@ -658,13 +673,10 @@ static void test_huge_counts(void **state)
 
 	(void)state;
 	/* EVENTS claiming 2^40 events in a few bytes */
-	memset(&r, 0, sizeof(r));
-	raw_u8(&r, REC_EVENTS);
-	raw_varint(&r, 9);
+	raw_record(&r, REC_EVENTS, 9);
 	raw_varint(&r, 1ull << 40);
 	raw_varint(&r, 0);
-	for (int i = 0; i < 2; i++)
-		raw_u8(&r, 0);
+	raw_fill(&r, 0, 2);
 	expect_malformed(&r, 0, -EPROTO, "more events than its bytes can hold");
 
 	/* SAMPLE claiming a billion VMs: refused before anything is allocated */
@@ -680,11 +692,9 @@ static void test_huge_counts(void **state)
 			raw_u8(&body, 0), raw_varint(&body, 0);
 		for (int i = 0; i < 4; i++)
 			raw_varint(&body, 0);		/* masks */
-		for (int i = 0; i < 8; i++)
-			raw_u8(&body, 0);		/* meminfo opts */
+		raw_fill(&body, 0, 8);		/* meminfo opts */
 		raw_u8(&body, 0);
-		for (int i = 0; i < 12; i++)
-			raw_u8(&body, 0);
+		raw_fill(&body, 0, 12);
 		raw_varint(&body, 0);
 		raw_u8(&body, 0);
 		raw_u8(&body, 0);
@@ -702,24 +712,17 @@ static void test_huge_counts(void **state)
 	expect_malformed(&r, 0, -EPROTO, "more than 1024 VMs");
 
 	/* a record longer than its chunk */
-	memset(&r, 0, sizeof(r));
-	raw_u8(&r, REC_THREAD);
-	raw_varint(&r, 1ull << 50);
+	raw_record(&r, REC_THREAD, 1ull << 50);
 	expect_malformed(&r, 0, -EPROTO, "runs past the end of the chunk");
 
 	/* a number of 11 bytes */
-	memset(&r, 0, sizeof(r));
-	raw_u8(&r, REC_THREAD);
-	raw_varint(&r, 12);
-	for (int i = 0; i < 11; i++)
-		raw_u8(&r, 0xff);
+	raw_record(&r, REC_THREAD, 12);
+	raw_fill(&r, 0xff, 11);
 	raw_u8(&r, 0);
 	expect_malformed(&r, 0, -EPROTO, "does not fit in 64 bits");
 
 	/* a string longer than 255 bytes */
-	memset(&r, 0, sizeof(r));
-	raw_u8(&r, REC_THREAD);
-	raw_varint(&r, 6);
+	raw_record(&r, REC_THREAD, 6);
 	raw_varint(&r, 1);
 	raw_varint(&r, 1);
 	raw_varint(&r, 1000);
@@ -728,19 +731,14 @@ static void test_huge_counts(void **state)
 	expect_malformed(&r, 0, -EPROTO, "longer than 255 bytes");
 
 	/* a chunk claiming 16 MiB + 1 of raw data */
-	memset(&r, 0, sizeof(r));
-	raw_u8(&r, REC_END);
-	raw_varint(&r, 3);
-	for (int i = 0; i < 3; i++)
-		raw_u8(&r, 0);
+	raw_record(&r, REC_END, 3);
+	raw_fill(&r, 0, 3);
 	expect_malformed(&r, REC_MAX_CHUNK_RAW + 1, -EPROTO, "impossible sizes");
 	/* or more than it decompresses to */
 	expect_malformed(&r, r.n + 1, -EBADMSG, "does not decompress");
 
 	/* an unknown record type is skipped (a later minor version may add some) */
-	memset(&r, 0, sizeof(r));
-	raw_u8(&r, 200);
-	raw_varint(&r, 2);
+	raw_record(&r, 200, 2);
 	raw_u8(&r, 1);
 	raw_u8(&r, 2);
 	expect_malformed(&r, 0, -ENODATA, "without its end marker");
@@ -803,21 +801,15 @@ static void test_replay_through_core(void **state)
 	assert_non_null(strstr(err, "/nonexistent/file"));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_event_names),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_report_reconciles),
-		cmocka_unit_test(test_report_ipi_targets),
-		cmocka_unit_test(test_cut_everywhere),
-		cmocka_unit_test(test_writes_whole_chunks),
-		cmocka_unit_test(test_bit_flips),
-		cmocka_unit_test(test_many_minimal_vms),
-		cmocka_unit_test(test_wrong_version),
-		cmocka_unit_test(test_huge_counts),
-		cmocka_unit_test(test_replay_through_core),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_event_names),
+	cmocka_unit_test(test_round_trip),
+	cmocka_unit_test(test_report_reconciles),
+	cmocka_unit_test(test_report_ipi_targets),
+	cmocka_unit_test(test_cut_everywhere),
+	cmocka_unit_test(test_writes_whole_chunks),
+	cmocka_unit_test(test_bit_flips),
+	cmocka_unit_test(test_many_minimal_vms),
+	cmocka_unit_test(test_wrong_version),
+	cmocka_unit_test(test_huge_counts),
+	cmocka_unit_test(test_replay_through_core))

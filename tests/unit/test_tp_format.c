@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "tp_format.h"
 
 /* 5.10's kvm:kvm_exit and 6.1's kvm:kvm_page_fault, as tracefs prints them */
@@ -32,21 +33,18 @@ static const char pf_61[] =
 
 static void test_real_formats(void **state)
 {
+	static const struct { const char *format, *field; uint32_t off, size; } want[] = {
+		{ exit_510, "exit_reason", 8, 4 }, { exit_510, "isa", 24, 4 },
+		{ pf_61, "fault_address", 8, 8 }, { pf_61, "error_code", 16, 4 },
+	};
 	uint32_t off = 99, size = 99;
 
 	(void)state;
-	assert_int_equal(tp_format_field(exit_510, "exit_reason", &off, &size), 0);
-	assert_int_equal(off, 8);
-	assert_int_equal(size, 4);
-	assert_int_equal(tp_format_field(exit_510, "isa", &off, &size), 0);
-	assert_int_equal(off, 24);
-	assert_int_equal(size, 4);
-	assert_int_equal(tp_format_field(pf_61, "fault_address", &off, &size), 0);
-	assert_int_equal(off, 8);
-	assert_int_equal(size, 8);
-	assert_int_equal(tp_format_field(pf_61, "error_code", &off, &size), 0);
-	assert_int_equal(off, 16);
-	assert_int_equal(size, 4);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_int_equal(tp_format_field(want[i].format, want[i].field, &off, &size), 0);
+		assert_int_equal(off, want[i].off);
+		assert_int_equal(size, want[i].size);
+	}
 	/* a suffix of another field's name is not that field */
 	assert_int_equal(tp_format_field(exit_510, "reason", &off, &size), -ENOENT);
 	assert_int_equal(tp_format_field(exit_510, "rip", &off, &size), -ENOENT);
@@ -82,12 +80,6 @@ static void test_malformed(void **state)
 	assert_int_equal(tp_format_read("/nonexistent", "kvm", "kvm_exit", "isa", &off, &size), -ENOENT);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_real_formats),
-		cmocka_unit_test(test_malformed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_real_formats),
+	cmocka_unit_test(test_malformed))

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include <zlib.h>
 #include "export.h"
 #include "web_config.h"
@@ -143,14 +144,8 @@ static void test_gzip_roundtrip(void **state)
 	free(back);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_accepts_gzip),
-		cmocka_unit_test(test_gzip_roundtrip),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test(test_good),
+	cmocka_unit_test(test_bad),
+	cmocka_unit_test(test_accepts_gzip),
+	cmocka_unit_test(test_gzip_roundtrip))

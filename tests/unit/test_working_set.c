@@ -126,6 +126,8 @@ static void test_figure(void **state)
 	ws_vm_fill(&v, 0, (uint64_t[]){ 100, 20, 0 }, 91, 30);
 	assert_true(v.available);			/* 3 windows: everything is warm */
 	ws_vm_fill(&v, 0, (uint64_t[]){ 100, 20, 5 }, 31, 30);
+	assert_false(v.available);			/* cold bytes, but regions still settling */
+	ws_vm_fill(&v, 0, (uint64_t[]){ 100, 20, 5 }, 61, 30);
 	assert_true(v.available);
 	assert_int_equal(v.working_set_bytes, 120);
 	assert_int_equal(v.cold_bytes, 5);

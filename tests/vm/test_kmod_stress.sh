@@ -21,7 +21,7 @@ for v in ${STRESS_KERNELS:-6.1 6.12}; do
 		"$TOOLS/kvm_guest_runner:/bin/kvm_guest_runner" "$TOOLS/vmmem_poll:/bin/vmmem_poll" \
 		"$GUEST_KO:/vmmem.ko" "$(dirname "$0")/guest/denylist:/etc/denylist" || fail "cannot build the initramfs"
 	VM_APPEND="vmmem_cycles=$cycles ${VM_APPEND:-}" vm_start "s$v" "$INITRD" 1024 -smp 2
-	vm_wait "s$v" ALLDONE $((120 + cycles * 12)) || { tail -20 "${VM_LOG[s$v]}"; fail "the $v stress guest did not finish"; }
+	vm_wait "s$v" ALLDONE $((300 + cycles * 15)) || { tail -20 "${VM_LOG[s$v]}"; fail "the $v stress guest did not finish"; }
 	vm_stop "s$v"
 	log=$TMP/stress-$v
 	tr -d '\r' < "${VM_LOG[s$v]}" > "$log"
@@ -42,6 +42,9 @@ for v in ${STRESS_KERNELS:-6.1 6.12}; do
 	# the second runner must have been faulting during some rmmods (timing decides which)
 	firing=$(grep -c "^CYCLE .* r2=running " "$log")
 	[ "$firing" -ge 1 ] || bad "no rmmod ran while the second runner's probes fired"
+	per=$(grep "^CYCLE " "$log" | sed -n 's/.* t=\([0-9.]*\) .*/\1/p' | awk 'NR == 1 { a = $1 } { b = $1; n++ }
+		END { if (n > 1) printf "%.1f", (b - a) / (n - 1); else print "?" }')
+	echo "$v: guest seconds per cycle: $per"
 	echo "$v: $n cycles, faults $(grep "^CYCLE " "$log" | head -1 | sed 's/.*faults=\([^ ]*\).*/\1/') each (vmmem/tracefs), kvm.ko reloaded $(grep -c 'kvm_reload=0' "$log") times, rmmod while probes fired $firing times, $(( $(date +%s) - start )) s"
 done
 [ $ok = 1 ] || fail "see BAD lines above"

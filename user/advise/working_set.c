@@ -38,9 +38,9 @@ void ws_vm_fill(struct ws_vm *v, int err, const uint64_t bytes[DAMON_NR_SCHEMES]
 		snprintf(v->why, sizeof(v->why), "DAMON read failed: %s", strerror(-err));
 		return;
 	}
-	if (elapsed_s < window_s || (!v->cold_bytes && elapsed_s < 3 * window_s)) {
+	if (elapsed_s < WS_WARMUP_WINDOWS * window_s || (!v->cold_bytes && elapsed_s < 3 * window_s)) {
 		snprintf(v->why, sizeof(v->why), "warming up: monitored for %.0f of %.0f s",
-			 elapsed_s, window_s);
+			 elapsed_s, WS_WARMUP_WINDOWS * window_s);
 		return;
 	}
 	v->available = true;

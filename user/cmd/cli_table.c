@@ -97,7 +97,7 @@ const struct cli_opt cli_opt_working_set = { "working-set", 0, "SECS", CLI_DOUBL
 		"2 to 3600), guest accesses included, from DAMON's virtual-address monitoring.\n"
 		"Off by default. COST: one kdamond per VM running at start (VMs started later are not\n"
 		"monitored), sampling every 200 ms (measured ~3 % of a CPU per 1 GiB VM); the first\n"
-		"figure comes one window after the start. Used only where DAMON's sysfs holds no\n"
+		"figure comes two windows after the start. Used only where DAMON's sysfs holds no\n"
 		"kdamond at all (one set up by anything else is never touched: the figure is then\n"
 		"null with the reason); vmmemtop's kdamonds are removed at exit. Needs root at start.\n" };
 

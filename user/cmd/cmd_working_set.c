@@ -219,7 +219,7 @@ static int ws_run(struct cli_args *a, void *own)
 
 static const struct cli_opt opt_window = { "window", 0, "SECS", CLI_DOUBLE, true, offsetof(struct ws_own, window_s),
 	2, 3600, .help = "the window: a region counts while it was accessed within it (default 30,\n"
-			 "2 to 3600); the first figure comes one window after the start\n" };
+			 "2 to 3600); the first figure comes two windows after the start\n" };
 
 static const struct cli_opt *const ws_opts[] = {
 	&cli_opt_pid, &opt_window, &cli_opt_interval, &cli_opt_count, &cli_opt_json, NULL,
@@ -232,7 +232,7 @@ const struct cli_command cmd_working_set = {
 	.about = "Each VMM's working set from the host, with no guest agent: the bytes of its address space\n"
 		 "accessed within the last window, measured by DAMON's virtual-address monitoring (one\n"
 		 "kdamond per VMM; KVM passes DAMON's accessed-bit checks to EPT/NPT, so guest accesses\n"
-		 "count). The first figure comes one window after the start; a line every --interval\n"
+		 "count). The first figure comes two windows after the start; a line every --interval\n"
 		 "(default 5 s here; a reading waits for DAMON's next aggregation).\n"
 		 "DAMON is used only where its sysfs interface holds no kdamond at all: kdamonds that\n"
 		 "something else set up are never touched (writing nr_kdamonds would tear them down), and\n"

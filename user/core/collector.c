@@ -233,14 +233,19 @@ int collector_status(struct collector *c, struct snapshot *out, bool *up, uint64
 	return ret;
 }
 
+/* FIELD of collector C, read under its lock (GNU C statement expression) */
+#define LOCKED_READ(c, field) ({				\
+	__typeof__((c)->field) v_;				\
+								\
+	pthread_mutex_lock(&(c)->lock);				\
+	v_ = (c)->field;					\
+	pthread_mutex_unlock(&(c)->lock);			\
+	v_;							\
+})
+
 uint64_t collector_generation(struct collector *c)
 {
-	uint64_t g;
-
-	pthread_mutex_lock(&c->lock);
-	g = c->generation;
-	pthread_mutex_unlock(&c->lock);
-	return g;
+	return LOCKED_READ(c, generation);
 }
 
 uint64_t collector_wait(struct collector *c, uint64_t gen, int timeout_ms)
@@ -286,12 +291,7 @@ int collector_set_speed(struct collector *c, double speed)
 
 bool collector_finished(struct collector *c)
 {
-	bool f;
-
-	pthread_mutex_lock(&c->lock);
-	f = c->finished;
-	pthread_mutex_unlock(&c->lock);
-	return f;
+	return LOCKED_READ(c, finished);
 }
 
 int collector_history(struct collector *c, pid_t pid, uint64_t seq, int metric, int res, float *out, int n)

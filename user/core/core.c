@@ -287,8 +287,7 @@ static void ws_open(struct core *c)
 		pids[n] = v->tgid;
 		starts[n++] = v->info.start_time;
 	}
-	if (ws_monitor_open(&c->ws, c->opt.damon_root ? c->opt.damon_root : DAMON_SYSFS_ROOT,
-			    c->opt.working_set_s, pids, starts, n))
+	if (ws_monitor_open(&c->ws, DAMON_SYSFS_ROOT, c->opt.working_set_s, pids, starts, n))
 		c->ws = NULL;
 	else if (c->opt.verbose && ws_monitor_why(c->ws)[0])
 		fprintf(stderr, "vmmemtop: working set unavailable: %s\n", ws_monitor_why(c->ws));

@@ -30,7 +30,6 @@ struct core_options {
 	/* > 0: each VM's working set over a window of this many seconds (--working-set), by one
 	 * kdamond per VM present at core_open() (user/core/ws_monitor.h); 0: off */
 	double working_set_s;
-	const char *damon_root;		/* DAMON sysfs root; NULL: the live one */
 };
 
 /* Open the backend and start counting. Returns 0, or a negative errno with one line in err. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "guest_ram.h"
+#include "vmmem_guest_ram_build.h"
 
 int gr_parse_maps_line(const char *line, struct gr_vma *out)
 {
@@ -27,36 +28,12 @@ int gr_parse_maps_line(const char *line, struct gr_vma *out)
 	return 0;
 }
 
-struct piece {
-	uint64_t start, end, off, ino;
-	uint32_t dev;
-	bool shared;
-};
-
-static int cmp_piece(const void *a, const void *b)
-{
-	const struct piece *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start ? 1 : 0;
-}
-
-static int cmp_file(const void *a, const void *b)
-{
-	const struct vmmem_guest_file *x = a, *y = b;
-
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	return x->off < y->off ? -1 : x->off > y->off ? 1 : 0;
-}
-
 int gr_build(const struct gr_span *spans, int nr_spans, const struct gr_vma *vmas, int nr_vmas,
 	     struct vmmem_guest_ram *out)
 {
-	struct piece *p;
+	struct gr_piece *p;
 	struct vmmem_guest_file files[VMMEM_GUEST_FILES * 4];
-	int np = 0, cap = 0, nr = 0, nf = 0, ret = 0;
+	int np = 0, cap = 0, ret = 0;
 	uint64_t gen = out->gen;
 
 	p = NULL;
@@ -73,7 +50,7 @@ int gr_build(const struct gr_span *spans, int nr_spans, const struct gr_vma *vma
 			if (lo >= hi)
 				continue;
 			if (np == cap) {
-				struct piece *q = realloc(p, (cap = cap ? cap * 2 : 64) * sizeof(*p));
+				struct gr_piece *q = realloc(p, (cap = cap ? cap * 2 : 64) * sizeof(*p));
 
 				if (!q) {
 					free(p);
@@ -81,71 +58,16 @@ int gr_build(const struct gr_span *spans, int nr_spans, const struct gr_vma *vma
 				}
 				p = q;
 			}
-			p[np++] = (struct piece){ lo, hi, vmas[v].off + (lo - vmas[v].start), vmas[v].ino,
+			p[np++] = (struct gr_piece){ lo, hi, vmas[v].off + (lo - vmas[v].start), vmas[v].ino,
 						  vmas[v].dev, vmas[v].shared };
 		}
 	}
-	if (np)
-		qsort(p, np, sizeof(*p), cmp_piece);
-	memset(out, 0, sizeof(*out));
-	out->gen = gen;
-	for (int i = 0; i < np; i++) {
-		struct vmmem_guest_range *last = nr ? &out->r[nr - 1] : NULL;
-		uint64_t start = p[i].start;
-
-		/* aliases (SMM address space, isa-bios, two VMs of one process) cover the same
-		 * mapping again: keep only what extends past the last range */
-		if (last && start < last->start + last->len)
-			start = last->start + last->len;
-		if (start >= p[i].end)
-			continue;
-		if (p[i].shared && p[i].ino) {
-			if (nf == (int)(sizeof(files) / sizeof(files[0]))) {
-				ret = -E2BIG;
-				goto out;
-			}
-			files[nf++] = (struct vmmem_guest_file){ .ino = p[i].ino, .dev = p[i].dev,
-								 .off = p[i].off + (start - p[i].start),
-								 .len = p[i].end - start };
-		}
-		if (last && start == last->start + last->len &&
-		    !!(last->flags & VMMEM_GR_SHARED) == p[i].shared) {
-			last->len += p[i].end - start;
-			continue;
-		}
-		if (nr == VMMEM_GUEST_RANGES) {
-			ret = -E2BIG;
-			goto out;
-		}
-		out->r[nr++] = (struct vmmem_guest_range){ start, p[i].end - start,
-							   p[i].shared ? VMMEM_GR_SHARED : 0, 0 };
-	}
-	/* file ranges: sorted, overlaps (one file mapped twice) merged, adjacent ones joined */
-	qsort(files, nf, sizeof(files[0]), cmp_file);
-	for (int i = 0; i < nf; i++) {
-		struct vmmem_guest_file *last = out->nr_files ? &out->f[out->nr_files - 1] : NULL;
-
-		if (last && last->dev == files[i].dev && last->ino == files[i].ino &&
-		    files[i].off <= last->off + last->len) {
-			uint64_t end = files[i].off + files[i].len;
-
-			if (end > last->off + last->len)
-				last->len = end - last->off;
-			continue;
-		}
-		if (out->nr_files == VMMEM_GUEST_FILES) {
-			ret = -E2BIG;
-			goto out;
-		}
-		out->f[out->nr_files++] = files[i];
-	}
-	out->nr = nr;
-	out->state = VMMEM_GR_KNOWN;
-out:
-	if (ret) {
+	/* the rules vmmem.ko's table follows too */
+	if (!gr_table_build(p, np, files, sizeof(files) / sizeof(files[0]), out)) {
 		memset(out, 0, sizeof(*out));
-		out->gen = gen;
+		ret = -E2BIG;
 	}
+	out->gen = gen;
 	free(p);
 	return ret;
 }

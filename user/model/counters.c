@@ -57,7 +57,7 @@ uint64_t hist_quantile_ns(const struct vmmem_hist *h, double q)
 	return 2ull << (VMMEM_HIST_SLOTS - 1);
 }
 
-static int index_of(const char *const *names, int n, const char *name)
+int name_index(const char *const *names, int n, const char *name)
 {
 	for (int i = 0; i < n; i++)
 		if (strcmp(names[i], name) == 0)
@@ -67,12 +67,12 @@ static int index_of(const char *const *names, int n, const char *name)
 
 int vm_counter_index(const char *name)
 {
-	return index_of(vm_counter_names, VMMEM_NR_VM_COUNTERS, name);
+	return name_index(vm_counter_names, VMMEM_NR_VM_COUNTERS, name);
 }
 
 int host_counter_index(const char *name)
 {
-	return index_of(host_counter_names, VMMEM_NR_HOST_COUNTERS, name);
+	return name_index(host_counter_names, VMMEM_NR_HOST_COUNTERS, name);
 }
 
 void snapshot_free(struct snapshot *s)

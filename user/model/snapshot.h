@@ -110,6 +110,8 @@ uint64_t hist_count(const struct vmmem_hist *h);
 uint64_t hist_quantile_ns(const struct vmmem_hist *h, double q);
 
 /* Index of a counter by name, or -1. */
+/* NAME's index among the N names of a table, or -1 */
+int name_index(const char *const *names, int n, const char *name);
 int vm_counter_index(const char *name);
 int host_counter_index(const char *name);
 

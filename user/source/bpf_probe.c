@@ -114,20 +114,6 @@ static void load_btfs(void)
 	closedir(d);
 }
 
-bool probe_btf_function(const char *name)
-{
-	if (!btfs_loaded)
-		load_btfs();
-	if (!vmlinux_btf)
-		return false;
-	if (btf__find_by_name_kind(vmlinux_btf, name, BTF_KIND_FUNC) > 0)
-		return true;
-	for (int i = 0; i < nr_module_btfs; i++)
-		if (btf__find_by_name_kind(module_btfs[i], name, BTF_KIND_FUNC) > 0)
-			return true;
-	return false;
-}
-
 static bool probe_btf_kind(const char *name, int kind)
 {
 	if (!btfs_loaded)
@@ -140,6 +126,11 @@ static bool probe_btf_kind(const char *name, int kind)
 		if (btf__find_by_name_kind(module_btfs[i], name, kind) > 0)
 			return true;
 	return false;
+}
+
+bool probe_btf_function(const char *name)
+{
+	return probe_btf_kind(name, BTF_KIND_FUNC);
 }
 
 bool probe_btf_typedef(const char *name)

@@ -369,20 +369,11 @@ static int local_index(int kind, const char *name)
 	case REC_NAMES_HOST_COUNTERS:
 		return host_counter_index(name);
 	case REC_NAMES_VM_HISTS:
-		for (i = 0; i < VMMEM_NR_VM_HISTS; i++)
-			if (!strcmp(vm_hist_names[i], name))
-				return i;
-		return -1;
+		return name_index(vm_hist_names, VMMEM_NR_VM_HISTS, name);
 	case REC_NAMES_HOST_HISTS:
-		for (i = 0; i < VMMEM_NR_HOST_HISTS; i++)
-			if (!strcmp(host_hist_names[i], name))
-				return i;
-		return -1;
+		return name_index(host_hist_names, VMMEM_NR_HOST_HISTS, name);
 	case REC_NAMES_QMP:
-		for (i = 0; i < VMM_QMP_NR; i++)
-			if (!strcmp(vmm_qmp_names[i], name))
-				return i;
-		return -1;
+		return name_index(vmm_qmp_names, VMM_QMP_NR, name);
 	case REC_NAMES_VM_FACTS:
 		for (i = 0; i < VM_NR_FACTS; i++)
 			if ((vm_facts[i].flags & FF_RECN) && vm_facts[i].type == FACT_U64 &&

@@ -22,6 +22,20 @@ struct source_vm {
 	uint64_t unavailable;			/* bit k: counter k means nothing for this VM */
 };
 
+/* A VM reported exited and reaped (source_ops.reap), which its source must not report again. */
+struct source_reaped {
+	pid_t tgid;
+	uint64_t seq;
+};
+
+static inline bool source_reaped_has(const struct source_reaped *r, int nr, pid_t tgid, uint64_t seq)
+{
+	for (int i = 0; i < nr; i++)
+		if (r[i].tgid == tgid && r[i].seq == seq)
+			return true;
+	return false;
+}
+
 struct source_read {
 	uint64_t ts_ns;
 	int64_t wall_time;			/* 0: now (live); a recording's own time otherwise */

@@ -770,7 +770,9 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 	return 0;
 }
 
-static int source_bpf_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
+/* "bpf" takes no ARG: source_factory_find() matched it whole */
+static int source_bpf_open(struct source *src, const char *arg, const struct source_options *opt,
+			   char *err, size_t errsz)
 {
 	struct bpf_priv *p;
 	bool chosen[NR_SPECS];
@@ -778,6 +780,7 @@ static int source_bpf_open(struct source *src, const struct source_options *opt,
 	char desc[128];
 	int ret, attached = 0;
 
+	(void)arg;
 	verbose = opt && opt->verbose;
 	libbpf_set_print(libbpf_print);
 	memset(src, 0, sizeof(*src));
@@ -943,14 +946,7 @@ err_free:
 	return ret;
 }
 
-static int source_bpf_factory_open(struct source *src, const char *arg, const struct source_options *opt,
-				   char *err, size_t errsz)
-{
-	(void)arg;	/* "bpf" takes none: source_factory_find() matched it whole */
-	return source_bpf_open(src, opt, err, errsz);
-}
-
 const struct source_factory source_bpf_factory = {
 	.prefix = "bpf",
-	.open = source_bpf_factory_open,
+	.open = source_bpf_open,
 };

@@ -16,11 +16,6 @@
 #define VMMEM_DEV	"/dev/vmmem"
 #define EVENTS_BATCH	512
 
-struct reaped {
-	pid_t tgid;
-	uint64_t seq;
-};
-
 struct kmod_priv {
 	int fd;
 	bool streaming;
@@ -28,7 +23,7 @@ struct kmod_priv {
 	size_t bufsz;
 	/* exited VMMs already reported: the module keeps them readable for every reader
 	 * for VMMEM_EXIT_LINGER_S, this reader skips them until the slot is gone */
-	struct reaped reaped[VMMEM_MAX_VMS];
+	struct source_reaped reaped[VMMEM_MAX_VMS];
 	int nr_reaped;
 	struct vmmem_event *events;
 };
@@ -83,14 +78,6 @@ int source_kmod_parse(const void *data, size_t len, struct source_read *out, str
 	return 0;
 }
 
-static bool was_reaped(const struct kmod_priv *p, pid_t tgid, uint64_t seq)
-{
-	for (int i = 0; i < p->nr_reaped; i++)
-		if (p->reaped[i].tgid == tgid && p->reaped[i].seq == seq)
-			return true;
-	return false;
-}
-
 /* Drop reported exits from out; forget those the module has freed. */
 static void filter_reaped(struct kmod_priv *p, struct source_read *out)
 {
@@ -106,7 +93,7 @@ static void filter_reaped(struct kmod_priv *p, struct source_read *out)
 	}
 	p->nr_reaped = kept;
 	for (int i = 0; i < out->nr_vms; i++) {
-		if (was_reaped(p, out->vms[i].tgid, out->vms[i].seq))
+		if (source_reaped_has(p->reaped, p->nr_reaped, out->vms[i].tgid, out->vms[i].seq))
 			continue;
 		if (n != i)
 			out->vms[n] = out->vms[i];
@@ -145,11 +132,11 @@ static int kmod_reap(struct source *src, pid_t tgid, uint64_t seq)
 {
 	struct kmod_priv *p = src->priv;
 
-	if (was_reaped(p, tgid, seq))
+	if (source_reaped_has(p->reaped, p->nr_reaped, tgid, seq))
 		return 0;
 	if (p->nr_reaped == VMMEM_MAX_VMS)
 		return -ENOSPC;
-	p->reaped[p->nr_reaped++] = (struct reaped){ tgid, seq };
+	p->reaped[p->nr_reaped++] = (struct source_reaped){ tgid, seq };
 	return 0;
 }
 
@@ -241,11 +228,14 @@ static int start_stream(int fd, uint64_t mask, uint64_t slow_ns, char *err, size
 	return -e;
 }
 
-static int source_kmod_open(struct source *src, const struct source_options *opt, char *err, size_t errsz)
+/* "kmod" takes no ARG: source_factory_find() matched it whole */
+static int source_kmod_open(struct source *src, const char *arg, const struct source_options *opt,
+			    char *err, size_t errsz)
 {
 	struct kmod_priv *p;
 	int fd, ret;
 
+	(void)arg;
 	memset(src, 0, sizeof(*src));
 	fd = open_device(err, errsz);
 	if (fd < 0)
@@ -281,14 +271,7 @@ static int source_kmod_open(struct source *src, const struct source_options *opt
 	return 0;
 }
 
-static int source_kmod_factory_open(struct source *src, const char *arg, const struct source_options *opt,
-				    char *err, size_t errsz)
-{
-	(void)arg;	/* "kmod" takes none: source_factory_find() matched it whole */
-	return source_kmod_open(src, opt, err, errsz);
-}
-
 const struct source_factory source_kmod_factory = {
 	.prefix = "kmod",
-	.open = source_kmod_factory_open,
+	.open = source_kmod_open,
 };

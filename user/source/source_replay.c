@@ -29,7 +29,7 @@ struct replay {
 	uint64_t rec_base, wall_base, rec_now;
 	struct replay_sample cur, next;
 	bool have_next;
-	struct { pid_t pid; uint64_t seq; } reaped[MAX_REAPED];
+	struct source_reaped reaped[MAX_REAPED];
 	int nr_reaped;
 	char name[40];
 };
@@ -120,14 +120,6 @@ static uint64_t clock_locked(struct replay *p)
 	return p->rec_now;
 }
 
-static bool reaped(const struct replay *p, pid_t pid, uint64_t seq)
-{
-	for (int i = 0; i < p->nr_reaped; i++)
-		if (p->reaped[i].pid == pid && p->reaped[i].seq == seq)
-			return true;
-	return false;
-}
-
 static int replay_read(struct source *src, struct source_read *out)
 {
 	struct replay *p = src->priv;
@@ -155,7 +147,7 @@ static int replay_read(struct source *src, struct source_read *out)
 		const struct rec_vm *v = &s->vms[i];
 		struct source_vm *o = &out->vms[out->nr_vms];
 
-		if (reaped(p, v->pid, v->seq))
+		if (source_reaped_has(p->reaped, p->nr_reaped, v->pid, v->seq))
 			continue;
 		o->tgid = v->pid;
 		o->seq = v->seq;
@@ -178,9 +170,7 @@ static int replay_reap(struct source *src, pid_t tgid, uint64_t seq)
 		memmove(p->reaped, p->reaped + 1, sizeof(p->reaped[0]) * (MAX_REAPED - 1));
 		p->nr_reaped--;
 	}
-	p->reaped[p->nr_reaped].pid = tgid;
-	p->reaped[p->nr_reaped].seq = seq;
-	p->nr_reaped++;
+	p->reaped[p->nr_reaped++] = (struct source_reaped){ tgid, seq };
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }

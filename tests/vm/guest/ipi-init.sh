@@ -6,33 +6,13 @@
 # tracefs instance records kvm:kvm_apic_ipi (the oracle); the module's shared case also under
 # `vmmemtop record`. One RESULT line per case: "name=vmmem/oracle" pairs and the state split,
 # and a RECORD line; the host side judges them. Ends with ALLDONE and powers off.
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t tracefs nodev /sys/kernel/tracing
-mkdir -p /tmp && mount -t tmpfs tmp /tmp
-for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
+. /lib/kvm-guest-lib.sh
+guest_boot
 echo "START $(date)"; echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r) CPUS=$(grep -c ^processor /proc/cpuinfo)"
-case $(uname -r) in 5.10.*) export RUNNER_CREATE_EARLY=1 ;; esac	# counted from /proc discovery there
-[ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
+runners_create_early
+need_kvm
 N=$(cat /etc/ipi_n)
-T=/sys/kernel/tracing/instances/oracle
-mkdir $T
-echo 4096 > $T/buffer_size_kb
-echo 1 > $T/options/record-tgid
-
-# count_oracle EVENT TGID: lines of EVENT recorded for TGID (the sender is one of its threads)
-count_oracle() {
-	awk -v ev="$1:" -v t="$2" 'index($0, ev) {
-		if (match($0, /\( *[0-9]+\)/)) { g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } }
-		END { print n + 0 }' $T/trace
-}
-
-overruns() {
-	lost=0
-	for f in $T/per_cpu/cpu*/stats; do lost=$((lost + $(awk '/^overrun:/ { print $2 }' $f))); done
-	echo $lost
-}
+oracle_instance 4096
 
 vm() { jq -r --argjson p "$2" "[.vms[] | select(.pid == \$p)][0] | $1" /tmp/snap.json < /dev/null; }
 
@@ -48,7 +28,7 @@ snapshot_start() {
 		tries=$((tries + 1)); [ $tries -gt 900 ] && { echo "CASEFAIL $backend: vmmemtop did not start"; cat /tmp/snap.err; return 1; }
 		usleep 100000
 	done
-	echo 0 > $T/tracing_on; echo > $T/trace; echo kvm:kvm_apic_ipi > $T/set_event; echo 1 > $T/tracing_on
+	oracle_start kvm:kvm_apic_ipi
 	: > /tmp/cases
 }
 

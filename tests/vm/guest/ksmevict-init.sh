@@ -17,17 +17,13 @@
 #   and a zram swap device: pass 1 writes every page (the cgroup limit swaps the rest out),
 #   pass 2 writes them again (KVM faults them back in). Oracles over the window, with nothing
 #   else here swapping: /proc/vmstat pswpin/pswpout, the cgroup's memory.stat pgmajfault.
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t tracefs nodev /sys/kernel/tracing
+. /lib/kvm-guest-lib.sh
+guest_boot
 mount -t debugfs nodev /sys/kernel/debug
-mkdir -p /tmp && mount -t tmpfs tmp /tmp
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
-for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
 echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
-[ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
+need_kvm
 echo never > /sys/kernel/mm/transparent_hugepage/enabled
 
 K=/sys/kernel/mm/ksm

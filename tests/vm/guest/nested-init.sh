@@ -10,21 +10,15 @@
 # Every phase prints "TIME <phase> <seconds since boot>". A case the kernel cannot run prints
 # "NOTRUN case=NAME reason=..."; the kernel log is checked against /etc/denylist at the end
 # ("DENY <line>" for each hit, then "DMESG_BAD=N"). Ends with ALLDONE and powers off.
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t tracefs nodev /sys/kernel/tracing
+. /lib/kvm-guest-lib.sh
+guest_boot
 mount -t debugfs nodev /sys/kernel/debug
-mkdir -p /tmp && mount -t tmpfs -o mode=1777 tmp /tmp
-for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
 echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
-# 5.10: vmmem's BPF counts a VMM from the /proc scan that finds it (no in-kernel claim there,
-# see bpf/kvm.bpf.c fmt_field): the runners create their VM before they are started
-case $(uname -r) in 5.10.*) export RUNNER_CREATE_EARLY=1 ;; esac
+runners_create_early
 # THP as 6.1 defaults it on every kernel (6.12's Debian build says always): a runner's 2 MiB
 # memslot backed by a host huge page would take one NPT fault for all of its 512 pages
 echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
-[ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
+need_kvm
 ip link set lo up
 # a monitoring user in the device's group, and one outside it
 printf 'root:x:0:0::/:/bin/sh\nmon:x:1000:1000::/tmp:/bin/sh\nother:x:1001:1001::/tmp:/bin/sh\n' > /etc/passwd
@@ -32,17 +26,9 @@ printf 'root:x:0:\nvmmem:x:990:mon\nmon:x:1000:\nother:x:1001:\n' > /etc/group
 VMMEM_GID=990
 phase() { echo "TIME $1 $(cut -d' ' -f1 /proc/uptime)"; }
 
-T=/sys/kernel/tracing/instances/oracle
-mkdir $T
-echo 16384 > $T/buffer_size_kb
-echo 1 > $T/options/record-tgid
-
-# count_oracle EVENT TGID [ERE]: lines of EVENT recorded for TGID (and matching ERE)
-count_oracle() {
-	awk -v ev="$1:" -v t="$2" -v re="${3:-.}" 'index($0, ev) && $0 ~ re {
-		if (match($0, /\( *[0-9]+\)/)) { g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } }
-		END { print n + 0 }' /tmp/oracle.txt
-}
+oracle_instance 16384
+# count_oracle (kvm-guest-lib.sh) reads the copy oracle_stop takes
+ORACLE=/tmp/oracle.txt
 
 # runner_oracle TGID: "FAULTS EXITS SPTE_REQUESTED_4K SET_SPTE_4K GUEST_DISCARDS DONTNEED_BYTES
 # WILLNEED_BYTES" of that tgid, in one pass (each awk is a fork and a read of the whole trace:
@@ -72,12 +58,6 @@ madvise_calls() {
 		g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } END { print n + 0 }' /tmp/oracle.txt
 }
 
-oracle_start() {
-	echo 0 > $T/tracing_on
-	echo > $T/trace
-	echo "$1" > $T/set_event
-	echo 1 > $T/tracing_on
-}
 
 # oracle_stop: end the recording; the count functions above read its copy (formatting the
 # trace anew for each count is slow under TCG)
@@ -86,11 +66,6 @@ oracle_stop() {
 	cat $T/trace > /tmp/oracle.txt
 }
 
-overruns() {
-	lost=0
-	for f in $T/per_cpu/cpu*/stats; do lost=$((lost + $(awk '/^overrun:/ { print $2 }' $f))); done
-	echo $lost
-}
 
 # as USER CMD: run CMD as USER (root runs it directly)
 as() { u=$1; shift; if [ "$u" = root ]; then sh -c "$*"; else su -s /bin/sh "$u" -c "$*"; fi; }

@@ -6,29 +6,16 @@
 # private tracefs instance records kvm:kvm_page_fault and kvm:kvm_exit (the oracle), then prints
 # one RESULT line per runner: what the recording holds, the counters' increase over its window,
 # the tracefs counts, and whether the faulting addresses recorded are the ones tracefs saw.
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t tracefs nodev /sys/kernel/tracing
-mkdir -p /tmp && mount -t tmpfs tmp /tmp
-for m in $(cat /etc/modules.order); do insmod "$m" || echo "insmod $m failed"; done
+. /lib/kvm-guest-lib.sh
+guest_boot
 echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r)"
-[ -c /dev/kvm ] || { echo "NOKVM"; echo ALLDONE; poweroff -f; }
-# as in nested-init.sh: 5.10 counts a VMM from its discovery; 4 KiB NPT faults everywhere
-case $(uname -r) in 5.10.*) export RUNNER_CREATE_EARLY=1 ;; esac
+need_kvm
+runners_create_early
+# 4 KiB NPT faults on every kernel
 echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
 
-T=/sys/kernel/tracing/instances/oracle
-mkdir $T
-echo 16384 > $T/buffer_size_kb
-echo 1 > $T/options/record-tgid
+oracle_instance 16384
 
-# count_oracle EVENT TGID: lines of EVENT recorded for TGID
-count_oracle() {
-	awk -v ev="$1:" -v t="$2" 'index($0, ev) { if (match($0, /\( *[0-9]+\)/)) {
-		g = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", g); if (g == t) n++ } }
-		END { print n + 0 }' $T/trace
-}
 # addresses TGID: the faulting guest addresses tracefs saw, then those recorded, one per line
 # (hex without 0x or leading zeros; 6.1 prints "address %lx", the recording "a=0x%llx")
 oracle_addrs() {

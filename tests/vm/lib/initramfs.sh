@@ -7,8 +7,10 @@
 #       modules by name, with their dependencies from modules.dep, loaded in dependency order
 #       by the init (it reads /etc/modules.order; compressed modules are stored unpacked, as
 #       busybox insmod needs them); SRC:DST extra files (binaries get their shared libraries
-#       copied too).
+#       copied too). Every initramfs holds /lib/kvm-guest-lib.sh (tests/vm/guest/), which
+#       the inits source for what they share.
 . "$(dirname "${BASH_SOURCE[0]}")/kernels.sh"
+_GUEST_LIB=$(dirname "${BASH_SOURCE[0]}")/../guest/kvm-guest-lib.sh
 
 # _mod_deps MODDIR NAME: relative module paths in load order (dependencies first)
 _mod_deps() {
@@ -37,7 +39,7 @@ build_initramfs() {
 	local kver moddir stamp f
 	kernel_fetch || return 1
 	kver=$(guest_kver) moddir=$(guest_moddir)
-	stamp=$( { echo "$kver $mods $*"; cat "$init" "${BASH_SOURCE[0]}"; for f in "$@"; do stat -c '%Y %s' "${f%%:*}"; done; } | md5sum | cut -c1-16)
+	stamp=$( { echo "$kver $mods $*"; cat "$init" "${BASH_SOURCE[0]}" "$_GUEST_LIB"; for f in "$@"; do stat -c '%Y %s' "${f%%:*}"; done; } | md5sum | cut -c1-16)
 	# tests/run.sh runs two rigs at once, and several rigs boot the same image: one builds it,
 	# the other waits for it (the lock is released when this shell's fd closes)
 	mkdir -p "$(dirname "$out")"
@@ -88,6 +90,7 @@ _build_initramfs() {	# OUT INIT MODS KVER MODDIR STAMP [SRC:DST ...]
 		_copy_with_libs "${f%%:*}" "${f#*:}" "$root"
 	done
 	install -m 0755 "$init" "$root/init"
+	install -m 0644 "$_GUEST_LIB" "$root/lib/kvm-guest-lib.sh"
 	mkdir -p "$(dirname "$out")"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp" && mv "$out.tmp" "$out"
 	echo "$stamp" > "$out.stamp"
