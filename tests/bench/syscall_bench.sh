@@ -54,7 +54,8 @@ block() {
 loop_start() {
 	phase=warm-up
 	[ $# -gt 0 ] || set -- 1000 100
-	coproc T { exec $pin_loop "$TOOLS/getppid_loop" "$@"; }
+	# not bpf_hold's fifo ends (fds 7, 8): bpf_hold must see EOF when the bench closes them
+	coproc T { exec $pin_loop "$TOOLS/getppid_loop" "$@" 7>&- 8<&-; }
 	pair=0; block W; block W
 }
 loop_stop() { local fd=${T[1]}; exec {fd}>&-; wait "$T_PID" 2>/dev/null; }
