@@ -95,4 +95,4 @@ grep -q "^DMESG" "$log" && { echo "the $ver guest's dmesg has findings"; ok=0; }
 done
 echo "KSM + eviction rig took $(( $(date +%s) - start )) s"
 [ $ok = 1 ] || fail "KSM or eviction counts differ from their oracles"
-echo "PASS: KSM merges and scans, swap-in, KVM major faults and reclaim invalidations equal their oracles on ${KSM_EVICT_KERNELS:-6.1 6.12}"
+echo "PASS: KSM merges and scans, KVM flushes and shootdowns received from ksmd, swap-in, KVM major faults and reclaim invalidations equal their oracles on ${KSM_EVICT_KERNELS:-6.1 6.12}"
