@@ -18,6 +18,9 @@
 #define VMMEM_SEC_FENTRY(fn)		"fentry/" #fn
 #define VMMEM_SEC_FENTRY_KSM_SCAN(fn)	"fentry/" #fn
 #define VMMEM_SEC_FEXIT(fn)		"fexit/" #fn
+#define VMMEM_SEC_FENTRY_TS(fn)		"fentry/" #fn
+#define VMMEM_SEC_FEXIT_TS(fn)		"fexit/" #fn
+#define VMMEM_SEC_BTF_TS(ev)		"tp_btf/" #ev
 #define VMMEM_SEC_KPROBE(fn)		"kprobe/" #fn
 #define VMMEM_SEC_KRETPROBE(fn)		"kretprobe/" #fn
 
@@ -29,6 +32,9 @@
 #define VMMEM_CTX_FENTRY(fn)		unsigned long long *ctx
 #define VMMEM_CTX_FENTRY_KSM_SCAN(fn)	unsigned long long *ctx
 #define VMMEM_CTX_FEXIT(fn)		unsigned long long *ctx
+#define VMMEM_CTX_FENTRY_TS(fn)		unsigned long long *ctx
+#define VMMEM_CTX_FEXIT_TS(fn)		unsigned long long *ctx
+#define VMMEM_CTX_BTF_TS(ev)		unsigned long long *ctx
 #define VMMEM_CTX_KPROBE(fn)		struct pt_regs *ctx
 #define VMMEM_CTX_KRETPROBE(fn)		struct pt_regs *ctx
 

@@ -22,6 +22,10 @@
  *        BTF(event)                BTF-typed raw tracepoint (tp_btf)
  *        FENTRY(fn), FEXIT(fn), KPROBE(fn), KRETPROBE(fn)
  *        FENTRY_KSM_SCAN(fn)       fentry that also needs &ksm_scan from /proc/kallsyms
+ *        FENTRY_TS(fn), FEXIT_TS(fn), BTF_TS(event)
+ *                                  the same hooks for a program that uses task storage
+ *                                  (5.11+): refused where the kernel has no such map type,
+ *                                  since one program the verifier rejects fails the object
  * alt:   ALT(group, rank): programs of one group are alternatives; the lowest rank whose
  *        every hook exists is loaded. ALONE: no alternative.
  * feeds: FEEDS(VM(counter), HOST(counter), VM_HIST(hist), HOST_HIST(hist), ...), names of
@@ -87,18 +91,18 @@
 	P(tlb_time_fentry, FENTRY(flush_tlb_mm_range), ALT(tlb_time, 0), FEEDS())	\
 	P(tlb_time_fexit, FEXIT(flush_tlb_mm_range), ALT(tlb_time, 0),			\
 	  FEEDS(VM_HIST(tlb_shootdown_ns)))						\
-	P(flush_notify_fentry, FENTRY(kvm_mmu_notifier_invalidate_range_start), ALT(kvm_flush, 0),	\
+	P(flush_notify_fentry, FENTRY_TS(kvm_mmu_notifier_invalidate_range_start), ALT(kvm_flush, 0),	\
 	  FEEDS())									\
-	P(flush_notify_fexit, FEXIT(kvm_mmu_notifier_invalidate_range_start), ALT(kvm_flush, 0),	\
+	P(flush_notify_fexit, FEXIT_TS(kvm_mmu_notifier_invalidate_range_start), ALT(kvm_flush, 0),	\
 	  FEEDS())									\
-	T(kvm_remote_flush, _fentry, flush_recv, FENTRY(kvm_flush_remote_tlbs), ALT(kvm_flush, 0),	\
+	T(kvm_remote_flush, _fentry, flush_recv, FENTRY_TS(kvm_flush_remote_tlbs), ALT(kvm_flush, 0),	\
 	  VMMEM_FEEDS_FLUSH_RECV)							\
 	P(pv_tlb_flush_tp, TP_CORE(kvm, kvm_pv_tlb_flush), ALONE, FEEDS(VM(pv_tlb_flushes)))	\
 	/* shootdowns other tasks send for a VMM's mm: the mm from flush_tlb_mm_range(), kept	\
 	 * in task storage (5.11+) until tlb_flush says IPIs went out */			\
-	P(shoot_mm_fentry, FENTRY(flush_tlb_mm_range), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)	\
-	P(shoot_mm_fexit, FEXIT(flush_tlb_mm_range), ALT(shoot_recv, 0), FEEDS())	\
-	P(shoot_recv_btf, BTF(tlb_flush), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)
+	P(shoot_mm_fentry, FENTRY_TS(flush_tlb_mm_range), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)	\
+	P(shoot_mm_fexit, FEXIT_TS(flush_tlb_mm_range), ALT(shoot_recv, 0), FEEDS())	\
+	P(shoot_recv_btf, BTF_TS(tlb_flush), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)
 
 #define VMMEM_FEEDS_KSM_SCAN FEEDS(HOST(ksm_scans), HOST_HIST(ksm_scan_ns))
 
@@ -124,7 +128,7 @@
 
 /* bpf/evict.bpf.c: KVM's MMU notifier, KVM's page lookups, swap-in */
 #define VMMEM_PROGS_EVICT(P, T)								\
-	P(mmu_inval_fentry, FENTRY(kvm_mmu_notifier_invalidate_range_start), ALONE,	\
+	P(mmu_inval_fentry, FENTRY_TS(kvm_mmu_notifier_invalidate_range_start), ALONE,	\
 	  FEEDS(VM(mmu_inval_reclaim_bytes), VM(mmu_inval_migrate_bytes), VM(mmu_inval_numa_bytes),	\
 		VM(mmu_inval_ksm_bytes), VM(mmu_inval_vmm_bytes), VM(mmu_inval_other_bytes)))	\
 	P(kvm_pfn_fentry, FENTRY(hva_to_pfn), ALT(kvm_majflt, 0), FEEDS())		\
@@ -167,11 +171,11 @@
 /* bpf/ipi.bpf.c: the three together or none. The target's state is read from KVM's struct
  * kvm_vcpu: kvm.ko's BTF is needed (6.1+, not 5.10) */
 #define VMMEM_PROGS_IPI(P, T)								\
-	P(ipi_entry_btf, BTF(kvm_entry), ALT(ipi, 0), FEEDS())				\
+	P(ipi_entry_btf, BTF_TS(kvm_entry), ALT(ipi, 0), FEEDS())				\
 	P(ipi_send_btf, BTF(kvm_apic_ipi), ALT(ipi, 0),				\
 	  FEEDS(VM(guest_ipis), VM(guest_ipis_to_preempted), VM(guest_ipis_to_halted),	\
 		VM(guest_ipis_to_running), VM_HIST(ipi_delivery_ns)))			\
-	P(vcpu_switch_btf, BTF(sched_switch), ALT(ipi, 0),				\
+	P(vcpu_switch_btf, BTF_TS(sched_switch), ALT(ipi, 0),				\
 	  FEEDS(VM(vcpu_preemptions), VM_HIST(vcpu_preempted_ns)))
 
 #define VMMEM_PROGS(P, T)								\

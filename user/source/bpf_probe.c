@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include "bpf_probe.h"
 
@@ -141,6 +142,16 @@ bool probe_btf_typedef(const char *name)
 bool probe_btf_struct(const char *name)
 {
 	return probe_btf_kind(name, BTF_KIND_STRUCT);
+}
+
+/* BPF_MAP_TYPE_TASK_STORAGE came in 5.11 */
+bool probe_task_storage(void)
+{
+	static int verdict = -1;
+
+	if (verdict < 0)
+		verdict = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	return verdict;
 }
 
 /*

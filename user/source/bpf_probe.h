@@ -24,6 +24,7 @@ bool probe_btf_struct(const char *name);
 
 /* True if the kernel lets us load fentry/fexit programs at all (tried once). */
 bool probe_fentry_loads(void);
+bool probe_task_storage(void);
 
 /* True if a kprobe can attach to this kernel function (kprobes on, symbol in kallsyms). */
 bool probe_kprobe(const char *symbol);

@@ -42,6 +42,7 @@ struct prog_spec {
 	const char *btf_struct;		/* HOOK_TP read through CO-RE: the record's struct */
 	bool fmt;			/* HOOK_TP read at offsets from tracefs' format file */
 	bool needs_ksm_scan;		/* reads ksm_scan.seqnr: needs its kallsyms address */
+	bool needs_task_storage;	/* uses a task storage map (5.11+) */
 	struct feed feeds[10];		/* FEED_END-terminated */
 	/* per-event records: a counting program names the type its *_rec twin streams; the
 	 * twin is loaded instead only when the stream mask has that type */
@@ -57,6 +58,9 @@ struct prog_spec {
 #define SPEC_FENTRY(fn)			.kind = HOOK_FENTRY, .hook = #fn
 #define SPEC_FENTRY_KSM_SCAN(fn)	SPEC_FENTRY(fn), .needs_ksm_scan = true
 #define SPEC_FEXIT(fn)			.kind = HOOK_FEXIT, .hook = #fn
+#define SPEC_FENTRY_TS(fn)		SPEC_FENTRY(fn), .needs_task_storage = true
+#define SPEC_FEXIT_TS(fn)		SPEC_FEXIT(fn), .needs_task_storage = true
+#define SPEC_BTF_TS(ev)			SPEC_BTF(ev), .needs_task_storage = true
 #define SPEC_KPROBE(fn)			.kind = HOOK_KPROBE, .hook = #fn
 #define SPEC_KRETPROBE(fn)		.kind = HOOK_KRETPROBE, .hook = #fn
 #define ALT(g, r)			.group = #g, .rank = r
@@ -236,6 +240,8 @@ static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoi
 
 	if (s->needs_ksm_scan && !ksm_scan_address())
 		return "no ksm_scan in /proc/kallsyms (CONFIG_KALLSYMS_ALL off, or not root): full scans cannot be told";
+	if (s->needs_task_storage && !probe_task_storage())
+		return "no task storage maps here (5.11+): the verifier would refuse the whole object";
 
 	switch (s->kind) {
 	case HOOK_TP:
@@ -767,6 +773,10 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 	/* task storage is 5.11+: an object with the map would not load at all on 5.10 */
 	bpf_map__set_autocreate(p->skel->maps.vcpu_threads,
 				bpf_program__autoload(p->skel->progs.vcpu_switch_btf));
+	bpf_map__set_autocreate(p->skel->maps.notify_in,
+				bpf_program__autoload(p->skel->progs.flush_notify_fentry));
+	bpf_map__set_autocreate(p->skel->maps.shoot_for,
+				bpf_program__autoload(p->skel->progs.shoot_mm_fentry));
 	return 0;
 }
 
