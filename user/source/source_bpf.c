@@ -234,14 +234,12 @@ static void fmt_set_rodata(struct vmmem_bpf__rodata *ro)
 }
 
 /* Why a program's hook cannot be used here; NULL when it can. */
-static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoints)
+static const char *hook_refusal_kind(const struct prog_spec *s, bool syscall_tracepoints)
 {
 	char name[128];
 
 	if (s->needs_ksm_scan && !ksm_scan_address())
 		return "no ksm_scan in /proc/kallsyms (CONFIG_KALLSYMS_ALL off, or not root): full scans cannot be told";
-	if (s->needs_task_storage && !probe_task_storage())
-		return "no task storage maps here (5.11+): the verifier would refuse the whole object";
 
 	switch (s->kind) {
 	case HOOK_TP:
@@ -267,6 +265,16 @@ static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoi
 		return probe_kprobe(s->hook) ? NULL : "no kprobes here (CONFIG_KPROBES), or no such symbol in kallsyms";
 	}
 	return "unknown hook kind";
+}
+
+/* why a program cannot load here, or NULL; a missing hook is named before a missing map type */
+static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoints)
+{
+	const char *why = hook_refusal_kind(s, syscall_tracepoints);
+
+	if (!why && s->needs_task_storage && !probe_task_storage())
+		why = "no task storage maps here (5.11+): the verifier would refuse the whole object";
+	return why;
 }
 
 static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
