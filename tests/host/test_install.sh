@@ -30,7 +30,7 @@ cat > "$TMP/want" <<LIST
 /usr/src/vmmem-$rel/Kbuild
 /usr/src/vmmem-$rel/dkms.conf
 $(ls kmod/*.c kmod/*.h | sed "s|^|/usr/src/vmmem-$rel/|")
-/usr/src/vmmem-$rel/kmod/uapi/vmmem.h
+$(ls kmod/uapi/*.h | sed "s|^|/usr/src/vmmem-$rel/|")
 LIST
 sort -o "$TMP/want" "$TMP/want"
 diff "$TMP/want" "$TMP/files" > "$TMP/diff" || bad "installed files differ from the list (< missing, > extra): $(cat "$TMP/diff")"
