@@ -83,8 +83,11 @@ for c in $cases; do
 	*shared) [ "$pre" -ge $((N * 9 / 10)) ] || bad "$c: expected nearly all IPIs to a preempted vCPU: $pre of $N"
 		[ "$(field preemptions "$line")" -ge "$pre" ] || bad "$c: fewer vCPU preemptions than IPIs to preempted vCPUs"
 		own=$(grep "^RESULT case=${c%%-*}-own-spin " "$log")
-		[ "$(field p50_ns "$line")" -gt "$(field p50_ns "$own")" ] 2>/dev/null ||
-			bad "$c: delivery p50 $(field p50_ns "$line") ns not above the own-CPU case's $(field p50_ns "$own") ns" ;;
+		# p50 is a log2 slot: under TCG both cases can fall in one slot (4.2 ms, CI of stop
+		# 12), so the p50 may not fall and the mean (sum / N, exact) must rise
+		[ "$(field p50_ns "$line")" -ge "$(field p50_ns "$own")" ] 2>/dev/null &&
+		[ "$(field sum_ns "$line")" -gt "$(field sum_ns "$own")" ] 2>/dev/null ||
+			bad "$c: delivery p50 $(field p50_ns "$line") ns / total $(field sum_ns "$line") ns not above the own-CPU case's $(field p50_ns "$own") ns / $(field sum_ns "$own") ns" ;;
 	esac
 done
 if [ "$v" != 5.10 ]; then

@@ -58,7 +58,7 @@ snapshot_stop() {
 			"ipi_delivery_count=$(vm .histograms.ipi_delivery_ns.count $rp)/$N" \
 			"to_preempted=$(vm .counters.guest_ipis_to_preempted $rp) to_halted=$(vm .counters.guest_ipis_to_halted $rp)" \
 			"to_running=$(vm .counters.guest_ipis_to_running $rp) p50_ns=$(vm .histograms.ipi_delivery_ns.p50_ns $rp)" \
-			"p99_ns=$(vm .histograms.ipi_delivery_ns.p99_ns $rp) preemptions=$(vm .counters.vcpu_preemptions $rp)" \
+			"p99_ns=$(vm .histograms.ipi_delivery_ns.p99_ns $rp) sum_ns=$(vm .histograms.ipi_delivery_ns.sum_ns $rp) preemptions=$(vm .counters.vcpu_preemptions $rp)" \
 			"preempted_count=$(vm .histograms.vcpu_preempted_ns.count $rp) preempted_p50_ns=$(vm .histograms.vcpu_preempted_ns.p50_ns $rp)" \
 			"overruns=$(overruns)"
 	done < /tmp/cases
