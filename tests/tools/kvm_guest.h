@@ -60,15 +60,19 @@ static inline void kg_open(struct kvm_guest *g)
 }
 
 /* SIZE bytes of private anonymous memory as memslot 0 at guest address 0, CODE at CODE_GPA;
- * ADVICE (e.g. MADV_NOHUGEPAGE) is applied first unless it is -1. */
+ * ADVICE (e.g. MADV_NOHUGEPAGE) is applied first unless it is -1. The host address is 2 MiB
+ * aligned, so that a 2 MiB-aligned guest range is one a huge page can back (flush_runner). */
 static inline void kg_map(struct kvm_guest *g, size_t size, int advice, const void *code, size_t len)
 {
+	const size_t huge = 2ul << 20;
 	struct kvm_userspace_memory_region region;
+	char *p;
 
 	g->size = size;
-	g->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (g->mem == MAP_FAILED)
+	p = mmap(NULL, size + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
 		kg_die("mmap guest memory");
+	g->mem = (char *)(((unsigned long)p + huge - 1) & ~(huge - 1));
 	if (advice >= 0)
 		madvise(g->mem, size, advice);
 	memcpy(g->mem + CODE_GPA, code, len);

@@ -15,6 +15,50 @@ command -v jq >/dev/null || skip "jq not installed"
 start=$(date +%s)
 
 ok=1
+# check_causes VER BACKEND LOG: the flushes-by-cause phases (tests/vm/guest/flushcause-lib.sh).
+# Both VMs' debugfs remote_tlb_flush_requests over the recording = kvm_remote_tlb_flushes = the
+# traced kvm_flush_remote_tlbs calls; per cause, the calls classed by their stacks = the
+# counter = the recording's flush_recv records, and = the debugfs delta of its phase, where
+# it alone acts, at least MIN of them.
+check_causes() {
+	local ver=$1 b=$2 log=$3 line c min o r=0
+	line=$(grep "^FLUSHALL backend=$b " "$log")
+	o=$(field oracle "$line")
+	[ -n "$o" ] && [ "$o" = "$(field vmmem "$line")" ] && [ "$o" = "$(field total "$line")" ] && [ "$(field lost "$line")" = 0 ] &&
+		echo "ok $ver: all flushes of both VMs, debugfs = vmmem = traced: $line" ||
+		{ echo "MISMATCH $ver: flushes of both VMs: $line"; r=1; }
+	for c in ksmd:256 vmm:256 other:32 numa:4 khugepaged:16 kcompactd:- kswapd:-; do
+		min=${c#*:} c=${c%%:*}
+		line=$(grep "^CAUSE backend=$b cause=$c " "$log")
+		o=$(field oracle "$line")
+		if [ -n "$o" ] && [ "$o" = "$(field vmmem "$line")" ] && [ "$o" = "$(field records "$line")" ] &&
+		   { [ "$min" = - ] || { [ "$o" -ge "$min" ] && [ "$o" = "$(field flushes "$line")" ]; }; }; then
+			echo "ok $ver: flushes caused by $c, oracle = vmmem: $o = $(field vmmem "$line"): $line"
+		else
+			echo "MISMATCH $ver: flushes caused by $c: $line"; r=1
+		fi
+	done
+	return $r
+}
+# check_evict_causes VER LOG: in the eviction case the runner's debugfs remote_tlb_flush_requests
+# = kvm_remote_tlb_flushes = the traced calls; per cause the stack-classed calls = the counter,
+# reclaim's (kswapd: its vCPU thread in the cgroup's direct reclaim) at least 100
+check_evict_causes() {
+	local ver=$1 log=$2 line c o r=0
+	line=$(grep "^EVICTFLUSH backend=bpf " "$log")
+	o=$(field oracle "$line")
+	[ -n "$o" ] && [ "$o" = "$(field vmmem "$line")" ] && [ "$o" = "$(field total "$line")" ] && [ "$(field lost "$line")" = 0 ] &&
+		echo "ok $ver: eviction's flushes, debugfs = vmmem = traced: $line" ||
+		{ echo "MISMATCH $ver: eviction's flushes: $line"; r=1; }
+	for c in ksmd khugepaged kcompactd kswapd numa vmm other; do
+		line=$(grep "^ECAUSE backend=bpf cause=$c " "$log")
+		o=$(field oracle "$line")
+		[ -n "$o" ] && [ "$o" = "$(field vmmem "$line")" ] && { [ $c != kswapd ] || [ "$o" -ge 100 ]; } &&
+			echo "ok $ver: eviction's flushes caused by $c, oracle = vmmem: $o = $o" ||
+			{ echo "MISMATCH $ver: eviction's flushes caused by $c: $line"; r=1; }
+	done
+	return $r
+}
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
 for ver in ${KSM_EVICT_KERNELS:-6.1 6.12}; do
 guest_use "$ver"
@@ -22,6 +66,7 @@ guest_kmod
 INITRD=$TOPDIR/build/vm/ksmevict-$ver.cpio.gz
 build_initramfs "$INITRD" "$(dirname "$0")/guest/ksmevict-init.sh" "kvm-amd zram" "$VMMEMTOP:/bin/vmmemtop" \
 	"$(command -v jq):/bin/jq" "$TOOLS/ksm_worker:/bin/ksm_worker" "$TOOLS/evict_runner:/bin/evict_runner" \
+	"$TOOLS/flush_runner:/bin/flush_runner" "$(dirname "$0")/guest/flushcause-lib.sh:/lib/flushcause-lib.sh" \
 	"$GUEST_KO:/vmmem.ko" || fail "cannot build the initramfs"
 vm_start n "$INITRD" 1024 -smp 2
 vm_wait n ALLDONE 900 || fail "the $ver guest did not finish; console: $(tail -30 "${VM_LOG[n]}")"
@@ -29,7 +74,7 @@ vm_stop n
 log=$TMP/console-$ver
 tr -d '\r' < "${VM_LOG[n]}" > "$log"
 echo "== guest kernel $(guest_kver)"
-grep -E "^(NPT|NOKVM|CASEFAIL|KSM|SCANS|FLUSH|SHOOT|EVICT|HOOK|DMESG)|rror" "$log"
+grep -E "^(NPT|NOKVM|CASEFAIL|KSM|SCANS|FLUSH|SHOOT|EVICT|HOOK|DMESG|PHASE|CAUSE|ECAUSE|STACK)|rror" "$log"
 grep -q "^NOKVM" "$log" && fail "no /dev/kvm in the $ver guest"
 grep -q "^CASEFAIL" "$log" && fail "a case could not run on $ver"
 for b in bpf kmod; do
@@ -54,7 +99,8 @@ for b in bpf kmod; do
 			echo "ok $ver: kmod: flushes_recv_*, shootdowns_recv_* unavailable (null): $line" ||
 			{ echo "MISMATCH $ver: kmod flushes should be unavailable: $line"; ok=0; }
 	else
-		[ -n "$o" ] && [ "$o" -ge 256 ] && [ "$o" = "$v" ] && [ "$o" = "$k" ] &&
+		# the VM's whole recording; ksmd's flushes are those of its phase
+		[ -n "$o" ] && [ "$o" -ge 256 ] && [ "$o" = "$v" ] && [ "$(field ksmd_window "$line")" = "$k" ] &&
 			[ "$(field kvm_remote_tlb_flushes "$line")" = "$o" ] &&
 			echo "ok $ver: flushes received, oracle = vmmem: $o = $v (ksmd $k): $line" ||
 			{ echo "MISMATCH $ver: flushes received: $line"; ok=0; }
@@ -65,9 +111,10 @@ for b in bpf kmod; do
 			{ echo "MISMATCH $ver: shootdowns received: $line"; ok=0; }
 		line=$(grep "^FLUSHREC backend=$b " "$log")
 		kp=$(field ksmd_pid "$line")
-		[ "$(field ksmd "$line")" = "$o" ] && [ "$(field exact "$line")" = true ] && [ "$(field task "$line")" = "$kp/ksmd" ] &&
+		[ "$(field ksmd "$line")" = "$k" ] && [ "$(field exact "$line")" = true ] && [ "$(field task "$line")" = "$kp/ksmd" ] &&
 			echo "ok $ver: recording: flushes by cause ksmd = oracle $o, records reconcile, caused by ksmd (pid $kp): $line" ||
 			{ echo "MISMATCH $ver: recording of flushes: $line"; ok=0; }
+		check_causes "$ver" "$b" "$log" || ok=0
 	fi
 	line=$(grep "^EVICT backend=$b " "$log")
 	[ -n "$line" ] || { echo "$ver $b: no EVICT line"; ok=0; continue; }
@@ -90,6 +137,7 @@ for b in bpf kmod; do
 	fi
 	echo "$verdict $ver: $line"
 	[ "$verdict" = ok ] || ok=0
+	[ $b = bpf ] && { check_evict_causes "$ver" "$log" || ok=0; }
 done
 grep -q "^DMESG" "$log" && { echo "the $ver guest's dmesg has findings"; ok=0; }
 done
