@@ -161,13 +161,14 @@ flush_case() {
 		vmmemtop report /tmp/f.rec --pid $R 2>&1 | sed -n '/flushes received by cause/,/shootdowns other/p' | sed 's/^/FLUSHREPORT /'
 	fi
 	if [ -n "$FR" ]; then
-		# per cause, both VMs: the counters, the recording's flush_recv records, the oracle
+		# per cause, both VMs: the counters, the recording's flush_recv records (by causing
+		# task and cause), the oracle
 		tot=$(( $(rc kvm_remote_tlb_flushes) + $(jq -r --argjson p $FR "[.vms[] | select(.pid == \$p)][0].counters.kvm_remote_tlb_flushes" /tmp/f.json) ))
 		echo "FLUSHALL backend=$b oracle=$((f1 - f0 + $(cat $DF/remote_tlb_flush_requests) - fq0)) vmmem=$tot $FO"
 		for c in ksmd khugepaged kcompactd kswapd numa vmm other; do
 			echo "CAUSE backend=$b cause=$c oracle=$(echo "$FO" | sed -n "s/.* $c=\([0-9]*\).*/\1/p")" \
 			     "vmmem=$(jq -r --argjson r $R --argjson f $FR "[.vms[] | select(.pid == \$r or .pid == \$f) | .counters.flushes_recv_$c] | add" /tmp/f.json)" \
-			     "records=$(jq -r --argjson r $R --argjson f $FR "[.vms[] | select(.pid == \$r or .pid == \$f) | .flushes_received.by_cause.$c // 0] | add" /tmp/f.json)" \
+			     "records=$(jq -r --argjson r $R --argjson f $FR "[.vms[] | select(.pid == \$r or .pid == \$f) | .flushes_received.by_task[] | select(.cause == \"$c\") | .flushes] | add // 0" /tmp/f.json)" \
 			     "$(grep "^PHASE $c " /tmp/phases.txt | cut -d' ' -f3-)"
 		done
 		fr_stop
