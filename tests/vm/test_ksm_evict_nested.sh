@@ -27,7 +27,7 @@ check_causes() {
 	[ -n "$o" ] && [ "$o" = "$(field vmmem "$line")" ] && [ "$o" = "$(field total "$line")" ] && [ "$(field lost "$line")" = 0 ] &&
 		echo "ok $ver: all flushes of both VMs, debugfs = vmmem = traced: $line" ||
 		{ echo "MISMATCH $ver: flushes of both VMs: $line"; r=1; }
-	for c in ksmd:256 vmm:256 other:32 numa:4 khugepaged:16 kcompactd:- kswapd:-; do
+	for c in ksmd:256 vmm:256 other:32 numa:3 khugepaged:16 kcompactd:- kswapd:-; do
 		min=${c#*:} c=${c%%:*}
 		line=$(grep "^CAUSE backend=$b cause=$c " "$log")
 		o=$(field oracle "$line")
