@@ -8,7 +8,9 @@
 # zram swap, nothing else swapping): /proc/vmstat pswpin/pswpout, the cgroup's
 # memory.stat pgmajfault (counted in do_swap_page, not where vmmem hooks), the runner's
 # /proc/PID/stat majflt. KVM TLB flushes a VM receives by cause (ksmd merging its guest RAM):
-# the VM's debugfs remote_tlb_flush_requests. See tests/vm/guest/ksmevict-init.sh.
+# the VM's debugfs remote_tlb_flush_requests. With BPF, the other causes (vmm, other, numa,
+# khugepaged; kswapd in the eviction case): the function tracer's stack of every
+# kvm_flush_remote_tlbs call (tests/vm/guest/flushcause-lib.sh). See tests/vm/guest/ksmevict-init.sh.
 set -u
 . "$(dirname "$0")/lib/rig.sh"
 command -v jq >/dev/null || skip "jq not installed"
