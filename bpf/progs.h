@@ -27,7 +27,8 @@
  *                                  (5.11+): refused where the kernel has no such map type,
  *                                  since one program the verifier rejects fails the object
  * alt:   ALT(group, rank): programs of one group are alternatives; the lowest rank whose
- *        every hook exists is loaded. ALONE: no alternative.
+ *        every hook exists is loaded. ALONE: no alternative. ALT_WITH(group, rank, other):
+ *        the same, loaded only when a program of group `other` is (they read what it writes).
  * feeds: FEEDS(VM(counter), HOST(counter), VM_HIST(hist), HOST_HIST(hist), ...), names of
  *        kmod/uapi/vmmem.h's tables; FEEDS() for a program that only opens a span.
  *
@@ -168,14 +169,22 @@
 	P(memslot_kprobe, KPROBE(__kvm_set_memory_region), ALT(memslot, 1), FEEDS())	\
 	P(memslot_kretprobe, KRETPROBE(__kvm_set_memory_region), ALT(memslot, 1), FEEDS())
 
-/* bpf/ipi.bpf.c: the three together or none. The target's state is read from KVM's struct
+/* bpf/ipi.bpf.c: the two together or none. The target's state is read from KVM's struct
  * kvm_vcpu: kvm.ko's BTF is needed (6.1+, not 5.10) */
 #define VMMEM_PROGS_IPI(P, T)								\
 	P(ipi_entry_btf, BTF_TS(kvm_entry), ALT(ipi, 0), FEEDS())				\
 	P(ipi_send_btf, BTF(kvm_apic_ipi), ALT(ipi, 0),				\
 	  FEEDS(VM(guest_ipis), VM(guest_ipis_to_preempted), VM(guest_ipis_to_halted),	\
 		VM(guest_ipis_to_running), VM_HIST(ipi_delivery_ns)))			\
-	P(vcpu_switch_btf, BTF_TS(sched_switch), ALT(ipi, 0),				\
+	/* vCPU preemptions, of the threads the ipi group's kvm_entry learns: KVM's preempt	\
+	 * notifiers (virt/kvm/kvm_main.c kvm_sched_out/kvm_sched_in) run only for a vCPU	\
+	 * thread inside KVM_RUN, so no other context switch of the host pays; sched_switch,	\
+	 * on every switch of the host, only where fentry is refused */			\
+	P(vcpu_out_fentry, FENTRY_TS(kvm_sched_out), ALT_WITH(vcpu_switch, 0, ipi),	\
+	  FEEDS(VM(vcpu_preemptions), VM_HIST(vcpu_preempted_ns)))			\
+	P(vcpu_in_fentry, FENTRY_TS(kvm_sched_in), ALT_WITH(vcpu_switch, 0, ipi),	\
+	  FEEDS(VM_HIST(vcpu_preempted_ns)))						\
+	P(vcpu_switch_btf, BTF_TS(sched_switch), ALT_WITH(vcpu_switch, 1, ipi),	\
 	  FEEDS(VM(vcpu_preemptions), VM_HIST(vcpu_preempted_ns)))
 
 #define VMMEM_PROGS(P, T)								\

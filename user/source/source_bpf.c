@@ -39,6 +39,7 @@ struct prog_spec {
 	const char *hook;		/* tracepoint or function name */
 	const char *group;		/* NULL: stands alone */
 	int rank;
+	const char *with;		/* loaded only when a program of this group is */
 	const char *btf_struct;		/* HOOK_TP read through CO-RE: the record's struct */
 	bool fmt;			/* HOOK_TP read at offsets from tracefs' format file */
 	bool needs_ksm_scan;		/* reads ksm_scan.seqnr: needs its kallsyms address */
@@ -64,6 +65,7 @@ struct prog_spec {
 #define SPEC_KPROBE(fn)			.kind = HOOK_KPROBE, .hook = #fn
 #define SPEC_KRETPROBE(fn)		.kind = HOOK_KRETPROBE, .hook = #fn
 #define ALT(g, r)			.group = #g, .rank = r
+#define ALT_WITH(g, r, w)		.group = #g, .rank = r, .with = #w
 #define ALONE				.group = NULL
 #define FEEDS(...)			.feeds = { __VA_ARGS__ }
 #define VM(x)				{ FEED_VM, VMMEM_C_##x }
@@ -78,6 +80,7 @@ static const struct prog_spec specs[] = {
 	VMMEM_PROGS(SPEC, SPEC_TWIN)
 };
 #undef ALT
+#undef ALT_WITH
 #undef ALONE
 #undef FEEDS
 #undef VM
@@ -325,6 +328,23 @@ static void choose_programs(bool chosen[NR_SPECS], const char *why[NR_SPECS], ui
 				best = r;
 		}
 		chosen[i] = s->rank == best;
+	}
+	/* a group that only makes sense beside another (its programs read what the other's
+	 * write): off when none of the other's is chosen, never a counter stuck at 0 */
+	for (int i = 0; i < NR_SPECS; i++) {
+		static char with_why[NR_SPECS][80];
+		bool partner = false;
+
+		if (!chosen[i] || !specs[i].with)
+			continue;
+		for (int j = 0; j < NR_SPECS; j++)
+			partner |= chosen[j] && specs[j].group && !strcmp(specs[j].group, specs[i].with);
+		if (partner)
+			continue;
+		snprintf(with_why[i], sizeof(with_why[i]), "loaded only with the %s programs, which are not",
+			 specs[i].with);
+		why[i] = with_why[i];
+		exists[i] = chosen[i] = false;
 	}
 	for (int i = 0; i < NR_SPECS; i++) {
 		if (specs[i].streams)
