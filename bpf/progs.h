@@ -85,10 +85,16 @@
 #define VMMEM_FEEDS_SHOOT_RECV FEEDS(VM(shootdowns_recv_ksmd), VM(shootdowns_recv_khugepaged),	\
 	VM(shootdowns_recv_kcompactd), VM(shootdowns_recv_kswapd), VM(shootdowns_recv_other))
 
-/* bpf/tlb.bpf.c */
+/* bpf/tlb.bpf.c. The shootdowns a VMM's threads send: fentry on the function that sends them,
+ * where allowed; else the tlb_flush tracepoint, which also fires on every context switch
+ * (switch_mm) and so is attached only with --switch-tracepoints */
 #define VMMEM_PROGS_TLB(P, T)								\
-	T(tlb_flush, _btf, tlb_shootdown, BTF(tlb_flush), ALT(tlb, 0), VMMEM_FEEDS_TLB)	\
-	T(tlb_flush, _tp, tlb_shootdown, TP(tlb, tlb_flush), ALT(tlb, 1), VMMEM_FEEDS_TLB)	\
+	T(tlb_send, _fentry, tlb_shootdown, FENTRY(native_flush_tlb_multi), ALT(tlb, 0),	\
+	  VMMEM_FEEDS_TLB)								\
+	T(tlb_send_others, _fentry, tlb_shootdown, FENTRY(native_flush_tlb_others), ALT(tlb, 1),	\
+	  VMMEM_FEEDS_TLB)								\
+	T(tlb_flush, _btf, tlb_shootdown, BTF(tlb_flush), ALT(tlb, 2), VMMEM_FEEDS_TLB)	\
+	T(tlb_flush, _tp, tlb_shootdown, TP(tlb, tlb_flush), ALT(tlb, 3), VMMEM_FEEDS_TLB)	\
 	P(tlb_time_fentry, FENTRY(flush_tlb_mm_range), ALT(tlb_time, 0), FEEDS())	\
 	P(tlb_time_fexit, FEXIT(flush_tlb_mm_range), ALT(tlb_time, 0),			\
 	  FEEDS(VM_HIST(tlb_shootdown_ns)))						\
@@ -100,10 +106,10 @@
 	  VMMEM_FEEDS_FLUSH_RECV)							\
 	P(pv_tlb_flush_tp, TP_CORE(kvm, kvm_pv_tlb_flush), ALONE, FEEDS(VM(pv_tlb_flushes)))	\
 	/* shootdowns other tasks send for a VMM's mm: the mm from flush_tlb_mm_range(), kept	\
-	 * in task storage (5.11+) until tlb_flush says IPIs went out */			\
+	 * in task storage (5.11+) until native_flush_tlb_multi sends the IPIs */		\
 	P(shoot_mm_fentry, FENTRY_TS(flush_tlb_mm_range), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)	\
 	P(shoot_mm_fexit, FEXIT_TS(flush_tlb_mm_range), ALT(shoot_recv, 0), FEEDS())	\
-	P(shoot_recv_btf, BTF_TS(tlb_flush), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)
+	P(shoot_recv_fentry, FENTRY_TS(native_flush_tlb_multi), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)
 
 #define VMMEM_FEEDS_KSM_SCAN FEEDS(HOST(ksm_scans), HOST_HIST(ksm_scan_ns))
 
