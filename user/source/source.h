@@ -102,6 +102,12 @@ struct source_ops {
 	.reap = prefix##_reap,		\
 	.close = prefix##_close
 
+/* The pair of ops of a source that carries its own facts (a recording, made-up VMs):
+ * PREFIX_vm_info and PREFIX_host_state. */
+#define SOURCE_OPS_FACTS(prefix)		\
+	.vm_info = prefix##_vm_info,		\
+	.host_state = prefix##_host_state
+
 struct source_options {
 	bool verbose;			/* print feature-probe verdicts */
 	bool syscall_tracepoints;	/* may enable syscalls:* tracepoints (every syscall of every
