@@ -102,4 +102,5 @@ def main():
           + ("; the interval is wide: the machine is noisy" if hi - lo > 0.03 else ""))
 
 
-main()
+if __name__ == '__main__':
+    main()

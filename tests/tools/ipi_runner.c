@@ -78,6 +78,8 @@ static volatile int vcpus_done;
 static struct kvm_guest guest;
 static long n_ipis, n_blocks = 1, mode_halt;
 static int cpus[3];
+static clockid_t vcpu_clock[2];	/* each vCPU thread's CPU clock, once it set it */
+static volatile int vcpu_clock_set[2];
 
 /* A guest that stops making progress fails the case instead of hanging the rig. */
 static void on_alarm(int sig)
@@ -122,26 +124,39 @@ static void set_cpuid(int fd)
 		kg_die("KVM_SET_CPUID2");
 }
 
+static long long clock_ns(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* CPU time of vCPU thread I (user, guest mode and kernel: KVM's exits and entries) */
+static long long vcpu_cpu_ns(int i)
+{
+	return vcpu_clock_set[i] ? clock_ns(vcpu_clock[i]) : -1;
+}
+
 /*
  * IPI_BLOCKS > 1 (the IPI cost bench, tests/bench/ipi_flush_bench.sh): vCPU 0 stops after each
- * block of N IPIs; its wall time since the block began is printed as "block I ns=T" and the
- * next block starts when a line arrives on stdin (the bench attaches or detaches hooks in
- * between). vCPU 1 keeps waiting in the guest meanwhile.
+ * block of N IPIs and prints "block I ns=T cpu0=C0 cpu1=C1": the block's wall time and each
+ * vCPU thread's CPU time in it; the next block starts when a line arrives on stdin (the bench
+ * attaches or detaches hooks in between). vCPU 1 keeps waiting in the guest meanwhile.
+ * t[0] wall, t[1], t[2] the vCPU threads' CPU clocks at the block's start.
  */
-static void block_end(long block, struct timespec *t0)
+static void block_end(long block, long long t[3])
 {
-	struct timespec t1;
 	char line[64];
 
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("block %ld ns=%lld\n", block,
-	       (long long)(t1.tv_sec - t0->tv_sec) * 1000000000LL + (t1.tv_nsec - t0->tv_nsec));
+	printf("block %ld ns=%lld cpu0=%lld cpu1=%lld\n", block, clock_ns(CLOCK_MONOTONIC) - t[0],
+	       vcpu_cpu_ns(0) - t[1], vcpu_cpu_ns(1) - t[2]);
 	fflush(stdout);
 	alarm(0);
 	if (!fgets(line, sizeof(line), stdin))
 		exit(1);
 	alarm(IPI_TIMEOUT_S);
-	clock_gettime(CLOCK_MONOTONIC, t0);
+	t[0] = clock_ns(CLOCK_MONOTONIC), t[1] = vcpu_cpu_ns(0), t[2] = vcpu_cpu_ns(1);
 }
 
 static void *vcpu_thread(void *arg)
@@ -150,11 +165,13 @@ static void *vcpu_thread(void *arg)
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_run *run;
-	struct timespec t0;
+	long long t0[3];
 	long block = 0;
 	int fd;
 
 	pin(cpus[id]);
+	if (!pthread_getcpuclockid(pthread_self(), &vcpu_clock[id]))
+		vcpu_clock_set[id] = 1;
 	/* the rig's recording check: slow_ipi records name vCPU 1's thread as the target */
 	printf("vcpu %ld tid=%ld\n", id, (long)syscall(SYS_gettid));
 	fflush(stdout);
@@ -185,7 +202,7 @@ static void *vcpu_thread(void *arg)
 	regs.rsp = 0x8000 + id * 0x1000;
 	if (ioctl(fd, KVM_SET_REGS, &regs))
 		kg_die("KVM_SET_REGS");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0[0] = clock_ns(CLOCK_MONOTONIC), t0[1] = vcpu_cpu_ns(0), t0[2] = vcpu_cpu_ns(1);
 	for (;;) {
 		if (ioctl(fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR)
@@ -195,7 +212,7 @@ static void *vcpu_thread(void *arg)
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == PORT_DONE)
 			break;
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == PORT_BLOCK) {
-			block_end(++block, &t0);
+			block_end(++block, t0);
 			continue;
 		}
 		if (run->exit_reason != KVM_EXIT_INTR) {

@@ -6,8 +6,8 @@
 # compared are exactly "vmmem's hooks attached" (H) and "none" (A), in adjacent blocks, the
 # order alternating:
 #  IPI:   one ipi_runner (vCPU 0 sends N x2APIC IPIs to vCPU 1 per block, each after the
-#         previous one was handled; each vCPU on its own CPU, vCPU 1 spinning); the runner
-#         times each block (IPI_BLOCKS).
+#         previous one was handled; each vCPU on its own CPU, vCPU 1 waiting in MODE, halt or
+#         spin); the runner times each block (IPI_BLOCKS).
 #  flush: one evict_runner (K guest pages NPT maps, discarded one madvise(MADV_DONTNEED) at a
 #         time after each pass: each discard zaps a mapping and KVM flushes the VM's TLBs);
 #         the runner times the K discards. Oracle of the flushes: the VM's debugfs
@@ -16,22 +16,24 @@
 #  empty programs attached beside vmmem's (state S): bpftool's run_cnt / run_time_ns before
 #  and after them.
 #  kmod: with vmmem.ko there, IPI blocks with the module loaded (K) against none (A).
-# Prints UNIT lines (kind index state pair value), STATS lines (kind 0|1 json) and FLUSHES
-# lines; the host computes the figures. Ends with ALLDONE and powers off.
+# Prints UNIT lines (kind index state pair, then name=value: wall (ns), the vCPU threads' CPU
+# ns cpu0 and cpu1 (IPI), flushes (the oracle's count)), STATS lines (kind 0|1 json); the
+# host computes the figures. Ends with ALLDONE and powers off.
 . /lib/kvm-guest-lib.sh
 . /lib/bpf_hooks.sh
 guest_boot
 mount -t debugfs nodev /sys/kernel/debug
-echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r) CPUS=$(grep -c ^processor /proc/cpuinfo)"
+echo "NPT=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) KERNEL=$(uname -r) CPUS=$(grep -c ^processor /proc/cpuinfo)" \
+	"CLOCKSOURCE=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 need_kvm
-. /etc/bench.conf	# N PAIRS SBLOCKS K FPAIRS KPAIRS
+. /etc/bench.conf	# N MODE PAIRS SBLOCKS K FPAIRS KPAIRS
 echo never > /sys/kernel/mm/transparent_hugepage/enabled
 
 # wait_for FILE ERE [TENTHS]: until a line of FILE matches (default 120 s); 1 if it never did
 wait_for() {
 	i=0
 	while ! grep -qE "$2" "$1" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt "${3:-1200}" ] && return 1
+		i=$((i + 1)); [ $i -gt "${3:-3000}" ] && return 1
 		usleep 100000
 	done
 }
@@ -88,7 +90,7 @@ ipi_run() {
 	rm -f /tmp/ipi.in /tmp/ipi.out; busybox mkfifo /tmp/ipi.in
 	schedule "$2" "$3" "$4" "$5" > /tmp/sched
 	blocks=$(( $(wc -l < /tmp/sched) + 1 ))	# the last block ends the runner, untimed
-	IPI_BLOCKS=$blocks ipi_runner "$N" spin 0 1 < /tmp/ipi.in > /tmp/ipi.out 2>&1 &
+	IPI_BLOCKS=$blocks ipi_runner "$N" "$MODE" 0 1 < /tmp/ipi.in > /tmp/ipi.out 2>&1 &
 	rp=$!
 	exec 5> /tmp/ipi.in
 	wait_for /tmp/ipi.out "^$rp$" 200 || { echo "BENCHFAIL $kind: ipi_runner did not start: $(cat /tmp/ipi.out)"; exec 5>&-; return; }
@@ -98,7 +100,7 @@ ipi_run() {
 		if [ $b = 0 ]; then kill -USR1 $rp; else echo go >&5; fi
 		b=$((b + 1))
 		wait_for /tmp/ipi.out "^block $b " || { echo "BENCHFAIL $kind: no block $b: $(tail -3 /tmp/ipi.out)"; break; }
-		echo "UNIT $kind $b $st $pair $(sed -n "s/^block $b ns=//p" /tmp/ipi.out)"
+		echo "UNIT $kind $b $st $pair $(sed -n "s/^block $b ns=/wall=/p" /tmp/ipi.out)"
 	done < /tmp/sched
 	[ -n "${EMPTY:-}" ] && stats_end "$kind"
 	set_state "$kind" A
@@ -123,7 +125,7 @@ flush_run() {
 		b=$((b + 1))
 		wait_for /tmp/fr.out "^pass $b " || { echo "BENCHFAIL flush: no pass $b: $(cat /tmp/fr.err)"; break; }
 		D=$(ls -d /sys/kernel/debug/kvm/$R-* 2>/dev/null | head -n 1)
-		echo "UNIT flush $b $st $pair $(sed -n "s/^pass $b discard_ns=//p" /tmp/fr.out) flushes=$(( $(cat $D/remote_tlb_flush_requests) - f0 ))"
+		echo "UNIT flush $b $st $pair $(sed -n "s/^pass $b discard_ns=/wall=/p" /tmp/fr.out) flushes=$(( $(cat $D/remote_tlb_flush_requests) - f0 ))"
 	done < /tmp/sched
 	[ -n "${EMPTY:-}" ] && stats_end flush
 	set_state flush A
