@@ -41,6 +41,21 @@ struct sys_exit_ctx {
  * space reports its balloon counters as unavailable.
  * dur_ns is 0 where the hook gives no start time.
  */
+/* A discard of len bytes, inside of them in guest RAM and freeing of those freeing guest
+ * memory: the counts and the record of both discard calls. how is the record's b: the
+ * madvise behavior, or 0x100 | the fallocate mode. */
+static __always_inline void count_discard(struct vmmem_vm_counters *c, __u64 len, __u64 inside,
+					  __u64 freeing, __u64 how, __u64 dur_ns)
+{
+	c->c[VMMEM_C_vmm_own_discard_bytes] += len - inside;
+	if (!freeing)
+		return;
+	c->c[VMMEM_C_balloon_inflate_bytes] += freeing;
+	if (dur_ns)
+		vm_hist_add(current_tgid(), VMMEM_HIST_balloon_discard_ns, dur_ns);
+	emit_timed_event(VMMEM_EV_balloon, current_tgid(), freeing, how, dur_ns);
+}
+
 static __always_inline void balloon_madvise(__u64 start, __u64 len, int behavior, __u64 dur_ns)
 {
 	struct vmmem_vm_counters *c = current_vm();
@@ -72,13 +87,7 @@ static __always_inline void balloon_madvise(__u64 start, __u64 len, int behavior
 		emit_timed_event(VMMEM_EV_balloon, current_tgid(), inside, behavior, dur_ns);
 		return;
 	}
-	c->c[VMMEM_C_vmm_own_discard_bytes] += len - inside;
-	if (!freeing)
-		return;
-	c->c[VMMEM_C_balloon_inflate_bytes] += freeing;
-	if (dur_ns)
-		vm_hist_add(current_tgid(), VMMEM_HIST_balloon_discard_ns, dur_ns);
-	emit_timed_event(VMMEM_EV_balloon, current_tgid(), freeing, behavior, dur_ns);
+	count_discard(c, len, inside, freeing, behavior, dur_ns);
 }
 
 static __always_inline void balloon_fallocate(struct file *file, __u64 off, __u64 len, int mode, __u64 dur_ns)
@@ -100,13 +109,8 @@ static __always_inline void balloon_fallocate(struct file *file, __u64 off, __u6
 		file_identity(file, &dev, &ino);
 		inside = guest_split_file(g, dev, ino, off, len);
 	}
-	c->c[VMMEM_C_vmm_own_discard_bytes] += len - inside;
-	if (!inside)
-		return;
-	c->c[VMMEM_C_balloon_inflate_bytes] += inside;
-	if (dur_ns)
-		vm_hist_add(current_tgid(), VMMEM_HIST_balloon_discard_ns, dur_ns);
-	emit_timed_event(VMMEM_EV_balloon, current_tgid(), inside, 0x100 | mode, dur_ns);
+	/* a hole punched in guest RAM's file frees all of it */
+	count_discard(c, len, inside, inside, 0x100 | mode, dur_ns);
 }
 
 /* the start of a discard, by thread (bpf/latency.bpf.h) */

@@ -18,18 +18,20 @@ VMMEM_SHARED struct {
 
 static __always_inline struct vmmem_guest_ram *guest_ram_of_current(void)
 {
-	__u32 tgid = current_tgid();
-	__u32 *slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
-	struct vmmem_guest_ram *g;
-	__u32 slot;
+	struct vmmem_guest_ram *g = slot_elem(&guest_ram, current_tgid());
 
-	if (!slot1 || !*slot1)
-		return NULL;
-	slot = *slot1 - 1;
-	g = bpf_map_lookup_elem(&guest_ram, &slot);
 	if (!g || g->state != VMMEM_GR_KNOWN)
 		return NULL;
 	return g;
+}
+
+/* Bytes of [start, start+len) inside [s, e). */
+static __always_inline __u64 range_overlap(__u64 start, __u64 len, __u64 s, __u64 e)
+{
+	__u64 lo = start > s ? start : s;
+	__u64 hi = start + len < e ? start + len : e;
+
+	return lo < hi ? hi - lo : 0;
 }
 
 /* Bytes of [s, s+len) inside guest RAM (*inside), and returned: of those, the bytes inside
@@ -43,21 +45,14 @@ static __noinline __u64 guest_split_hva(struct vmmem_guest_ram *g, __u64 s, __u6
 	int i;
 
 	for (i = 0; i < VMMEM_GUEST_RANGES; i++) {
-		__u64 lo, hi;
+		__u64 part;
 
 		if (i >= n)
 			break;
-		lo = g->r[i].start;
-		hi = lo + g->r[i].len;
-		if (lo < s)
-			lo = s;
-		if (hi > e)
-			hi = e;
-		if (lo >= hi)
-			continue;
-		in += hi - lo;
+		part = range_overlap(g->r[i].start, g->r[i].len, s, e);
+		in += part;
 		if (want_shared < 0 || !!(g->r[i].flags & VMMEM_GR_SHARED) == want_shared)
-			fr += hi - lo;
+			fr += part;
 	}
 	*inside = in;
 	return fr;
@@ -71,20 +66,10 @@ static __noinline __u64 guest_split_file(struct vmmem_guest_ram *g, __u32 dev, _
 	int i;
 
 	for (i = 0; i < VMMEM_GUEST_FILES; i++) {
-		__u64 lo, hi;
-
 		if (i >= n)
 			break;
-		if (g->f[i].ino != ino || g->f[i].dev != dev)
-			continue;
-		lo = g->f[i].off;
-		hi = lo + g->f[i].len;
-		if (lo < off)
-			lo = off;
-		if (hi > e)
-			hi = e;
-		if (lo < hi)
-			in += hi - lo;
+		if (g->f[i].ino == ino && g->f[i].dev == dev)
+			in += range_overlap(g->f[i].off, g->f[i].len, off, e);
 	}
 	return in;
 }

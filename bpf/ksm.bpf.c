@@ -44,22 +44,12 @@ static __always_inline void handle_ksm_stop(__u32 rmap_entries)
 	emit_event(VMMEM_EV_ksm_scan, 0, now - start, rmap_entries);
 }
 
-/* TP_PROTO(int seq, u32 rmap_entries), include/trace/events/ksm.h (6.4+) */
-int BPF_PROG(ksm_start_btf, int seq, __u32 rmap_entries)
-{
-	handle_ksm_start();
-	return 0;
-}
+VMMEM_BTF_OR_TP(ksm_start, handle_ksm_start)
 
+/* TP_PROTO(int seq, u32 rmap_entries), include/trace/events/ksm.h (6.4+) */
 int BPF_PROG(ksm_stop_btf, int seq, __u32 rmap_entries)
 {
 	handle_ksm_stop(rmap_entries);
-	return 0;
-}
-
-int ksm_start_tp(void *ctx)
-{
-	handle_ksm_start();
 	return 0;
 }
 

@@ -181,17 +181,7 @@ static __always_inline void handle_entry(void)
 	}
 }
 
-int entry_btf(unsigned long long *ctx)
-{
-	handle_entry();
-	return 0;
-}
-
-int entry_tp(void *ctx)
-{
-	handle_entry();
-	return 0;
-}
+VMMEM_BTF_OR_TP(entry, handle_entry)
 
 /* level: PG_LEVEL_4K=1, 2M=2, 1G=3 (arch/x86/include/asm/pgtable_types.h) */
 static __always_inline void handle_tdp_map(__u64 level, const bool claim)

@@ -58,13 +58,7 @@ static __always_inline void hist_add(struct vmmem_hist *h, __u64 d)
 
 static __always_inline struct vmmem_vm_hists *hists_of_tgid(__u32 tgid)
 {
-	__u32 *slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
-	__u32 slot;
-
-	if (!slot1 || !*slot1)
-		return NULL;
-	slot = *slot1 - 1;
-	return bpf_map_lookup_elem(&vm_hists, &slot);
+	return slot_elem(&vm_hists, tgid);
 }
 
 static __always_inline void vm_hist_add(__u32 tgid, int id, __u64 d)

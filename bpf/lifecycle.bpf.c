@@ -72,17 +72,7 @@ static __always_inline void claim_vm_creator(void)
 	claim_slot(current_tgid());
 }
 
-int vm_create_clock_btf(unsigned long long *ctx)
-{
-	claim_vm_creator();
-	return 0;
-}
-
-int vm_create_clock_tp(void *ctx)
-{
-	claim_vm_creator();
-	return 0;
-}
+VMMEM_BTF_OR_TP(vm_create_clock, claim_vm_creator)
 
 /* sched_process_exit fires in do_exit() after signal->live was decremented, so
  * live == 0 means this is the last thread of the group (kernel/exit.c do_exit). */
@@ -110,14 +100,4 @@ static __always_inline void handle_vm_exit(void)
  * syscall from user space (our own reads) can do while preempted (kernel/trace/bpf_trace.c
  * trace_call_bpf); raw tracepoints only guard against recursion of the same program.
  */
-int vm_exit_btf(unsigned long long *ctx)
-{
-	handle_vm_exit();
-	return 0;
-}
-
-int vm_exit_tp(void *ctx)
-{
-	handle_vm_exit();
-	return 0;
-}
+VMMEM_BTF_OR_TP(vm_exit, handle_vm_exit)

@@ -104,4 +104,22 @@ VMMEM_PROGS(VMMEM_DECLARE, VMMEM_DECLARE_TWIN)
 	}										\
 	static __always_inline int base##sfx##_body(const bool rec, unsigned long long *ctx, ##args)
 
+/*
+ * A handler that reads nothing of its hook's context, attached where the kernel allows: as
+ * a tp_btf program base##_btf and as a classic tracepoint program base##_tp, the two rows of
+ * one ALT group in the table. VMMEM_BTF_OR_TP(vm_exit, handle_vm_exit) defines vm_exit_btf
+ * and vm_exit_tp, both calling handle_vm_exit().
+ */
+#define VMMEM_BTF_OR_TP(base, handler)							\
+	int base##_btf(unsigned long long *ctx)						\
+	{										\
+		handler();								\
+		return 0;								\
+	}										\
+	int base##_tp(void *ctx)							\
+	{										\
+		handler();								\
+		return 0;								\
+	}
+
 #endif

@@ -145,7 +145,9 @@ static __always_inline void emit_event(__u32 type, __u32 tgid, __u64 a, __u64 b)
 	emit_timed_event(type, tgid, a, b, 0);
 }
 
-static __always_inline struct vmmem_vm_counters *vm_of_tgid(__u32 tgid)
+/* The element of map (an array indexed by VMM slot: counters, histograms, guest RAM) that
+ * belongs to tgid, or NULL when tgid is no VMM. Inlined, so map is a constant at each call. */
+static __always_inline void *slot_elem(void *map, __u32 tgid)
 {
 	__u32 *slot1 = bpf_map_lookup_elem(&vmm_slot_by_tgid, &tgid);
 	__u32 slot;
@@ -153,7 +155,12 @@ static __always_inline struct vmmem_vm_counters *vm_of_tgid(__u32 tgid)
 	if (!slot1 || !*slot1)
 		return NULL;
 	slot = *slot1 - 1;
-	return bpf_map_lookup_elem(&vm_counters, &slot);
+	return bpf_map_lookup_elem(map, &slot);
+}
+
+static __always_inline struct vmmem_vm_counters *vm_of_tgid(__u32 tgid)
+{
+	return slot_elem(&vm_counters, tgid);
 }
 
 static __always_inline __u32 current_tgid(void)

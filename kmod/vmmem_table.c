@@ -212,22 +212,35 @@ size_t vmmem_snapshot_size(bool max)
 	return sizeof(struct vmmem_snapshot_header) + n * sizeof(struct vmmem_vm_record);
 }
 
+/* A snapshot sums every CPU's copy: add one CPU's n counters (or nh histograms) to sum. */
+static void fold_counters(u64 *sum, const u64 *c, int n)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		sum[k] += READ_ONCE(c[k]);
+}
+
+static void fold_hists(struct vmmem_hist *sum, const struct vmmem_hist *h, int nh)
+{
+	int k;
+
+	for (k = 0; k < nh; k++) {
+		fold_counters(sum[k].slot, h[k].slot, VMMEM_HIST_SLOTS);
+		sum[k].sum_ns += READ_ONCE(h[k].sum_ns);
+	}
+}
+
 static void sum_slot(struct vmmem_vm_record *r, struct vmmem_slot *s)
 {
-	int cpu, k, j;
+	int cpu;
 
 	for_each_possible_cpu(cpu) {
 		const struct vmmem_pcpu *p = per_cpu_ptr(s->pc, cpu);
 
-		for (k = 0; k < VMMEM_NR_VM_COUNTERS; k++)
-			r->counters.c[k] += READ_ONCE(p->c.c[k]);
-		for (k = 0; k < VMMEM_NR_VM_HISTS; k++) {
-			for (j = 0; j < VMMEM_HIST_SLOTS; j++)
-				r->hists.h[k].slot[j] += READ_ONCE(p->h.h[k].slot[j]);
-			r->hists.h[k].sum_ns += READ_ONCE(p->h.h[k].sum_ns);
-		}
-		for (k = 0; k < VMMEM_EV_LOST_TYPES; k++)
-			r->lost.events[k] += READ_ONCE(p->lost.events[k]);
+		fold_counters(r->counters.c, p->c.c, VMMEM_NR_VM_COUNTERS);
+		fold_hists(r->hists.h, p->h.h, VMMEM_NR_VM_HISTS);
+		fold_counters(r->lost.events, p->lost.events, VMMEM_EV_LOST_TYPES);
 		r->lost.balloon_inflate_bytes += READ_ONCE(p->lost.balloon_inflate_bytes);
 		r->lost.balloon_deflate_bytes += READ_ONCE(p->lost.balloon_deflate_bytes);
 	}
@@ -235,18 +248,13 @@ static void sum_slot(struct vmmem_vm_record *r, struct vmmem_slot *s)
 
 static void sum_host(struct vmmem_snapshot_header *h)
 {
-	int cpu, k, j;
+	int cpu;
 
 	for_each_possible_cpu(cpu) {
 		const struct vmmem_host_pcpu *p = per_cpu_ptr(vmmem_host, cpu);
 
-		for (k = 0; k < VMMEM_NR_HOST_COUNTERS; k++)
-			h->host.c[k] += READ_ONCE(p->c.c[k]);
-		for (k = 0; k < VMMEM_NR_HOST_HISTS; k++) {
-			for (j = 0; j < VMMEM_HIST_SLOTS; j++)
-				h->host_hists.h[k].slot[j] += READ_ONCE(p->h.h[k].slot[j]);
-			h->host_hists.h[k].sum_ns += READ_ONCE(p->h.h[k].sum_ns);
-		}
+		fold_counters(h->host.c, p->c.c, VMMEM_NR_HOST_COUNTERS);
+		fold_hists(h->host_hists.h, p->h.h, VMMEM_NR_HOST_HISTS);
 	}
 }
 

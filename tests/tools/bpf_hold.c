@@ -4,12 +4,15 @@
  * second, which restarting vmmemtop (2 s of verifier) cannot.
  * usage: bpf_hold HOOK...   HOOK: raw:PROG_ID (tp_btf/raw_tp: the program names its tracepoint)
  *                                 tp:PROG_ID:CATEGORY/NAME (a classic tracepoint, via perf)
- * stdin: "attach" or "detach", one per line; each answered "ok N" (N hooks attached) or
- * "error: ..." on stdout. Exits at EOF, when every attachment goes with its fds. */
+ * stdin: "attach", "attach I J..." or "detach", one per line; each answered "ok N" (N hooks
+ * attached) or "error: ..." on stdout. "attach I J..." attaches only the hooks given as the
+ * I-th, J-th... argument (from 1) and detaches the others: the switch bench's way to tell
+ * which program costs what. Exits at EOF, when every attachment goes with its fds. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +93,36 @@ static void hooks_detach(struct hook *hooks, int n)
 	}
 }
 
+/* " I J...\n" -> want[I-1], want[J-1]... (all of them for an empty list); -1 if malformed */
+static int parse_subset(const char *s, int n, bool *want)
+{
+	bool any = false;
+
+	memset(want, 0, n * sizeof(*want));
+	for (;;) {
+		char *end;
+		long i;
+
+		while (*s == ' ')
+			s++;
+		if (*s == '\n' || !*s)
+			break;
+		i = strtol(s, &end, 10);
+		if (end == s || i < 1 || i > n)
+			return -1;
+		want[i - 1] = any = true;
+		s = end;
+	}
+	if (!any)
+		memset(want, 1, n * sizeof(*want));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct hook hooks[MAX_HOOKS];
 	int n = 0;
-	char line[64];
+	char line[512];
 
 	if (argc < 2 || argc - 1 > MAX_HOOKS) {
 		fprintf(stderr, "usage: bpf_hold raw:PROG_ID|tp:PROG_ID:CATEGORY/NAME... (at most %d)\n", MAX_HOOKS);
@@ -134,9 +162,20 @@ int main(int argc, char **argv)
 	while (fgets(line, sizeof(line), stdin)) {
 		int err = 0, i, attached = 0;
 
-		if (!strcmp(line, "attach\n")) {
-			for (i = 0; i < n && !err; i++)
-				err = hooks[i].link_fd < 0 ? hook_attach(&hooks[i]) : 0;
+		if (!strncmp(line, "attach", 6) && (line[6] == '\n' || line[6] == ' ')) {
+			bool want[MAX_HOOKS];
+
+			if (parse_subset(line + 6, n, want)) {
+				printf("error: bad hook numbers in %s", line);
+				continue;
+			}
+			for (i = 0; i < n && !err; i++) {
+				if (!want[i] && hooks[i].link_fd >= 0) {
+					close(hooks[i].link_fd);
+					hooks[i].link_fd = -1;
+				}
+				err = want[i] && hooks[i].link_fd < 0 ? hook_attach(&hooks[i]) : 0;
+			}
 			if (err) {
 				printf("error: %s: %s\n", argv[i], strerror(-err));
 				continue;

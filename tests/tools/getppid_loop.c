@@ -3,13 +3,16 @@
  * in blocks on request, so one process (same CPU, warm caches) times every block of a bench
  * that alternates states around it. With "switch", a pipe round trip to a child process
  * instead: two context switches between two address spaces (on one CPU when pinned), the path
- * of sched_switch and of switch_mm's tlb_flush tracepoint.
- * usage: getppid_loop [switch] CALLS CHUNKS
+ * of sched_switch and of switch_mm's tlb_flush tracepoint. With "switch@CPU", the child runs
+ * on CPU (sched_setaffinity) while the parent stays where it was started: each round trip is
+ * a cross-CPU wake-up on both sides, and each CPU switches to its idle task and back.
+ * usage: getppid_loop [switch|switch@CPU] CALLS CHUNKS
  * For each line read on stdin, times CHUNKS chunks of CALLS calls and prints one line:
  *   median min wall cpu
  * ns per call: the median and the least chunk (a chunk the loop was preempted in, or took an
  * interrupt in, is an outlier the median ignores), the whole block's wall time, and the
  * block's thread CPU time (no preemption, but interrupts) over all calls. */
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,15 +56,23 @@ static void echo_child(int in, int out)
 
 int main(int argc, char **argv)
 {
-	bool sw = argc == 4 && !strcmp(argv[1], "switch");
+	bool sw = argc == 4 && !strncmp(argv[1], "switch", 6);
+	int child_cpu = -1;
 	long calls = argc == 3 + sw ? parse_count(argv[1 + sw]) : -1;
 	long chunks = argc == 3 + sw ? parse_count(argv[2 + sw]) : -1;
 	int to_child[2], from_child[2];
 	char line[256], b = 0;
 	double *ns;
 
+	if (sw && argv[1][6]) {
+		char *end;
+
+		child_cpu = argv[1][6] == '@' ? (int)strtol(argv[1] + 7, &end, 10) : -1;
+		if (child_cpu < 0 || end == argv[1] + 7 || *end || child_cpu >= CPU_SETSIZE)
+			calls = -1;
+	}
 	if (calls < 0 || chunks < 0 || chunks > 1000000) {
-		fprintf(stderr, "usage: getppid_loop [switch] CALLS CHUNKS (then one line on stdin per block)\n");
+		fprintf(stderr, "usage: getppid_loop [switch|switch@CPU] CALLS CHUNKS (then one line on stdin per block)\n");
 		return 2;
 	}
 	if (sw) {
@@ -74,6 +85,16 @@ int main(int argc, char **argv)
 			perror("getppid_loop: fork");
 			return 1;
 		case 0:
+			if (child_cpu >= 0) {
+				cpu_set_t set;
+
+				CPU_ZERO(&set);
+				CPU_SET(child_cpu, &set);
+				if (sched_setaffinity(0, sizeof(set), &set)) {
+					perror("getppid_loop: sched_setaffinity");
+					_exit(1);
+				}
+			}
 			close(to_child[1]);
 			close(from_child[0]);
 			echo_child(to_child[0], from_child[1]);

@@ -60,6 +60,29 @@ static void make_snapshot(struct snapshot *s, int nr_vms)
 	}
 }
 
+/* The snapshot of a test, of nr_vms VMs, kept in its cmocka state so that fixture_free()
+ * frees it after the test, also when an assertion fails (cmocka leaves a failing test by
+ * longjmp, past any free at its end). */
+static struct snapshot *fixture_snapshot(void **state, int nr_vms)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+
+	assert_non_null(s);
+	*state = s;
+	make_snapshot(s, nr_vms);
+	return s;
+}
+
+static int fixture_free(void **state)
+{
+	struct snapshot *s = *state;
+
+	if (s)
+		snapshot_free(s);
+	free(s);
+	return 0;
+}
+
 static char *render(const struct snapshot *s, enum export_format fmt, bool up)
 {
 	struct export_meta m = { .up = up, .version = "test" };
@@ -110,22 +133,19 @@ static void test_label_escape(void **state)
 
 static void test_odd_vm_name_in_output(void **state)
 {
-	struct snapshot s;
+	struct snapshot *s = fixture_snapshot(state, 1);
 	char *text, want[512];
 
-	(void)state;
-	make_snapshot(&s, 1);
-	snprintf(s.vms[0].info.name, sizeof(s.vms[0].info.name), "%s", odd_name);
-	text = render(&s, EXPORT_FMT_TEXT, true);
+	snprintf(s->vms[0].info.name, sizeof(s->vms[0].info.name), "%s", odd_name);
+	text = render(s, EXPORT_FMT_TEXT, true);
 	snprintf(want, sizeof(want),
 		 "vmmem_tdp_faults_total{vm=\"web \\\"prod\\\" C:\\\\vm\\nline2 \xc3\xa9t\xc3\xa9 \xe2\x9c\x93\"}");
-	assert_value(sample_value(text, want), (double)s.vms[0].total.c[VMMEM_C_tdp_faults]);
+	assert_value(sample_value(text, want), (double)s->vms[0].total.c[VMMEM_C_tdp_faults]);
 	/* no raw newline inside any label set: every line is a comment or a sample */
 	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
 		if (l[0] != '#' && strncmp(l, "vmmem_", 6))
 			fail_msg("line does not start a sample: '%s'", l);
 	free(text);
-	snapshot_free(&s);
 }
 
 /* Walk an exposition: every sample belongs to a family with HELP and TYPE seen before it;
@@ -197,16 +217,14 @@ static int check_families(const char *text, enum export_format fmt)
 
 static void test_every_family_has_help_and_type(void **state)
 {
-	struct snapshot s;
+	struct snapshot *s = fixture_snapshot(state, 3);
 
-	(void)state;
-	make_snapshot(&s, 3);
-	s.vms[1].hist_total.h[0].slot[12] = 5;
-	s.host.ksm.run = (struct opt_u64){ 1, true };
-	s.host.ksm.sleep_millisecs = (struct opt_u64){ 20, true };
-	s.available.host_hist[0] = true;
+	s->vms[1].hist_total.h[0].slot[12] = 5;
+	s->host.ksm.run = (struct opt_u64){ 1, true };
+	s->host.ksm.sleep_millisecs = (struct opt_u64){ 20, true };
+	s->available.host_hist[0] = true;
 	for (int f = EXPORT_FMT_TEXT; f <= EXPORT_FMT_OPENMETRICS; f++) {
-		char *text = render(&s, f, true);
+		char *text = render(s, f, true);
 		int n = check_families(text, f);
 
 		/* at least one sample per VM counter per VM, plus the host ones */
@@ -222,21 +240,18 @@ static void test_every_family_has_help_and_type(void **state)
 		}
 		free(text);
 	}
-	snapshot_free(&s);
 }
 
 static void test_values_match_snapshot(void **state)
 {
-	struct snapshot s;
+	struct snapshot *s = fixture_snapshot(state, 2);
 	char *text, prefix[256], name[128];
 	double scale;
 
-	(void)state;
-	make_snapshot(&s, 2);
-	s.available.host_hist[VMMEM_HHIST_ksm_scan_ns] = true;
-	s.host_hist_total.h[VMMEM_HHIST_ksm_scan_ns].slot[30] = 1;
-	s.host_hist_total.h[VMMEM_HHIST_ksm_scan_ns].sum_ns = 1500000004;
-	text = render(&s, EXPORT_FMT_TEXT, true);
+	s->available.host_hist[VMMEM_HHIST_ksm_scan_ns] = true;
+	s->host_hist_total.h[VMMEM_HHIST_ksm_scan_ns].slot[30] = 1;
+	s->host_hist_total.h[VMMEM_HHIST_ksm_scan_ns].sum_ns = 1500000004;
+	text = render(s, EXPORT_FMT_TEXT, true);
 	for (int i = 0; i < 2; i++) {
 		for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++) {
 			bool cause = k >= VMMEM_C_flushes_recv_ksmd && k < VMMEM_C_flushes_recv_ksmd + VMMEM_NR_FLUSH_CAUSES;
@@ -256,12 +271,12 @@ static void test_values_match_snapshot(void **state)
 			else
 				snprintf(prefix, sizeof(prefix), "%s_total{vm=\"vm%d\"}", name, i);
 			got = sample_value(text, prefix);
-			if (got != (double)s.vms[i].total.c[k] * scale)
+			if (got != (double)s->vms[i].total.c[k] * scale)
 				fail_msg("%s: exported %.0f, snapshot total %llu", prefix, got,
-					 (unsigned long long)s.vms[i].total.c[k]);
+					 (unsigned long long)s->vms[i].total.c[k]);
 		}
 		snprintf(prefix, sizeof(prefix), "vmmem_vm_rss_bytes{vm=\"vm%d\"}", i);
-		assert_value(sample_value(text, prefix), (double)s.vms[i].info.rss_kb.v * 1024);
+		assert_value(sample_value(text, prefix), (double)s->vms[i].info.rss_kb.v * 1024);
 	}
 	/* ksmd's scan time: the histogram's _sum (there is no separate counter of it) */
 	assert_non_null(strstr(text, "\nvmmem_ksm_scan_seconds_sum 1.500000004\n"));
@@ -279,7 +294,6 @@ static void test_values_match_snapshot(void **state)
 	/* a VM without this field has no series for it */
 	assert_null(strstr(text, "vmmem_vm_swap_bytes"));
 	free(text);
-	snapshot_free(&s);
 }
 
 /* (Every family once and every series once, with every fact present: tests/unit/test_facts.c.) */
@@ -305,15 +319,13 @@ static void test_counter_names(void **state)
 
 static void test_unavailable_counter_absent(void **state)
 {
-	struct snapshot s;
+	struct snapshot *s = fixture_snapshot(state, 2);
 	char *text;
 
-	(void)state;
-	make_snapshot(&s, 2);
-	s.available.vm[VMMEM_C_tdp_faults] = false;
-	s.available.host[VMMEM_H_ksm_scans] = false;
+	s->available.vm[VMMEM_C_tdp_faults] = false;
+	s->available.host[VMMEM_H_ksm_scans] = false;
 	for (int f = EXPORT_FMT_TEXT; f <= EXPORT_FMT_OPENMETRICS; f++) {
-		text = render(&s, f, true);
+		text = render(s, f, true);
 		assert_null(strstr(text, "vmmem_tdp_faults"));
 		assert_null(strstr(text, "vmmem_ksm_scans"));
 		assert_non_null(strstr(text, "vmmem_exits_total{"));	/* the others are there */
@@ -321,26 +333,22 @@ static void test_unavailable_counter_absent(void **state)
 		assert_non_null(strstr(text, "\nvmmem_available{metric=\"exits\"} 1\n"));
 		free(text);
 	}
-	snapshot_free(&s);
 }
 
 static void test_exited_vm_absent(void **state)
 {
-	struct snapshot s;
+	struct snapshot *s = fixture_snapshot(state, 3);
 	char *text;
 
-	(void)state;
-	make_snapshot(&s, 3);
-	s.vms[1].exited = true;
-	s.vms[1].hist_total.h[0].slot[20] = 3;
-	text = render(&s, EXPORT_FMT_TEXT, true);
+	s->vms[1].exited = true;
+	s->vms[1].hist_total.h[0].slot[20] = 3;
+	text = render(s, EXPORT_FMT_TEXT, true);
 	assert_null(strstr(text, "pid=\"101\""));
 	assert_null(strstr(text, "vm=\"vm1\""));
 	assert_non_null(strstr(text, "pid=\"100\""));
 	assert_non_null(strstr(text, "pid=\"102\""));
 	assert_value(sample_value(text, "vmmem_vms"), 2);
 	free(text);
-	snapshot_free(&s);
 }
 
 /* Series are keyed by vm and uuid, not pid: a restart (same name and UUID, new pid) renders
@@ -348,22 +356,20 @@ static void test_exited_vm_absent(void **state)
  * get pid so that no series is duplicated. */
 static void test_vm_identity_labels(void **state)
 {
-	struct snapshot s;
+	struct snapshot *s = fixture_snapshot(state, 4);
 	char *text, *again;
 
-	(void)state;
-	make_snapshot(&s, 4);
-	strcpy(s.vms[0].info.uuid, "4c4c4544-0042-3010-8057-b4c04f4b4e31");
-	strcpy(s.vms[0].info.libvirt_domain, "vm0");
-	strcpy(s.vms[0].info.machine, "qemu-3-vm0");
-	strcpy(s.vms[1].info.vmid, "101");
-	strcpy(s.vms[3].info.name, "vm2");	/* two VMs named vm2, no UUID */
-	text = render(&s, EXPORT_FMT_TEXT, true);
+	strcpy(s->vms[0].info.uuid, "4c4c4544-0042-3010-8057-b4c04f4b4e31");
+	strcpy(s->vms[0].info.libvirt_domain, "vm0");
+	strcpy(s->vms[0].info.machine, "qemu-3-vm0");
+	strcpy(s->vms[1].info.vmid, "101");
+	strcpy(s->vms[3].info.name, "vm2");	/* two VMs named vm2, no UUID */
+	text = render(s, EXPORT_FMT_TEXT, true);
 	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm0\",uuid=\"4c4c4544-0042-3010-8057-b4c04f4b4e31\"}"),
-		     (double)s.vms[0].total.c[VMMEM_C_exits]);
-	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm1\"}"), (double)s.vms[1].total.c[VMMEM_C_exits]);
-	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm2\",pid=\"102\"}"), (double)s.vms[2].total.c[VMMEM_C_exits]);
-	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm2\",pid=\"103\"}"), (double)s.vms[3].total.c[VMMEM_C_exits]);
+		     (double)s->vms[0].total.c[VMMEM_C_exits]);
+	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm1\"}"), (double)s->vms[1].total.c[VMMEM_C_exits]);
+	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm2\",pid=\"102\"}"), (double)s->vms[2].total.c[VMMEM_C_exits]);
+	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm2\",pid=\"103\"}"), (double)s->vms[3].total.c[VMMEM_C_exits]);
 	assert_value(sample_value(text, "vmmem_vm_info{vm=\"vm0\",uuid=\"4c4c4544-0042-3010-8057-b4c04f4b4e31\",pid=\"100\","
 				  "vmm=\"qemu-system-x86\",libvirt_domain=\"vm0\",machine=\"qemu-3-vm0\"}"), 1);
 	assert_value(sample_value(text, "vmmem_vm_info{vm=\"vm1\",pid=\"101\",vmm=\"qemu-system-x86\",vmid=\"101\"}"), 1);
@@ -371,15 +377,15 @@ static void test_vm_identity_labels(void **state)
 	assert_null(strstr(text, ",pid=\"102\",pid="));	/* pid once, also for a shared key */
 	assert_non_null(strstr(text, "# TYPE vmmem_vm_info gauge\n"));
 	free(text);
-	text = render(&s, EXPORT_FMT_OPENMETRICS, true);
+	text = render(s, EXPORT_FMT_OPENMETRICS, true);
 	assert_non_null(strstr(text, "# TYPE vmmem_vm info\n"));
 	free(text);
 
 	/* vm0 restarts: a new pid, counters from zero; its series keep their labels */
-	text = render(&s, EXPORT_FMT_TEXT, true);
-	s.vms[0].info.pid = 4242;
-	memset(&s.vms[0].total, 0, sizeof(s.vms[0].total));
-	again = render(&s, EXPORT_FMT_TEXT, true);
+	text = render(s, EXPORT_FMT_TEXT, true);
+	s->vms[0].info.pid = 4242;
+	memset(&s->vms[0].total, 0, sizeof(s->vms[0].total));
+	again = render(s, EXPORT_FMT_TEXT, true);
 	assert_value(sample_value(again, "vmmem_exits_total{vm=\"vm0\",uuid=\"4c4c4544-0042-3010-8057-b4c04f4b4e31\"}"), 0);
 	assert_non_null(strstr(again, "pid=\"4242\",vmm="));
 	assert_null(strstr(again, "pid=\"100\""));
@@ -387,35 +393,32 @@ static void test_vm_identity_labels(void **state)
 	free(again);
 
 	/* the restart seen in one sample: the old process exited, the new one runs; one series */
-	free(s.vms);
-	make_snapshot(&s, 2);
-	strcpy(s.vms[1].info.name, "vm0");
-	s.vms[0].exited = true;
-	text = render(&s, EXPORT_FMT_TEXT, true);
-	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm0\"}"), (double)s.vms[1].total.c[VMMEM_C_exits]);
+	free(s->vms);
+	make_snapshot(s, 2);
+	strcpy(s->vms[1].info.name, "vm0");
+	s->vms[0].exited = true;
+	text = render(s, EXPORT_FMT_TEXT, true);
+	assert_value(sample_value(text, "vmmem_exits_total{vm=\"vm0\"}"), (double)s->vms[1].total.c[VMMEM_C_exits]);
 	assert_null(strstr(text, "_total{vm=\"vm0\",pid="));
 	free(text);
-	snapshot_free(&s);
 }
 
 static void test_histogram(void **state)
 {
-	struct snapshot s;
+	struct snapshot *s = fixture_snapshot(state, 1);
 	char *text;
 	const char *l = "vm=\"vm0\"";
 	char prefix[256];
 	uint64_t total = 0;
 
-	(void)state;
-	make_snapshot(&s, 1);
 	/* 2 events < 1 us, 3 in [8 us, 16 us), 4 above 2^31 ns */
-	s.vms[0].hist_total.h[0].slot[3] = 2;
-	s.vms[0].hist_total.h[0].slot[13] = 3;
-	s.vms[0].hist_total.h[0].slot[35] = 4;
-	s.vms[0].hist_total.h[0].sum_ns = 2500000000ull;
+	s->vms[0].hist_total.h[0].slot[3] = 2;
+	s->vms[0].hist_total.h[0].slot[13] = 3;
+	s->vms[0].hist_total.h[0].slot[35] = 4;
+	s->vms[0].hist_total.h[0].sum_ns = 2500000000ull;
 	for (int i = 0; i < VMMEM_HIST_SLOTS; i++)
-		total += s.vms[0].hist_total.h[0].slot[i];
-	text = render(&s, EXPORT_FMT_TEXT, true);
+		total += s->vms[0].hist_total.h[0].slot[i];
+	text = render(s, EXPORT_FMT_TEXT, true);
 	snprintf(prefix, sizeof(prefix), "vmmem_tdp_fault_seconds_bucket{%s,le=\"0.000001024\"}", l);
 	assert_value(sample_value(text, prefix), 2);
 	snprintf(prefix, sizeof(prefix), "vmmem_tdp_fault_seconds_bucket{%s,le=\"0.000008192\"}", l);
@@ -433,7 +436,6 @@ static void test_histogram(void **state)
 	/* empty histograms have no series */
 	assert_null(strstr(text, "vmmem_exit_io_seconds"));
 	free(text);
-	snapshot_free(&s);
 }
 
 /* Guest-side QMP values: present ones exported with the VM's labels, counters with _total,
@@ -441,19 +443,17 @@ static void test_histogram(void **state)
  * checked for HELP and TYPE in both formats. */
 static void test_qmp_values(void **state)
 {
-	struct snapshot s;
+	struct snapshot *s = fixture_snapshot(state, 3);
 	char *text;
 
-	(void)state;
-	make_snapshot(&s, 3);
 	/* vm0: QMP answered; vm1: socket known, no answer; vm2: no socket */
-	strcpy(s.vms[0].info.qmp.socket, "/run/vm0.qmp");
-	s.vms[0].info.qmp.up = true;
-	s.vms[0].info.qmp.v[VMM_QMP_balloon_actual_bytes] = (struct opt_u64){ 268435456, true };
-	s.vms[0].info.qmp.v[VMM_QMP_guest_swap_in_bytes] = (struct opt_u64){ 8192, true };
-	strcpy(s.vms[1].info.qmp.socket, "/run/vm1.qmp");
+	strcpy(s->vms[0].info.qmp.socket, "/run/vm0.qmp");
+	s->vms[0].info.qmp.up = true;
+	s->vms[0].info.qmp.v[VMM_QMP_balloon_actual_bytes] = (struct opt_u64){ 268435456, true };
+	s->vms[0].info.qmp.v[VMM_QMP_guest_swap_in_bytes] = (struct opt_u64){ 8192, true };
+	strcpy(s->vms[1].info.qmp.socket, "/run/vm1.qmp");
 	for (int f = EXPORT_FMT_TEXT; f <= EXPORT_FMT_OPENMETRICS; f++) {
-		text = render(&s, f, true);
+		text = render(s, f, true);
 		check_families(text, f);
 		assert_value(sample_value(text, "vmmem_balloon_actual_bytes{vm=\"vm0\"}"),
 			     268435456);
@@ -466,7 +466,6 @@ static void test_qmp_values(void **state)
 		assert_null(strstr(text, "vmmem_guest_mem_free_bytes"));	/* nobody has it: no family */
 		free(text);
 	}
-	snapshot_free(&s);
 }
 
 static void test_no_sample_yet(void **state)
@@ -526,15 +525,15 @@ static void test_listen_parse(void **state)
 
 UNIT_TESTS(
 	cmocka_unit_test(test_label_escape),
-	cmocka_unit_test(test_odd_vm_name_in_output),
-	cmocka_unit_test(test_every_family_has_help_and_type),
-	cmocka_unit_test(test_values_match_snapshot),
+	cmocka_unit_test_teardown(test_odd_vm_name_in_output, fixture_free),
+	cmocka_unit_test_teardown(test_every_family_has_help_and_type, fixture_free),
+	cmocka_unit_test_teardown(test_values_match_snapshot, fixture_free),
 	cmocka_unit_test(test_counter_names),
-	cmocka_unit_test(test_unavailable_counter_absent),
-	cmocka_unit_test(test_exited_vm_absent),
-	cmocka_unit_test(test_vm_identity_labels),
-	cmocka_unit_test(test_histogram),
-	cmocka_unit_test(test_qmp_values),
+	cmocka_unit_test_teardown(test_unavailable_counter_absent, fixture_free),
+	cmocka_unit_test_teardown(test_exited_vm_absent, fixture_free),
+	cmocka_unit_test_teardown(test_vm_identity_labels, fixture_free),
+	cmocka_unit_test_teardown(test_histogram, fixture_free),
+	cmocka_unit_test_teardown(test_qmp_values, fixture_free),
 	cmocka_unit_test(test_no_sample_yet),
 	cmocka_unit_test(test_negotiate),
 	cmocka_unit_test(test_listen_parse))

@@ -9,19 +9,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "snapshot_table.h"
 
-/* The table of s, as one string (freed by the caller). */
-static char *table_of(const struct snapshot *s)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+/* A test's snapshot (two VMs, made by fill()) and the table printed from it, kept in its
+ * cmocka state: freed after the test, also when an assertion fails (cmocka leaves a failing
+ * test by longjmp, past any free at its end). */
+struct fixture {
+	struct snapshot s;
+	struct vm_snapshot vms[2];
+	char *table;
+};
 
-	assert_non_null(f);
-	snapshot_print_table(s, f);
-	fclose(f);
-	return buf;
+/* The table of f->s, as one string (freed by teardown). */
+static const char *table_of(struct fixture *f)
+{
+	size_t len = 0;
+	FILE *out;
+
+	free(f->table);
+	f->table = NULL;
+	out = open_memstream(&f->table, &len);
+	assert_non_null(out);
+	snapshot_print_table(&f->s, out);
+	fclose(out);
+	return f->table;
 }
 
 static void fill(struct snapshot *s, struct vm_snapshot *vms)
@@ -62,41 +74,49 @@ static void fill(struct snapshot *s, struct vm_snapshot *vms)
 	vms[1].unavailable = 1ull << VMMEM_C_balloon_inflate_bytes;	/* guest RAM not known yet */
 }
 
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	fill(&f->s, f->vms);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	free(f->table);
+	free(f);
+	return 0;
+}
+
 static void test_rows(void **state)
 {
-	struct vm_snapshot vms[2];
-	struct snapshot s;
-	char *t;
-
-	(void)state;
-	fill(&s, vms);
-	t = table_of(&s);
-	assert_string_equal(t,
+	assert_string_equal(table_of(*state),
 		"host: mem 8.0G avail 6.0G swap 256M/1.0G  ksm run=on sharing=1234  thp madvise/-  backend bpf  interval 2.0s\n"
 		"NAME                 PID VCPU     RSS    NPTV/s   EXITS/s  2M%  TLBIPI/s  KSMPAGES   INFL/s   DEFL/s    WSET\n"
 		"guest-with-a-lon    4242    4    2.0G      1000        15  75%         -        77     2.0M       0K    640M\n"
 		"b                      7    -       -         0         0    -         -         -        -       0K       - (exited)\n");
-	free(t);
 }
 
 static void test_empty_and_dropped(void **state)
 {
-	struct vm_snapshot vms[2];
-	struct snapshot s;
-	char *t;
+	struct fixture *f = *state;
+	const char *t;
 
-	(void)state;
-	fill(&s, vms);
-	s.nr_vms = 0;
-	s.dropped_events = 5;
-	s.host.ksm.run.present = false;
-	s.host.mem.swap_free_kb.present = false;
-	snprintf(s.host.cpu_vendor, sizeof(s.host.cpu_vendor), "intel");
-	t = table_of(&s);
+	f->s.nr_vms = 0;
+	f->s.dropped_events = 5;
+	f->s.host.ksm.run.present = false;
+	f->s.host.mem.swap_free_kb.present = false;
+	snprintf(f->s.host.cpu_vendor, sizeof(f->s.host.cpu_vendor), "intel");
+	t = table_of(f);
 	assert_non_null(strstr(t, " swap -/1.0G  ksm run=- "));
 	assert_non_null(strstr(t, "\nNAME                 PID VCPU     RSS    EPTV/s "));
 	assert_non_null(strstr(t, "\n(no VMM processes)\ndropped events: 5\n"));
-	free(t);
 }
 
 /* fmt_fact formats any fact by its table entry: the view's detail uses it too. */
@@ -119,13 +139,7 @@ static void test_fmt_fact(void **state)
 	assert_string_equal(fmt_fact(&vm_facts[VF_majflt], &i, buf, sizeof(buf)), "12");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rows),
-		cmocka_unit_test(test_empty_and_dropped),
-		cmocka_unit_test(test_fmt_fact),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(
+	cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_empty_and_dropped, setup, teardown),
+	cmocka_unit_test(test_fmt_fact))

@@ -68,13 +68,18 @@ extern const struct cli_opt cli_opt_backend, cli_opt_interval, cli_opt_count, cl
 #define CLI_LIVE_OPTS	&cli_opt_backend, &cli_opt_track, &cli_opt_verbose, &cli_opt_syscall_tp, \
 			&cli_opt_working_set
 
+/* A command's options, in help order, as its table's NULL-terminated list:
+ *	.opts = CLI_OPTS(&cli_opt_json, &opt_check, CLI_LIVE_OPTS),
+ */
+#define CLI_OPTS(...)	((const struct cli_opt *const[]){ __VA_ARGS__, NULL })
+
 struct cli_command {
 	const char *name;		/* NULL: the default command (the view) */
 	const char *summary;		/* one line for `vmmemtop --help` */
 	const char *synopsis;		/* after "usage: vmmemtop NAME " */
 	const char *about;		/* what it does: paragraphs before the options */
 	const char *operand;		/* "FILE" for commands that take one; NULL: none */
-	const struct cli_opt *const *opts;	/* NULL-terminated */
+	const struct cli_opt *const *opts;	/* NULL-terminated: CLI_OPTS() */
 	const char *after;		/* exit status, examples: after the options */
 	size_t own_size;		/* sizeof the command's own struct (0: none) */
 	/* own: the command's own struct, zeroed then filled with its defaults by init */

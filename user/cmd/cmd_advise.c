@@ -173,10 +173,6 @@ static const struct cli_opt opt_from = { "from", 'f', "FILE", CLI_STRING, true, 
 	.help = "evaluate a saved snapshot instead of sampling ('-': stdin; not with --interval,\n"
 		"--backend, --track or --syscall-tracepoints)\n" };
 
-static const struct cli_opt *const advise_opts[] = {
-	&cli_opt_json, &opt_check, &cli_opt_interval, &opt_from, CLI_LIVE_OPTS, NULL,
-};
-
 const struct cli_command cmd_advise = {
 	.name = "advise",
 	.summary = "recommend KSM, THP, balloon and swap changes with evidence and commands",
@@ -188,7 +184,7 @@ const struct cli_command cmd_advise = {
 		 "evaluation; the continuous views (vmmemtop, export) add hysteresis.\n"
 		 "JSON: {\"schema\":\"vmmemtop.advice/1\",\"advice\":[{id,target,severity,evidence,action,\n"
 		 "command,risk}...]}\n",
-	.opts = advise_opts,
+	.opts = CLI_OPTS(&cli_opt_json, &opt_check, &cli_opt_interval, &opt_from, CLI_LIVE_OPTS),
 	.after = "exit status: 0 advice printed (\"healthy\" when nothing to change), 1 runtime failure\n"
 		 "(unreadable or malformed snapshot, backend failed), 2 usage error.\n"
 		 "With --check: 0 none, 1 warn, 2 crit, 3 unknown (runtime or usage error)\n"

@@ -307,11 +307,6 @@ static const struct cli_opt opt_timeout = { "web.timeout", 0, "SECS", CLI_UINT, 
 		"headers SECS seconds after connecting or its last response (default "
 		XSTR(HTTP_DEF_TIMEOUT_S) ")\n" };
 
-static const struct cli_opt *const export_opts[] = {
-	&opt_listen, &opt_textfile, &cli_opt_json, &cli_opt_interval, &opt_user, &cli_opt_qmp, CLI_LIVE_OPTS,
-	&opt_web_config, &opt_max_req, &opt_max_conn, &opt_max_per_ip, &opt_timeout, NULL,
-};
-
 const struct cli_command cmd_export = {
 	.name = "export",
 	.summary = "serve Prometheus /metrics, write a textfile, or stream JSON",
@@ -322,7 +317,9 @@ const struct cli_command cmd_export = {
 		    "                       [--web.max-connections-per-ip N] [--web.timeout S]",
 	.about = "Export every VM's counters to monitoring, sampling every S seconds (default 1).\n"
 		 "--json prints one snapshot JSON object per line (vmmemtop.snapshot/1).\n",
-	.opts = export_opts,
+	.opts = CLI_OPTS(&opt_listen, &opt_textfile, &cli_opt_json, &cli_opt_interval, &opt_user,
+			 &cli_opt_qmp, CLI_LIVE_OPTS, &opt_web_config, &opt_max_req, &opt_max_conn,
+			 &opt_max_per_ip, &opt_timeout),
 	.after = "examples:\n"
 		 "  vmmemtop export --listen 127.0.0.1:9477\n"
 		 "  vmmemtop export --listen :9477 --user nobody\n"

@@ -246,10 +246,6 @@ static const struct cli_opt opt_save = { "save", 0, "FILE", CLI_STRING, true, of
 static const struct cli_opt opt_no_save = { "no-save", 0, NULL, CLI_CALL, .call = no_save,
 	.help = "write no file\n" };
 
-static const struct cli_opt *const forecast_opts[] = {
-	&cli_opt_pid, &opt_rate, &opt_all_anon, &cli_opt_json, &opt_save, &opt_no_save, NULL,
-};
-
 const struct cli_command cmd_ksm_forecast = {
 	.name = "ksm-forecast",
 	.summary = "what KSM would save, from hashing each VM's resident pages (root)",
@@ -271,7 +267,7 @@ const struct cli_command cmd_ksm_forecast = {
 		 "at random per run) and are never written anywhere; only the totals are printed or saved.\n"
 		 "Memory: 8 bytes per scanned non-zero page (12 at most; a 64 GiB guest: 128-192 MiB), freed\n"
 		 "at exit. --pid: the VMMs to scan (default: every VMM found). JSON: schema " KF_SCHEMA ".\n",
-	.opts = forecast_opts,
+	.opts = CLI_OPTS(&cli_opt_pid, &opt_rate, &opt_all_anon, &cli_opt_json, &opt_save, &opt_no_save),
 	.after = "exit status: 0 forecast printed, 1 runtime failure (a VMM could not be read), 2 usage error\n"
 		 "\n"
 		 "examples:\n"

@@ -298,10 +298,6 @@ static const struct cli_opt opt_slow = { "slow-us", 'S', "US", CLI_DOUBLE, true,
 static const struct cli_opt opt_level = { "level", 'L', "N", CLI_LONG, true, offsetof(struct record_own, level),
 	1, 9, .help = "zlib level 1 (fastest, default) .. 9 (smallest)\n" };
 
-static const struct cli_opt *const record_opts[] = {
-	&opt_output, &opt_duration, &opt_events, &cli_opt_interval, &opt_slow, &opt_level, CLI_LIVE_OPTS, NULL,
-};
-
 const struct cli_command cmd_record = {
 	.name = "record",
 	.summary = "write event records and counter samples to a file",
@@ -313,7 +309,8 @@ const struct cli_command cmd_record = {
 		 "latency histogram each interval (default 1 s), the VM table, vCPU thread names and the\n"
 		 "records the ring had to drop. Ctrl-C (or SIGTERM) ends the recording cleanly. Read it back\n"
 		 "with `vmmemtop report FILE` or `vmmemtop replay FILE`.\n",
-	.opts = record_opts,
+	.opts = CLI_OPTS(&opt_output, &opt_duration, &opt_events, &cli_opt_interval, &opt_slow,
+			 &opt_level, CLI_LIVE_OPTS),
 	.after = "exit status: 0 recorded, 1 runtime failure (backend, file), 2 usage error\n"
 		 "\n"
 		 "examples:\n"

@@ -86,10 +86,6 @@ static int replay_run(struct cli_args *a, void *own)
 static const struct cli_opt opt_speed = { "speed", 's', "S", CLI_CALL, .call = set_speed,
 	.help = "1, 10 or max (default 1; max for -b and --json)\n" };
 
-static const struct cli_opt *const replay_opts[] = {
-	&opt_speed, &cli_opt_interval, &cli_opt_count, &cli_opt_batch, &cli_opt_json, NULL,
-};
-
 const struct cli_command cmd_replay = {
 	.name = "replay",
 	.summary = "play a recording in the interactive view (or as tables)",
@@ -101,7 +97,7 @@ const struct cli_command cmd_replay = {
 		 "snapshot object per line (schema vmmemtop.snapshot/1), as fast as the file reads unless\n"
 		 "--speed is given. -d is recorded seconds per refresh.\n",
 	.operand = "FILE",
-	.opts = replay_opts,
+	.opts = CLI_OPTS(&opt_speed, &cli_opt_interval, &cli_opt_count, &cli_opt_batch, &cli_opt_json),
 	.after = "exit status: 0 played to the end (or quit), 1 unreadable or damaged file (what precedes the\n"
 		 "damage is still played), 2 usage error\n"
 		 "\n"

@@ -638,8 +638,6 @@ static const struct cli_opt opt_dump = { "dump", 'D', NULL, CLI_FLAG, true, offs
 static const struct cli_opt opt_top = { "top", 'T', "N", CLI_LONG, true, offsetof(struct report_own, top),
 	0, REPORT_MAX_TOP, .help = "the N slowest events (default 10, 0..100)\n" };
 
-static const struct cli_opt *const report_opts[] = { &cli_opt_json, &opt_dump, &opt_top, &cli_opt_pid, NULL };
-
 const struct cli_command cmd_report = {
 	.name = "report",
 	.summary = "summarise a recording: per VM, histograms, the slowest events",
@@ -652,7 +650,7 @@ const struct cli_command cmd_report = {
 		 "their VM, vCPU thread and time. A damaged file is reported up to the damage, then one\n"
 		 "error line. JSON: schema " REPORT_SCHEMA ".\n",
 	.operand = "FILE",
-	.opts = report_opts,
+	.opts = CLI_OPTS(&cli_opt_json, &opt_dump, &opt_top, &cli_opt_pid),
 	.after = "exit status: 0 complete recording, 1 damaged or unreadable (what could be read is still\n"
 		 "printed), 2 usage error\n"
 		 "\n"

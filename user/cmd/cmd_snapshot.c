@@ -82,11 +82,6 @@ static int snapshot_run(struct cli_args *a, void *own)
 	return run_snapshots(a, 0);
 }
 
-static const struct cli_opt *const snapshot_opts[] = {
-	&cli_opt_interval, &cli_opt_json, &cli_opt_pid, &cli_opt_name, &cli_opt_count, &cli_opt_qmp, CLI_LIVE_OPTS,
-	NULL,
-};
-
 const struct cli_command cmd_snapshot = {
 	.name = "snapshot",
 	.summary = "count for an interval, print a table or JSON",
@@ -94,7 +89,8 @@ const struct cli_command cmd_snapshot = {
 		    "                         [--qmp PATH]... [--backend bpf|kmod|auto] [--syscall-tracepoints] [-v]",
 	.about = "Count every VMM's memory events for S seconds (default 1) and print a table, or JSON\n"
 		 "(schema vmmemtop.snapshot/1). Ctrl-C ends the interval early and still prints.\n",
-	.opts = snapshot_opts,
+	.opts = CLI_OPTS(&cli_opt_interval, &cli_opt_json, &cli_opt_pid, &cli_opt_name, &cli_opt_count,
+			 &cli_opt_qmp, CLI_LIVE_OPTS),
 	.after = "examples:\n"
 		 "  vmmemtop snapshot --interval 5\n"
 		 "  vmmemtop snapshot --json --pid $(pgrep -f guest=web1)\n",

@@ -244,17 +244,13 @@ static int view_run(struct cli_args *a, void *own)
 static const struct cli_opt opt_totals = { "totals", 0, NULL, CLI_FLAG, true, offsetof(struct view_own, totals),
 	.help = "start with the event columns as totals since start (key t), not per second\n" };
 
-static const struct cli_opt *const view_opts[] = {
-	&cli_opt_batch, &cli_opt_interval, &cli_opt_count, &cli_opt_pid, &cli_opt_name, &cli_opt_qmp, &opt_totals,
-	CLI_LIVE_OPTS, NULL,
-};
-
 const struct cli_command cmd_view = {
 	.summary = "the interactive view (plain text with -b or when not on a terminal)",
 	.synopsis = "[-b] [-d SECS] [-n N] [-p PID] [-N TEXT] [--backend bpf|kmod|auto] [--track PID]...\n"
 		    "                [--qmp PATH]... [--syscall-tracepoints] [-v]",
 	.about = "The live view of every VM's memory events. Keys: ? for help, q to quit.\n",
-	.opts = view_opts,
+	.opts = CLI_OPTS(&cli_opt_batch, &cli_opt_interval, &cli_opt_count, &cli_opt_pid,
+			 &cli_opt_name, &cli_opt_qmp, &opt_totals, CLI_LIVE_OPTS),
 	.after = "examples:\n"
 		 "  sudo vmmemtop\n"
 		 "  vmmemtop -b -n 5 -d 2 > log.txt\n"

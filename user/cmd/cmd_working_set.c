@@ -221,10 +221,6 @@ static const struct cli_opt opt_window = { "window", 0, "SECS", CLI_DOUBLE, true
 	2, 3600, .help = "the window: a region counts while it was accessed within it (default 30,\n"
 			 "2 to 3600); the first figure comes two windows after the start\n" };
 
-static const struct cli_opt *const ws_opts[] = {
-	&cli_opt_pid, &opt_window, &cli_opt_interval, &cli_opt_count, &cli_opt_json, NULL,
-};
-
 const struct cli_command cmd_working_set = {
 	.name = "working-set",
 	.summary = "each VM's working set from the host, through DAMON (root)",
@@ -240,7 +236,7 @@ const struct cli_command cmd_working_set = {
 		 "Cost: each kdamond samples every 200 ms, 100 to 1000 regions (see make bench).\n"
 		 "--pid: the VMMs to monitor (default: every VMM found). JSON: one object per line, schema\n"
 		 WS_SCHEMA ".\n",
-	.opts = ws_opts,
+	.opts = CLI_OPTS(&cli_opt_pid, &opt_window, &cli_opt_interval, &cli_opt_count, &cli_opt_json),
 	.after = "exit status: 0 printed (figures may be unavailable), 1 runtime failure, 2 usage error\n"
 		 "\n"
 		 "examples:\n"

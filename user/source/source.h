@@ -88,6 +88,20 @@ struct source_ops {
 	void (*set_speed)(struct source *src, double speed);
 };
 
+/* The four ops every source has, filled from its functions named by one convention,
+ * PREFIX_track, PREFIX_read, PREFIX_reap and PREFIX_close (as the kernel's
+ * DEFINE_SHOW_ATTRIBUTE fills file_operations), so a source's table lists only what it adds:
+ *	static const struct source_ops kmod_ops = {
+ *		SOURCE_OPS_REQUIRED(kmod),
+ *		.poll_events = kmod_poll_events,
+ *	};
+ */
+#define SOURCE_OPS_REQUIRED(prefix)	\
+	.track = prefix##_track,	\
+	.read = prefix##_read,		\
+	.reap = prefix##_reap,		\
+	.close = prefix##_close
+
 struct source_options {
 	bool verbose;			/* print feature-probe verdicts */
 	bool syscall_tracepoints;	/* may enable syscalls:* tracepoints (every syscall of every

@@ -738,13 +738,10 @@ static void bpf_guest_ram_hint(struct source *src, pid_t tgid, const uint64_t *s
 }
 
 static const struct source_ops bpf_ops = {
+	SOURCE_OPS_REQUIRED(bpf),
 	.guest_ram_hint = bpf_guest_ram_hint,
-	.track = bpf_track,
-	.read = bpf_read,
 	.list = bpf_list,
-	.reap = bpf_reap,
 	.poll_events = bpf_poll_events,
-	.close = bpf_close,
 };
 
 /* Open the skeleton, size its maps, set its knobs and choose its programs (why[] keeps the

@@ -178,11 +178,8 @@ static void kmod_close(struct source *src)
 }
 
 static const struct source_ops kmod_ops = {
-	.track = kmod_track,
-	.read = kmod_read,
-	.reap = kmod_reap,
+	SOURCE_OPS_REQUIRED(kmod),
 	.poll_events = kmod_poll_events,
-	.close = kmod_close,
 };
 
 static int open_device(char *err, size_t errsz)

@@ -257,10 +257,7 @@ static void replay_close(struct source *src)
 }
 
 static const struct source_ops replay_ops = {
-	.track = replay_track,
-	.read = replay_read,
-	.reap = replay_reap,
-	.close = replay_close,
+	SOURCE_OPS_REQUIRED(replay),
 	.vm_info = replay_vm_info,
 	.host_state = replay_host_state,
 	.finished = replay_finished,

@@ -153,11 +153,8 @@ static void syn_close(struct source *src)
 }
 
 static const struct source_ops synthetic_ops = {
-	.track = syn_track,
-	.read = syn_read,
+	SOURCE_OPS_REQUIRED(syn),
 	.list = syn_list,
-	.reap = syn_reap,
-	.close = syn_close,
 	.vm_info = syn_vm_info,
 	.host_state = syn_host_state,
 };

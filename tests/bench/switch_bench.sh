@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Context-switch cost of vmmemtop's default-mode hooks, and which program costs what.
+#
+# A pipe round trip between two processes is two context switches between two address spaces:
+# each runs sched_switch (vcpu_switch_btf) and switch_mm's tlb:tlb_flush (tlb_flush_btf,
+# reason TLB_FLUSH_ON_TASK_SWITCH). tests/tools/getppid_loop times round trips one by one
+# (median of 2000 per block) in two placements: both processes on CPU 1 ("same CPU"), and the
+# child on CPU 0 ("cross CPU": each round trip is two remote wake-ups, and each CPU switches
+# to its idle task and back). vmmemtop loads its programs and exits; tests/tools/bpf_hold
+# keeps them and attaches a subset per block:
+#   A  none;  H  all of vmmemtop's hooks;  S  only its sched_switch programs;
+#   T  only its tlb_flush programs;  E  empty tp_btf programs on sched_switch and tlb_flush
+#      (tests/bench/empty_switch.bpf.c: the floor any program on these hooks costs).
+# Each of H, S, T, E is compared with A in adjacent pairs of blocks, the order alternating;
+# the figure is the median of the pairs' ratios with its 95 % interval (as the syscall bench).
+# Then kernel.bpf_stats_enabled beside the same-CPU loop: each program's runs/s and ns/run,
+# vmmemtop's and the empty ones (attached apart: two programs on one tracepoint lose its
+# static_call fast path). Holds /tmp/vmmem-host.lock. SWITCH_BENCH_PAIRS (default 30) sets
+# the run's length (1-3 min here).
+set -u
+. "$(dirname "$0")/../host/lib.sh"
+need_root
+make_tmp
+exec 9> /tmp/vmmem-host.lock
+flock 9
+command -v taskset > /dev/null || skip "taskset (util-linux) is missing"
+[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs for the cross-CPU placement"
+PAIRS=${SWITCH_BENCH_PAIRS:-30}
+OUT=$TMP/blocks
+
+clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$TOPDIR/build" -c "$TOPDIR/tests/bench/empty_switch.bpf.c" \
+	-o "$TMP/empty.bpf.o" || fail "cannot build the empty baseline programs"
+cc -O2 -Wall -Wextra "$TOPDIR/tests/bench/empty_loader.c" -o "$TMP/empty_loader" -lbpf || fail "cannot build the loader"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# vmmemtop's programs, taken over by bpf_hold: its links' fdinfo names each program and hook
+taskset -c 0 "$VMMEMTOP" -b > /dev/null 2> "$TMP/err" & P=$!
+wait_vmmem_loaded $P || fail "vmmemtop did not load: $(cat "$TMP/err")"
+hooks=() names=() tps=()
+for f in /proc/$P/fdinfo/*; do
+	type=$(awk '/^link_type:/ { print $2 }' "$f" 2>/dev/null)
+	prog=$(awk '/^prog_id:/ { print $2 }' "$f" 2>/dev/null) tp=$(awk '/^tp_name:/ { print $2 }' "$f" 2>/dev/null)
+	case $type in
+	raw_tracepoint) hooks+=("raw:$prog") ;;
+	perf)	dir=$(ls -d "$TRACEFS"/events/*/"$tp" 2>/dev/null | head -n 1)
+		[ -n "$dir" ] || fail "tracepoint $tp of vmmemtop is not in $TRACEFS/events"
+		hooks+=("tp:$prog:${dir#"$TRACEFS"/events/}") ;;
+	*)	continue ;;
+	esac
+	names+=("$(bpftool prog show id "$prog" -j | jq -r .name)") tps+=("$tp")
+done
+"$TMP/empty_loader" --ids "$TMP/empty.bpf.o" > "$TMP/empty.out" 2>&1 & E=$!
+at_exit "kill $E"
+for _ in $(seq 1 100); do grep -q ready "$TMP/empty.out" && break; sleep 0.1; done
+read -r _ empties < "$TMP/empty.out" || fail "empty_loader: $(cat "$TMP/empty.out")"
+for e in $empties; do hooks+=("raw:${e#*:}") names+=("${e%%:*}") tps+=(-); done
+mkfifo "$TMP/hold.in" "$TMP/hold.out"
+"$TOOLS/bpf_hold" "${hooks[@]}" < "$TMP/hold.in" > "$TMP/hold.out" 2> "$TMP/hold.err" & HOLD=$!
+exec 7> "$TMP/hold.in" 8< "$TMP/hold.out"
+at_exit "exec 7>&-"
+kill -INT $P; wait $P 2>/dev/null
+
+# the subsets, as bpf_hold's hook numbers (from 1)
+all='' sched='' tlb='' empty=''
+for i in "${!names[@]}"; do
+	n=$((i + 1))
+	case ${names[$i]} in
+	empty_*) empty="$empty $n"; continue ;;
+	esac
+	all="$all $n"
+	case ${tps[$i]} in
+	sched_switch) sched="$sched $n" ;;
+	tlb_flush) tlb="$tlb $n" ;;
+	esac
+done
+echo "vmmemtop's $(echo $all | wc -w) hooks held by bpf_hold: ${names[*]}"
+echo "on sched_switch:$(for n in $sched; do printf ' %s' "${names[$((n - 1))]}"; done)," \
+	"on tlb_flush:$(for n in $tlb; do printf ' %s' "${names[$((n - 1))]}"; done)"
+[ -n "$sched" ] || echo "note: none of vmmemtop's programs is on sched_switch (S = A)"
+[ -n "$tlb" ] || echo "note: none of vmmemtop's programs is on tlb_flush (T = A)"
+# hold SUBSET: exactly those hooks attached ("" = none)
+hold() {
+	local r want
+	want="ok $(echo $1 | wc -w)"
+	if [ -n "$1" ]; then echo "attach $1" >&7; else echo detach >&7; fi
+	read -r r <&8 || fail "bpf_hold stopped: $(cat "$TMP/hold.err")"
+	[ "$r" = "$want" ] || fail "bpf_hold $1: $r (expected $want)"
+	sleep 0.05
+}
+
+block() {
+	local r
+	echo go >&"${T[1]}"
+	read -r r <&"${T[0]}" || fail "getppid_loop stopped"
+	echo "$phase $1 $pair $r" >> "$OUT"
+}
+loop_start() {
+	coproc T { exec taskset -c 1 "$TOOLS/getppid_loop" "$@" 7>&- 8<&-; }
+	phase=warm-up pair=0; block W; block W
+}
+loop_stop() { local fd=${T[1]}; exec {fd}>&-; wait "$T_PID" 2>/dev/null; }
+
+for placement in same cross; do
+	if [ $placement = same ]; then loop_start switch 1 2000; else loop_start switch@0 1 1000; fi
+	phase=$placement
+	for pair in $(seq 1 "$PAIRS"); do
+		for st in H S T E; do
+			case $st in H) set -- "$all" ;; S) set -- "$sched" ;; T) set -- "$tlb" ;; E) set -- "$empty" ;; esac
+			if [ $((pair % 2)) = 1 ]; then hold ""; block A$st; hold "$1"; block $st
+			else hold "$1"; block $st; hold ""; block A$st; fi
+		done
+	done
+	loop_stop
+done
+
+# which program costs what: bpf_stats beside the same-CPU loop, vmmemtop's then the empty ones
+old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
+at_exit "echo $old_stats > /proc/sys/kernel/bpf_stats_enabled"
+echo 1 > /proc/sys/kernel/bpf_stats_enabled
+loop_start switch 1 2000
+phase=stats
+for set in all empty; do
+	hold "${!set}"
+	bpftool prog show -j > "$TMP/$set.0.json"; t0=$(date +%s%N)
+	for _ in $(seq 1 15); do block X; done
+	bpftool prog show -j > "$TMP/$set.1.json"; t1=$(date +%s%N)
+	echo $((t1 - t0)) > "$TMP/$set.span"
+done
+echo "$old_stats" > /proc/sys/kernel/bpf_stats_enabled
+hold ""
+loop_stop
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+ids=$(for h in "${hooks[@]}"; do h=${h#*:}; echo "${h%%:*}"; done | tr '\n' ' ')
+python3 "$(dirname "$0")/switch_stats.py" "$OUT" "$TMP" "$ids"
