@@ -58,8 +58,9 @@ set_state() {
 	K)	[ -n "${KMOD_IN:-}" ] || { insmod /vmmem.ko || echo "BENCHFAIL insmod vmmem.ko"; KMOD_IN=1; } ;;
 	S)	[ -n "${EMPTY:-}" ] && return
 		hold attach
+		rm -f /tmp/empty.out	# else the last phase's "ready" is read before this one's load
 		/bin/empty_loader /empty_kvm.bpf.o > /tmp/empty.out 2>&1 & EMPTY=$!
-		wait_for /tmp/empty.out "^ready|cannot" || echo "BENCHFAIL empty_loader did not start"
+		wait_for /tmp/empty.out "^ready.*$|cannot" || echo "BENCHFAIL empty_loader did not start"
 		grep -q ready /tmp/empty.out || echo "BENCHFAIL $(cat /tmp/empty.out)"
 		echo 1 > /proc/sys/kernel/bpf_stats_enabled
 		echo "STATS $1 0 $(stats)" ;;
