@@ -18,7 +18,7 @@ from syscall_stats import summary  # noqa: E402
 # between two rounds of discards (exits, NPT faults, hva_to_pfn), not the flush.
 FLUSH_HOOKS = ('fentry/kvm_flush_remote_tlbs', 'fentry/kvm_mmu_notifier_invalidate_range_start',
                'fexit/kvm_mmu_notifier_invalidate_range_start', 'fentry/flush_tlb_mm_range',
-               'fexit/flush_tlb_mm_range', 'tp_btf/tlb_flush')
+               'fexit/flush_tlb_mm_range', 'fentry/native_flush_tlb_multi', 'tp_btf/tlb_flush')
 DISCARD_HOOKS = FLUSH_HOOKS + ('fentry/__x64_sys_madvise', 'fexit/__x64_sys_madvise',
                                'fentry/do_madvise', 'fexit/do_madvise')
 # the hooks an IPI's path crosses: the sender's exit (the ICR write) and kvm_apic_ipi, both
@@ -156,7 +156,7 @@ def main():
             rows, empty, total, path = res
             fp = sum(t for name, h, r, t, mine in rows if mine and h in FLUSH_HOOKS) / flushes
             print(f"  kvm_flush_remote_tlbs fired {empty.get('fentry/kvm_flush_remote_tlbs', (0, 0))[0]} times (the empty program's runs)")
-            print(f"  added ns per flush, the flush programs ({', '.join(h.split('/')[1] for h in FLUSH_HOOKS[::2])}...): {fp:.0f}")
+            print(f"  added ns per flush, the programs on the flush's hooks ({', '.join(sorted({h.split('/')[1] for h in FLUSH_HOOKS}))}): {fp:.0f}")
             b = base.get('flush', {}).get('wall')
             per_page = path * flushes / pages
             print(f"  added ns per discarded page, every program on its path (+ madvise): {per_page:.0f}"

@@ -11,12 +11,12 @@
 #include <time.h>
 #include "collector.h"
 #include "history.h"
+#include "worker.h"
 
 struct collector {
 	struct core *core;
 	struct collector_options opt;
-	pthread_t thread;
-	bool running;
+	struct worker worker;		/* collector_main() */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct snapshot latest;
@@ -24,7 +24,6 @@ struct collector {
 	bool healthy;			/* the last attempt produced a sample */
 	double published_s;		/* CLOCK_MONOTONIC of the last publication */
 	uint64_t generation;
-	volatile int stop;
 	bool paused;
 	bool finished;			/* a replayed recording reached its end */
 	double interval_s;
@@ -99,7 +98,7 @@ static void *collector_main(void *arg)
 {
 	struct collector *c = arg;
 
-	while (!c->stop) {
+	while (!c->worker.stop) {
 		struct snapshot s;
 		char err[256] = "";
 		double interval;
@@ -111,7 +110,7 @@ static void *collector_main(void *arg)
 		paused = c->paused;
 		pthread_mutex_unlock(&c->lock);
 		/* paused: the view freezes; samples taken meanwhile are not published */
-		ret = core_next(c->core, interval, &c->stop, &s, err, sizeof(err));
+		ret = core_next(c->core, interval, &c->worker.stop, &s, err, sizeof(err));
 		if (ret == -ENODATA) {
 			/* a recording played to its end: the last sample stays on view */
 			pthread_mutex_lock(&c->lock);
@@ -131,7 +130,7 @@ static void *collector_main(void *arg)
 			nap_ms(500);
 			continue;
 		}
-		if (c->stop) {
+		if (c->worker.stop) {
 			snapshot_free(&s);
 			break;
 		}
@@ -146,41 +145,36 @@ static void *collector_main(void *arg)
 int collector_open(struct collector **out, const struct collector_options *opt, char *err, size_t errsz)
 {
 	struct collector *c = calloc(1, sizeof(*c));
-	int ret;
+	int ret = -ENOMEM;
 
-	if (!c) {
+	if (!c || (opt->history && !(c->history = history_new()))) {
 		snprintf(err, errsz, "out of memory");
-		return -ENOMEM;
+		goto out_free;
 	}
 	c->opt = *opt;
 	c->interval_s = opt->interval_s > 0 ? opt->interval_s : 1;
-	if (opt->history && !(c->history = history_new())) {
-		snprintf(err, errsz, "out of memory");
-		free(c);
-		return -ENOMEM;
-	}
 	ret = core_open(&c->core, &c->opt.core, err, errsz);
-	if (ret) {
-		history_free(c->history);
-		free(c);
-		return ret;
-	}
+	if (ret)
+		goto out_free;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	*out = c;
 	return 0;
+
+out_free:
+	if (c)
+		history_free(c->history);
+	free(c);
+	return ret;
 }
 
 int collector_run(struct collector *c, char *err, size_t errsz)
 {
-	int ret = -pthread_create(&c->thread, NULL, collector_main, c);
+	int ret = -worker_start(&c->worker, collector_main, c);
 
-	if (ret) {
+	if (ret)
 		snprintf(err, errsz, "cannot start the collector thread: %s", strerror(-ret));
-		return ret;
-	}
-	c->running = true;
-	return 0;
+	return ret;
 }
 
 int collector_start(struct collector **out, const struct collector_options *opt, char *err, size_t errsz)
@@ -261,7 +255,7 @@ uint64_t collector_wait(struct collector *c, uint64_t gen, int timeout_ms)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&c->lock);
-	while (c->generation == gen && !c->stop)
+	while (c->generation == gen && !c->worker.stop)
 		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
 			break;
 	g = c->generation;
@@ -337,9 +331,7 @@ void collector_stop(struct collector *c)
 {
 	if (!c)
 		return;
-	c->stop = 1;
-	if (c->running)
-		pthread_join(c->thread, NULL);
+	worker_stop(&c->worker);
 	core_close(c->core);
 	history_free(c->history);
 	snapshot_free(&c->latest);

@@ -38,18 +38,15 @@ struct core_vm {
 	bool used;
 	pid_t tgid;
 	uint64_t seq;
-	uint32_t state;
 	bool gone;			/* user space saw the process vanish or its pid reused */
 	bool have_info;			/* identity read (once per process instance) */
 	int status_fd;			/* /proc/PID/status of this instance; -1 not open */
 	int ksm_fd;			/* its ksm_stat; -1 not open, VMM_FD_ABSENT: none */
 	uint64_t thp_read_ns;		/* when smaps_rollup was last read; 0 never */
 	struct vmm_info info;
-	struct vmmem_vm_counters prev;	/* at the previous sample: the delta base */
-	struct vmmem_vm_counters last;
-	struct vmmem_vm_hists prev_hists, last_hists;
-	struct vmmem_ev_lost lost;
-	uint64_t unavailable;		/* per-VM unavailable counters (source_vm.unavailable) */
+	struct source_vm last;		/* the source's last report: state, counters, ... */
+	struct vmmem_vm_counters prev;	/* last.counters at the previous sample: the delta base */
+	struct vmmem_vm_hists prev_hists;
 };
 
 struct core {
@@ -172,14 +169,10 @@ static int vm_identify(struct core *c, struct core_vm *v)
 	return ret;
 }
 
-/* Learn the VMs the kernel side claimed since the last look, without reading counters:
- * a VM that lives for less than a sample still gets its name. */
-static int glance(struct core *c)
+/* Identify the live VMs of the source's last report that have none yet (once per process
+ * instance), from /proc. */
+static void identify_new(struct core *c)
 {
-	int err = c->src.ops->list(&c->src, &c->rd);
-
-	if (err)
-		return err;
 	for (int i = 0; i < c->rd.nr_vms; i++) {
 		const struct source_vm *sv = &c->rd.vms[i];
 		struct core_vm *v;
@@ -190,7 +183,17 @@ static int glance(struct core *c)
 		if (v && !v->have_info)
 			vm_identify(c, v);
 	}
-	return 0;
+}
+
+/* Learn the VMs the kernel side claimed since the last look, without reading counters:
+ * a VM that lives for less than a sample still gets its name. */
+static int glance(struct core *c)
+{
+	int err = c->src.ops->list(&c->src, &c->rd);
+
+	if (!err)
+		identify_new(c);
+	return err;
 }
 
 /* Read the backend once and fold it into the VM table. */
@@ -206,18 +209,12 @@ static int tick(struct core *c)
 
 		if (!v)
 			continue;
-		v->last = sv->counters;
-		v->last_hists = sv->hists;
-		v->lost = sv->lost;
-		v->unavailable = sv->unavailable;
-		v->state = sv->state;
-		if (c->src.ops->vm_info) {
+		v->last = *sv;
+		if (c->src.ops->vm_info)	/* a recording carries each VM's facts */
 			v->have_info = c->src.ops->vm_info(&c->src, sv->tgid, sv->seq, &v->info) == 0;
-			continue;
-		}
-		if (!v->have_info && sv->state == VMMEM_SLOT_LIVE)
-			vm_identify(c, v);
 	}
+	if (!c->src.ops->vm_info)
+		identify_new(c);
 	c->host_last = c->rd.host;
 	c->host_hists_last = c->rd.host_hists;
 	return 0;
@@ -231,7 +228,7 @@ static void qmp_register(struct core *c)
 		struct core_vm *v = &c->vms[i];
 		struct vmm_info info;
 
-		if (!c->key[i].used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
+		if (!c->key[i].used || !v->have_info || v->gone || v->last.state != VMMEM_SLOT_LIVE)
 			continue;
 		info = v->info;
 		if (c->qmp)
@@ -282,7 +279,7 @@ static void ws_open(struct core *c)
 	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
 		const struct core_vm *v = &c->vms[i];
 
-		if (!c->key[i].used || !v->have_info || v->state != VMMEM_SLOT_LIVE)
+		if (!c->key[i].used || !v->have_info || v->last.state != VMMEM_SLOT_LIVE)
 			continue;
 		pids[n] = v->tgid;
 		starts[n++] = v->info.start_time;
@@ -301,6 +298,7 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 	struct source_options sopt = {
 		.verbose = opt && opt->verbose,
 		.syscall_tracepoints = opt && opt->syscall_tracepoints,
+		.switch_tracepoints = opt && opt->switch_tracepoints,
 	};
 	const char *backend = opt && opt->backend ? opt->backend : "auto";
 	char err_bpf[256] = "", err_kmod[256] = "";
@@ -370,8 +368,8 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 		return ret;
 	}
 	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
-		c->vms[i].prev = c->vms[i].last;
-		c->vms[i].prev_hists = c->vms[i].last_hists;
+		c->vms[i].prev = c->vms[i].last.counters;
+		c->vms[i].prev_hists = c->vms[i].last.hists;
 	}
 	if (!c->src.ops->vm_info && c->opt.working_set_s > 0)
 		ws_open(c);
@@ -475,7 +473,7 @@ static struct core_vm *thp_due(struct core *c)
 	for (int i = 0; i < VMMEM_MAX_VMS; i++) {
 		struct core_vm *v = &c->vms[i];
 
-		if (!c->key[i].used || !v->have_info || v->gone || v->state != VMMEM_SLOT_LIVE)
+		if (!c->key[i].used || !v->have_info || v->gone || v->last.state != VMMEM_SLOT_LIVE)
 			continue;
 		if (v->thp_read_ns && now - v->thp_read_ns < THP_PERIOD_NS)
 			continue;
@@ -490,14 +488,14 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bo
 	bool gone_before = v->gone;
 
 	memset(o, 0, sizeof(*o));
-	if (!c->src.ops->vm_info && v->state == VMMEM_SLOT_LIVE && !v->gone)
+	if (!c->src.ops->vm_info && v->last.state == VMMEM_SLOT_LIVE && !v->gone)
 		vm_refresh(c, v, thp);
 	/* Found gone just now: this sample's counters were read before that, perhaps before
 	 * the VMM's last work (under load, the read and this look can be a second apart, and a
 	 * short-lived VMM works and exits in between). It is reported exited by the next
 	 * sample, whose read comes after its end (or the exit hook marks it EXITED first):
 	 * reaping it now would zero the counts made since the read. */
-	o->exited = v->state == VMMEM_SLOT_EXITED || gone_before;
+	o->exited = v->last.state == VMMEM_SLOT_EXITED || gone_before;
 	if (c->src.ops->vm_info || v->have_info)
 		o->info = v->info;
 	o->info.pid = v->tgid;
@@ -511,13 +509,13 @@ static void fill_vm(struct core *c, struct core_vm *v, struct vm_snapshot *o, bo
 	if (!c->src.ops->vm_info)	/* a recording carries its own figure */
 		ws_monitor_lookup(c->ws, &o->info);
 	o->seq = v->seq;
-	core_counters_delta(&v->last, &v->prev, &o->delta);
-	o->total = v->last;
+	core_counters_delta(&v->last.counters, &v->prev, &o->delta);
+	o->total = v->last.counters;
 	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++)
-		hist_delta(&v->last_hists.h[k], &v->prev_hists.h[k], &o->hist_delta.h[k]);
-	o->hist_total = v->last_hists;
-	o->ev_lost = v->lost;
-	o->unavailable = v->unavailable;
+		hist_delta(&v->last.hists.h[k], &v->prev_hists.h[k], &o->hist_delta.h[k]);
+	o->hist_total = v->last.hists;
+	o->ev_lost = v->last.lost;
+	o->unavailable = v->last.unavailable;
 }
 
 /* Record that source name was read for out, since t0_ns (now_ns()), and whether it all
@@ -640,8 +638,8 @@ int core_next(struct core *c, double interval_s, const volatile int *stop, struc
 		fill_vm(c, v, &out->vms[n++], v == thp);
 		if (!out->vms[n - 1].exited && !out->vms[n - 1].info.rss_kb.present)
 			proc_ok = false;	/* its /proc/PID/status could not be read */
-		v->prev = v->last;
-		v->prev_hists = v->last_hists;
+		v->prev = v->last.counters;
+		v->prev_hists = v->last.hists;
 		if (out->vms[n - 1].exited) {
 			c->src.ops->reap(&c->src, v->tgid, v->seq);
 			vm_release(c, v);

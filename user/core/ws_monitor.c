@@ -10,6 +10,7 @@
 #include <time.h>
 #include "damon_sysfs.h"
 #include "working_set.h"
+#include "worker.h"
 #include "ws_monitor.h"
 
 #define WS_MON_MAX	256		/* VMs one session monitors (damon_sysfs.c MAX_KDAMONDS) */
@@ -29,9 +30,7 @@ struct ws_monitor {
 	int n;
 	struct ws_slot slot[WS_MON_MAX];
 	pthread_mutex_t lock;
-	pthread_t thread;
-	bool running;
-	volatile int stop;
+	struct worker worker;		/* ws_main() */
 	double t0;
 };
 
@@ -47,8 +46,8 @@ static void *ws_main(void *arg)
 {
 	struct ws_monitor *m = arg;
 
-	while (!m->stop) {
-		for (int i = 0; i < m->n && !m->stop; i++) {
+	while (!m->worker.stop) {
+		for (int i = 0; i < m->n && !m->worker.stop; i++) {
 			uint64_t bytes[DAMON_NR_SCHEMES] = { 0 };
 			struct ws_vm v;
 			int err;
@@ -63,7 +62,7 @@ static void *ws_main(void *arg)
 			m->slot[i].done = err == -ESRCH;
 			pthread_mutex_unlock(&m->lock);
 		}
-		for (int k = 0; k < ROUND_PAUSE_MS / 100 && !m->stop; k++)
+		for (int k = 0; k < ROUND_PAUSE_MS / 100 && !m->worker.stop; k++)
 			nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
 	}
 	return NULL;
@@ -102,13 +101,11 @@ int ws_monitor_open(struct ws_monitor **out, const char *root, double window_s, 
 		return 0;
 	}
 	m->t0 = mono_s();
-	if (pthread_create(&m->thread, NULL, ws_main, m)) {
+	if (worker_start(&m->worker, ws_main, m)) {
 		snprintf(m->why, sizeof(m->why), "cannot start the working-set thread");
 		damon_session_stop(m->s);
 		m->s = NULL;
-		return 0;
 	}
-	m->running = true;
 	return 0;
 }
 
@@ -149,9 +146,7 @@ void ws_monitor_free(struct ws_monitor *m)
 {
 	if (!m)
 		return;
-	m->stop = 1;
-	if (m->running)
-		pthread_join(m->thread, NULL);
+	worker_stop(&m->worker);
 	damon_session_stop(m->s);
 	pthread_mutex_destroy(&m->lock);
 	free(m);

@@ -36,97 +36,32 @@ static int path_of(char *buf, size_t sz, const char *root, const char *fmt, va_l
 	return (size_t)k >= sz ? -ENAMETOOLONG : 0;
 }
 
-/* Read root/<fmt...> into buf, trailing newline cut. Bytes or -errno. */
-static __attribute__((format(printf, 4, 5)))
-int rd(const char *root, char *buf, size_t sz, const char *fmt, ...)
+/* Open root/<fmt...>: an fd, or -errno (-ENAMETOOLONG when the path does not fit). */
+static int vopen_at(const char *root, int flags, const char *fmt, va_list ap)
 {
 	char path[512];
-	va_list ap;
-	ssize_t n;
-	int fd, err;
+	int err = path_of(path, sizeof(path), root, fmt, ap), fd;
 
-	va_start(ap, fmt);
-	err = path_of(path, sizeof(path), root, fmt, ap);
-	va_end(ap);
 	if (err)
 		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sz - 1);
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return (int)n;
-}
-
-static __attribute__((format(printf, 3, 4)))
-int rd_u64(const char *root, uint64_t *out, const char *fmt, ...)
-{
-	char path[512], buf[32], *end;
-	va_list ap;
-	int err;
-
-	va_start(ap, fmt);
-	err = path_of(path, sizeof(path), "", fmt, ap);
-	va_end(ap);
-	if (err)
-		return err;
-	err = rd(root, buf, sizeof(buf), "%s", path + 1);
-	if (err < 0)
-		return err;
-	errno = 0;
-	*out = strtoull(buf, &end, 10);
-	return (end == buf || *end || errno) ? -EINVAL : 0;
-}
-
-/* Write value to root/<fmt...>. The kernel answers a state command only once the kdamond
- * handled it; -EBUSY means another command (anyone's) is in flight: retried for up to 10 s. */
-static __attribute__((format(printf, 3, 4)))
-int wr(const char *root, const char *value, const char *fmt, ...)
-{
-	char path[512];
-	va_list ap;
-	int fd, err, tries = 0;
-
-	va_start(ap, fmt);
-	err = path_of(path, sizeof(path), root, fmt, ap);
-	va_end(ap);
-	if (err)
-		return err;
-	for (;;) {
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		err = write(fd, value, strlen(value)) < 0 ? -errno : 0;
-		close(fd);
-		if ((err != -EBUSY && err != -EINTR) || ++tries > 100)
-			return err;
-		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
-	}
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 static __attribute__((format(printf, 3, 4)))
 int open_at_root(const char *root, int flags, const char *fmt, ...)
 {
-	char path[512];
 	va_list ap;
-	int err, fd;
+	int fd;
 
 	va_start(ap, fmt);
-	err = path_of(path, sizeof(path), root, fmt, ap);
+	fd = vopen_at(root, flags, fmt, ap);
 	va_end(ap);
-	if (err)
-		return -1;
-	fd = open(path, flags | O_CLOEXEC);
-	return fd < 0 ? -1 : fd;
+	return fd;
 }
 
-/* A sysfs attribute read from offset 0 runs its show() again (kernfs seq_file). */
+/* A sysfs attribute read from offset 0 runs its show() again (kernfs seq_file). Trailing
+ * newline cut; bytes or -errno. */
 static int fd_rd(int fd, char *buf, size_t sz)
 {
 	ssize_t n = pread(fd, buf, sz - 1, 0);
@@ -139,7 +74,50 @@ static int fd_rd(int fd, char *buf, size_t sz)
 	return (int)n;
 }
 
-/* As wr(), through a held fd (each write is one store() call, whatever the offset). */
+/* Read root/<fmt...> into buf, as fd_rd(). Bytes or -errno. */
+static int vrd(const char *root, char *buf, size_t sz, const char *fmt, va_list ap)
+{
+	int fd = vopen_at(root, O_RDONLY, fmt, ap), n;
+
+	if (fd < 0)
+		return fd;
+	n = fd_rd(fd, buf, sz);
+	close(fd);
+	return n;
+}
+
+static __attribute__((format(printf, 4, 5)))
+int rd(const char *root, char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vrd(root, buf, sz, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+static __attribute__((format(printf, 3, 4)))
+int rd_u64(const char *root, uint64_t *out, const char *fmt, ...)
+{
+	char buf[32], *end;
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = vrd(root, buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (err < 0)
+		return err;
+	errno = 0;
+	*out = strtoull(buf, &end, 10);
+	return (end == buf || *end || errno) ? -EINVAL : 0;
+}
+
+/* Write value as one store() call (whatever the offset). The kernel answers a state command
+ * only once the kdamond handled it; -EBUSY means another command (anyone's) is in flight:
+ * retried for up to 10 s. */
 static int fd_wr(int fd, const char *value)
 {
 	for (int tries = 0;; tries++) {
@@ -149,6 +127,23 @@ static int fd_wr(int fd, const char *value)
 			return err;
 		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
 	}
+}
+
+/* Write value to root/<fmt...>, as fd_wr(). 0 or -errno. */
+static __attribute__((format(printf, 3, 4)))
+int wr(const char *root, const char *value, const char *fmt, ...)
+{
+	va_list ap;
+	int fd, err;
+
+	va_start(ap, fmt);
+	fd = vopen_at(root, O_WRONLY, fmt, ap);
+	va_end(ap);
+	if (fd < 0)
+		return fd;
+	err = fd_wr(fd, value);
+	close(fd);
+	return err;
 }
 
 static int state_rd(struct damon_session *s, int i, char *buf, size_t sz)

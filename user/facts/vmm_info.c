@@ -57,26 +57,14 @@ int proc_stat_parse(const char *text, char comm[16], uint64_t *start_time)
 int proc_stat_exiting(const char *text)
 {
 	const char *p = strrchr(text, ')');
-	unsigned long long flags;
-	char *end;
+	uint64_t flags;
 
 	if (!p || p[1] != ' ' || !p[2])
 		return -EINVAL;
 	p += 2;
 	if (*p == 'Z' || *p == 'X' || *p == 'x')
 		return 1;
-	/* fields 4..8 (ppid, pgrp, session, tty_nr, tpgid), then 9: flags */
-	for (int field = 3; field < 9; field++) {
-		while (*p && *p != ' ')
-			p++;
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			return -EINVAL;
-	}
-	errno = 0;
-	flags = strtoull(p, &end, 10);
-	if (errno || end == p)
+	if (proc_stat_field(text, 9, &flags))	/* 9: flags */
 		return -EINVAL;
 	return (flags & 0x4) != 0;	/* PF_EXITING (include/linux/sched.h) */
 }

@@ -258,8 +258,7 @@ static void replay_close(struct source *src)
 
 static const struct source_ops replay_ops = {
 	SOURCE_OPS_REQUIRED(replay),
-	.vm_info = replay_vm_info,
-	.host_state = replay_host_state,
+	SOURCE_OPS_FACTS(replay),
 	.finished = replay_finished,
 	.clock_ns = replay_clock,
 	.set_speed = replay_set_speed,

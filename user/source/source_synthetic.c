@@ -154,9 +154,8 @@ static void syn_close(struct source *src)
 
 static const struct source_ops synthetic_ops = {
 	SOURCE_OPS_REQUIRED(syn),
+	SOURCE_OPS_FACTS(syn),
 	.list = syn_list,
-	.vm_info = syn_vm_info,
-	.host_state = syn_host_state,
 };
 
 static int source_synthetic_open(struct source *src, const char *arg, const struct source_options *opt,

@@ -358,6 +358,32 @@ int export_counter_family(char *out, size_t outsz, const char *name, const char 
 	return w < 0 || (size_t)w >= outsz ? -ENAMETOOLONG : 0;
 }
 
+/* The family of one of the kernel side's counters or histograms, named by
+ * export_counter_family(): scale is 1e-9 where nanoseconds are shown as seconds. */
+struct counter_family {
+	char name[128];
+	double scale;
+};
+
+/* f for counter `base` in unit, if the backend has it: false when it is skipped. */
+static bool counter_family(struct counter_family *f, bool available, const char *base, const char *unit)
+{
+	return available && !export_counter_family(f->name, sizeof(f->name), base, unit, &f->scale);
+}
+
+/* One sample of a counter family: events, or nanoseconds as seconds. */
+static void sample_counter(struct render *r, const struct counter_family *f, const char *labels, uint64_t v)
+{
+	if (f->scale == 1) {
+		sample_u64(r, f->name, F_COUNTER, labels, v);
+		return;
+	}
+	sample_begin(r, f->name, F_COUNTER);
+	put_labels(r->out, labels);
+	put_ns_as_seconds(r->out, v);
+	strbuf_put(r->out, "\n", 1);
+}
+
 /* Facts (user/facts/fact_table.h): a value read from /proc, sysfs or QMP is exported only when
  * present, in base units (kB x 1024 bytes, ms as seconds), signed where the kernel's is. */
 static void sample_fact(struct render *r, const struct fact *f, const char *labels, uint64_t v)
@@ -423,21 +449,12 @@ static void render_host_counters(struct render *r)
 	const struct snapshot *s = r->s;
 
 	for (int k = 0; k < VMMEM_NR_HOST_COUNTERS; k++) {
-		char name[128];
-		double scale;
+		struct counter_family f;
 
-		if (!s->available.host[k] ||
-		    export_counter_family(name, sizeof(name), host_counter_names[k], host_counter_units[k], &scale))
+		if (!counter_family(&f, s->available.host[k], host_counter_names[k], host_counter_units[k]))
 			continue;
-		family(r, name, F_COUNTER, host_counter_help[k]);
-		if (scale == 1) {
-			sample_u64(r, name, F_COUNTER, NULL, s->host_total.c[k]);
-		} else {
-			sample_begin(r, name, F_COUNTER);
-			strbuf_put(r->out, " ", 1);
-			put_ns_as_seconds(r->out, s->host_total.c[k]);
-			strbuf_put(r->out, "\n", 1);
-		}
+		family(r, f.name, F_COUNTER, host_counter_help[k]);
+		sample_counter(r, &f, NULL, s->host_total.c[k]);
 	}
 }
 
@@ -446,38 +463,33 @@ static const char *vm_labels(struct render *r, int i)
 	return r->label_off[i] == SIZE_MAX ? NULL : r->labels.buf + r->label_off[i];
 }
 
+/* The first VM from i on that has series of VM counter k (labels, and the counter means
+ * something for it), or nr_vms: a family no VM has is absent. */
+static int next_vm_series(struct render *r, int k, int i)
+{
+	while (i < r->s->nr_vms && (!vm_labels(r, i) || !vm_counter_available(r->s, &r->s->vms[i], k)))
+		i++;
+	return i;
+}
+
 static void render_vm_counters(struct render *r)
 {
 	const struct snapshot *s = r->s;
 
 	for (int k = 0; k < VMMEM_NR_VM_COUNTERS; k++) {
-		char name[128];
-		double scale;
-		bool any = false;
+		struct counter_family f;
+		int i;
 
 		if ((k >= VMMEM_C_flushes_recv_ksmd && k < VMMEM_C_flushes_recv_ksmd + VMMEM_NR_FLUSH_CAUSES) ||
 		    (k >= VMMEM_C_shootdowns_recv_ksmd && k < VMMEM_C_shootdowns_recv_ksmd + VMMEM_NR_SHOOT_CAUSES))
 			continue;	/* families with a cause label: render_flushes_recv() */
-		if (!s->available.vm[k] ||
-		    export_counter_family(name, sizeof(name), vm_counter_names[k], vm_counter_units[k], &scale))
+		i = next_vm_series(r, k, 0);
+		if (i == s->nr_vms ||
+		    !counter_family(&f, s->available.vm[k], vm_counter_names[k], vm_counter_units[k]))
 			continue;
-		for (int i = 0; i < s->nr_vms; i++) {
-			const char *l = vm_labels(r, i);
-
-			if (!l || !vm_counter_available(s, &s->vms[i], k))
-				continue;
-			if (!any)
-				family(r, name, F_COUNTER, vm_counter_help[k]);
-			any = true;
-			if (scale == 1) {
-				sample_u64(r, name, F_COUNTER, l, s->vms[i].total.c[k]);
-			} else {
-				sample_begin(r, name, F_COUNTER);
-				put_labels(r->out, l);
-				put_ns_as_seconds(r->out, s->vms[i].total.c[k]);
-				strbuf_put(r->out, "\n", 1);
-			}
-		}
+		family(r, f.name, F_COUNTER, vm_counter_help[k]);
+		for (; i < s->nr_vms; i = next_vm_series(r, k, i + 1))
+			sample_counter(r, &f, vm_labels(r, i), s->vms[i].total.c[k]);
 	}
 }
 
@@ -486,18 +498,13 @@ static void render_vm_counters(struct render *r)
 static void render_cause_family(struct render *r, const char *name, int first, int n, const char *help)
 {
 	const struct snapshot *s = r->s;
-	bool any = false;
+	int i = next_vm_series(r, first, 0);
 
-	if (!s->available.vm[first])
-		return;
-	for (int i = 0; i < s->nr_vms; i++) {
+	if (i < s->nr_vms)
+		family(r, name, F_COUNTER, help);
+	for (; i < s->nr_vms; i = next_vm_series(r, first, i + 1)) {
 		const char *l = vm_labels(r, i);
 
-		if (!l || !vm_counter_available(s, &s->vms[i], first))
-			continue;
-		if (!any)
-			family(r, name, F_COUNTER, help);
-		any = true;
 		for (int c = 0; c < n; c++) {
 			sample_begin(r, name, F_COUNTER);
 			strbuf_puts(r->out, "{");
@@ -617,22 +624,18 @@ static void render_hists(struct render *r)
 	const struct snapshot *s = r->s;
 
 	for (int k = 0; k < VMMEM_NR_HOST_HISTS; k++) {
-		char name[128];
-		double scale;
+		struct counter_family f;
 
-		if (!s->available.host_hist[k] ||
-		    export_counter_family(name, sizeof(name), host_hist_names[k], "ns", &scale))
+		if (!counter_family(&f, s->available.host_hist[k], host_hist_names[k], "ns"))
 			continue;
-		family(r, name, F_HIST, host_hist_help[k]);
-		hist_sample(r, name, NULL, &s->host_hist_total.h[k]);
+		family(r, f.name, F_HIST, host_hist_help[k]);
+		hist_sample(r, f.name, NULL, &s->host_hist_total.h[k]);
 	}
 	for (int k = 0; k < VMMEM_NR_VM_HISTS; k++) {
-		char name[128];
-		double scale;
+		struct counter_family f;
 		bool any = false;
 
-		if (!s->available.vm_hist[k] ||
-		    export_counter_family(name, sizeof(name), vm_hist_names[k], "ns", &scale))
+		if (!counter_family(&f, s->available.vm_hist[k], vm_hist_names[k], "ns"))
 			continue;
 		for (int i = 0; i < s->nr_vms; i++) {
 			const char *l = vm_labels(r, i);
@@ -642,9 +645,9 @@ static void render_hists(struct render *r)
 			if (!l || hist_empty(&s->vms[i].hist_total.h[k]))
 				continue;
 			if (!any)
-				family(r, name, F_HIST, vm_hist_help[k]);
+				family(r, f.name, F_HIST, vm_hist_help[k]);
 			any = true;
-			hist_sample(r, name, l, &s->vms[i].hist_total.h[k]);
+			hist_sample(r, f.name, l, &s->vms[i].hist_total.h[k]);
 		}
 	}
 }
