@@ -36,9 +36,10 @@ clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$TOPDIR/build" -c "$TOPDIR/tests
 cc -O2 -Wall -Wextra "$TOPDIR/tests/bench/empty_loader.c" -o "$TMP/empty_loader" -lbpf || fail "cannot build the loader"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# vmmemtop's programs, taken over by bpf_hold: its links' fdinfo names each program and hook.
+# vmmemtop's programs, taken over by bpf_hold (tests/bench/bpf_hooks.sh reads its links).
 # Twice: its default mode (set "dflt") and with --switch-tracepoints (set "all"), which
 # attaches sched_switch and tlb:tlb_flush where fentry is refused
+. "$(dirname "$0")/bpf_hooks.sh"
 hooks=() names=() tps=() sets=() held=
 for set in dflt all; do
 	opt=; [ $set = all ] && opt=--switch-tracepoints
@@ -46,17 +47,15 @@ for set in dflt all; do
 	taskset -c 0 "$VMMEMTOP" -b $opt > /dev/null 2> "$TMP/err" & P=$!
 	wait_vmmem_loaded $P || fail "vmmemtop did not load: $(cat "$TMP/err")"
 	sleep 1		# (the link count can stall while it attaches on a loaded host)
-	for f in /proc/$P/fdinfo/*; do
-		type=$(awk '/^link_type:/ { print $2 }' "$f" 2>/dev/null)
-		prog=$(awk '/^prog_id:/ { print $2 }' "$f" 2>/dev/null) tp=$(awk '/^tp_name:/ { print $2 }' "$f" 2>/dev/null)
-		case $type in
-		raw_tracepoint) hooks+=("raw:$prog") ;;
-		perf)	dir=$(ls -d "$TRACEFS"/events/*/"$tp" 2>/dev/null | head -n 1)
-			[ -n "$dir" ] || fail "tracepoint $tp of vmmemtop is not in $TRACEFS/events"
-			hooks+=("tp:$prog:${dir#"$TRACEFS"/events/}") ;;
-		*)	continue ;;
+	bpftool link show -j > "$TMP/links.json"
+	for h in $(bpf_hooks $P "$TRACEFS") ; do
+		prog=${h#*:} prog=${prog%%:*}
+		hooks+=("$h") sets+=($set)
+		names+=("$(bpftool prog show id "$prog" -j | jq -r .name)")
+		case $h in
+		tp:*)	tps+=("${h##*/}") ;;
+		*)	tps+=("$(jq -r --argjson p "$prog" '[.[] | select(.prog_id == $p) | .tp_name // empty][0] // "-"' "$TMP/links.json")") ;;
 		esac
-		names+=("$(bpftool prog show id "$prog" -j | jq -r .name)") tps+=("$tp") sets+=($set)
 	done
 	held=$held" $P"
 done
