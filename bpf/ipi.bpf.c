@@ -38,10 +38,9 @@ struct {
 } vcpus SEC(".maps");
 
 /*
- * vCPU threads, for sched_switch: when a runnable one was switched out. Task-local storage,
- * not a hash by tid: the hook runs on every context switch of the host, and for a task that
- * is no vCPU thread the look-up is one NULL pointer (task->bpf_storage). Linux 5.11+ (the
- * map type; user space does not create it where the "ipi" programs are not loaded).
+ * vCPU threads, for the preemption hooks: when a runnable one was switched out. Task-local
+ * storage, not a hash by tid: no hash look-up on a context switch. Linux 5.11+ (the map type;
+ * user space does not create it where the "ipi" programs are not loaded).
  */
 struct vcpu_thread {
 	__u32 tgid;
@@ -55,6 +54,10 @@ struct {
 	__type(key, int);
 	__type(value, struct vcpu_thread);
 } vcpu_threads SEC(".maps");
+
+/* set once kvm_entry has given a vCPU thread its storage: until then no switch can be one of
+ * a vCPU thread, and the sched_switch fallback returns after reading this (never written again) */
+__u32 vcpu_threads_seen;
 
 /* include/uapi/linux/kvm.h and include/linux/kvm_host.h */
 #define KVM_MP_STATE_HALTED_	3
@@ -101,6 +104,8 @@ int BPF_PROG(ipi_entry_btf, struct kvm_vcpu *vcpu)
 		bpf_map_update_elem(&vcpus, &k, &nv, BPF_ANY);
 		bpf_task_storage_get(&vcpu_threads, bpf_get_current_task_btf(), &t,
 				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!vcpu_threads_seen)
+			vcpu_threads_seen = 1;
 		return 0;
 	}
 	n = v->ipi_pending;
@@ -161,6 +166,12 @@ struct task_struct___old {
 	long state;
 } __attribute__((preserve_access_index));
 
+/* 6.12's EEVDF keeps a task that blocked queued until its lag is spent (se.sched_delayed,
+ * kernel/sched/fair.c dequeue_entity): on_rq alone does not say runnable there */
+struct sched_entity___delayed {
+	unsigned char sched_delayed;
+} __attribute__((preserve_access_index));
+
 static __always_inline bool task_runnable(struct task_struct *t, bool preempt)
 {
 	if (preempt)
@@ -170,36 +181,86 @@ static __always_inline bool task_runnable(struct task_struct *t, bool preempt)
 	return BPF_CORE_READ((struct task_struct___old *)t, state) == 0;
 }
 
-/*
- * sched_switch (kernel/sched/core.c __schedule): a vCPU thread switched out while runnable
- * is a preemption; its time until it is switched in again is vcpu_preempted_ns.
- */
-int BPF_PROG(vcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+/* A vCPU thread switched out while runnable: one preemption, timed until it runs again. */
+static __always_inline void vcpu_off(struct task_struct *task)
 {
-	struct vcpu_thread *t = NULL;
+	struct vcpu_thread *t = bpf_task_storage_get(&vcpu_threads, task, 0, 0);
+	struct vmmem_vm_counters *c;
+
+	if (!t)
+		return;
+	c = vm_of_tgid(t->tgid);
+	if (c) {
+		inc(c, vcpu_preemptions);
+		t->off_ns = bpf_ktime_get_ns();
+	}
+}
+
+/* A vCPU thread switched in: the end of its preemption, if it was preempted. */
+static __always_inline void vcpu_on(struct task_struct *task)
+{
+	struct vcpu_thread *t = bpf_task_storage_get(&vcpu_threads, task, 0, 0);
 	struct vmmem_vm_hists *h;
 
-	/* most tasks have no BPF storage at all: one load rules them out (the helper costs
-	 * a per-CPU lock and an RCU walk even then) */
-	if (prev->bpf_storage)
-		t = bpf_task_storage_get(&vcpu_threads, prev, 0, 0);
-	if (t && task_runnable(prev, preempt)) {
-		struct vmmem_vm_counters *c = vm_of_tgid(t->tgid);
-
-		if (c) {
-			inc(c, vcpu_preemptions);
-			t->off_ns = bpf_ktime_get_ns();
-		}
-	}
-	if (!next->bpf_storage)
-		return 0;
-	t = bpf_task_storage_get(&vcpu_threads, next, 0, 0);
 	if (!t || !t->off_ns)
-		return 0;
+		return;
 	h = hists_of_tgid(t->tgid);
 	if (h)
 		hist_add(&h->h[VMMEM_HIST_vcpu_preempted_ns], bpf_ktime_get_ns() - t->off_ns);
 	t->off_ns = 0;
+}
+
+/*
+ * KVM's preempt notifiers (virt/kvm/kvm_main.c): vcpu_load() registers them for the vCPU
+ * thread until vcpu_put(), i.e. inside KVM_RUN, and the scheduler calls them only for such a
+ * thread (kernel/sched/core.c fire_sched_out_preempt_notifiers): every other context switch of
+ * the host costs nothing. kvm_sched_out runs in the thread switched out, before the switch;
+ * runnable as KVM tells it (it sets vcpu->preempted when current->on_rq), but not a task that
+ * blocked and only waits for its delayed dequeue (6.12+).
+ */
+int BPF_PROG(vcpu_out_fentry)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	if (!t->on_rq)
+		return 0;
+	if (bpf_core_field_exists(((struct sched_entity___delayed *)0)->sched_delayed) &&
+	    BPF_CORE_READ((struct sched_entity___delayed *)&t->se, sched_delayed))
+		return 0;
+	vcpu_off(t);
 	return 0;
 }
 
+/* kvm_sched_in runs in the thread switched in (finish_task_switch). */
+int BPF_PROG(vcpu_in_fentry)
+{
+	vcpu_on(bpf_get_current_task_btf());
+	return 0;
+}
+
+/* the thread is inside KVM_RUN: its preempt notifiers are registered (CONFIG_PREEMPT_NOTIFIERS,
+ * which KVM selects; vmmem.ko's test too, kmod/vmmem_ipi.c). The scheduler reads the same
+ * field of both tasks at this switch when any VM exists, so its cacheline is not an extra miss. */
+static __always_inline bool in_kvm_run(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->preempt_notifiers))
+		return t->preempt_notifiers.first;
+	return t->bpf_storage;
+}
+
+/*
+ * sched_switch (kernel/sched/core.c __schedule), on every context switch of the host, where
+ * fentry on the notifiers is refused: the same preemptions, found with the fewest loads. Until
+ * kvm_entry has seen a vCPU thread, one load of a global nobody writes; then the two tasks'
+ * preempt notifier lists (a NULL pointer for every task outside KVM_RUN).
+ */
+int BPF_PROG(vcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	if (!vcpu_threads_seen)
+		return 0;
+	if (in_kvm_run(prev) && task_runnable(prev, preempt))
+		vcpu_off(prev);
+	if (in_kvm_run(next))
+		vcpu_on(next);
+	return 0;
+}

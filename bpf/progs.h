@@ -27,7 +27,8 @@
  *                                  (5.11+): refused where the kernel has no such map type,
  *                                  since one program the verifier rejects fails the object
  * alt:   ALT(group, rank): programs of one group are alternatives; the lowest rank whose
- *        every hook exists is loaded. ALONE: no alternative.
+ *        every hook exists is loaded. ALONE: no alternative. ALT_WITH(group, rank, other):
+ *        the same, loaded only when a program of group `other` is (they read what it writes).
  * feeds: FEEDS(VM(counter), HOST(counter), VM_HIST(hist), HOST_HIST(hist), ...), names of
  *        kmod/uapi/vmmem.h's tables; FEEDS() for a program that only opens a span.
  *
@@ -84,10 +85,16 @@
 #define VMMEM_FEEDS_SHOOT_RECV FEEDS(VM(shootdowns_recv_ksmd), VM(shootdowns_recv_khugepaged),	\
 	VM(shootdowns_recv_kcompactd), VM(shootdowns_recv_kswapd), VM(shootdowns_recv_other))
 
-/* bpf/tlb.bpf.c */
+/* bpf/tlb.bpf.c. The shootdowns a VMM's threads send: fentry on the function that sends them,
+ * where allowed; else the tlb_flush tracepoint, which also fires on every context switch
+ * (switch_mm) and so is attached only with --switch-tracepoints */
 #define VMMEM_PROGS_TLB(P, T)								\
-	T(tlb_flush, _btf, tlb_shootdown, BTF(tlb_flush), ALT(tlb, 0), VMMEM_FEEDS_TLB)	\
-	T(tlb_flush, _tp, tlb_shootdown, TP(tlb, tlb_flush), ALT(tlb, 1), VMMEM_FEEDS_TLB)	\
+	T(tlb_send, _fentry, tlb_shootdown, FENTRY(native_flush_tlb_multi), ALT(tlb, 0),	\
+	  VMMEM_FEEDS_TLB)								\
+	T(tlb_send_others, _fentry, tlb_shootdown, FENTRY(native_flush_tlb_others), ALT(tlb, 1),	\
+	  VMMEM_FEEDS_TLB)								\
+	T(tlb_flush, _btf, tlb_shootdown, BTF(tlb_flush), ALT(tlb, 2), VMMEM_FEEDS_TLB)	\
+	T(tlb_flush, _tp, tlb_shootdown, TP(tlb, tlb_flush), ALT(tlb, 3), VMMEM_FEEDS_TLB)	\
 	P(tlb_time_fentry, FENTRY(flush_tlb_mm_range), ALT(tlb_time, 0), FEEDS())	\
 	P(tlb_time_fexit, FEXIT(flush_tlb_mm_range), ALT(tlb_time, 0),			\
 	  FEEDS(VM_HIST(tlb_shootdown_ns)))						\
@@ -99,10 +106,10 @@
 	  VMMEM_FEEDS_FLUSH_RECV)							\
 	P(pv_tlb_flush_tp, TP_CORE(kvm, kvm_pv_tlb_flush), ALONE, FEEDS(VM(pv_tlb_flushes)))	\
 	/* shootdowns other tasks send for a VMM's mm: the mm from flush_tlb_mm_range(), kept	\
-	 * in task storage (5.11+) until tlb_flush says IPIs went out */			\
+	 * in task storage (5.11+) until native_flush_tlb_multi sends the IPIs */		\
 	P(shoot_mm_fentry, FENTRY_TS(flush_tlb_mm_range), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)	\
 	P(shoot_mm_fexit, FEXIT_TS(flush_tlb_mm_range), ALT(shoot_recv, 0), FEEDS())	\
-	P(shoot_recv_btf, BTF_TS(tlb_flush), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)
+	P(shoot_recv_fentry, FENTRY_TS(native_flush_tlb_multi), ALT(shoot_recv, 0), VMMEM_FEEDS_SHOOT_RECV)
 
 #define VMMEM_FEEDS_KSM_SCAN FEEDS(HOST(ksm_scans), HOST_HIST(ksm_scan_ns))
 
@@ -168,14 +175,22 @@
 	P(memslot_kprobe, KPROBE(__kvm_set_memory_region), ALT(memslot, 1), FEEDS())	\
 	P(memslot_kretprobe, KRETPROBE(__kvm_set_memory_region), ALT(memslot, 1), FEEDS())
 
-/* bpf/ipi.bpf.c: the three together or none. The target's state is read from KVM's struct
+/* bpf/ipi.bpf.c: the two together or none. The target's state is read from KVM's struct
  * kvm_vcpu: kvm.ko's BTF is needed (6.1+, not 5.10) */
 #define VMMEM_PROGS_IPI(P, T)								\
 	P(ipi_entry_btf, BTF_TS(kvm_entry), ALT(ipi, 0), FEEDS())				\
 	P(ipi_send_btf, BTF(kvm_apic_ipi), ALT(ipi, 0),				\
 	  FEEDS(VM(guest_ipis), VM(guest_ipis_to_preempted), VM(guest_ipis_to_halted),	\
 		VM(guest_ipis_to_running), VM_HIST(ipi_delivery_ns)))			\
-	P(vcpu_switch_btf, BTF_TS(sched_switch), ALT(ipi, 0),				\
+	/* vCPU preemptions, of the threads the ipi group's kvm_entry learns: KVM's preempt	\
+	 * notifiers (virt/kvm/kvm_main.c kvm_sched_out/kvm_sched_in) run only for a vCPU	\
+	 * thread inside KVM_RUN, so no other context switch of the host pays; sched_switch,	\
+	 * on every switch of the host, only where fentry is refused */			\
+	P(vcpu_out_fentry, FENTRY_TS(kvm_sched_out), ALT_WITH(vcpu_switch, 0, ipi),	\
+	  FEEDS(VM(vcpu_preemptions), VM_HIST(vcpu_preempted_ns)))			\
+	P(vcpu_in_fentry, FENTRY_TS(kvm_sched_in), ALT_WITH(vcpu_switch, 0, ipi),	\
+	  FEEDS(VM_HIST(vcpu_preempted_ns)))						\
+	P(vcpu_switch_btf, BTF_TS(sched_switch), ALT_WITH(vcpu_switch, 1, ipi),	\
 	  FEEDS(VM(vcpu_preemptions), VM_HIST(vcpu_preempted_ns)))
 
 #define VMMEM_PROGS(P, T)								\

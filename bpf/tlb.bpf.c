@@ -43,6 +43,32 @@ VMMEM_TWIN_TP(tlb_flush, _tp, struct trace_event_raw_tlb_flush)
 	return 0;
 }
 
+/*
+ * The function that fires that tracepoint with TLB_REMOTE_SEND_IPI (arch/x86/mm/tlb.c
+ * native_flush_tlb_multi, native_flush_tlb_others before 5.11), hooked where fentry is
+ * allowed: it runs only for a shootdown, while the tracepoint also fires on every context
+ * switch between two address spaces (switch_mm_irqs_off, TLB_FLUSH_ON_TASK_SWITCH). The pages
+ * as the tracepoint gives them: (end - start) >> PAGE_SHIFT, or TLB_FLUSH_ALL.
+ */
+static __always_inline void tlb_send(const struct flush_tlb_info *info, const bool rec)
+{
+	unsigned long start = BPF_CORE_READ(info, start), end = BPF_CORE_READ(info, end);
+
+	handle_tlb_flush(TLB_REMOTE_SEND_IPI, end == (unsigned long)-1 ? end : (end - start) >> 12, rec);
+}
+
+VMMEM_TWIN_ARGS(tlb_send, _fentry, const struct cpumask *cpumask, const struct flush_tlb_info *info)
+{
+	tlb_send(info, rec);
+	return 0;
+}
+
+VMMEM_TWIN_ARGS(tlb_send_others, _fentry, const struct cpumask *cpumask, const struct flush_tlb_info *info)
+{
+	tlb_send(info, rec);
+	return 0;
+}
+
 /* Time of a TLB shootdown as the sending thread sees it (arch/x86/mm/tlb.c). */
 struct span_map tlb_start SEC(".maps");
 
@@ -175,8 +201,8 @@ VMMEM_TWIN_ARGS(kvm_remote_flush, _fentry, struct kvm *kvm)
 
 /*
  * TLB shootdowns other tasks send for a VMM's mm (ksmd write-protecting its pages, khugepaged,
- * kcompactd, kswapd...). tlb:tlb_flush (reason TLB_REMOTE_SEND_IPI, arch/x86/mm/tlb.c
- * native_flush_tlb_multi) names no mm; flush_tlb_mm_range(mm, ...) around it does, so its
+ * kcompactd, kswapd...). native_flush_tlb_multi (arch/x86/mm/tlb.c, where tlb:tlb_flush
+ * says TLB_REMOTE_SEND_IPI) names no mm; flush_tlb_mm_range(mm, ...) around it does, so its
  * fentry/fexit keep, per thread, the VM whose mm a task outside that VM is flushing. Reclaim's
  * batched flushes (arch_tlbbatch_flush, for many mms at once) have no mm and are not counted.
  */
@@ -217,15 +243,15 @@ int BPF_PROG(shoot_mm_fexit)
 	return 0;
 }
 
-int BPF_PROG(shoot_recv_btf, int reason, unsigned long pages)
+/* native_flush_tlb_multi: a shootdown IPI goes out (the tlb_flush tracepoint's
+ * TLB_REMOTE_SEND_IPI, without its run on every context switch) */
+int BPF_PROG(shoot_recv_fentry)
 {
 	struct task_struct *t;
 	struct vmmem_vm_counters *c;
 	struct shoot_for *s;
 	int cause;
 
-	if (reason != TLB_REMOTE_SEND_IPI)
-		return 0;
 	t = bpf_get_current_task_btf();
 	s = bpf_task_storage_get(&shoot_for, t, 0, 0);
 	if (!s || !s->owner)

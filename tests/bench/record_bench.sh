@@ -40,9 +40,9 @@ storm() {
 	"$TOOLS/tlb_worker" 2 & w=$!
 	sleep 0.2
 	if [ "$mode" = record ]; then
-		"$VMMEMTOP" record --syscall-tracepoints -o "$TMP/storm.rec" --events all --track $d --track $w 2> "$TMP/rec.err" & r=$!
+		"$VMMEMTOP" record --syscall-tracepoints --switch-tracepoints -o "$TMP/storm.rec" --events all --track $d --track $w 2> "$TMP/rec.err" & r=$!
 	else
-		"$VMMEMTOP" snapshot --syscall-tracepoints --interval 120 --json --track $d --track $w > "$TMP/snap.json" 2> "$TMP/rec.err" & r=$!
+		"$VMMEMTOP" snapshot --syscall-tracepoints --switch-tracepoints --interval 120 --json --track $d --track $w > "$TMP/snap.json" 2> "$TMP/rec.err" & r=$!
 	fi
 	wait_vmmem_loaded || fail "vmmemtop did not load: $(cat "$TMP/rec.err")"
 	sleep 1.2

@@ -26,7 +26,7 @@ echo 1 > /proc/sys/kernel/bpf_stats_enabled
 
 "$TOOLS/tlb_worker" 4 & W=$!; at_exit "kill $W"
 "$TOOLS/discard_loop" 200000 4 "$TMP/discarded" & D=$!; at_exit "kill $D"
-"$VMMEMTOP" snapshot --syscall-tracepoints --interval 12 --json --track $W --track $D > "$TMP/snap.json" 2> "$TMP/err" &
+"$VMMEMTOP" snapshot --syscall-tracepoints --switch-tracepoints --interval 12 --json --track $W --track $D > "$TMP/snap.json" 2> "$TMP/err" &
 S=$!; at_exit "kill $S"
 wait_vmmem_loaded || fail "vmmemtop did not load: $(cat "$TMP/err")"
 "$TMP/empty_loader" "$TMP/empty.bpf.o" > "$TMP/empty.out" & E=$!; at_exit "kill $E"

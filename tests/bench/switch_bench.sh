@@ -7,17 +7,19 @@
 # reason TLB_FLUSH_ON_TASK_SWITCH). tests/tools/getppid_loop times round trips one by one
 # (median of 2000 per block) in two placements: both processes on CPU 1 ("same CPU"), and the
 # child on CPU 0 ("cross CPU": each round trip is two remote wake-ups, and each CPU switches
-# to its idle task and back). vmmemtop loads its programs and exits; tests/tools/bpf_hold
-# keeps them and attaches a subset per block:
-#   A  none;  H  all of vmmemtop's hooks;  S  only its sched_switch programs;
-#   T  only its tlb_flush programs;  E  empty tp_btf programs on sched_switch and tlb_flush
+# to its idle task and back). vmmemtop loads its programs and exits, once in its default mode
+# and once with --switch-tracepoints; tests/tools/bpf_hold keeps them and attaches a subset
+# per block:
+#   A  none;  D  the default mode's hooks;  H  all hooks with --switch-tracepoints;
+#   S  only its sched_switch programs;  T  only its tlb_flush programs (both from H);
+#   E  empty tp_btf programs on sched_switch and tlb_flush
 #      (tests/bench/empty_switch.bpf.c: the floor any program on these hooks costs).
-# Each of H, S, T, E is compared with A in adjacent pairs of blocks, the order alternating;
+# Each of D, H, S, T, E is compared with A in adjacent pairs of blocks, the order alternating;
 # the figure is the median of the pairs' ratios with its 95 % interval (as the syscall bench).
 # Then kernel.bpf_stats_enabled beside the same-CPU loop: each program's runs/s and ns/run,
 # vmmemtop's and the empty ones (attached apart: two programs on one tracepoint lose its
 # static_call fast path). Holds /tmp/vmmem-host.lock. SWITCH_BENCH_PAIRS (default 30) sets
-# the run's length (1-3 min here).
+# the run's length (2-4 min here).
 set -u
 . "$(dirname "$0")/../host/lib.sh"
 need_root
@@ -34,39 +36,48 @@ clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$TOPDIR/build" -c "$TOPDIR/tests
 cc -O2 -Wall -Wextra "$TOPDIR/tests/bench/empty_loader.c" -o "$TMP/empty_loader" -lbpf || fail "cannot build the loader"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# vmmemtop's programs, taken over by bpf_hold: its links' fdinfo names each program and hook
-taskset -c 0 "$VMMEMTOP" -b > /dev/null 2> "$TMP/err" & P=$!
-wait_vmmem_loaded $P || fail "vmmemtop did not load: $(cat "$TMP/err")"
-hooks=() names=() tps=()
-for f in /proc/$P/fdinfo/*; do
-	type=$(awk '/^link_type:/ { print $2 }' "$f" 2>/dev/null)
-	prog=$(awk '/^prog_id:/ { print $2 }' "$f" 2>/dev/null) tp=$(awk '/^tp_name:/ { print $2 }' "$f" 2>/dev/null)
-	case $type in
-	raw_tracepoint) hooks+=("raw:$prog") ;;
-	perf)	dir=$(ls -d "$TRACEFS"/events/*/"$tp" 2>/dev/null | head -n 1)
-		[ -n "$dir" ] || fail "tracepoint $tp of vmmemtop is not in $TRACEFS/events"
-		hooks+=("tp:$prog:${dir#"$TRACEFS"/events/}") ;;
-	*)	continue ;;
-	esac
-	names+=("$(bpftool prog show id "$prog" -j | jq -r .name)") tps+=("$tp")
+# vmmemtop's programs, taken over by bpf_hold (tests/bench/bpf_hooks.sh reads its links).
+# Twice: its default mode (set "dflt") and with --switch-tracepoints (set "all"), which
+# attaches sched_switch and tlb:tlb_flush where fentry is refused
+. "$(dirname "$0")/bpf_hooks.sh"
+hooks=() names=() tps=() sets=() held=
+for set in dflt all; do
+	opt=; [ $set = all ] && opt=--switch-tracepoints
+	# shellcheck disable=SC2086
+	taskset -c 0 "$VMMEMTOP" -b $opt > /dev/null 2> "$TMP/err" & P=$!
+	wait_vmmem_loaded $P || fail "vmmemtop did not load: $(cat "$TMP/err")"
+	sleep 1		# (the link count can stall while it attaches on a loaded host)
+	bpftool link show -j > "$TMP/links.json"
+	for h in $(bpf_hooks $P "$TRACEFS") ; do
+		prog=${h#*:} prog=${prog%%:*}
+		hooks+=("$h") sets+=($set)
+		names+=("$(bpftool prog show id "$prog" -j | jq -r .name)")
+		case $h in
+		tp:*)	tps+=("${h##*/}") ;;
+		*)	tps+=("$(jq -r --argjson p "$prog" '[.[] | select(.prog_id == $p) | .tp_name // empty][0] // "-"' "$TMP/links.json")") ;;
+		esac
+	done
+	held=$held" $P"
 done
 "$TMP/empty_loader" --ids "$TMP/empty.bpf.o" > "$TMP/empty.out" 2>&1 & E=$!
 at_exit "kill $E"
 for _ in $(seq 1 100); do grep -q ready "$TMP/empty.out" && break; sleep 0.1; done
 read -r _ empties < "$TMP/empty.out" || fail "empty_loader: $(cat "$TMP/empty.out")"
-for e in $empties; do hooks+=("raw:${e#*:}") names+=("${e%%:*}") tps+=(-); done
+for e in $empties; do hooks+=("raw:${e#*:}") names+=("${e%%:*}") tps+=(-) sets+=(empty); done
 mkfifo "$TMP/hold.in" "$TMP/hold.out"
 "$TOOLS/bpf_hold" "${hooks[@]}" < "$TMP/hold.in" > "$TMP/hold.out" 2> "$TMP/hold.err" & HOLD=$!
 exec 7> "$TMP/hold.in" 8< "$TMP/hold.out"
 at_exit "exec 7>&-"
-kill -INT $P; wait $P 2>/dev/null
+# shellcheck disable=SC2086
+kill -INT $held; wait $held 2>/dev/null
 
 # the subsets, as bpf_hold's hook numbers (from 1)
-all='' sched='' tlb='' empty=''
+dflt='' all='' sched='' tlb='' empty=''
 for i in "${!names[@]}"; do
 	n=$((i + 1))
-	case ${names[$i]} in
-	empty_*) empty="$empty $n"; continue ;;
+	case ${sets[$i]} in
+	empty) empty="$empty $n"; continue ;;
+	dflt) dflt="$dflt $n"; continue ;;
 	esac
 	all="$all $n"
 	case ${tps[$i]} in
@@ -74,9 +85,9 @@ for i in "${!names[@]}"; do
 	tlb_flush) tlb="$tlb $n" ;;
 	esac
 done
-echo "vmmemtop's $(echo $all | wc -w) hooks held by bpf_hold: ${names[*]}"
-echo "on sched_switch:$(for n in $sched; do printf ' %s' "${names[$((n - 1))]}"; done)," \
-	"on tlb_flush:$(for n in $tlb; do printf ' %s' "${names[$((n - 1))]}"; done)"
+list() { for n in $1; do printf ' %s' "${names[$((n - 1))]}"; done; }
+echo "default mode, $(echo $dflt | wc -w) hooks:$(list "$dflt")"
+echo "with --switch-tracepoints, $(echo $all | wc -w) hooks; on sched_switch:$(list "$sched"), on tlb_flush:$(list "$tlb")"
 [ -n "$sched" ] || echo "note: none of vmmemtop's programs is on sched_switch (S = A)"
 [ -n "$tlb" ] || echo "note: none of vmmemtop's programs is on tlb_flush (T = A)"
 # hold SUBSET: exactly those hooks attached ("" = none)
@@ -105,8 +116,8 @@ for placement in same cross; do
 	if [ $placement = same ]; then loop_start switch 1 2000; else loop_start switch@0 1 1000; fi
 	phase=$placement
 	for pair in $(seq 1 "$PAIRS"); do
-		for st in H S T E; do
-			case $st in H) set -- "$all" ;; S) set -- "$sched" ;; T) set -- "$tlb" ;; E) set -- "$empty" ;; esac
+		for st in D H S T E; do
+			case $st in D) set -- "$dflt" ;; H) set -- "$all" ;; S) set -- "$sched" ;; T) set -- "$tlb" ;; E) set -- "$empty" ;; esac
 			if [ $((pair % 2)) = 1 ]; then hold ""; block A$st; hold "$1"; block $st
 			else hold "$1"; block $st; hold ""; block A$st; fi
 		done
@@ -120,7 +131,7 @@ at_exit "echo $old_stats > /proc/sys/kernel/bpf_stats_enabled"
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 loop_start switch 1 2000
 phase=stats
-for set in all empty; do
+for set in dflt all empty; do
 	hold "${!set}"
 	bpftool prog show -j > "$TMP/$set.0.json"; t0=$(date +%s%N)
 	for _ in $(seq 1 15); do block X; done

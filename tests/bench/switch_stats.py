@@ -11,7 +11,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from syscall_stats import summary  # noqa: E402
 
-STATES = (('H', "all of vmmemtop's hooks"), ('S', 'its sched_switch programs only'),
+STATES = (('D', "vmmemtop's default mode"), ('H', 'with --switch-tracepoints'),
+          ('S', 'its sched_switch programs only'),
           ('T', 'its tlb_flush programs only'), ('E', 'empty tp_btf on both hooks'))
 PLACES = (('same', 'both processes on CPU 1'), ('cross', 'parent on CPU 1, child on CPU 0'))
 
@@ -39,7 +40,8 @@ def main():
     want = {int(i) for i in ids.split()}
     print("\nbpf_stats beside the same-CPU loop (+ two clock reads per run), each set attached alone:")
     print(f"  {'program':<24} {'runs/s':>10} {'ns/run':>8} {'CPU us/s':>9}")
-    for s in ('all', 'empty'):
+    for s, what in (('dflt', 'default mode'), ('all', 'with --switch-tracepoints'), ('empty', 'empty programs')):
+        print(f"  ({what})")
         p0 = {p['id']: p for p in json.load(open(f"{d}/{s}.0.json"))}
         p1 = {p['id']: p for p in json.load(open(f"{d}/{s}.1.json"))}
         span = int(open(f"{d}/{s}.span").read()) / 1e9

@@ -70,21 +70,9 @@ top_start() {
 	sleep 1		# the load's CPU (the verifier) and the first sample are not the steady state
 }
 top_stop() { kill -INT $P; wait $P 2>/dev/null; P=; sleep 0.5; }
-# top_hooks: vmmemtop's attachments as bpf_hold arguments, from its links' fdinfo
-top_hooks() {
-	local f type prog tp dir
-	for f in /proc/$P/fdinfo/*; do
-		# (an fd closed since the glob: skipped)
-		type=$(awk '/^link_type:/ { print $2 }' "$f" 2>/dev/null)
-		prog=$(awk '/^prog_id:/ { print $2 }' "$f" 2>/dev/null) tp=$(awk '/^tp_name:/ { print $2 }' "$f" 2>/dev/null)
-		case $type in
-		raw_tracepoint) echo "raw:$prog" ;;
-		perf)	dir=$(ls -d "$TRACEFS"/events/*/"$tp" 2>/dev/null | head -n 1)
-			[ -n "$dir" ] || fail "tracepoint $tp of vmmemtop is not in $TRACEFS/events"
-			echo "tp:$prog:${dir#"$TRACEFS"/events/}" ;;
-		esac
-	done
-}
+. "$(dirname "$0")/bpf_hooks.sh"
+# top_hooks: vmmemtop's attachments as bpf_hold arguments
+top_hooks() { bpf_hooks "$P" "$TRACEFS" || fail "cannot take over vmmemtop's hooks"; }
 # hold attach|detach: every one of vmmemtop's hooks on, or none
 hold() {
 	local r want="ok 0"

@@ -36,7 +36,7 @@ echo 'reason == 4' > "$T/events/tlb/tlb_flush/filter"
 echo 1 > "$T/events/tlb/tlb_flush/enable"
 
 REC=$TMP/all.rec
-"$VMMEMTOP" record --syscall-tracepoints -o "$REC" --events default,tlb_shootdown,ksm_merge --track $W --track $D --track $A \
+"$VMMEMTOP" record --syscall-tracepoints --switch-tracepoints -o "$REC" --events default,tlb_shootdown,ksm_merge --track $W --track $D --track $A \
 	--track $B 2> "$TMP/rec.err" &
 R=$!
 at_exit "stop_pid $R INT"
@@ -126,7 +126,7 @@ fi
 # Ctrl-C while events flow: the file is complete and reconciles up to the events at the cut
 "$TOOLS/tlb_worker" 3 & W2=$!; at_exit "stop_pid $W2"
 sleep 0.3
-"$VMMEMTOP" record -o "$TMP/busy.rec" --events all --track $W2 2> "$TMP/busy.err" &
+"$VMMEMTOP" record --switch-tracepoints -o "$TMP/busy.rec" --events all --track $W2 2> "$TMP/busy.err" &
 R2=$!
 wait_vmmem_loaded || fail "second record did not load: $(cat "$TMP/busy.err")"
 sleep 1.2

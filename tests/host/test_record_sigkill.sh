@@ -27,7 +27,7 @@ ok=1 files=0 events=0 max_chunks=0 empty=0 partial=0
 for i in $(seq 1 "$KILLS"); do
 	ms=$((RANDOM % 2500))
 	f=$TMP/k$i.rec
-	"$VMMEMTOP" record -o "$f" -i 0.2 --events default,tlb_shootdown --track $W 2> "$TMP/rec$i.err" &
+	"$VMMEMTOP" record --switch-tracepoints -o "$f" -i 0.2 --events default,tlb_shootdown --track $W 2> "$TMP/rec$i.err" &
 	R=$!
 	when="after start"
 	if [ $((i % 5)) -ne 1 ]; then

@@ -57,6 +57,8 @@ echo 1 > "$T/events/sched/sched_process_fork/enable"
 opts=()
 # balloon counting through the syscall tracepoints is opt-in where fentry is refused
 "$VMMEMTOP" snapshot --help 2>&1 | grep -q -- --syscall-tracepoints && opts+=(--syscall-tracepoints)
+# so is shootdown counting at tlb:tlb_flush (every context switch runs it)
+"$VMMEMTOP" snapshot --help 2>&1 | grep -q -- --switch-tracepoints && opts+=(--switch-tracepoints)
 "$VMMEMTOP" snapshot --json --interval 1 --count 100000 "${opts[@]}" > "$TMP/stream.json" 2> "$TMP/snap.err" &
 S=$!
 at_exit "kill $S"

@@ -10,7 +10,13 @@
  * TLBs for each (the flush rig of tests/vm/guest/ksmevict-init.sh). A thread of it then spins
  * in user space, so that its mm stays loaded on another CPU and ksmd's flushes of that mm
  * send shootdown IPIs (flush_tlb_mm_range skips CPUs that do not hold the mm).
- * usage: evict_runner K [merge] */
+ * With "discard", each pass is followed by one madvise(MADV_DONTNEED) per page, each of which
+ * makes KVM zap a mapping NPT holds and flush this VM's TLBs (kvm_mmu_notifier_invalidate_
+ * range_start -> kvm_flush_remote_tlbs, virt/kvm/kvm_main.c); the pass line then says what the
+ * K discards took in all, "pass N discard_ns=T" (the flush cost bench,
+ * tests/bench/ipi_flush_bench.sh).
+ * usage: evict_runner K [merge|discard] */
+#include <time.h>
 #include <pthread.h>
 #include "kvm_guest.h"
 
@@ -26,6 +32,19 @@ static void *spin(void *arg)
 	return NULL;
 }
 
+/* One madvise(MADV_DONTNEED) per page of the K the pass wrote; returns their wall time in ns. */
+static long long discard_pages(char *base, long k)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < k; i++)
+		if (madvise(base + i * 4096, 4096, MADV_DONTNEED))
+			kg_die("madvise MADV_DONTNEED");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+}
+
 int main(int argc, char **argv)
 {
 	/* loop: mov [eax], bl; add eax, 4096; dec ecx; jnz loop; hlt */
@@ -36,10 +55,11 @@ int main(int argc, char **argv)
 	struct kvm_run *run;
 	long k = argc >= 2 ? atol(argv[1]) : 0;
 	int merge = argc == 3 && !strcmp(argv[2], "merge");
+	int discard = argc == 3 && !strcmp(argv[2], "discard");
 	int fd;
 
-	if (k <= 0 || k > 262144 || (argc == 3 && !merge) || argc > 3) {
-		fprintf(stderr, "usage: evict_runner K(1..262144) [merge]\n");
+	if (k <= 0 || k > 262144 || (argc == 3 && !merge && !discard) || argc > 3) {
+		fprintf(stderr, "usage: evict_runner K(1..262144) [merge|discard]\n");
 		return 2;
 	}
 	signal(SIGUSR1, kg_on_usr1);
@@ -64,6 +84,11 @@ int main(int argc, char **argv)
 
 			if (pthread_create(&t, NULL, spin, NULL))
 				kg_die("pthread_create");
+		}
+		if (discard) {
+			printf("pass %ld discard_ns=%lld\n", pass, discard_pages(guest.mem + DATA_GPA, k));
+			fflush(stdout);
+			continue;
 		}
 		printf("pass %ld\n", pass);
 		fflush(stdout);

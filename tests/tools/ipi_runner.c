@@ -7,8 +7,9 @@
  * kvm:kvm_apic_ipi once per IPI in vCPU 0's thread: the rig's oracle.
  * vCPU thread i runs pinned to CPUi; with BUSYCPU a third thread spins there in user space.
  * Prints its pid, waits for SIGUSR1 (RUNNER_CREATE_EARLY=1: creates the VM before), prints
- * "vcpu I tid=T" as each vCPU thread starts and "done ipis=N" at the end. Built static: it
- * runs inside a busybox guest.
+ * "vcpu I tid=T" as each vCPU thread starts and "done ipis=N" at the end (N in all blocks).
+ * IPI_BLOCKS=B in the environment: B blocks of N IPIs, see block_end(). Built static: it runs
+ * inside a busybox guest.
  * usage: ipi_runner N spin|halt CPU0 CPU1 [BUSYCPU] */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "kvm_guest.h"
 
@@ -26,11 +28,13 @@
 #define V1_CODE_OFF	0x800	/* vCPU 1 starts at CODE_GPA + this */
 #define IPI_VECTOR	0x40
 #define PORT_DONE	0x10
+#define PORT_BLOCK	0x11	/* vCPU 0 ended a block of IPIs (IPI_BLOCKS > 1) */
 #define IPI_TIMEOUT_S	120
 
 /*
  * The guest code (32-bit, flat, absolute data addresses; copied to CODE_GPA and
- * CODE_GPA + V1_CODE_OFF). ebx = N; vCPU 1: eax = 1 to wait in HLT, 0 to spin.
+ * CODE_GPA + V1_CODE_OFF). vCPU 0: ebx = IPIs per block, ebp = IPIs in all; vCPU 1: ebx =
+ * IPIs in all, eax = 1 to wait in HLT, 0 to spin.
  * x2APIC MSRs: 0x80f spurious vector (bit 8: APIC software-enabled), 0x830 ICR, 0x80b EOI.
  */
 __asm__(".pushsection .rodata\n"
@@ -39,11 +43,15 @@ __asm__(".pushsection .rodata\n"
 	"	mov $0x80f, %ecx; mov $0x1ff, %eax; xor %edx, %edx; wrmsr\n"
 	"1:	cmpl $0, 0x5004; je 1b\n"			/* vCPU 1 ready */
 	"	xor %esi, %esi\n"
+	"	mov %ebx, %edi\n"				/* end of this block */
 	"2:	inc %esi\n"
 	"	mov $0x830, %ecx; mov $0x40, %eax; mov $1, %edx; wrmsr\n"
 	"3:	cmpl %esi, 0x5000; jb 3b\n"			/* handled */
-	"	cmp %ebx, %esi; jb 2b\n"
-	"	out %al, $0x10\n"
+	"	cmp %edi, %esi; jb 2b\n"
+	"	cmp %ebp, %esi; jae 4f\n"
+	"	out %al, $0x11\n"				/* a block ended: the host times it */
+	"	add %ebx, %edi; jmp 2b\n"
+	"4:	out %al, $0x10\n"
 	"ipi_v0_end:\n"
 	"ipi_v1:\n"
 	"	mov %eax, %edi\n"
@@ -68,8 +76,10 @@ extern const unsigned char ipi_v0[], ipi_v0_end[], ipi_v1[], ipi_handler[], ipi_
 
 static volatile int vcpus_done;
 static struct kvm_guest guest;
-static long n_ipis, mode_halt;
+static long n_ipis, n_blocks = 1, mode_halt;
 static int cpus[3];
+static clockid_t vcpu_clock[2];	/* each vCPU thread's CPU clock, once it set it */
+static volatile int vcpu_clock_set[2];
 
 /* A guest that stops making progress fails the case instead of hanging the rig. */
 static void on_alarm(int sig)
@@ -114,15 +124,54 @@ static void set_cpuid(int fd)
 		kg_die("KVM_SET_CPUID2");
 }
 
+static long long clock_ns(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* CPU time of vCPU thread I (user, guest mode and kernel: KVM's exits and entries) */
+static long long vcpu_cpu_ns(int i)
+{
+	return vcpu_clock_set[i] ? clock_ns(vcpu_clock[i]) : -1;
+}
+
+/*
+ * IPI_BLOCKS > 1 (the IPI cost bench, tests/bench/ipi_flush_bench.sh): vCPU 0 stops after each
+ * block of N IPIs and prints "block I ns=T cpu0=C0 cpu1=C1": the block's wall time and each
+ * vCPU thread's CPU time in it; the next block starts when a line arrives on stdin (the bench
+ * attaches or detaches hooks in between). vCPU 1 keeps waiting in the guest meanwhile.
+ * t[0] wall, t[1], t[2] the vCPU threads' CPU clocks at the block's start.
+ */
+static void block_end(long block, long long t[3])
+{
+	char line[64];
+
+	printf("block %ld ns=%lld cpu0=%lld cpu1=%lld\n", block, clock_ns(CLOCK_MONOTONIC) - t[0],
+	       vcpu_cpu_ns(0) - t[1], vcpu_cpu_ns(1) - t[2]);
+	fflush(stdout);
+	alarm(0);
+	if (!fgets(line, sizeof(line), stdin))
+		exit(1);
+	alarm(IPI_TIMEOUT_S);
+	t[0] = clock_ns(CLOCK_MONOTONIC), t[1] = vcpu_cpu_ns(0), t[2] = vcpu_cpu_ns(1);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	long id = (long)arg;
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_run *run;
+	long long t0[3];
+	long block = 0;
 	int fd;
 
 	pin(cpus[id]);
+	if (!pthread_getcpuclockid(pthread_self(), &vcpu_clock[id]))
+		vcpu_clock_set[id] = 1;
 	/* the rig's recording check: slow_ipi records name vCPU 1's thread as the target */
 	printf("vcpu %ld tid=%ld\n", id, (long)syscall(SYS_gettid));
 	fflush(stdout);
@@ -148,10 +197,12 @@ static void *vcpu_thread(void *arg)
 	regs.rip = CODE_GPA + (id ? V1_CODE_OFF : 0);
 	regs.rflags = 2;
 	regs.rax = mode_halt;
-	regs.rbx = n_ipis;
+	regs.rbx = id ? n_ipis * n_blocks : n_ipis;
+	regs.rbp = n_ipis * n_blocks;
 	regs.rsp = 0x8000 + id * 0x1000;
 	if (ioctl(fd, KVM_SET_REGS, &regs))
 		kg_die("KVM_SET_REGS");
+	t0[0] = clock_ns(CLOCK_MONOTONIC), t0[1] = vcpu_cpu_ns(0), t0[2] = vcpu_cpu_ns(1);
 	for (;;) {
 		if (ioctl(fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR)
@@ -160,6 +211,10 @@ static void *vcpu_thread(void *arg)
 		}
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == PORT_DONE)
 			break;
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == PORT_BLOCK) {
+			block_end(++block, t0);
+			continue;
+		}
 		if (run->exit_reason != KVM_EXIT_INTR) {
 			fprintf(stderr, "vcpu %ld: unexpected exit %u\n", id, run->exit_reason);
 			exit(1);
@@ -205,6 +260,11 @@ int main(int argc, char **argv)
 	    (cpus[0] = arg_num(argv[3], 1023)) < 0 || (cpus[1] = arg_num(argv[4], 1023)) < 0 ||
 	    (argc == 6 && (cpus[2] = arg_num(argv[5], 1023)) < 0)) {
 		fprintf(stderr, "usage: ipi_runner N(1..1000000) spin|halt CPU0 CPU1 [BUSYCPU]\n");
+		return 2;
+	}
+	if (getenv("IPI_BLOCKS") && ((n_blocks = arg_num(getenv("IPI_BLOCKS"), 10000)) < 1 ||
+				     n_ipis * n_blocks > 1000000)) {
+		fprintf(stderr, "ipi_runner: IPI_BLOCKS must be 1..10000, at most 1000000 IPIs in all\n");
 		return 2;
 	}
 	mode_halt = !strcmp(argv[2], "halt");

@@ -90,6 +90,13 @@ const struct cli_opt cli_opt_syscall_tp = { "syscall-tracepoints", 0, NULL, CLI_
 		"process on the host goes through the tracing slow path (measured: getppid()\n"
 		"166 -> 233 ns). Off by default: balloon counters are then unavailable on such\n"
 		"kernels.\n" };
+const struct cli_opt cli_opt_switch_tp = { "switch-tracepoints", 0, NULL, CLI_FLAG,
+	.off = A(core.switch_tracepoints), .live = true,
+	.help = "where the kernel refuses fentry, count vCPU preemptions and the TLB shootdowns a\n"
+		"VMM sends at the sched_switch and tlb:tlb_flush tracepoints. COSTLY: both run on\n"
+		"every context switch of the host (measured: 1-4 % per switch on a pipe ping-pong,\n"
+		"most of it the cost of any program there). Off by default: vcpu_preemptions,\n"
+		"vcpu_preempted_ns and the tlb_* counters are then unavailable on such kernels.\n" };
 
 const struct cli_opt cli_opt_working_set = { "working-set", 0, "SECS", CLI_DOUBLE,
 	.off = A(core.working_set_s), .min = 2, .max = 3600, .dflt = "30", .live = true,
@@ -360,7 +367,7 @@ static bool is_common(const struct cli_opt *o)
 {
 	static const struct cli_opt *const common[] = { &cli_opt_backend, &cli_opt_interval, &cli_opt_count,
 		&cli_opt_track, &cli_opt_qmp, &cli_opt_pid, &cli_opt_name, &cli_opt_json, &cli_opt_batch,
-		&cli_opt_verbose, &cli_opt_syscall_tp, &cli_opt_working_set };
+		&cli_opt_verbose, &cli_opt_syscall_tp, &cli_opt_switch_tp, &cli_opt_working_set };
 
 	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
 		if (o == common[i])
@@ -372,7 +379,7 @@ void cli_man_options(FILE *f)
 {
 	static const struct cli_opt *const common[] = { &cli_opt_backend, &cli_opt_interval, &cli_opt_count,
 		&cli_opt_track, &cli_opt_qmp, &cli_opt_pid, &cli_opt_name, &cli_opt_json, &cli_opt_batch,
-		&cli_opt_verbose, &cli_opt_syscall_tp, &cli_opt_working_set, &opt_help };
+		&cli_opt_verbose, &cli_opt_syscall_tp, &cli_opt_switch_tp, &cli_opt_working_set, &opt_help };
 
 	fputs(".\\\" Made by `vmmemtop help --man` from the option tables (user/cli_table.c and each\n"
 	      ".\\\" command's table): change those, then run `make man`.\n"

@@ -62,11 +62,11 @@ struct cli_opt {
 /* The common options, declared once (cli_table.c). */
 extern const struct cli_opt cli_opt_backend, cli_opt_interval, cli_opt_count, cli_opt_track, cli_opt_qmp,
 	cli_opt_pid, cli_opt_name, cli_opt_json, cli_opt_batch, cli_opt_verbose, cli_opt_syscall_tp,
-	cli_opt_working_set;
+	cli_opt_switch_tp, cli_opt_working_set;
 
 /* the options of every command that counts on the live host, in help order */
 #define CLI_LIVE_OPTS	&cli_opt_backend, &cli_opt_track, &cli_opt_verbose, &cli_opt_syscall_tp, \
-			&cli_opt_working_set
+			&cli_opt_switch_tp, &cli_opt_working_set
 
 /* A command's options, in help order, as its table's NULL-terminated list:
  *	.opts = CLI_OPTS(&cli_opt_json, &opt_check, CLI_LIVE_OPTS),

@@ -298,6 +298,7 @@ int core_open(struct core **out, const struct core_options *opt, char *err, size
 	struct source_options sopt = {
 		.verbose = opt && opt->verbose,
 		.syscall_tracepoints = opt && opt->syscall_tracepoints,
+		.switch_tracepoints = opt && opt->switch_tracepoints,
 	};
 	const char *backend = opt && opt->backend ? opt->backend : "auto";
 	char err_bpf[256] = "", err_kmod[256] = "";

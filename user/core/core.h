@@ -21,6 +21,8 @@ struct core_options {
 	int nr_qmp;
 	bool verbose;
 	bool syscall_tracepoints;	/* --syscall-tracepoints: allow syscalls:* hooks (host-wide cost) */
+	bool switch_tracepoints;	/* --switch-tracepoints: allow sched_switch/tlb_flush (every
+					 * context switch of the host) where fentry is refused */
 	/* Optional: called for every event record the backend delivers (recorder), of the
 	 * types in stream_mask (VMMEM_EV_BIT(); 0 with on_event set: VMMEM_EV_RARE_MASK). */
 	void (*on_event)(void *ctx, const struct vmmem_event *ev);

@@ -112,6 +112,8 @@ struct source_options {
 	bool verbose;			/* print feature-probe verdicts */
 	bool syscall_tracepoints;	/* may enable syscalls:* tracepoints (every syscall of every
 					 * process on the host then takes the tracing slow path) */
+	bool switch_tracepoints;	/* may attach to sched_switch and tlb:tlb_flush (every
+					 * context switch of the host runs them) */
 	uint64_t stream_mask;		/* VMMEM_EV_BIT()s to deliver (recorder); 0: counters only */
 	uint64_t slow_ns;		/* slow_fault/slow_exit threshold; 0: the default (1 ms) */
 };

@@ -39,6 +39,7 @@ struct prog_spec {
 	const char *hook;		/* tracepoint or function name */
 	const char *group;		/* NULL: stands alone */
 	int rank;
+	const char *with;		/* loaded only when a program of this group is */
 	const char *btf_struct;		/* HOOK_TP read through CO-RE: the record's struct */
 	bool fmt;			/* HOOK_TP read at offsets from tracefs' format file */
 	bool needs_ksm_scan;		/* reads ksm_scan.seqnr: needs its kallsyms address */
@@ -64,6 +65,7 @@ struct prog_spec {
 #define SPEC_KPROBE(fn)			.kind = HOOK_KPROBE, .hook = #fn
 #define SPEC_KRETPROBE(fn)		.kind = HOOK_KRETPROBE, .hook = #fn
 #define ALT(g, r)			.group = #g, .rank = r
+#define ALT_WITH(g, r, w)		.group = #g, .rank = r, .with = #w
 #define ALONE				.group = NULL
 #define FEEDS(...)			.feeds = { __VA_ARGS__ }
 #define VM(x)				{ FEED_VM, VMMEM_C_##x }
@@ -78,6 +80,7 @@ static const struct prog_spec specs[] = {
 	VMMEM_PROGS(SPEC, SPEC_TWIN)
 };
 #undef ALT
+#undef ALT_WITH
 #undef ALONE
 #undef FEEDS
 #undef VM
@@ -234,10 +237,17 @@ static void fmt_set_rodata(struct vmmem_bpf__rodata *ro)
 }
 
 /* Why a program's hook cannot be used here; NULL when it can. */
-static const char *hook_refusal_kind(const struct prog_spec *s, bool syscall_tracepoints)
+static const char *hook_refusal_kind(const struct prog_spec *s, const struct source_options *opt)
 {
+	bool syscall_tracepoints = opt && opt->syscall_tracepoints;
 	char name[128];
 
+	/* tracepoints every context switch of the host runs (kernel/sched/core.c __schedule,
+	 * arch/x86/mm/tlb.c switch_mm_irqs_off): the cost of any program there, 1-4 % of a
+	 * switch here (tests/bench/switch_bench.sh), is not for a default */
+	if ((s->kind == HOOK_TP || s->kind == HOOK_TP_BTF) && !(opt && opt->switch_tracepoints) &&
+	    (!strcmp(s->hook, "sched_switch") || !strcmp(s->hook, "tlb_flush")))
+		return "off by default, as it runs on every context switch of the host (--switch-tracepoints)";
 	if (s->needs_ksm_scan && !ksm_scan_address())
 		return "no ksm_scan in /proc/kallsyms (CONFIG_KALLSYMS_ALL off, or not root): full scans cannot be told";
 
@@ -268,9 +278,9 @@ static const char *hook_refusal_kind(const struct prog_spec *s, bool syscall_tra
 }
 
 /* why a program cannot load here, or NULL; a missing hook is named before a missing map type */
-static const char *hook_refusal(const struct prog_spec *s, bool syscall_tracepoints)
+static const char *hook_refusal(const struct prog_spec *s, const struct source_options *opt)
 {
-	const char *why = hook_refusal_kind(s, syscall_tracepoints);
+	const char *why = hook_refusal_kind(s, opt);
 
 	if (!why && s->needs_task_storage && !probe_task_storage())
 		why = "no task storage maps here (5.11+): the verifier would refuse the whole object";
@@ -294,14 +304,14 @@ static const char *hook_desc(const struct prog_spec *s, char *buf, size_t sz)
 /* Decide which programs to load: per group, the best rank whose hooks all exist; of a
  * counting program and its *_rec twin, the twin when the recording streams its type. */
 static void choose_programs(bool chosen[NR_SPECS], const char *why[NR_SPECS], uint64_t stream_mask,
-			    bool syscall_tracepoints)
+			    const struct source_options *opt)
 {
 	bool exists[NR_SPECS];
 	char desc[128];
 
 	for (int i = 0; i < NR_SPECS; i++) {
 		if (!why[i])
-			why[i] = hook_refusal(&specs[i], syscall_tracepoints);
+			why[i] = hook_refusal(&specs[i], opt);
 		exists[i] = !why[i];
 	}
 	for (int i = 0; i < NR_SPECS; i++) {
@@ -325,6 +335,23 @@ static void choose_programs(bool chosen[NR_SPECS], const char *why[NR_SPECS], ui
 				best = r;
 		}
 		chosen[i] = s->rank == best;
+	}
+	/* a group that only makes sense beside another (its programs read what the other's
+	 * write): off when none of the other's is chosen, never a counter stuck at 0 */
+	for (int i = 0; i < NR_SPECS; i++) {
+		static char with_why[NR_SPECS][80];
+		bool partner = false;
+
+		if (!chosen[i] || !specs[i].with)
+			continue;
+		for (int j = 0; j < NR_SPECS; j++)
+			partner |= chosen[j] && specs[j].group && !strcmp(specs[j].group, specs[i].with);
+		if (partner)
+			continue;
+		snprintf(with_why[i], sizeof(with_why[i]), "loaded only with the %s programs, which are not",
+			 specs[i].with);
+		why[i] = with_why[i];
+		exists[i] = chosen[i] = false;
 	}
 	for (int i = 0; i < NR_SPECS; i++) {
 		if (specs[i].streams)
@@ -767,7 +794,7 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 	bpf_map__set_max_entries(p->skel->maps.vmm_slot_by_tgid, p->max_tgid);
 	bpf_map__set_max_entries(p->skel->maps.vm_hists, p->nr_hist_slots);
 
-	choose_programs(chosen, why, p->stream_mask, opt && opt->syscall_tracepoints);
+	choose_programs(chosen, why, p->stream_mask, opt);
 	for (int i = 0; i < NR_SPECS; i++) {
 		struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].prog);
 
@@ -777,7 +804,7 @@ static int open_configured(struct bpf_priv *p, const struct source_options *opt,
 	bpf_program__set_autoload(p->skel->progs.kvm_memslots_iter, p->iter_ok);
 	/* task storage is 5.11+: an object with the map would not load at all on 5.10 */
 	bpf_map__set_autocreate(p->skel->maps.vcpu_threads,
-				bpf_program__autoload(p->skel->progs.vcpu_switch_btf));
+				bpf_program__autoload(p->skel->progs.ipi_entry_btf));
 	bpf_map__set_autocreate(p->skel->maps.notify_in,
 				bpf_program__autoload(p->skel->progs.flush_notify_fentry));
 	bpf_map__set_autocreate(p->skel->maps.shoot_for,
