@@ -102,33 +102,56 @@ int BPF_PROG(tlb_time_fexit)
 #define MMU_NOTIFY_PROTECTION_VMA_EV	2	/* include/linux/mmu_notifier.h */
 #define MMU_NOTIFY_MIGRATE_EV		6
 
-struct notify_in {
-	__u32 event;	/* MMU_NOTIFY_* + 1 while inside the notifier, else 0 */
-};
+/*
+ * A __u32 per thread that a function's fentry sets and its fexit clears, for a hook that runs
+ * inside that function. Task storage, not per CPU: the function may sleep and the thread move
+ * CPUs. Linux 5.11+ (the map type): only in programs of hook kinds *_TS (bpf/progs.h).
+ */
+#define THREAD_U32_MAP(name)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_TASK_STORAGE);		\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__type(key, int);					\
+		__type(value, __u32);					\
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct notify_in);
-} notify_in SEC(".maps");
+static __always_inline void thread_u32_set(void *map, struct task_struct *t, __u32 v)
+{
+	__u32 *p = bpf_task_storage_get(map, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (p)
+		*p = v;
+}
+
+/* the thread's value, 0 when none was set */
+static __always_inline __u32 thread_u32_get(void *map, struct task_struct *t)
+{
+	__u32 *p = bpf_task_storage_get(map, t, 0, 0);
+
+	return p ? *p : 0;
+}
+
+/* clears the current thread's value, without creating its storage */
+static __always_inline void thread_u32_clear(void *map)
+{
+	__u32 *p = bpf_task_storage_get(map, bpf_get_current_task_btf(), 0, 0);
+
+	if (p)
+		*p = 0;
+}
+
+/* MMU_NOTIFY_* + 1 while the thread is inside the notifier, else 0 */
+THREAD_U32_MAP(notify_in);
 
 int BPF_PROG(flush_notify_fentry, struct mmu_notifier *mn, const struct mmu_notifier_range *range)
 {
-	struct notify_in *n = bpf_task_storage_get(&notify_in, bpf_get_current_task_btf(), 0,
-						   BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-	if (n)
-		n->event = BPF_CORE_READ(range, event) + 1;
+	thread_u32_set(&notify_in, bpf_get_current_task_btf(), BPF_CORE_READ(range, event) + 1);
 	return 0;
 }
 
 int BPF_PROG(flush_notify_fexit)
 {
-	struct notify_in *n = bpf_task_storage_get(&notify_in, bpf_get_current_task_btf(), 0, 0);
-
-	if (n)
-		n->event = 0;
+	thread_u32_clear(&notify_in);
 	return 0;
 }
 
@@ -164,18 +187,18 @@ static __always_inline int flush_cause(__u32 owner)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u32 flags = t->flags;
-	struct notify_in *n;
+	__u32 event;
 	int k = kthread_cause(flags);
 
 	if (k >= 0)
 		return k;
-	n = bpf_task_storage_get(&notify_in, t, 0, 0);
-	if (n && n->event == MMU_NOTIFY_MIGRATE_EV + 1)
+	event = thread_u32_get(&notify_in, t);
+	if (event == MMU_NOTIFY_MIGRATE_EV + 1)
 		return VMMEM_FLUSH_kcompactd;
 	/* direct reclaim, memory.reclaim and direct compaction run with PF_MEMALLOC */
 	if (flags & (PF_MEMALLOC_FLAG | PF_KSWAPD_FLAG))
 		return VMMEM_FLUSH_kswapd;
-	if (n && n->event == MMU_NOTIFY_PROTECTION_VMA_EV + 1 && (t->tgid == owner))
+	if (event == MMU_NOTIFY_PROTECTION_VMA_EV + 1 && t->tgid == owner)
 		return VMMEM_FLUSH_numa;
 	if (t->tgid == owner)
 		return VMMEM_FLUSH_vmm;
@@ -206,21 +229,12 @@ VMMEM_TWIN_ARGS(kvm_remote_flush, _fentry, struct kvm *kvm)
  * fentry/fexit keep, per thread, the VM whose mm a task outside that VM is flushing. Reclaim's
  * batched flushes (arch_tlbbatch_flush, for many mms at once) have no mm and are not counted.
  */
-struct shoot_for {
-	__u32 owner;	/* tgid of the VMM whose mm this thread is flushing now, else 0 */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct shoot_for);
-} shoot_for SEC(".maps");
+/* tgid of the VMM whose mm this thread is flushing now, else 0 */
+THREAD_U32_MAP(shoot_for);
 
 int BPF_PROG(shoot_mm_fentry, struct mm_struct *mm)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct shoot_for *s;
 	__u32 owner;
 
 	if (mm == t->mm)	/* a process flushing its own mm: the common case, done here */
@@ -228,18 +242,13 @@ int BPF_PROG(shoot_mm_fentry, struct mm_struct *mm)
 	owner = mm_owner_tgid(mm);
 	if (!owner || owner == t->tgid || !vm_of_tgid(owner))
 		return 0;
-	s = bpf_task_storage_get(&shoot_for, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (s)
-		s->owner = owner;
+	thread_u32_set(&shoot_for, t, owner);
 	return 0;
 }
 
 int BPF_PROG(shoot_mm_fexit)
 {
-	struct shoot_for *s = bpf_task_storage_get(&shoot_for, bpf_get_current_task_btf(), 0, 0);
-
-	if (s)
-		s->owner = 0;
+	thread_u32_clear(&shoot_for);
 	return 0;
 }
 
@@ -247,16 +256,14 @@ int BPF_PROG(shoot_mm_fexit)
  * TLB_REMOTE_SEND_IPI, without its run on every context switch) */
 int BPF_PROG(shoot_recv_fentry)
 {
-	struct task_struct *t;
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 owner = thread_u32_get(&shoot_for, t);
 	struct vmmem_vm_counters *c;
-	struct shoot_for *s;
 	int cause;
 
-	t = bpf_get_current_task_btf();
-	s = bpf_task_storage_get(&shoot_for, t, 0, 0);
-	if (!s || !s->owner)
+	if (!owner)
 		return 0;
-	c = vm_of_tgid(s->owner);
+	c = vm_of_tgid(owner);
 	if (!c)
 		return 0;
 	cause = kthread_cause(t->flags);

@@ -22,19 +22,14 @@
 # the run's length (2-4 min here).
 set -u
 . "$(dirname "$0")/../host/lib.sh"
-need_root
-make_tmp
-exec 9> /tmp/vmmem-host.lock
-flock 9
-command -v taskset > /dev/null || skip "taskset (util-linux) is missing"
-[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs for the cross-CPU placement"
+. "$(dirname "$0")/ab_blocks.sh"
+ab_begin
 PAIRS=${SWITCH_BENCH_PAIRS:-30}
 OUT=$TMP/blocks
 
 clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$TOPDIR/build" -c "$TOPDIR/tests/bench/empty_switch.bpf.c" \
 	-o "$TMP/empty.bpf.o" || fail "cannot build the empty baseline programs"
 cc -O2 -Wall -Wextra "$TOPDIR/tests/bench/empty_loader.c" -o "$TMP/empty_loader" -lbpf || fail "cannot build the loader"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # vmmemtop's programs, taken over by bpf_hold (tests/bench/bpf_hooks.sh reads its links).
 # Twice: its default mode (set "dflt") and with --switch-tracepoints (set "all"), which
@@ -91,26 +86,12 @@ echo "with --switch-tracepoints, $(echo $all | wc -w) hooks; on sched_switch:$(l
 [ -n "$sched" ] || echo "note: none of vmmemtop's programs is on sched_switch (S = A)"
 [ -n "$tlb" ] || echo "note: none of vmmemtop's programs is on tlb_flush (T = A)"
 # hold SUBSET: exactly those hooks attached ("" = none)
-hold() {
-	local r want
-	want="ok $(echo $1 | wc -w)"
-	if [ -n "$1" ]; then echo "attach $1" >&7; else echo detach >&7; fi
-	read -r r <&8 || fail "bpf_hold stopped: $(cat "$TMP/hold.err")"
-	[ "$r" = "$want" ] || fail "bpf_hold $1: $r (expected $want)"
-	sleep 0.05
-}
-
-block() {
-	local r
-	echo go >&"${T[1]}"
-	read -r r <&"${T[0]}" || fail "getppid_loop stopped"
-	echo "$phase $1 $pair $r" >> "$OUT"
-}
-loop_start() {
-	coproc T { exec taskset -c 1 "$TOOLS/getppid_loop" "$@" 7>&- 8<&-; }
-	phase=warm-up pair=0; block W; block W
-}
-loop_stop() { local fd=${T[1]}; exec {fd}>&-; wait "$T_PID" 2>/dev/null; }
+hold() { if [ -n "$1" ]; then ab_hold "attach $1" "$(echo $1 | wc -w)"; else ab_hold detach 0; fi; }
+# the timing loop on CPU 1; block and loop_stop as ab_blocks.sh's
+pin_loop="taskset -c 1"
+block() { ab_block "$@"; }
+loop_start() { ab_loop_start "$@"; }
+loop_stop() { ab_loop_stop; }
 
 for placement in same cross; do
 	if [ $placement = same ]; then loop_start switch 1 2000; else loop_start switch@0 1 1000; fi

@@ -29,36 +29,20 @@
 # (5-13 min on this shared 2-CPU machine at load averages of 10-17: blocks wait for a CPU).
 set -u
 . "$(dirname "$0")/../host/lib.sh"
-need_root
-make_tmp
-exec 9> /tmp/vmmem-host.lock
-flock 9
-command -v taskset > /dev/null || skip "taskset (util-linux) is missing"
-[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs to pin the timing loop and vmmemtop apart"
+. "$(dirname "$0")/ab_blocks.sh"
+ab_begin
 
 PAIRS=${SYSCALL_BENCH_PAIRS:-40} CYCLES=${SYSCALL_BENCH_CYCLES:-4}
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 others=$(bpftool perf show 2>/dev/null | grep -c "tracepoint  *sys_")
 [ "$others" = 0 ] || echo "note: $others syscalls:* tracepoints are attached by other processes: every figure includes the slow path"
 at_exit '[ -n "${P:-}" ] && kill -CONT $P'
 OUT=$TMP/blocks
 
-# block STATE: time one block, appended to $OUT as "phase state pair median min wall cpu"
-block() {
-	local r
-	echo go >&"${T[1]}"
-	read -r r <&"${T[0]}" || fail "getppid_loop stopped"
-	echo "$phase $1 $pair $r" >> "$OUT"
-}
-# loop_start [switch 1 2000]: the timing process (default: getppid, 100 chunks of 1000 calls)
-loop_start() {
-	phase=warm-up
-	[ $# -gt 0 ] || set -- 1000 100
-	# not bpf_hold's fifo ends (fds 7, 8): bpf_hold must see EOF when the bench closes them
-	coproc T { exec $pin_loop "$TOOLS/getppid_loop" "$@" 7>&- 8<&-; }
-	pair=0; block W; block W
-}
-loop_stop() { local fd=${T[1]}; exec {fd}>&-; wait "$T_PID" 2>/dev/null; }
+# block STATE: one block (ab_blocks.sh); loop_start [switch 1 2000]: the timing process
+# (default: getppid, 100 chunks of 1000 calls)
+block() { ab_block "$@"; }
+loop_start() { [ $# -gt 0 ] || set -- 1000 100; ab_loop_start "$@"; }
+loop_stop() { ab_loop_stop; }
 # oncpu: ns vmmemtop ($P) has run on a CPU (/proc/PID/schedstat, field 1)
 oncpu() { cut -d' ' -f1 /proc/$P/schedstat; }
 top_start() {
@@ -74,14 +58,7 @@ top_stop() { kill -INT $P; wait $P 2>/dev/null; P=; sleep 0.5; }
 # top_hooks: vmmemtop's attachments as bpf_hold arguments
 top_hooks() { bpf_hooks "$P" "$TRACEFS" || fail "cannot take over vmmemtop's hooks"; }
 # hold attach|detach: every one of vmmemtop's hooks on, or none
-hold() {
-	local r want="ok 0"
-	[ "$1" = attach ] && want="ok $nhooks"
-	echo "$1" >&7
-	read -r r <&8 || fail "bpf_hold stopped: $(cat "$TMP/hold.err")"
-	[ "$r" = "$want" ] || fail "bpf_hold $1: $r (expected $want)"
-	sleep 0.05
-}
+hold() { if [ "$1" = attach ]; then ab_hold attach "$nhooks"; else ab_hold detach 0; fi; }
 # pairs X Y ON_X ON_Y: PAIRS adjacent pairs of blocks, the order alternating
 pairs() {
 	for pair in $(seq 1 "$PAIRS"); do

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The common options, declared once, and what every command's table is turned into: the
  * getopt_long() parse, --help, and the man page's OPTIONS section. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,9 +68,9 @@ const struct cli_opt cli_opt_interval = { "interval", 'i', "SECS", CLI_DOUBLE, .
 const struct cli_opt cli_opt_count = { "count", 'n', "N", CLI_LONG, .off = A(count), .min = 1, .max = 1e9,
 	.alias = "iterations",
 	.help = "stop after N samples (snapshot: default 1; otherwise until interrupted)\n" };
-const struct cli_opt cli_opt_track = { "track", 't', "PID", CLI_CALL, .call = add_track, .live = true,
+const struct cli_opt cli_opt_track = { "track", 't', "PID", CLI_CALL, .call = add_track, .live = true, .repeat = true,
 	.help = "also count PID as a VMM (a process vmmemtop does not recognise); repeatable\n" };
-const struct cli_opt cli_opt_qmp = { "qmp", 'q', "PATH", CLI_CALL, .call = add_qmp,
+const struct cli_opt cli_opt_qmp = { "qmp", 'q', "PATH", CLI_CALL, .call = add_qmp, .repeat = true,
 	.help = "read the guest side of the balloon from this QEMU QMP socket (sockets named by\n"
 		"-qmp unix:PATH,server=on on a qemu command line are used anyway); repeatable\n" };
 const struct cli_opt cli_opt_pid = { "pid", 'p', "PID", CLI_CALL, .call = add_pid,
@@ -304,10 +305,65 @@ static void usage_opt(const struct cli_opt *o, FILE *f)
 		fprintf(f, "%*s%.*s\n", i ? HELP_COL + 1 : 1, "", len[i], text + start[i]);
 }
 
+/* does text name the option --name (as a whole word)? */
+static bool names_opt(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; (p = strstr(p, "--")); p += 2)
+		if (!strncmp(p + 2, name, n) && !isalnum((unsigned char)p[2 + n]) && p[2 + n] != '-' &&
+		    p[2 + n] != '.')
+			return true;
+	return false;
+}
+
+/* one unbreakable item of the usage line, wrapped under the first when the line is full */
+static void usage_item(FILE *f, const char *item, int indent, int *col)
+{
+	int n = strlen(item);
+
+	if (*col > indent && *col + 1 + n > 100) {
+		fprintf(f, "\n%*s", indent, "");
+		*col = indent;
+	}
+	if (*col > indent)
+		fputc(' ', f), (*col)++;
+	fputs(item, f);
+	*col += n;
+}
+
+/*
+ * The usage line, made from the table so it never leaves an option out: the operand, what
+ * the command requires, then every other option it takes, in help order ("..." after the
+ * repeatable ones).
+ */
+static void usage_synopsis(const struct cli_command *cmd, FILE *f)
+{
+	char item[128];
+	int indent, col;
+
+	indent = fprintf(f, "usage: vmmemtop%s%s ", cmd->name ? " " : "", cmd->name ? cmd->name : "");
+	col = indent;
+	if (cmd->operand)
+		usage_item(f, cmd->operand, indent, &col);
+	if (cmd->required)
+		usage_item(f, cmd->required, indent, &col);
+	for (int i = 0; cmd->opts[i]; i++) {
+		const struct cli_opt *o = cmd->opts[i];
+
+		if (cmd->required && names_opt(cmd->required, o->name))
+			continue;
+		snprintf(item, sizeof(item), "[--%s%s%s%s]%s", o->name, o->arg ? (o->dflt ? "[=" : " ") : "",
+			 o->arg ? o->arg : "", o->arg && o->dflt ? "]" : "", o->repeat ? "..." : "");
+		usage_item(f, item, indent, &col);
+	}
+	fputc('\n', f);
+}
+
 void cli_usage(const struct cli_command *cmd, FILE *f)
 {
-	fprintf(f, "usage: vmmemtop%s%s %s\n\n%s\n", cmd->name ? " " : "", cmd->name ? cmd->name : "",
-		cmd->synopsis, cmd->about);
+	usage_synopsis(cmd, f);
+	fprintf(f, "\n%s\n", cmd->about);
 	for (int i = 0; cmd->opts[i]; i++)
 		usage_opt(cmd->opts[i], f);
 	usage_opt(&opt_help, f);

@@ -57,6 +57,7 @@ struct cli_opt {
 	bool live;			/* only for live sampling (advise --from refuses it) */
 	const char *dflt;		/* the value of --name given alone: the argument is then
 					 * optional, and given as --name=ARG (no short letter) */
+	bool repeat;			/* may be given more than once ("..." in the usage line) */
 };
 
 /* The common options, declared once (cli_table.c). */
@@ -76,7 +77,9 @@ extern const struct cli_opt cli_opt_backend, cli_opt_interval, cli_opt_count, cl
 struct cli_command {
 	const char *name;		/* NULL: the default command (the view) */
 	const char *summary;		/* one line for `vmmemtop --help` */
-	const char *synopsis;		/* after "usage: vmmemtop NAME " */
+	const char *required;		/* what must be given, as the usage line says it
+					 * ("(--listen ADDR:PORT | --textfile PATH | --json)");
+					 * the options it names are not listed again after it */
 	const char *about;		/* what it does: paragraphs before the options */
 	const char *operand;		/* "FILE" for commands that take one; NULL: none */
 	const struct cli_opt *const *opts;	/* NULL-terminated: CLI_OPTS() */

@@ -176,8 +176,6 @@ static const struct cli_opt opt_from = { "from", 'f', "FILE", CLI_STRING, true, 
 const struct cli_command cmd_advise = {
 	.name = "advise",
 	.summary = "recommend KSM, THP, balloon and swap changes with evidence and commands",
-	.synopsis = "[--json] [--check] [--interval S] [--from FILE] [--backend B] [--track PID]...\n"
-		    "                       [--syscall-tracepoints]",
 	.about = "Recommend KSM, THP, balloon and swap changes, each with its evidence, the exact command\n"
 		 "and the risk. Samples the host live for S seconds (default 5), or reads a snapshot JSON\n"
 		 "written by `vmmemtop snapshot --json` (--from FILE, '-' for stdin). One sample is one\n"

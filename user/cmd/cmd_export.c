@@ -310,11 +310,7 @@ static const struct cli_opt opt_timeout = { "web.timeout", 0, "SECS", CLI_UINT, 
 const struct cli_command cmd_export = {
 	.name = "export",
 	.summary = "serve Prometheus /metrics, write a textfile, or stream JSON",
-	.synopsis = "(--listen ADDR:PORT | --textfile PATH | --json) [--interval S]\n"
-		    "                       [--user NAME] [--track PID]... [--qmp PATH]... [--backend bpf|kmod|auto]\n"
-		    "                       [--syscall-tracepoints] [-v]\n"
-		    "                       [--web.config.file FILE] [--web.max-requests N] [--web.max-connections N]\n"
-		    "                       [--web.max-connections-per-ip N] [--web.timeout S]",
+	.required = "(--listen ADDR:PORT | --textfile PATH | --json)",
 	.about = "Export every VM's counters to monitoring, sampling every S seconds (default 1).\n"
 		 "--json prints one snapshot JSON object per line (vmmemtop.snapshot/1).\n",
 	.opts = CLI_OPTS(&opt_listen, &opt_textfile, &cli_opt_json, &cli_opt_interval, &opt_user,

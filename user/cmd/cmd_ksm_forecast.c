@@ -249,8 +249,6 @@ static const struct cli_opt opt_no_save = { "no-save", 0, NULL, CLI_CALL, .call 
 const struct cli_command cmd_ksm_forecast = {
 	.name = "ksm-forecast",
 	.summary = "what KSM would save, from hashing each VM's resident pages (root)",
-	.synopsis = "[--pid PID]... [--rate MIB_PER_S] [--all-anon] [--json]\n"
-		    "                             [--save FILE | --no-save]",
 	.about = "Forecast what KSM would save once converged, before turning it on: reads each VMM's\n"
 		 "resident guest RAM (pages /proc/PID/pagemap says are present; swapped and unmapped memory\n"
 		 "is never touched or faulted in), hashes every page and counts zero pages, duplicates within\n"

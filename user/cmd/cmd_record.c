@@ -301,9 +301,7 @@ static const struct cli_opt opt_level = { "level", 'L', "N", CLI_LONG, true, off
 const struct cli_command cmd_record = {
 	.name = "record",
 	.summary = "write event records and counter samples to a file",
-	.synopsis = "-o FILE [--duration S] [--events LIST] [--interval S] [--slow-us US]\n"
-		    "                       [--track PID]... [--backend bpf|kmod|auto] [--level N]\n"
-		    "                       [--syscall-tracepoints] [-v]",
+	.required = "--output FILE",
 	.about = "Stream the kernel side's event records of every VM into FILE (zlib-compressed chunks with\n"
 		 "checksums; a file cut short still reads up to the cut), with a sample of every counter and\n"
 		 "latency histogram each interval (default 1 s), the VM table, vCPU thread names and the\n"

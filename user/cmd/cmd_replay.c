@@ -89,7 +89,6 @@ static const struct cli_opt opt_speed = { "speed", 's', "S", CLI_CALL, .call = s
 const struct cli_command cmd_replay = {
 	.name = "replay",
 	.summary = "play a recording in the interactive view (or as tables)",
-	.synopsis = "FILE [--speed 1|10|max] [-d SECS] [-n N] [-b | --json]",
 	.about = "Play a recording made by `vmmemtop record` in the interactive view, on the recording's own\n"
 		 "clock: the rows, rates, sparklines, drill-down and advice are those of the recorded host.\n"
 		 "Keys as in the live view, plus + and - for the speed (x1, x10, max) and p to pause.\n"

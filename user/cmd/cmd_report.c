@@ -641,7 +641,6 @@ static const struct cli_opt opt_top = { "top", 'T', "N", CLI_LONG, true, offseto
 const struct cli_command cmd_report = {
 	.name = "report",
 	.summary = "summarise a recording: per VM, histograms, the slowest events",
-	.synopsis = "FILE [--json | --dump] [--top N] [--pid PID]",
 	.about = "Summarise a recording made by `vmmemtop record`: for each VM, the events recorded by type\n"
 		 "beside the increase of the matching counter over the same window (tdp_fault: tdp_faults,\n"
 		 "exit: exits, tlb_shootdown: tlb_shootdown_ipis, ksm_merge: ksm_merged_pages, balloon bytes:\n"

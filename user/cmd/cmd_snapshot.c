@@ -85,8 +85,6 @@ static int snapshot_run(struct cli_args *a, void *own)
 const struct cli_command cmd_snapshot = {
 	.name = "snapshot",
 	.summary = "count for an interval, print a table or JSON",
-	.synopsis = "[--interval S] [--json] [--pid PID] [--name TEXT] [--count N] [--track PID]...\n"
-		    "                         [--qmp PATH]... [--backend bpf|kmod|auto] [--syscall-tracepoints] [-v]",
 	.about = "Count every VMM's memory events for S seconds (default 1) and print a table, or JSON\n"
 		 "(schema vmmemtop.snapshot/1). Ctrl-C ends the interval early and still prints.\n",
 	.opts = CLI_OPTS(&cli_opt_interval, &cli_opt_json, &cli_opt_pid, &cli_opt_name, &cli_opt_count,

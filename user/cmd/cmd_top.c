@@ -246,8 +246,6 @@ static const struct cli_opt opt_totals = { "totals", 0, NULL, CLI_FLAG, true, of
 
 const struct cli_command cmd_view = {
 	.summary = "the interactive view (plain text with -b or when not on a terminal)",
-	.synopsis = "[-b] [-d SECS] [-n N] [-p PID] [-N TEXT] [--backend bpf|kmod|auto] [--track PID]...\n"
-		    "                [--qmp PATH]... [--syscall-tracepoints] [-v]",
 	.about = "The live view of every VM's memory events. Keys: ? for help, q to quit.\n",
 	.opts = CLI_OPTS(&cli_opt_batch, &cli_opt_interval, &cli_opt_count, &cli_opt_pid,
 			 &cli_opt_name, &cli_opt_qmp, &opt_totals, CLI_LIVE_OPTS),

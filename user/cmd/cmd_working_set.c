@@ -224,7 +224,6 @@ static const struct cli_opt opt_window = { "window", 0, "SECS", CLI_DOUBLE, true
 const struct cli_command cmd_working_set = {
 	.name = "working-set",
 	.summary = "each VM's working set from the host, through DAMON (root)",
-	.synopsis = "[--pid PID]... [--window SECS] [--interval SECS] [--count N] [--json]",
 	.about = "Each VMM's working set from the host, with no guest agent: the bytes of its address space\n"
 		 "accessed within the last window, measured by DAMON's virtual-address monitoring (one\n"
 		 "kdamond per VMM; KVM passes DAMON's accessed-bit checks to EPT/NPT, so guest accesses\n"

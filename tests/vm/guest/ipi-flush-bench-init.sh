@@ -85,38 +85,51 @@ schedule() {
 	p=0; while [ $p -lt "$4" ]; do echo "S 0"; p=$((p + 1)); done
 }
 
+# next_line PREFIX: the next line the runner writes to fd 6 (a fifo) that starts with PREFIX.
+# The shell sleeps in read() meanwhile: under icount any instruction of any vCPU advances the
+# guest's clock, so a poll (a fork of grep: ~1.6 M instructions) during a timed block or a
+# program's run would be counted in it (it was: half the flush blocks, +1.2 k ns per run of
+# madvise_sys_fexit)
+next_line() {
+	while read -r l <&6; do
+		case $l in "$1"*) echo "$l"; return 0 ;; esac
+	done
+	return 1
+}
+
 # ipi_run KIND X Y PAIRS SBLOCKS: one ipi_runner through the schedule
 ipi_run() {
 	kind=$1
-	rm -f /tmp/ipi.in /tmp/ipi.out; busybox mkfifo /tmp/ipi.in
+	rm -f /tmp/ipi.in /tmp/ipi.o; busybox mkfifo /tmp/ipi.in /tmp/ipi.o
 	schedule "$2" "$3" "$4" "$5" > /tmp/sched
 	blocks=$(( $(wc -l < /tmp/sched) + 1 ))	# the last block ends the runner, untimed
-	IPI_BLOCKS=$blocks ipi_runner "$N" "$MODE" 0 1 < /tmp/ipi.in > /tmp/ipi.out 2>&1 &
+	IPI_BLOCKS=$blocks ipi_runner "$N" "$MODE" 0 1 < /tmp/ipi.in > /tmp/ipi.o 2>&1 &
 	rp=$!
-	exec 5> /tmp/ipi.in
-	wait_for /tmp/ipi.out "^$rp$" 200 || { echo "BENCHFAIL $kind: ipi_runner did not start: $(cat /tmp/ipi.out)"; exec 5>&-; return; }
+	exec 5> /tmp/ipi.in 6< /tmp/ipi.o
+	next_line "$rp" > /dev/null || { echo "BENCHFAIL $kind: ipi_runner did not start"; exec 5>&- 6<&-; return; }
 	b=0
 	while read -r st pair; do
 		set_state "$kind" "$st"
 		if [ $b = 0 ]; then kill -USR1 $rp; else echo go >&5; fi
 		b=$((b + 1))
-		wait_for /tmp/ipi.out "^block $b " || { echo "BENCHFAIL $kind: no block $b: $(tail -3 /tmp/ipi.out)"; break; }
-		echo "UNIT $kind $b $st $pair $(sed -n "s/^block $b ns=/wall=/p" /tmp/ipi.out)"
+		l=$(next_line "block $b ") || { echo "BENCHFAIL $kind: no block $b"; break; }
+		echo "UNIT $kind $b $st $pair wall=${l#block $b ns=}"
 	done < /tmp/sched
 	[ -n "${EMPTY:-}" ] && stats_end "$kind"
 	set_state "$kind" A
 	echo go >&5; exec 5>&-
+	l=$(next_line "done ") ; exec 6<&-
 	wait $rp
-	grep -q "^done ipis=$((N * blocks))$" /tmp/ipi.out || echo "BENCHFAIL $kind: ipi_runner: $(tail -3 /tmp/ipi.out | tr '\n' ' ')"
+	[ "$l" = "done ipis=$((N * blocks))" ] || echo "BENCHFAIL $kind: ipi_runner ended with '$l'"
 }
 
 # flush_run X Y PAIRS SBLOCKS: one evict_runner (K pages, discards timed) through the schedule
 flush_run() {
-	rm -f /tmp/fr.out
+	rm -f /tmp/fr.o; busybox mkfifo /tmp/fr.o
 	schedule "$1" "$2" "$3" "$4" > /tmp/sched
-	evict_runner "$K" discard > /tmp/fr.out 2> /tmp/fr.err & wf=$!
-	wait_for /tmp/fr.out . 300 || { echo "BENCHFAIL flush: evict_runner did not start: $(cat /tmp/fr.err)"; return; }
-	R=$(head -n 1 /tmp/fr.out)
+	evict_runner "$K" discard > /tmp/fr.o 2> /tmp/fr.err & wf=$!
+	exec 6< /tmp/fr.o
+	R=$(next_line "") || { echo "BENCHFAIL flush: evict_runner did not start: $(cat /tmp/fr.err)"; exec 6<&-; return; }
 	b=0
 	while read -r st pair; do
 		set_state flush "$st"
@@ -124,13 +137,12 @@ flush_run() {
 		f0=$(cat $D/remote_tlb_flush_requests 2>/dev/null || echo 0)
 		kill -USR1 $R
 		b=$((b + 1))
-		wait_for /tmp/fr.out "^pass $b " || { echo "BENCHFAIL flush: no pass $b: $(cat /tmp/fr.err)"; break; }
-		D=$(ls -d /sys/kernel/debug/kvm/$R-* 2>/dev/null | head -n 1)
-		echo "UNIT flush $b $st $pair $(sed -n "s/^pass $b discard_ns=/wall=/p" /tmp/fr.out) flushes=$(( $(cat $D/remote_tlb_flush_requests) - f0 ))"
+		l=$(next_line "pass $b ") || { echo "BENCHFAIL flush: no pass $b: $(cat /tmp/fr.err)"; break; }
+		echo "UNIT flush $b $st $pair wall=${l#pass $b discard_ns=} flushes=$(( $(cat $D/remote_tlb_flush_requests) - f0 ))"
 	done < /tmp/sched
 	[ -n "${EMPTY:-}" ] && stats_end flush
 	set_state flush A
-	kill $wf; wait $wf 2>/dev/null
+	kill $wf; exec 6<&-; wait $wf 2>/dev/null
 }
 
 # vmmem's programs: loaded by vmmemtop, then held by bpf_hold (vmmemtop gone: no sampling)
