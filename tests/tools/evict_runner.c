@@ -22,16 +22,6 @@
 
 #define DATA_GPA	0x100000
 
-static void *spin(void *arg)
-{
-	volatile unsigned long n = 0;
-
-	(void)arg;
-	for (;;)
-		n++;
-	return NULL;
-}
-
 /* One madvise(MADV_DONTNEED) per page of the K the pass wrote; returns their wall time in ns. */
 static long long discard_pages(char *base, long k)
 {
@@ -82,7 +72,7 @@ int main(int argc, char **argv)
 		if (merge && pass == 1) {
 			pthread_t t;
 
-			if (pthread_create(&t, NULL, spin, NULL))
+			if (pthread_create(&t, NULL, kg_spin, NULL))
 				kg_die("pthread_create");
 		}
 		if (discard) {

@@ -16,16 +16,6 @@
 #define HUGE_SZ		(2ul << 20)
 #define DATA_GPA	HUGE_SZ
 
-static void *spin(void *arg)
-{
-	volatile unsigned long n = 0;
-
-	(void)arg;
-	for (;;)
-		n++;
-	return NULL;
-}
-
 int main(int argc, char **argv)
 {
 	/* loop: mov [eax], bl; add eax, imm32 (the stride, patched per command); dec ecx; jnz loop; hlt */
@@ -71,7 +61,7 @@ int main(int argc, char **argv)
 				kg_die("madvise MADV_HUGEPAGE");
 			printf("huge\n");
 		} else if (!strcmp(cmd, "spin")) {
-			if (pthread_create(&t, NULL, spin, NULL))
+			if (pthread_create(&t, NULL, kg_spin, NULL))
 				kg_die("pthread_create");
 			printf("spinning\n");
 		} else {

@@ -46,6 +46,18 @@ static inline void kg_wait_go(void)
 		pause();
 }
 
+/* a pthread that spins in user space: a runnable thread of the VMM besides the vCPU (NUMA
+ * balancing's scan runs from a thread returning to user space) */
+static inline void *kg_spin(void *arg)
+{
+	volatile unsigned long n = 0;
+
+	(void)arg;
+	for (;;)
+		n++;
+	return NULL;
+}
+
 static inline void kg_open(struct kvm_guest *g)
 {
 	g->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
