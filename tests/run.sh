@@ -28,7 +28,7 @@ declare -A POOL=(
 	# QEMU TCG rigs (one host CPU each)
 	[tests/vm/test_nested_kvm.sh]=330 [tests/vm/test_kmod_stress.sh]=265
 	[tests/vm/test_ipi_nested.sh]=265 [tests/vm/test_record_nested.sh]=245
-	[tests/vm/test_ksm_evict_nested.sh]=235 [tests/vm/test_working_set.sh]=90
+	[tests/vm/test_ksm_evict_nested.sh]=750 [tests/vm/test_working_set.sh]=90
 	[tests/vm/test_identity.sh]=40 [tests/vm/test_export_prometheus.sh]=35
 	[tests/vm/test_tui_rates.sh]=28 [tests/vm/test_libvirt.sh]=27
 	[tests/vm/test_qemu_no_balloon.sh]=26 [tests/vm/test_balloon_memfd.sh]=25
