@@ -419,32 +419,31 @@ static void man_opt(FILE *f, const struct cli_opt *o)
 	}
 }
 
+/* the common options, in the man page's order: declared once above, listed once here */
+static const struct cli_opt *const common_opts[] = { &cli_opt_backend, &cli_opt_interval, &cli_opt_count,
+	&cli_opt_track, &cli_opt_qmp, &cli_opt_pid, &cli_opt_name, &cli_opt_json, &cli_opt_batch,
+	&cli_opt_verbose, &cli_opt_syscall_tp, &cli_opt_switch_tp, &cli_opt_working_set };
+#define NR_COMMON_OPTS	(sizeof(common_opts) / sizeof(common_opts[0]))
+
 static bool is_common(const struct cli_opt *o)
 {
-	static const struct cli_opt *const common[] = { &cli_opt_backend, &cli_opt_interval, &cli_opt_count,
-		&cli_opt_track, &cli_opt_qmp, &cli_opt_pid, &cli_opt_name, &cli_opt_json, &cli_opt_batch,
-		&cli_opt_verbose, &cli_opt_syscall_tp, &cli_opt_switch_tp, &cli_opt_working_set };
-
-	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
-		if (o == common[i])
+	for (size_t i = 0; i < NR_COMMON_OPTS; i++)
+		if (o == common_opts[i])
 			return true;
 	return false;
 }
 
 void cli_man_options(FILE *f)
 {
-	static const struct cli_opt *const common[] = { &cli_opt_backend, &cli_opt_interval, &cli_opt_count,
-		&cli_opt_track, &cli_opt_qmp, &cli_opt_pid, &cli_opt_name, &cli_opt_json, &cli_opt_batch,
-		&cli_opt_verbose, &cli_opt_syscall_tp, &cli_opt_switch_tp, &cli_opt_working_set, &opt_help };
-
 	fputs(".\\\" Made by `vmmemtop help --man` from the option tables (user/cli_table.c and each\n"
 	      ".\\\" command's table): change those, then run `make man`.\n"
 	      "A short option means the same in every command that takes it.\n"
 	      ".SS Common options\n"
 	      "Declared once; each command lists which of them it takes (its\n"
 	      ".BR \\-\\-help ).\n", f);
-	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
-		man_opt(f, common[i]);
+	for (size_t i = 0; i < NR_COMMON_OPTS; i++)
+		man_opt(f, common_opts[i]);
+	man_opt(f, &opt_help);
 	fputs(".TP\n\\fB\\-V\\fR, \\fB\\-\\-version\\fR\nPrint the version (only as the first argument).\n", f);
 	for (int c = 0; cli_commands[c]; c++) {
 		const struct cli_command *cmd = cli_commands[c];
