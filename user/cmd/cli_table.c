@@ -326,8 +326,10 @@ static void usage_item(FILE *f, const char *item, int indent, int *col)
 		fprintf(f, "\n%*s", indent, "");
 		*col = indent;
 	}
-	if (*col > indent)
-		fputc(' ', f), (*col)++;
+	if (*col > indent) {
+		fputc(' ', f);
+		(*col)++;
+	}
 	fputs(item, f);
 	*col += n;
 }
