@@ -27,7 +27,9 @@ wait_guest_ram "$TMP/err" "$QPID" "QEMU RAM blocks" ||
 grep "guest RAM of pid $QPID" "$TMP/err" | tail -1
 
 T=$(trace_instance vmmem_nob)
-echo 4096 > "$T/buffer_size_kb"
+# 16 MiB per CPU: the madvise events are host-wide, and a test beside this one (test_balloon
+# in the pool) discards 131072 pages meanwhile; a fresh-clone CI overran 4 MiB once
+echo 16384 > "$T/buffer_size_kb"
 echo 1 > "$T/options/record-tgid"
 for e in sched/sched_process_exit syscalls/sys_enter_madvise syscalls/sys_enter_fallocate; do
 	echo 1 > "$T/events/$e/enable"
